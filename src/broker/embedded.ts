@@ -1,0 +1,135 @@
+/**
+ * The embedded MQTT broker (aedes) for the zero-setup mode: devices connect with
+ * username = device id and password = device secret, and may publish only to their
+ * own telemetry topic. Armada's own processes (ingest worker, API) connect with an
+ * internal credential made fresh for each run and never leave this process.
+ */
+import net from 'node:net';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { telemetryTopic } from '../domain/topics.js';
+import type { DeviceIdentity } from '../repositories/devices.js';
+import { verifyDeviceSecret } from '../security/secrets.js';
+
+export const INTERNAL_USERNAME = 'armada-internal';
+
+type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity };
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  /** The URL Armada's own clients use, with the internal credential in it. */
+  readonly internalUrl: string;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly port: number,
+    hint: string,
+  ) {
+    super(`Port ${port} is already in use. ${hint}`);
+    this.name = 'PortInUseError';
+  }
+}
+
+function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startEmbeddedBroker(options: {
+  host: string;
+  port: number;
+  logger: Logger;
+  findDevice: (deviceId: string) => Promise<DeviceIdentity | undefined>;
+}): Promise<EmbeddedBroker> {
+  const { logger } = options;
+  const internalPassword = randomBytes(24).toString('base64url');
+  const identities = new WeakMap<Client, Identity>();
+
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      if (!username || !password) {
+        done(authError('username and password are required', 4), false);
+        return;
+      }
+      if (username === INTERNAL_USERNAME) {
+        const given = Buffer.from(password);
+        const expected = Buffer.from(internalPassword);
+        const ok = given.length === expected.length && timingSafeEqual(given, expected);
+        if (ok) identities.set(client, { kind: 'internal' });
+        done(ok ? null : authError('bad username or password', 4), ok);
+        return;
+      }
+      options
+        .findDevice(username)
+        .then((device) => {
+          if (!device || !verifyDeviceSecret(password.toString('utf8'), device.secretHash)) {
+            logger.info({ deviceId: username.slice(0, 64) }, 'mqtt device refused: bad id or secret');
+            done(authError('bad username or password', 4), false);
+            return;
+          }
+          if (!device.active) {
+            // Accepted so its messages reach quarantine with the reason, as the contract says.
+            logger.info({ deviceId: device.id }, 'deactivated device connected');
+          }
+          identities.set(client, { kind: 'device', device });
+          done(null, true);
+        })
+        .catch((err: Error) => {
+          logger.error({ err: err.message }, 'device lookup failed during mqtt authentication');
+          done(authError('server unavailable', 4), false);
+        });
+    },
+    authorizePublish(client, packet, done) {
+      const identity = client ? identities.get(client) : undefined;
+      if (!identity) return done(new Error('not authenticated'));
+      if (identity.kind === 'internal') return done(null);
+      if (packet.topic === telemetryTopic(identity.device.id)) return done(null);
+      logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
+      done(new Error('devices may publish only to their own telemetry topic'));
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const identity = identities.get(client);
+      if (identity?.kind === 'internal') return done(null, subscription);
+      done(new Error('devices may not subscribe'), null);
+    },
+  });
+
+  const server = net.createServer(broker.handle);
+  broker.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+  broker.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new PortInUseError(
+            'MQTT_PORT',
+            options.port,
+            'Another MQTT broker (Mosquitto?) may be running there. Set MQTT_PORT to a free port for the embedded broker, or set MQTT_URL to use the running broker.',
+          ),
+        );
+      } else reject(err);
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  logger.info({ port, host: options.host }, 'embedded mqtt broker listening');
+
+  return {
+    port,
+    internalUrl: `mqtt://${INTERNAL_USERNAME}:${internalPassword}@${dialHost(options.host)}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Where a local client reaches a server listening on `host`. */
+function dialHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

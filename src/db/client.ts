@@ -1,0 +1,146 @@
+/**
+ * Opens the one database Armada uses: PostgreSQL through `pg` when a URL is given,
+ * otherwise PGlite (PostgreSQL compiled to WASM) in a data directory or in memory.
+ * Both are exposed the same way: drizzle for ordinary queries, and a small raw-SQL
+ * interface for hot paths where drizzle's query building is the cost.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import * as schema from './schema.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Anything that runs a parameterised statement: the pool, a transaction, PGlite. */
+export interface Queryable {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** Runs `fn` in one transaction; commits if it resolves, rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** True when a trivial query answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; logger: Logger; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string | undefined; logger: Logger };
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.kind === 'postgres' ? openPostgres(options) : openPglite(options);
+}
+
+async function openPostgres(options: { url: string; logger: Logger; poolSize?: number }): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    query_timeout: 60_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'armada',
+  });
+  // An idle connection dropped by the server emits 'error' on the pool; unhandled,
+  // it would kill the process. The next query simply gets a fresh connection.
+  pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres idle connection lost'));
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+
+  return {
+    kind: 'postgres',
+    db,
+    async query(text, params) {
+      const res = await pool.query(text, params as unknown[] | undefined);
+      return res.rows;
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      const onError = (err: Error) => options.logger.warn({ err: err.message }, 'postgres connection lost in transaction');
+      client.on('error', onError);
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          async query(text, params) {
+            const res = await client.query(text, params as unknown[] | undefined);
+            return res.rows;
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        client.off('error', onError);
+        client.release(broken);
+      }
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(options: { dataDir: string | undefined; logger: Logger }): Promise<Database> {
+  let lock: DataDirLock | undefined;
+  if (options.dataDir) lock = acquireDataDirLock(options.dataDir);
+  let client: PGlite;
+  try {
+    client = options.dataDir ? await PGlite.create(`${options.dataDir}/pgdata`) : await PGlite.create();
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  let closed = false;
+  return {
+    kind: 'pglite',
+    db,
+    async query(text, params) {
+      const res = await client.query(text, params);
+      return res.rows as never[];
+    },
+    async transaction(fn) {
+      return client.transaction((tx) =>
+        fn({
+          async query(text, params) {
+            const res = await tx.query(text, params);
+            return res.rows as never[];
+          },
+        }),
+      );
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await client.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      lock?.release();
+    },
+  };
+}

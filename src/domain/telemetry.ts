@@ -1,0 +1,194 @@
+/**
+ * The telemetry payload contract (DESIGN.md, "MQTT contract") and its parser.
+ * Pure: bytes in, readings or reasons out. The parser never throws; every input
+ * ends as a reading or as a rejection with a reason that goes to quarantine.
+ */
+import { z } from 'zod';
+
+/** A reading as the rest of Armada sees it: validated, units in the names, fix time in epoch ms. */
+export interface Reading {
+  fixAtMs: number;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  headingDeg: number | null;
+  altitudeM: number | null;
+  satellites: number | null;
+  hdop: number | null;
+  ignition: boolean | null;
+  odometerKm: number | null;
+  fuelLitres: number | null;
+  fuelPercent: number | null;
+  fuelUsedLitres: number | null;
+  batteryV: number | null;
+  seq: number | null;
+  /** Fields the contract does not name, kept as they came. */
+  attributes: Record<string, unknown> | null;
+}
+
+/** Why a message, or one element of an array, was not stored. Stable: metrics and queries use them. */
+export const rejectReasons = [
+  'payload_too_large',
+  'not_json',
+  'not_an_object',
+  'empty_batch',
+  'batch_too_large',
+  'missing_field',
+  'invalid_field',
+  'invalid_coordinates',
+  'null_island',
+  'future_timestamp',
+  'unknown_topic',
+  'unknown_device',
+  'inactive_device',
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+export interface Rejection {
+  reason: RejectReason;
+  detail: string;
+  /** The array element that was rejected, as JSON; null when the whole payload was. */
+  raw: string | null;
+}
+
+export interface ParseResult {
+  readings: Reading[];
+  rejections: Rejection[];
+}
+
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+export const MAX_READINGS_PER_MESSAGE = 5000;
+
+const optionalNumber = (schema: z.ZodNumber) => schema.nullish();
+
+/** Epoch ms before 2000 are almost surely epoch seconds or a device with no clock yet. */
+const EARLIEST_FIX_MS = Date.UTC(2000, 0, 1);
+
+const readingSchema = z.looseObject({
+  ts: z.union([
+    z.iso.datetime({ offset: true }),
+    z
+      .number()
+      .int()
+      .min(EARLIEST_FIX_MS, { message: 'epoch milliseconds before 2000 (epoch seconds sent as milliseconds?)' }),
+  ]),
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  speedKmh: optionalNumber(z.number().min(0).max(500)),
+  headingDeg: optionalNumber(z.number().min(0).max(360)),
+  altitudeM: optionalNumber(z.number().min(-1000).max(20000)),
+  satellites: optionalNumber(z.number().int().min(0).max(255)),
+  hdop: optionalNumber(z.number().min(0).max(100)),
+  ignition: z.boolean().nullish(),
+  odometerKm: optionalNumber(z.number().min(0).max(10_000_000)),
+  fuelLitres: optionalNumber(z.number().min(0).max(5000)),
+  fuelPercent: optionalNumber(z.number().min(0).max(100)),
+  fuelUsedLitres: optionalNumber(z.number().min(0)),
+  batteryV: optionalNumber(z.number().min(0).max(100)),
+  seq: optionalNumber(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)),
+});
+
+const knownFields = new Set(Object.keys(readingSchema.shape));
+
+const RAW_ELEMENT_MAX_CHARS = 4096;
+
+const REQUIRED_FIELDS = ['ts', 'lat', 'lon'] as const;
+
+function describeIssues(element: Record<string, unknown>, error: z.ZodError): { reason: RejectReason; detail: string } {
+  const missing = REQUIRED_FIELDS.filter((f) => element[f] === undefined || element[f] === null);
+  if (missing.length > 0) return { reason: 'missing_field', detail: `required field${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}` };
+  const detail = error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  if (error.issues.some((i) => i.path[0] === 'lat' || i.path[0] === 'lon')) return { reason: 'invalid_coordinates', detail };
+  return { reason: 'invalid_field', detail };
+}
+
+function toReading(value: z.infer<typeof readingSchema>): Reading {
+  let attributes: Record<string, unknown> | null = null;
+  for (const [key, v] of Object.entries(value)) {
+    if (knownFields.has(key)) continue;
+    attributes ??= {};
+    attributes[key] = v;
+  }
+  return {
+    fixAtMs: typeof value.ts === 'number' ? value.ts : Date.parse(value.ts),
+    lat: value.lat,
+    lon: value.lon,
+    speedKmh: value.speedKmh ?? null,
+    headingDeg: value.headingDeg ?? null,
+    altitudeM: value.altitudeM ?? null,
+    satellites: value.satellites ?? null,
+    hdop: value.hdop ?? null,
+    ignition: value.ignition ?? null,
+    odometerKm: value.odometerKm ?? null,
+    fuelLitres: value.fuelLitres ?? null,
+    fuelPercent: value.fuelPercent ?? null,
+    fuelUsedLitres: value.fuelUsedLitres ?? null,
+    batteryV: value.batteryV ?? null,
+    seq: value.seq ?? null,
+    attributes,
+  };
+}
+
+function stringifyElement(element: unknown): string {
+  try {
+    const s = JSON.stringify(element) ?? String(element);
+    return s.length > RAW_ELEMENT_MAX_CHARS ? s.slice(0, RAW_ELEMENT_MAX_CHARS) : s;
+  } catch {
+    return String(element);
+  }
+}
+
+/** Validates one decoded JSON value as a reading. */
+export function parseReading(element: unknown): Reading | Omit<Rejection, 'raw'> {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) {
+    return { reason: 'not_an_object', detail: `expected a JSON object, got ${Array.isArray(element) ? 'an array' : element === null ? 'null' : typeof element}` };
+  }
+  const parsed = readingSchema.safeParse(element);
+  if (!parsed.success) return describeIssues(element as Record<string, unknown>, parsed.error);
+  return toReading(parsed.data);
+}
+
+function isRejection(x: Reading | Omit<Rejection, 'raw'>): x is Omit<Rejection, 'raw'> {
+  return 'reason' in x;
+}
+
+/**
+ * Parses an Armada telemetry payload: one JSON object, or an array of them.
+ * In an array each element stands alone: good ones are kept, bad ones rejected.
+ */
+export function parseTelemetryPayload(payload: Uint8Array): ParseResult {
+  if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+    return {
+      readings: [],
+      rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }],
+    };
+  }
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch (err) {
+    return { readings: [], rejections: [{ reason: 'not_json', detail: (err as Error).message, raw: null }] };
+  }
+  if (!Array.isArray(decoded)) {
+    const one = parseReading(decoded);
+    return isRejection(one) ? { readings: [], rejections: [{ ...one, raw: null }] } : { readings: [one], rejections: [] };
+  }
+  if (decoded.length === 0) return { readings: [], rejections: [{ reason: 'empty_batch', detail: 'an empty array', raw: null }] };
+  if (decoded.length > MAX_READINGS_PER_MESSAGE) {
+    return {
+      readings: [],
+      rejections: [{ reason: 'batch_too_large', detail: `${decoded.length} readings; the limit is ${MAX_READINGS_PER_MESSAGE}`, raw: null }],
+    };
+  }
+  const result: ParseResult = { readings: [], rejections: [] };
+  decoded.forEach((element, index) => {
+    const one = parseReading(element);
+    if (isRejection(one)) result.rejections.push({ ...one, detail: `element ${index}: ${one.detail}`, raw: stringifyElement(element) });
+    else result.readings.push(one);
+  });
+  return result;
+}

@@ -1,0 +1,30 @@
+/** MQTT topic names of the public contract (DESIGN.md), built and parsed in one place. */
+
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export const TELEMETRY_SUBSCRIPTION = 'fleet/v1/devices/+/telemetry';
+export const LIVE_SUBSCRIPTION = 'fleet/v1/live/#';
+
+export function telemetryTopic(deviceId: string): string {
+  return `fleet/v1/devices/${deviceId}/telemetry`;
+}
+
+export function liveTopic(departmentId: string, vehicleId: string): string {
+  return `fleet/v1/live/${departmentId}/${vehicleId}`;
+}
+
+/** The device id in `fleet/v1/devices/{deviceId}/telemetry`, or null for any other topic. */
+export function deviceIdFromTelemetryTopic(topic: string): string | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== 'fleet' || parts[1] !== 'v1' || parts[2] !== 'devices' || parts[4] !== 'telemetry') {
+    return null;
+  }
+  const id = parts[3]!;
+  return DEVICE_ID_PATTERN.test(id) ? id : null;
+}
+
+export function parseLiveTopic(topic: string): { departmentId: string; vehicleId: string } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== 'fleet' || parts[1] !== 'v1' || parts[2] !== 'live') return null;
+  return { departmentId: parts[3]!, vehicleId: parts[4]! };
+}

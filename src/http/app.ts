@@ -1,0 +1,92 @@
+/**
+ * Builds the HTTP API. Listening, signals and exit belong to the entry points
+ * (src/cli.ts); tests build the app and call `app.inject`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Database } from '../db/client.js';
+import type { ApiKeyRepository } from '../repositories/api-keys.js';
+import type { DepartmentRepository } from '../repositories/departments.js';
+import type { DeviceRepository } from '../repositories/devices.js';
+import type { PositionRepository } from '../repositories/positions.js';
+import type { QuarantineRepository } from '../repositories/quarantine.js';
+import type { VehicleRepository } from '../repositories/vehicles.js';
+import { bearerToken, createAuthenticator } from './auth.js';
+import { registerErrorHandler } from './plugins/errors.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { departmentRoutes } from './routes/departments.js';
+import { deviceRoutes } from './routes/devices.js';
+import { positionRoutes } from './routes/positions.js';
+import { quarantineRoutes } from './routes/quarantine.js';
+import { vehicleRoutes } from './routes/vehicles.js';
+
+export interface AppDeps {
+  database: Pick<Database, 'ping'>;
+  repos: {
+    departments: DepartmentRepository;
+    vehicles: VehicleRepository;
+    devices: DeviceRepository;
+    apiKeys: ApiKeyRepository;
+    positions: PositionRepository;
+    quarantine: QuarantineRepository;
+  };
+  logger: Logger;
+  now: () => Date;
+  /** Further readiness checks of this process (e.g. its broker session), by name. */
+  readiness?: () => Record<string, boolean>;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Armada API', version: '1', description: 'Fleet fuel and vehicle tracking' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { schema: { hide: true, response: { 200: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }), 503: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }) } } },
+    async (_request, reply) => {
+      const checks: Record<string, boolean> = { database: await deps.database.ping(), ...(deps.readiness?.() ?? {}) };
+      const ok = Object.values(checks).every(Boolean);
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    },
+  );
+
+  const authenticate = createAuthenticator(deps.repos.apiKeys, deps.now);
+  await app.register(
+    async (api) => {
+      api.decorateRequest('auth', null as never);
+      api.addHook('onRequest', async (request) => {
+        request.auth = await authenticate(bearerToken(request.headers.authorization));
+      });
+      const typed = api.withTypeProvider<ZodTypeProvider>();
+      await typed.register(departmentRoutes(deps));
+      await typed.register(vehicleRoutes(deps));
+      await typed.register(deviceRoutes(deps));
+      await typed.register(apiKeyRoutes(deps));
+      await typed.register(positionRoutes(deps));
+      await typed.register(quarantineRoutes(deps));
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,271 @@
+/**
+ * The ingest worker's MQTT session, spoken directly with mqtt-packet.
+ *
+ * Why not MQTT.js: its `handleMessage` acknowledges one message at a time and reads
+ * the next packet only after that, so acknowledging after commit gives one commit per
+ * message (about 2,000 msg/s measured, FIELD-NOTES.md). Here many QoS 1 messages stay
+ * in flight, the worker commits them as a batch, and only then are their PUBACKs sent.
+ *
+ * The session is persistent (clean = false, a stable client id): messages that were
+ * delivered but not acknowledged when a connection dropped are delivered again after
+ * the reconnect. Acknowledgements are tagged with the connection they belong to; an
+ * acknowledgement for a connection that is gone is dropped, because the broker will
+ * redeliver that message on the new one.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import * as mqttPacket from 'mqtt-packet';
+import type { Logger } from 'pino';
+
+export interface SessionMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  messageId: number | undefined;
+  /** Which connection delivered it; acknowledgements go back only on that connection. */
+  connection: number;
+  receivedAtMs: number;
+}
+
+export interface BrokerSessionOptions {
+  url: string;
+  clientId: string;
+  subscriptions: string[];
+  /** false: a persistent session, so unacknowledged messages survive a reconnect. */
+  clean: boolean;
+  keepaliveS?: number;
+  logger: Logger;
+  onMessage: (message: SessionMessage) => void;
+  /** Called on every successful (re)connection, after the subscriptions are granted. */
+  onReady?: () => void;
+}
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 10_000;
+
+export class BrokerSession extends EventEmitter {
+  private socket: net.Socket | undefined;
+  private connection = 0;
+  private ready = false;
+  private closing = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
+  private nextMessageId = 1;
+  private readonly target: URL;
+  private readonly keepaliveS: number;
+
+  constructor(private readonly options: BrokerSessionOptions) {
+    super();
+    this.target = new URL(options.url);
+    this.keepaliveS = options.keepaliveS ?? 30;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  start(): void {
+    this.closing = false;
+    this.connect();
+  }
+
+  /** Resolves once connected and subscribed, or rejects after `timeoutMs`. */
+  waitReady(timeoutMs = 30_000): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('ready', onReady);
+        reject(new Error(`MQTT broker at ${this.describeTarget()} not reachable within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('ready', onReady);
+    });
+  }
+
+  /** Sends the PUBACKs of these messages; those from an earlier connection are skipped. */
+  acknowledge(messages: readonly SessionMessage[]): void {
+    const socket = this.socket;
+    if (!socket || !this.ready) return;
+    const chunks: Buffer[] = [];
+    for (const m of messages) {
+      if (m.qos === 1 && m.messageId !== undefined && m.connection === this.connection) {
+        chunks.push(mqttPacket.generate({ cmd: 'puback', messageId: m.messageId }));
+      }
+    }
+    if (chunks.length > 0) socket.write(Buffer.concat(chunks));
+  }
+
+  /** Fire-and-forget publish (QoS 0); silently skipped while disconnected. */
+  publish(topic: string, payload: string | Buffer): boolean {
+    if (!this.socket || !this.ready) return false;
+    this.socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false }));
+    return true;
+  }
+
+  /** Stops reading from the broker (TCP backpressure) until resume(). */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+
+  /** Drops the connection and reconnects: everything unacknowledged will be redelivered. */
+  reconnect(reason: string): void {
+    if (!this.socket) return;
+    this.options.logger.warn({ reason }, 'mqtt session reconnecting to force redelivery');
+    this.socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pingTimer);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (this.ready) socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
+      else socket.destroy();
+      setTimeout(() => socket.destroy(), 2000).unref();
+    });
+  }
+
+  private describeTarget(): string {
+    return `${this.target.protocol}//${this.target.host}`;
+  }
+
+  private connect(): void {
+    const connection = ++this.connection;
+    const port = Number(this.target.port) || (this.isTls() ? 8883 : 1883);
+    const host = this.target.hostname || '127.0.0.1';
+    const socket = this.isTls() ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+
+    socket.once(this.isTls() ? 'secureConnect' : 'connect', () => {
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: this.options.clientId,
+          clean: this.options.clean,
+          keepalive: this.keepaliveS,
+          ...(this.target.username ? { username: decodeURIComponent(this.target.username) } : {}),
+          ...(this.target.password ? { password: Buffer.from(decodeURIComponent(this.target.password)) } : {}),
+        }),
+      );
+    });
+    socket.on('data', (data: Buffer) => parser.parse(data));
+    parser.on('packet', (packet: mqttPacket.Packet) => this.onPacket(connection, packet));
+    parser.on('error', (err: Error) => {
+      this.options.logger.error({ err: err.message }, 'mqtt protocol error; reconnecting');
+      socket.destroy();
+    });
+    socket.on('error', (err) => {
+      this.options.logger.warn({ err: err.message, broker: this.describeTarget() }, 'mqtt connection error');
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) {
+        this.socket = undefined;
+        this.ready = false;
+        clearInterval(this.pingTimer);
+        this.emit('disconnected');
+      }
+      if (!this.closing) this.scheduleReconnect();
+    });
+  }
+
+  private isTls(): boolean {
+    return this.target.protocol === 'mqtts:' || this.target.protocol === 'tls:';
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onPacket(connection: number, packet: mqttPacket.Packet): void {
+    if (connection !== this.connection) return;
+    switch (packet.cmd) {
+      case 'connack': {
+        if (packet.returnCode !== 0) {
+          this.options.logger.error({ returnCode: packet.returnCode, broker: this.describeTarget() }, 'mqtt broker refused the connection');
+          this.socket?.destroy();
+          return;
+        }
+        this.socket?.write(
+          mqttPacket.generate({
+            cmd: 'subscribe',
+            messageId: this.allocateMessageId(),
+            subscriptions: this.options.subscriptions.map((topic) => ({ topic, qos: 1 as const })),
+          }),
+        );
+        return;
+      }
+      case 'suback': {
+        const refused = packet.granted.some((g) => g === 0x80 || (typeof g === 'object' && (g as { qos?: number }).qos === 0x80));
+        if (refused) {
+          this.options.logger.error({ subscriptions: this.options.subscriptions }, 'mqtt broker refused a subscription');
+          this.socket?.destroy();
+          return;
+        }
+        this.ready = true;
+        this.backoffMs = MIN_BACKOFF_MS;
+        this.startPings();
+        this.options.logger.info({ broker: this.describeTarget(), clientId: this.options.clientId }, 'mqtt session ready');
+        this.emit('ready');
+        this.options.onReady?.();
+        return;
+      }
+      case 'publish': {
+        this.options.onMessage({
+          topic: packet.topic,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+          qos: packet.qos,
+          messageId: packet.messageId,
+          connection,
+          receivedAtMs: Date.now(),
+        });
+        return;
+      }
+      case 'pingresp':
+        this.awaitingPong = false;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private startPings(): void {
+    clearInterval(this.pingTimer);
+    this.awaitingPong = false;
+    this.pingTimer = setInterval(() => {
+      if (this.awaitingPong) {
+        this.options.logger.warn('mqtt broker stopped answering pings; reconnecting');
+        this.socket?.destroy();
+        return;
+      }
+      this.awaitingPong = true;
+      this.socket?.write(mqttPacket.generate({ cmd: 'pingreq' }));
+    }, (this.keepaliveS * 1000) / 2);
+    this.pingTimer.unref();
+  }
+
+  private allocateMessageId(): number {
+    const id = this.nextMessageId;
+    this.nextMessageId = id >= 65535 ? 1 : id + 1;
+    return id;
+  }
+}

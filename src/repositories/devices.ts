@@ -1,0 +1,51 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { devices, vehicles } from '../db/schema.js';
+
+export type Device = typeof devices.$inferSelect;
+export type DeviceProtocol = Device['protocol'];
+
+/** What the broker and the ingest worker need to know about a device. */
+export interface DeviceIdentity {
+  id: string;
+  vehicleId: string;
+  departmentId: string;
+  protocol: DeviceProtocol;
+  secretHash: string;
+  active: boolean;
+}
+
+export function deviceRepository(db: Db) {
+  return {
+    async create(input: { id: string; vehicleId: string; protocol: DeviceProtocol; secretHash: string }): Promise<Device> {
+      const [row] = await db.insert(devices).values(input).returning();
+      return row!;
+    },
+    async setSecretHash(id: string, secretHash: string): Promise<void> {
+      await db.update(devices).set({ secretHash }).where(eq(devices.id, id));
+    },
+    async listForVehicle(vehicleId: string): Promise<Device[]> {
+      return db.select().from(devices).where(eq(devices.vehicleId, vehicleId)).orderBy(asc(devices.id));
+    },
+    async findById(id: string): Promise<Device | undefined> {
+      const [row] = await db.select().from(devices).where(eq(devices.id, id));
+      return row;
+    },
+    async findIdentity(id: string): Promise<DeviceIdentity | undefined> {
+      const [row] = await db
+        .select({
+          id: devices.id,
+          vehicleId: devices.vehicleId,
+          departmentId: vehicles.departmentId,
+          protocol: devices.protocol,
+          secretHash: devices.secretHash,
+          active: devices.active,
+        })
+        .from(devices)
+        .innerJoin(vehicles, eq(vehicles.id, devices.vehicleId))
+        .where(eq(devices.id, id));
+      return row;
+    },
+  };
+}
+export type DeviceRepository = ReturnType<typeof deviceRepository>;

@@ -1,0 +1,67 @@
+/** Reads of stored positions: each vehicle's latest state and a vehicle's track. */
+import type { Queryable } from '../db/client.js';
+import type { DepartmentScope } from './scope.js';
+
+export interface LatestPositionRow {
+  vehicleId: string;
+  plateNumber: string;
+  departmentId: string;
+  fixAt: Date;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  headingDeg: number | null;
+  fuelLitres: number | null;
+  fuelPercent: number | null;
+  tankCapacityLitres: number;
+  ignition: boolean | null;
+}
+
+export interface TrackPointRow {
+  fixAt: Date;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  headingDeg: number | null;
+  fuelLitres: number | null;
+  ignition: boolean | null;
+}
+
+const toDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+
+export function positionRepository(db: Queryable) {
+  return {
+    async latest(scope: DepartmentScope, filter: { departmentId?: string; vehicleIds?: string[] } = {}): Promise<LatestPositionRow[]> {
+      const rows = await db.query(
+        `SELECT v.id AS "vehicleId", v.plate_number AS "plateNumber", v.department_id AS "departmentId",
+                l.fix_at AS "fixAt", l.lat, l.lon, l.speed_kmh AS "speedKmh", l.heading_deg AS "headingDeg",
+                l.fuel_litres AS "fuelLitres", l.fuel_percent AS "fuelPercent",
+                v.tank_capacity_litres AS "tankCapacityLitres", l.ignition
+           FROM vehicle_latest l JOIN vehicles v ON v.id = l.vehicle_id
+          WHERE ($1::uuid IS NULL OR v.department_id = $1)
+            AND ($2::uuid IS NULL OR v.department_id = $2)
+            AND ($3::uuid[] IS NULL OR v.id = ANY($3))
+          ORDER BY v.plate_number`,
+        [scope.departmentId, filter.departmentId ?? null, filter.vehicleIds ?? null],
+      );
+      return rows.map((r) => ({ ...(r as unknown as LatestPositionRow), fixAt: toDate(r.fixAt) }));
+    },
+
+    /** At most `limit` points in fix-time order, and whether more were left out. */
+    async track(vehicleId: string, fromMs: number, toMs: number, limit: number): Promise<{ points: TrackPointRow[]; truncated: boolean }> {
+      const rows = await db.query(
+        `SELECT fix_at AS "fixAt", lat, lon, speed_kmh AS "speedKmh", heading_deg AS "headingDeg",
+                fuel_litres AS "fuelLitres", ignition
+           FROM telemetry
+          WHERE vehicle_id = $1 AND fix_at >= $2 AND fix_at < $3
+          ORDER BY fix_at
+          LIMIT $4`,
+        [vehicleId, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), limit + 1],
+      );
+      const truncated = rows.length > limit;
+      const points = (truncated ? rows.slice(0, limit) : rows).map((r) => ({ ...(r as unknown as TrackPointRow), fixAt: toDate(r.fixAt) }));
+      return { points, truncated };
+    },
+  };
+}
+export type PositionRepository = ReturnType<typeof positionRepository>;

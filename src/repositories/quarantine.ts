@@ -1,0 +1,38 @@
+/** Reads of the quarantine: what the ingest could not use, and why. */
+import type { Queryable } from '../db/client.js';
+
+export interface QuarantineRow {
+  id: number;
+  receivedAt: Date;
+  topic: string;
+  deviceId: string | null;
+  reason: string;
+  detail: string | null;
+  payload: Uint8Array;
+  payloadBytes: number;
+}
+
+export function quarantineRepository(db: Queryable) {
+  return {
+    async list(filter: { fromMs: number; toMs: number; reason?: string; deviceId?: string; limit: number }): Promise<QuarantineRow[]> {
+      const rows = await db.query(
+        `SELECT id::float8 AS id, received_at AS "receivedAt", topic, device_id AS "deviceId", reason, detail, payload,
+                payload_bytes AS "payloadBytes"
+           FROM quarantine
+          WHERE received_at >= $1 AND received_at < $2
+            AND ($3::text IS NULL OR reason = $3)
+            AND ($4::text IS NULL OR device_id = $4)
+          ORDER BY received_at DESC, id DESC
+          LIMIT $5`,
+        [new Date(filter.fromMs).toISOString(), new Date(filter.toMs).toISOString(), filter.reason ?? null, filter.deviceId ?? null, filter.limit],
+      );
+      return rows.map((r) => ({ ...(r as unknown as QuarantineRow), receivedAt: new Date(r.receivedAt as string | Date) }));
+    },
+    async countByReason(): Promise<Array<{ reason: string; count: number }>> {
+      return db.query<{ reason: string; count: number }>(
+        `SELECT reason, count(*)::int AS count FROM quarantine GROUP BY reason ORDER BY reason`,
+      );
+    },
+  };
+}
+export type QuarantineRepository = ReturnType<typeof quarantineRepository>;

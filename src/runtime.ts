@@ -1,0 +1,204 @@
+/**
+ * Wires Armada's parts together for one process: the database (PostgreSQL or PGlite),
+ * the broker (external or embedded), the ingest worker and the HTTP API, in the
+ * roles asked for. Opens everything in dependency order and closes it in reverse.
+ * Entry points (src/cli.ts) and tests call this; nothing here listens for signals.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import { PortInUseError, startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { TELEMETRY_SUBSCRIPTION } from './domain/topics.js';
+import { buildApp } from './http/app.js';
+import { BrokerSession } from './ingest/broker-session.js';
+import { cachedDeviceLookup } from './ingest/device-cache.js';
+import { createPipeline } from './ingest/pipeline.js';
+import { createIngestWorker, type IngestWorker } from './ingest/worker.js';
+import { apiKeyRepository } from './repositories/api-keys.js';
+import { departmentRepository } from './repositories/departments.js';
+import { deviceRepository } from './repositories/devices.js';
+import { positionRepository } from './repositories/positions.js';
+import { quarantineRepository } from './repositories/quarantine.js';
+import { telemetryWriter } from './repositories/telemetry.js';
+import { vehicleRepository } from './repositories/vehicles.js';
+import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
+
+export type Repositories = ReturnType<typeof createRepositories>;
+
+export function createRepositories(database: Database) {
+  return {
+    departments: departmentRepository(database.db),
+    vehicles: vehicleRepository(database.db),
+    devices: deviceRepository(database.db),
+    apiKeys: apiKeyRepository(database.db),
+    positions: positionRepository(database),
+    quarantine: quarantineRepository(database),
+  };
+}
+
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Services {
+  readonly config: Config;
+  readonly database: Database;
+  readonly repos: Repositories;
+  /** Set when this process runs the embedded broker. */
+  readonly broker: EmbeddedBroker | undefined;
+  /** Where devices connect: MQTT_URL, or the embedded broker. */
+  readonly deviceMqttUrl: string | undefined;
+  readonly worker: IngestWorker | undefined;
+  readonly session: BrokerSession | undefined;
+  readonly app: FastifyInstance | undefined;
+  /** The API's base URL once it listens. */
+  readonly httpUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** An already open database (tests); otherwise one is opened from the config. */
+  database?: Database;
+  now?: () => Date;
+}
+
+export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Database> {
+  return config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl, logger })
+    : openDatabase({ kind: 'pglite', dataDir: config.dataDir, logger });
+}
+
+/** Creates the first admin key from ADMIN_API_KEY when no admin key exists yet. */
+export async function bootstrapAdminKey(repos: Repositories, adminApiKey: string | undefined, logger: Logger): Promise<void> {
+  if (!adminApiKey) return;
+  if (await repos.apiKeys.findActiveByHash(hashApiKey(adminApiKey))) return;
+  if ((await repos.apiKeys.countActiveAdmins()) > 0) {
+    logger.warn('ADMIN_API_KEY is set but an admin key already exists; it was not added (create keys through the API)');
+    return;
+  }
+  await repos.apiKeys.create({
+    name: 'bootstrap admin (ADMIN_API_KEY)',
+    role: 'admin',
+    departmentId: null,
+    keyHash: hashApiKey(adminApiKey),
+    keyPrefix: apiKeyPrefix(adminApiKey),
+  });
+  logger.info('created the admin API key from ADMIN_API_KEY');
+}
+
+export async function startServices(config: Config, roles: Roles, options: StartOptions): Promise<Services> {
+  const { logger } = options;
+  const now = options.now ?? (() => new Date());
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'error while closing');
+      }
+    }
+  };
+
+  try {
+    const database = options.database ?? (await openConfiguredDatabase(config, logger));
+    if (!options.database) closers.push(() => database.close());
+    await migrateDatabase(database);
+    const repos = createRepositories(database);
+    await bootstrapAdminKey(repos, config.adminApiKey, logger);
+
+    let broker: EmbeddedBroker | undefined;
+    let brokerUrl = config.mqttUrl;
+    if (roles.worker && !config.mqttUrl) {
+      broker = await startEmbeddedBroker({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        logger: logger.child({ component: 'broker' }),
+        findDevice: (id) => repos.devices.findIdentity(id),
+      });
+      closers.push(() => broker!.close());
+      brokerUrl = broker.internalUrl;
+    }
+
+    let worker: IngestWorker | undefined;
+    let session: BrokerSession | undefined;
+    if (roles.worker && brokerUrl) {
+      const workerLogger = logger.child({ component: 'ingest' });
+      const pipeline = createPipeline({
+        lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id)),
+        settings: { maxFutureS: config.maxFutureS },
+      });
+      let onMessage: IngestWorker['onMessage'] = () => undefined;
+      session = new BrokerSession({
+        url: brokerUrl,
+        clientId: `armada-ingest-${config.workerId}`,
+        subscriptions: [TELEMETRY_SUBSCRIPTION],
+        clean: false,
+        logger: workerLogger,
+        onMessage: (m) => onMessage(m),
+      });
+      worker = createIngestWorker({
+        session,
+        pipeline,
+        writer: telemetryWriter(database),
+        logger: workerLogger,
+        batchSize: config.ingestBatchSize,
+        batchWaitMs: config.ingestBatchWaitMs,
+      });
+      onMessage = worker.onMessage;
+      session.on('disconnected', worker.onDisconnected);
+      const runningSession = session;
+      const runningWorker = worker;
+      closers.push(async () => {
+        await runningWorker.stop();
+        await runningSession.close();
+      });
+      session.start();
+      await session.waitReady();
+    }
+
+    let app: FastifyInstance | undefined;
+    let httpUrl: string | undefined;
+    if (roles.api) {
+      const runningSession = session;
+      app = await buildApp({
+        database,
+        repos,
+        logger: logger.child({ component: 'http' }),
+        now,
+        ...(runningSession ? { readiness: () => ({ mqtt: runningSession.isReady }) } : {}),
+      });
+      const runningApp = app;
+      closers.push(() => runningApp.close());
+      try {
+        await app.listen({ host: config.httpHost, port: config.httpPort });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new PortInUseError('HTTP_PORT', config.httpPort, 'Set HTTP_PORT to a free port.');
+        }
+        throw err;
+      }
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.httpPort;
+      const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+      httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    }
+
+    const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);
+    return { config, database, repos, broker, deviceMqttUrl, worker, session, app, httpUrl, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}

@@ -1,0 +1,51 @@
+/**
+ * API keys and device secrets: generated here, stored only as hashes.
+ *
+ * API keys are 256-bit random tokens, hashed with SHA-256 for lookup: with that much
+ * entropy a slow hash adds nothing, and every request can be authenticated by one
+ * indexed query. Device secrets are hashed in Mosquitto's own PBKDF2-SHA512 format
+ * (`$7$iterations$salt$hash`), so the same stored hash authenticates a device on the
+ * embedded broker and can be written into a Mosquitto password file.
+ */
+import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const API_KEY_PREFIX = 'arm_';
+
+export function generateApiKey(): string {
+  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** What a listing shows of a key: enough to tell keys apart, useless to an attacker. */
+export function apiKeyPrefix(key: string): string {
+  return key.slice(0, 8);
+}
+
+export function generateDeviceSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+const MOSQUITTO_ITERATIONS = 101;
+const MOSQUITTO_SALT_BYTES = 12;
+const MOSQUITTO_HASH_BYTES = 64;
+
+export function hashDeviceSecret(secret: string, salt: Buffer = randomBytes(MOSQUITTO_SALT_BYTES)): string {
+  const hash = pbkdf2Sync(secret, salt, MOSQUITTO_ITERATIONS, MOSQUITTO_HASH_BYTES, 'sha512');
+  return `$7$${MOSQUITTO_ITERATIONS}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export function verifyDeviceSecret(secret: string, stored: string): boolean {
+  const parts = stored.split('$');
+  // ['', '7', iterations, salt, hash]
+  if (parts.length !== 5 || parts[1] !== '7') return false;
+  const iterations = Number.parseInt(parts[2]!, 10);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1_000_000) return false;
+  const salt = Buffer.from(parts[3]!, 'base64');
+  const expected = Buffer.from(parts[4]!, 'base64');
+  if (expected.length === 0) return false;
+  const actual = pbkdf2Sync(secret, salt, iterations, expected.length, 'sha512');
+  return timingSafeEqual(actual, expected);
+}

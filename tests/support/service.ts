@@ -1,0 +1,114 @@
+/** Starts Armada as the entry points do, on the test stores, and cleans up after. */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { loadConfig } from '../../src/config.js';
+import { startServices, type Roles, type Services } from '../../src/runtime.js';
+import { createTestDatabase, realBrokerUrl, silentLogger, type TestDatabase } from './stores.js';
+
+export interface TestService {
+  services: Services;
+  testDb: TestDatabase;
+  adminKey: string;
+  /** Where devices connect. */
+  deviceMqttUrl: string;
+  /** fetch against the API with the admin key (or another). */
+  api(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestService(options: { roles?: Roles; env?: Record<string, string> } = {}): Promise<TestService> {
+  const testDb = await createTestDatabase();
+  const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
+  const brokerUrl = realBrokerUrl();
+  const workerId = `t${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    HTTP_PORT: '0',
+    MQTT_PORT: '0',
+    ADMIN_API_KEY: adminKey,
+    WORKER_ID: workerId,
+    INGEST_BATCH_WAIT_MS: '10',
+    ...(brokerUrl ? { MQTT_URL: brokerUrl } : {}),
+    ...options.env,
+  });
+  const services = await startServices(config, options.roles ?? { api: true, worker: true }, {
+    logger: silentLogger,
+    database: testDb.database,
+  });
+  return {
+    services,
+    testDb,
+    adminKey,
+    deviceMqttUrl: services.deviceMqttUrl!,
+    api(path, init = {}) {
+      const { key, json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set('authorization', `Bearer ${key ?? adminKey}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(`${services.httpUrl}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    },
+    async close() {
+      await services.close();
+      if (brokerUrl) await forgetSession(brokerUrl, `armada-ingest-${workerId}`);
+      await testDb.drop();
+    },
+  };
+}
+
+/** Removes a persistent session a test left on a shared broker (a clean connect discards it). */
+async function forgetSession(url: string, clientId: string): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 }).catch(() => undefined);
+  await client?.endAsync();
+}
+
+export async function connectDevice(url: string, deviceId: string, secret: string): Promise<MqttClient> {
+  return mqtt.connectAsync(url, {
+    clientId: `${deviceId}-${randomBytes(3).toString('hex')}`,
+    username: deviceId,
+    password: secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** Creates a department, a vehicle and a device through the API; answers the ids and the device secret. */
+export async function registerVehicleWithDevice(
+  t: TestService,
+  opts: { code?: string; plate?: string; deviceId?: string; tankCapacityLitres?: number } = {},
+) {
+  const suffix = randomBytes(3).toString('hex');
+  const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: opts.code ?? `D${suffix}`, name: 'Dinas Test' } })).json()) as { id: string };
+  const veh = (await (
+    await t.api('/api/v1/vehicles', {
+      method: 'POST',
+      json: {
+        plateNumber: opts.plate ?? `DH ${suffix}`,
+        departmentId: dep.id,
+        kind: 'car',
+        fuelType: 'pertalite',
+        tankCapacityLitres: opts.tankCapacityLitres ?? 50,
+        ratedLitresPer100Km: 10,
+        idleLitresPerHour: 0.8,
+        monthlyAllocationLitres: 200,
+      },
+    })
+  ).json()) as { id: string };
+  const res = await t.api('/api/v1/devices', { method: 'POST', json: { id: opts.deviceId ?? `dev-${suffix}`, vehicleId: veh.id } });
+  if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${await res.text()}`);
+  const dev = (await res.json()) as { id: string; secret: string };
+  return { departmentId: dep.id as string, vehicleId: veh.id as string, deviceId: dev.id as string, secret: dev.secret as string };
+}

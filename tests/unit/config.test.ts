@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      databaseUrl: undefined,
+      mqttUrl: undefined,
+      dataDir: './data',
+      httpHost: '127.0.0.1',
+      httpPort: 3000,
+      mqttPort: 1883,
+      reportTz: 'Asia/Makassar',
+      logLevel: 'info',
+      adminApiKey: undefined,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('coerces numbers and reads URLs', () => {
+    const c = loadConfig({
+      HTTP_PORT: '8080',
+      MQTT_PORT: '0',
+      DATABASE_URL: 'postgres://u:p@db:5432/armada',
+      MQTT_URL: 'mqtt://armada:secret@broker:1883',
+      REPORT_TZ: 'Asia/Jakarta',
+    });
+    expect(c.httpPort).toBe(8080);
+    expect(c.mqttPort).toBe(0);
+    expect(c.databaseUrl).toBe('postgres://u:p@db:5432/armada');
+    expect(c.mqttUrl).toBe('mqtt://armada:secret@broker:1883');
+    expect(c.reportTz).toBe('Asia/Jakarta');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', MQTT_URL: '', ADMIN_API_KEY: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ HTTP_PORT: 'eighty', MQTT_PORT: '70000', REPORT_TZ: 'Mars/Olympus', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['HTTP_PORT', 'MQTT_PORT', 'REPORT_TZ', 'LOG_LEVEL', 'DATABASE_URL', 'ADMIN_API_KEY']) {
+      expect(message).toContain(name);
+    }
+    expect((error as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('never echoes a secret or a URL that may hold a password', () => {
+    let message = '';
+    try {
+      loadConfig({ ADMIN_API_KEY: 'too-short-secret', DATABASE_URL: 'http://user:hunter2@db' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('ADMIN_API_KEY');
+    expect(message).not.toContain('too-short-secret');
+    expect(message).not.toContain('hunter2');
+  });
+});
