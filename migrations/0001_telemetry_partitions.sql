@@ -2,8 +2,9 @@
 -- armada_ensure_telemetry_partition(ts) creates the month partition holding ts if it
 -- is missing and returns its name. The ingest worker calls it for each month it has
 -- not yet seen in this process, and at start for the months around now, so a
--- device flushing old buffered readings finds its partition too. The advisory lock
--- keeps two workers from racing to create the same partition.
+-- device flushing old buffered readings finds its partition too. Two sessions may race
+-- to create the same partition: the advisory lock orders them, and the exception
+-- handler covers a catalog snapshot that has not yet seen the winner's table.
 CREATE OR REPLACE FUNCTION armada_ensure_telemetry_partition(ts timestamptz)
 RETURNS text
 LANGUAGE plpgsql
@@ -17,12 +18,15 @@ BEGIN
     RETURN part_name;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('armada_telemetry_partition'));
-  IF to_regclass(part_name) IS NULL THEN
+  BEGIN
     EXECUTE format(
-      'CREATE TABLE %I PARTITION OF telemetry FOR VALUES FROM (%L) TO (%L)',
+      'CREATE TABLE IF NOT EXISTS %I PARTITION OF telemetry FOR VALUES FROM (%L) TO (%L)',
       part_name, month_start, month_end
     );
-  END IF;
+  EXCEPTION WHEN duplicate_table OR unique_violation THEN
+    -- Another session created it between our check and our CREATE: that is the goal.
+    NULL;
+  END;
   RETURN part_name;
 END;
 $$;

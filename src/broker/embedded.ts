@@ -29,7 +29,7 @@ export class PortInUseError extends Error {
     readonly port: number,
     hint: string,
   ) {
-    super(`Port ${port} is already in use. ${hint}`);
+    super(`Port ${port} (${variable}) is already in use. ${hint}`);
     this.name = 'PortInUseError';
   }
 }
