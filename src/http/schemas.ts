@@ -47,6 +47,10 @@ export const createDevice = z
     protocol: z.enum(deviceProtocols).default('armada'),
   })
   .superRefine((d, ctx) => {
+    // Broker user names of Armada's own services; a device must never be able to pose as one.
+    if (/^armada($|-)/i.test(d.id)) {
+      ctx.addIssue({ code: 'custom', path: ['id'], message: 'ids starting with "armada" are reserved for the service' });
+    }
     if (d.protocol === 'armada' && !DEVICE_ID_PATTERN.test(d.id)) {
       ctx.addIssue({ code: 'custom', path: ['id'], message: 'use 1 to 64 of A-Z a-z 0-9 _ . : -' });
     }

@@ -138,6 +138,14 @@ describe('validation and conflicts', () => {
     expect(notIso.status).toBe(400);
   });
 
+  it("refuses device ids reserved for the service's own broker users", async () => {
+    for (const id of ['armada', 'armada-internal', 'ARMADA-ingest-1']) {
+      const res = await t.api('/api/v1/devices', { method: 'POST', json: { id, vehicleId: a.vehicleId } });
+      expect(res.status, id).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('reserved');
+    }
+  });
+
   it('returns a device secret once and never lists it', async () => {
     const res = await t.api(`/api/v1/vehicles/${a.vehicleId}/devices`);
     expect(res.status).toBe(200);

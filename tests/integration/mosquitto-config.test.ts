@@ -1,0 +1,486 @@
+/**
+ * Keeps deploy/mosquitto/ and docker-compose.yml honest without a Docker engine: the
+ * broker config and ACL run, as written, in the real Mosquitto binary; only the
+ * listener port and the file paths are rewritten (rewriteForTest). The compose
+ * file's broker health check runs against that broker, and its mounts are checked
+ * against the paths the config names.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqttPacket, { type IConnackPacket, type IPublishPacket, type Packet } from 'mqtt-packet';
+import YAML from 'yaml';
+import { loadConfig } from '../../src/config.js';
+import { hashDeviceSecret } from '../../src/security/secrets.js';
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const MOSQUITTO_PASSWD = 'mosquitto_passwd';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CONF_FILE = join(ROOT, 'deploy/mosquitto/mosquitto.conf');
+const ACL_FILE = join(ROOT, 'deploy/mosquitto/acl');
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+
+const hasMosquitto = existsSync(MOSQUITTO) && spawnSync(MOSQUITTO_PASSWD, ['-h']).error === undefined;
+const hasMosquittoSub = spawnSync('mosquitto_sub', ['--help']).error === undefined;
+const hasComposePlugin = spawnSync('docker', ['compose', 'version']).status === 0;
+
+if (!hasMosquitto) {
+  console.warn(`Skipping the broker tests: ${MOSQUITTO} or ${MOSQUITTO_PASSWD} is missing (apt-get install mosquitto).`);
+}
+
+// ---------------------------------------------------------------------------
+// The config as written, with only what must differ outside the container.
+
+/** The value of a directive (first occurrence), or undefined. */
+function directive(conf: string, key: string): string | undefined {
+  for (const line of conf.split('\n')) {
+    const m = /^\s*(\S+)\s+(.*?)\s*$/.exec(line);
+    if (m && m[1] === key) return m[2];
+  }
+  return undefined;
+}
+
+/**
+ * deploy/mosquitto/mosquitto.conf for a broker on 127.0.0.1:`port` whose files are
+ * in `dir`. Rewrites the listener and the three paths, nothing else; each must
+ * appear exactly once, so a changed config fails here instead of being half-tested.
+ */
+function rewriteForTest(conf: string, dir: string, port: number): string {
+  const replacements: Record<string, string> = {
+    listener: `listener ${port} 127.0.0.1`,
+    password_file: `password_file ${join(dir, 'passwd')}`,
+    acl_file: `acl_file ${join(dir, 'acl')}`,
+    persistence_location: `persistence_location ${join(dir, 'data')}/`,
+  };
+  const seen = new Set<string>();
+  const lines = conf.split('\n').map((line) => {
+    const key = /^\s*([^\s#]\S*)/.exec(line)?.[1];
+    if (key === undefined || !(key in replacements)) return line;
+    if (seen.has(key)) throw new Error(`mosquitto.conf sets ${key} more than once; the test rewrites one`);
+    seen.add(key);
+    return replacements[key]!;
+  });
+  const missing = Object.keys(replacements).filter((k) => !seen.has(k));
+  if (missing.length > 0) throw new Error(`mosquitto.conf does not set ${missing.join(', ')}`);
+  return lines.join('\n');
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The real broker as a child process. */
+class Broker {
+  private proc: ChildProcess | undefined;
+  log = '';
+
+  constructor(
+    readonly confPath: string,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const proc = spawn(MOSQUITTO, ['-c', this.confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stdout.on('data', (d: Buffer) => (this.log += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (this.log += d.toString()));
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`mosquitto exited (${proc.exitCode ?? proc.signalCode}):\n${this.log}`);
+      }
+      if (await canConnect(this.port)) return;
+      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${this.port}:\n${this.log}`);
+      await sleep(25);
+    }
+  }
+
+  /** SIGTERM: a clean shutdown, which writes the persistence database. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGHUP: Mosquitto reloads its password and ACL files. */
+  reload(): void {
+    this.proc?.kill('SIGHUP');
+  }
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  const socket = net.connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+type Received = { topic: string; payload: string };
+
+/**
+ * A bare MQTT 3.1.1 session over a socket (mqtt-packet): unlike MQTT.js it can leave
+ * QoS 1 messages unacknowledged, which shows the broker's in-flight window.
+ */
+class RawSession {
+  readonly publishes: IPublishPacket[] = [];
+  private readonly others: Packet[] = [];
+  autoAck = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (packet: Packet) => {
+      if (packet.cmd === 'publish') {
+        this.publishes.push(packet);
+        if (this.autoAck) this.ack(packet);
+      } else {
+        this.others.push(packet);
+      }
+    });
+    socket.on('data', (data: Buffer) => parser.parse(data));
+  }
+
+  static async connect(
+    port: number,
+    o: { clientId: string; username: string; password: string },
+  ): Promise<{ session: RawSession; connack: IConnackPacket }> {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const session = new RawSession(socket);
+    session.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: false,
+      clientId: o.clientId,
+      username: o.username,
+      password: Buffer.from(o.password),
+      keepalive: 60,
+    });
+    const connack = (await session.next('connack')) as IConnackPacket;
+    return { session, connack };
+  }
+
+  send(packet: Packet): void {
+    this.socket.write(mqttPacket.generate(packet));
+  }
+
+  ack(packet: IPublishPacket): void {
+    this.send({ cmd: 'puback', messageId: packet.messageId! });
+  }
+
+  async next(cmd: Packet['cmd']): Promise<Packet> {
+    await until(() => this.others.some((p) => p.cmd === cmd), cmd);
+    const index = this.others.findIndex((p) => p.cmd === cmd);
+    return this.others.splice(index, 1)[0]!;
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.destroyed) return;
+    this.send({ cmd: 'disconnect' });
+    this.socket.end();
+    await once(this.socket, 'close');
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO})`, () => {
+  const conf = readFileSync(CONF_FILE, 'utf8');
+  const passwords = {
+    armada: 'armada-service-password-for-tests',
+    'dev-1': 'dev-1-secret',
+    'alice/phone': 'alice-phone-secret',
+  };
+  let dir: string;
+  let port: number;
+  let broker: Broker;
+  const clients: MqttClient[] = [];
+  const rawSessions: RawSession[] = [];
+
+  async function connect(opts: IClientOptions): Promise<MqttClient> {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+      ...opts,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  function as(user: keyof typeof passwords, opts: IClientOptions = {}): Promise<MqttClient> {
+    return connect({ username: user, password: passwords[user], ...opts });
+  }
+
+  function inbox(client: MqttClient): Received[] {
+    const received: Received[] = [];
+    client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
+    return received;
+  }
+
+  /** The service user subscribed like the ingest worker. */
+  async function ingestSubscriber(): Promise<Received[]> {
+    const client = await as('armada');
+    const received = inbox(client);
+    const granted = await client.subscribeAsync({ 'fleet/v1/devices/+/telemetry': { qos: 1 }, 'owntracks/#': { qos: 1 } });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
+    return received;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'armada-mosquitto-'));
+    port = await freePort();
+    copyFileSync(ACL_FILE, join(dir, 'acl'));
+    writeFileSync(join(dir, 'mosquitto.conf'), rewriteForTest(conf, dir, port));
+    mkdirSync(join(dir, 'data'));
+    for (const [i, [user, password]] of Object.entries(passwords).entries()) {
+      execFileSync(MOSQUITTO_PASSWD, [...(i === 0 ? ['-c'] : []), '-b', join(dir, 'passwd'), user, password]);
+    }
+    // Started as root, Mosquitto drops to the `mosquitto` user before it reads the
+    // password and ACL files and writes persistence (as uid 1883 does in the image).
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'data'), 0o777);
+    for (const f of ['acl', 'passwd', 'mosquitto.conf']) chmodSync(join(dir, f), 0o644);
+
+    broker = new Broker(join(dir, 'mosquitto.conf'), port);
+    await broker.start();
+  }, 15_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.endAsync(true)));
+    await Promise.allSettled(rawSessions.map((s) => s.close()));
+    await broker?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses anonymous clients', async () => {
+    await expect(connect({})).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('refuses a wrong password', async () => {
+    await expect(connect({ username: 'dev-1', password: 'not-the-secret' })).rejects.toMatchObject({ code: 5 });
+    await expect(connect({ username: 'armada', password: 'not-the-secret' })).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('delivers a device telemetry message to the service user', async () => {
+    const received = await ingestSubscriber();
+    const device = await as('dev-1');
+    await device.publishAsync('fleet/v1/devices/dev-1/telemetry', '{"seq":1}', { qos: 1 });
+    await until(() => received.length > 0, 'the telemetry message');
+    expect(received).toEqual([{ topic: 'fleet/v1/devices/dev-1/telemetry', payload: '{"seq":1}' }]);
+  });
+
+  it("drops a device's publish to another device's topic or to the live topics", async () => {
+    const received = await ingestSubscriber();
+    const live = await as('armada');
+    const liveReceived = inbox(live);
+    await live.subscribeAsync('fleet/v1/live/#', { qos: 1 });
+    const device = await as('dev-1');
+    // Mosquitto 2 acknowledges a denied MQTT 3.1.1 publish and drops it, so prove
+    // non-delivery by order: the broker handles one client's publishes in order, so
+    // once the allowed message that follows has arrived, the forged ones would have too.
+    await device.publishAsync('fleet/v1/devices/dev-2/telemetry', 'forged', { qos: 1 });
+    await device.publishAsync('fleet/v1/live/dept/vehicle', 'forged', { qos: 1 });
+    await device.publishAsync('fleet/v1/devices/dev-1/telemetry', 'after', { qos: 1 });
+    await until(() => received.some((m) => m.payload === 'after'), 'the allowed message');
+    await live.publishAsync('fleet/v1/live/dept/vehicle', 'from-the-service', { qos: 1 });
+    await until(() => liveReceived.length > 0, 'the live message');
+    await sleep(100);
+    expect(received).toEqual([{ topic: 'fleet/v1/devices/dev-1/telemetry', payload: 'after' }]);
+    expect(liveReceived).toEqual([{ topic: 'fleet/v1/live/dept/vehicle', payload: 'from-the-service' }]);
+  });
+
+  it('delivers nothing to a device, whatever it subscribes to', async () => {
+    // Mosquitto's ACL file does not refuse subscriptions (2.0.11 grants them); it
+    // checks read access per message at delivery. So prove non-delivery.
+    const device = await as('dev-1');
+    const deviceReceived = inbox(device);
+    await device.subscribeAsync(['#', 'fleet/v1/devices/+/telemetry', 'fleet/v1/live/#', 'owntracks/#', '$SYS/#'], { qos: 1 });
+
+    const watcher = await ingestSubscriber();
+    const service = await as('armada');
+    const phone = await as('alice/phone');
+    await device.publishAsync('fleet/v1/devices/dev-1/telemetry', 'own', { qos: 1 });
+    await phone.publishAsync('owntracks/alice/phone', 'phone', { qos: 1 });
+    await service.publishAsync('fleet/v1/live/dept/vehicle', 'live', { qos: 1 });
+    await until(() => watcher.length === 2, 'the watcher to receive both device messages');
+    // The broker queues a message for every subscriber while it handles the publish,
+    // and a client's packets leave in order: once this round trip is done, anything
+    // queued for the device (including retained $SYS messages) has arrived.
+    await device.unsubscribeAsync('nothing/here');
+    expect(deviceReceived).toEqual([]);
+  });
+
+  it('lets an OwnTracks device (id user/device) publish to owntracks/user/device only', async () => {
+    const received = await ingestSubscriber();
+    const phone = await as('alice/phone');
+    await phone.publishAsync('owntracks/bob/phone', 'forged', { qos: 1 });
+    await phone.publishAsync('fleet/v1/devices/alice/telemetry', 'forged', { qos: 1 });
+    await phone.publishAsync('owntracks/alice/phone', '{"_type":"location"}', { qos: 1 });
+    await until(() => received.length > 0, 'the OwnTracks message');
+    await sleep(100);
+    expect(received).toEqual([{ topic: 'owntracks/alice/phone', payload: '{"_type":"location"}' }]);
+  });
+
+  it("accepts a device added to the password file with Armada's stored hash after SIGHUP", async () => {
+    const secret = 'registered-after-start';
+    await expect(connect({ username: 'dev-new', password: secret })).rejects.toMatchObject({ code: 5 });
+    // What the device CLI will write: `<device id>:<devices.secret_hash>`.
+    appendFileSync(join(dir, 'passwd'), `dev-new:${hashDeviceSecret(secret)}\n`);
+    broker.reload();
+    // The reload happens in the broker's main loop shortly after the signal.
+    let device: MqttClient | undefined;
+    for (let i = 0; i < 100 && !device; i++) {
+      device = await connect({ username: 'dev-new', password: secret }).catch(() => undefined);
+      if (!device) await sleep(30);
+    }
+    expect(device, `dev-new could not log in after SIGHUP:\n${broker.log}`).toBeDefined();
+    await expect(connect({ username: 'dev-new', password: 'wrong' })).rejects.toMatchObject({ code: 5 });
+  });
+
+  it.skipIf(!hasMosquittoSub)("passes docker-compose.yml's broker health check", () => {
+    const compose = YAML.parse(readFileSync(COMPOSE_FILE, 'utf8'));
+    const test: unknown = compose.services.mosquitto.healthcheck.test;
+    expect(Array.isArray(test) && test[0] === 'CMD-SHELL').toBe(true);
+    const inCompose = (test as string[])[1]!;
+    expect(inCompose).toContain(' -p 1883 ');
+    // Compose's `$$` is a literal `$`; the broker runs on the test port.
+    const command = inCompose.replaceAll('$$', '$').replace(' -p 1883 ', ` -p ${port} `);
+    const run = (password: string) =>
+      spawnSync('sh', ['-c', command], { env: { ...process.env, MQTT_ARMADA_PASSWORD: password }, timeout: 10_000 });
+    const ok = run(passwords.armada);
+    expect(ok.status, ok.stderr.toString()).toBe(0);
+    expect(run('wrong-password').status).not.toBe(0);
+  });
+
+  it(
+    'keeps queued messages of an offline persistent session across a restart and sends max_inflight_messages at a time',
+    async () => {
+      const inflight = Number(directive(conf, 'max_inflight_messages'));
+      const queued = Number(directive(conf, 'max_queued_messages'));
+      // The ingest worker fills a batch from the messages in flight: a window smaller
+      // than its default batch makes every batch wait for INGEST_BATCH_WAIT_MS.
+      expect(inflight).toBeGreaterThanOrEqual(loadConfig({}).ingestBatchSize);
+      // More than Mosquitto's default max_queued_messages (1000), which would drop the rest.
+      const total = Math.max(inflight, 1000) + 500;
+      expect(queued).toBeGreaterThanOrEqual(total);
+      const session = { clientId: 'armada-ingest-test', username: 'armada', password: passwords.armada };
+
+      // The worker subscribes with a persistent session, then goes away.
+      const first = await RawSession.connect(port, session);
+      rawSessions.push(first.session);
+      expect(first.connack.returnCode).toBe(0);
+      first.session.send({
+        cmd: 'subscribe',
+        messageId: 1,
+        subscriptions: [{ topic: 'fleet/v1/devices/+/telemetry', qos: 1 }],
+      });
+      expect(await first.session.next('suback')).toMatchObject({ granted: [1] });
+      await first.session.close();
+
+      // Devices keep publishing while it is offline.
+      const device = await as('dev-1');
+      await Promise.all(
+        Array.from({ length: total }, (_, i) => device.publishAsync('fleet/v1/devices/dev-1/telemetry', String(i), { qos: 1 })),
+      );
+
+      // The broker restarts (persistence true, persistence_location).
+      await broker.stop();
+      await broker.start();
+
+      // The worker comes back without acknowledging anything: the broker sends
+      // exactly its in-flight window and waits.
+      const second = await RawSession.connect(port, session);
+      rawSessions.push(second.session);
+      expect(second.connack).toMatchObject({ returnCode: 0, sessionPresent: true });
+      const s = second.session;
+      await until(() => s.publishes.length >= inflight, `${inflight} unacknowledged messages`, 5000);
+      await sleep(300);
+      expect(s.publishes.length).toBe(inflight);
+
+      // Acknowledging lets the rest through: every message arrives.
+      s.autoAck = true;
+      for (const p of [...s.publishes]) s.ack(p);
+      const seqs = () => new Set(s.publishes.map((p) => p.payload.toString()));
+      await until(() => seqs().size >= total, `all ${total} messages`, 5000);
+      expect(seqs()).toEqual(new Set(Array.from({ length: total }, (_, i) => String(i))));
+    },
+    15_000,
+  );
+});
+
+// ---------------------------------------------------------------------------
+
+describe('docker-compose.yml against deploy/mosquitto', () => {
+  const compose = YAML.parse(readFileSync(COMPOSE_FILE, 'utf8'));
+  const conf = readFileSync(CONF_FILE, 'utf8');
+  const mosquitto = compose.services.mosquitto;
+  /** container path -> host source (bind mounts resolved from the compose file's folder) */
+  const mounts = new Map<string, string>(
+    (mosquitto.volumes as string[]).map((v) => {
+      const [source, target] = v.split(':') as [string, string];
+      return [target, source.startsWith('.') || source.startsWith('/') ? resolve(ROOT, source) : `volume:${source}`];
+    }),
+  );
+
+  it('mounts the tested files where the config and the image expect them', () => {
+    expect(mounts.get('/mosquitto/config/mosquitto.conf')).toBe(CONF_FILE); // the image's default -c path
+    expect(mounts.get(directive(conf, 'acl_file')!)).toBe(ACL_FILE);
+    expect(mounts.get(directive(conf, 'password_file')!)).toBe(join(ROOT, 'deploy/mosquitto/passwd'));
+    const persistence = directive(conf, 'persistence_location')!.replace(/\/$/, '');
+    expect(mounts.get(persistence)).toMatch(/^volume:/);
+    expect(mosquitto.ports).toContain(`1883:${directive(conf, 'listener')}`);
+  });
+
+  it('gives the service the broker user and requires every secret', () => {
+    const text = readFileSync(COMPOSE_FILE, 'utf8');
+    expect(compose.services.armada.environment.MQTT_URL).toMatch(
+      /^mqtt:\/\/armada:\$\{MQTT_ARMADA_PASSWORD:\?[^}]*\}@mosquitto:1883$/,
+    );
+    const secrets = [...text.matchAll(/\$\{([A-Z_]*(?:PASSWORD|KEY|SECRET)[A-Z_]*)([^}]*)\}/g)];
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const [whole, , rest] of secrets) expect(rest, whole).toMatch(/^:\?/);
+  });
+
+  it.skipIf(!hasComposePlugin)('is valid for `docker compose config` and refuses to run without a secret', () => {
+    const secrets = { POSTGRES_PASSWORD: 'x'.repeat(24), MQTT_ARMADA_PASSWORD: 'y'.repeat(24), ADMIN_API_KEY: 'z'.repeat(24) };
+    const config = (env: Record<string, string>) =>
+      spawnSync('docker', ['compose', '-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, env, timeout: 20_000 });
+    const valid = config({ ...process.env, ...secrets } as Record<string, string>);
+    expect(valid.status, valid.stderr.toString()).toBe(0);
+    const { ADMIN_API_KEY: _, ...withoutKey } = { ...process.env, ...secrets } as Record<string, string>;
+    const refused = config(withoutKey);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr.toString()).toContain('ADMIN_API_KEY');
+  });
+});
