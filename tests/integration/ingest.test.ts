@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { telemetryTopic } from '../../src/domain/topics.js';
+import { liveTopic, telemetryTopic } from '../../src/domain/topics.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 
 let t: TestService;
@@ -102,6 +102,27 @@ describe('ingest', () => {
     // The worker is still there: a good reading after the bad ones is stored.
     await publish({ ts: at(60), lat: -10.175, lon: 123.612 });
     await waitFor(async () => (await storedFor(device.vehicleId)) === 8, 'a good reading after the bad ones');
+  });
+
+  it('publishes a committed newest position to the live topic, and an older one not at all', async () => {
+    const listenerUrl = t.services.broker?.internalUrl ?? t.deviceMqttUrl;
+    const listener = await mqtt.connectAsync(listenerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    const topic = liveTopic(device.departmentId, device.vehicleId);
+    const received: Array<Record<string, unknown>> = [];
+    listener.on('message', (_t, payload) => received.push(JSON.parse(payload.toString())));
+    await listener.subscribeAsync(topic, { qos: 0 });
+    await publish({ ts: at(-7200), lat: -10.3, lon: 123.5 });
+    await publish({ ts: at(100), lat: -10.176, lon: 123.613, speedKmh: 25, ignition: true, fuelLitres: 33.5 });
+    const live = await waitFor(async () => received.find((m) => m.at === at(100)), 'the live position');
+    expect(live).toEqual({
+      vehicleId: device.vehicleId, departmentId: device.departmentId, deviceId: device.deviceId, at: at(100),
+      lat: -10.176, lon: 123.613, speedKmh: 25, headingDeg: null, fuelLitres: 33.5, fuelPercent: null, ignition: true, batteryV: null,
+    });
+    // By then the position two hours older was committed (it was published first) and not announced.
+    const [old] = await t.services.database.query('SELECT 1 AS ok FROM telemetry WHERE vehicle_id = $1 AND fix_at = $2', [device.vehicleId, at(-7200)]);
+    expect(old).toBeDefined();
+    expect(received.map((m) => m.at)).toEqual([at(100)]);
+    await listener.endAsync();
   });
 
   it('quarantines telemetry from an unknown device', async () => {
