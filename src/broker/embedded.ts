@@ -93,7 +93,9 @@ export async function startEmbeddedBroker(options: {
     authorizeSubscribe(client, subscription, done) {
       const identity = identities.get(client);
       if (identity?.kind === 'internal') return done(null, subscription);
-      done(new Error('devices may not subscribe'), null);
+      // A null subscription answers SUBACK 0x80 (refused) and keeps the device connected.
+      logger.info({ deviceId: identity?.kind === 'device' ? identity.device.id : undefined, topic: subscription.topic.slice(0, 200) }, 'mqtt subscribe refused: devices may not subscribe');
+      done(null, null);
     },
   });
 

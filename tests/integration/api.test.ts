@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('authentication', () => {
   it('answers 401 without a key, with a wrong key, and with a malformed header', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }] as Array<Record<string, string>>) {
       const res = await fetch(`${t.services.httpUrl}/api/v1/vehicles`, { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
