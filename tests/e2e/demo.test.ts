@@ -1,0 +1,84 @@
+/**
+ * `npm run demo` as a newcomer runs it: a seeded Kupang fleet that moves, visible
+ * through the API with the printed key, and the same data on a second run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoVehicles } from '../../src/demo/kupang-fleet.js';
+import { freePort, runCli, type CliProcess } from '../support/process.js';
+import { waitFor } from '../support/service.js';
+
+type Latest = { vehicleId: string; plateNumber: string; lat: number; lon: number; status: string };
+
+let dataDir: string;
+let httpPort: number;
+let demo: CliProcess;
+
+const startDemo = async () => {
+  httpPort = await freePort();
+  demo = runCli('demo', { DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(await freePort()) });
+  return waitFor(() => Promise.resolve(/Admin API key\s+(\S+)/.exec(demo.output())?.[1]), 'the demo to print its admin key', 60_000);
+};
+const latest = async (key: string) =>
+  (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/positions/latest`, { headers: { authorization: `Bearer ${key}` } })).json()) as Latest[];
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'armada-demo-'));
+});
+
+afterAll(async () => {
+  if (demo && demo.child.exitCode === null) {
+    demo.child.kill('SIGKILL');
+    await demo.exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm run demo', () => {
+  let key: string;
+  let first: Latest[];
+
+  it('prints the API address, an admin key and the MQTT port', async () => {
+    key = await startDemo();
+    expect(demo.output()).toContain(`http://127.0.0.1:${httpPort}/api/v1`);
+    expect(demo.output()).toMatch(/MQTT broker\s+mqtt:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('shows the whole Kupang fleet in positions/latest, inside the city', async () => {
+    first = await waitFor(async () => {
+      const rows = await latest(key);
+      return rows.length === demoVehicles.length ? rows : null;
+    }, 'every demo vehicle to report', 30_000);
+    expect(new Set(first.map((r) => r.plateNumber))).toEqual(new Set(demoVehicles.map((v) => v.plateNumber)));
+    for (const r of first) {
+      expect(r.lat).toBeGreaterThan(-10.3);
+      expect(r.lat).toBeLessThan(-10.11);
+      expect(r.lon).toBeGreaterThan(123.52);
+      expect(r.lon).toBeLessThan(123.69);
+      expect(r.status).not.toBe('offline');
+    }
+  });
+
+  it('moves vehicles', async () => {
+    const was = new Map(first.map((r) => [r.vehicleId, `${r.lat},${r.lon}`]));
+    const moved = await waitFor(async () => {
+      const n = (await latest(key)).filter((r) => was.get(r.vehicleId) !== `${r.lat},${r.lon}`).length;
+      return n >= 3 ? n : null;
+    }, 'at least three vehicles to move', 20_000);
+    expect(moved).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stops on SIGINT and reuses its data and key on the next run', async () => {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    const again = await startDemo();
+    expect(again).toBe(key);
+    const rows = await waitFor(async () => {
+      const r = await latest(key);
+      return r.length > 0 ? r : null;
+    }, 'positions after the restart');
+    expect(rows.length).toBe(demoVehicles.length);
+  });
+});
