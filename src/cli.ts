@@ -13,7 +13,8 @@ import { migrateDatabase } from './db/migrate.js';
 import { PortInUseError } from './broker/embedded.js';
 import { seedDemoFleet } from './demo/seed.js';
 import { createLogger } from './logger.js';
-import { openConfiguredDatabase, startServices, type Repositories, type Roles, type Services } from './runtime.js';
+import type { Repositories } from './repositories/index.js';
+import { openConfiguredDatabase, startServices, type Roles, type Services } from './runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './security/secrets.js';
 import { startLiveSimulation } from '../simulator/live.js';
 

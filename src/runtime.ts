@@ -16,27 +16,9 @@ import { BrokerSession } from './ingest/broker-session.js';
 import { cachedDeviceLookup } from './ingest/device-cache.js';
 import { createPipeline } from './ingest/pipeline.js';
 import { createIngestWorker, type IngestWorker } from './ingest/worker.js';
-import { apiKeyRepository } from './repositories/api-keys.js';
-import { departmentRepository } from './repositories/departments.js';
-import { deviceRepository } from './repositories/devices.js';
-import { positionRepository } from './repositories/positions.js';
-import { quarantineRepository } from './repositories/quarantine.js';
+import { createRepositories, type Repositories } from './repositories/index.js';
 import { telemetryWriter } from './repositories/telemetry.js';
-import { vehicleRepository } from './repositories/vehicles.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
-
-export type Repositories = ReturnType<typeof createRepositories>;
-
-export function createRepositories(database: Database) {
-  return {
-    departments: departmentRepository(database.db),
-    vehicles: vehicleRepository(database.db),
-    devices: deviceRepository(database.db),
-    apiKeys: apiKeyRepository(database.db),
-    positions: positionRepository(database),
-    quarantine: quarantineRepository(database),
-  };
-}
 
 export interface Roles {
   api: boolean;

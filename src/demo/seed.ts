@@ -3,7 +3,7 @@
  * there yet, and gives every demo tracker a fresh secret for this run: only secret
  * hashes are stored, so a second run cannot learn the old ones.
  */
-import type { Repositories } from '../runtime.js';
+import type { Repositories } from '../repositories/index.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../security/secrets.js';
 import { demoDepartments, demoDeviceId, demoVehicles, type DemoVehicle } from './kupang-fleet.js';
 

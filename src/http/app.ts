@@ -9,31 +9,14 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
-import type { ApiKeyRepository } from '../repositories/api-keys.js';
-import type { DepartmentRepository } from '../repositories/departments.js';
-import type { DeviceRepository } from '../repositories/devices.js';
-import type { PositionRepository } from '../repositories/positions.js';
-import type { QuarantineRepository } from '../repositories/quarantine.js';
-import type { VehicleRepository } from '../repositories/vehicles.js';
+import type { Repositories } from '../repositories/index.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
-import { apiKeyRoutes } from './routes/api-keys.js';
-import { departmentRoutes } from './routes/departments.js';
-import { deviceRoutes } from './routes/devices.js';
-import { positionRoutes } from './routes/positions.js';
-import { quarantineRoutes } from './routes/quarantine.js';
-import { vehicleRoutes } from './routes/vehicles.js';
+import { apiRoutes } from './routes/index.js';
 
 export interface AppDeps {
   database: Pick<Database, 'ping'>;
-  repos: {
-    departments: DepartmentRepository;
-    vehicles: VehicleRepository;
-    devices: DeviceRepository;
-    apiKeys: ApiKeyRepository;
-    positions: PositionRepository;
-    quarantine: QuarantineRepository;
-  };
+  repos: Repositories;
   logger: Logger;
   now: () => Date;
   /** Further readiness checks of this process (e.g. its broker session), by name. */
@@ -79,12 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         request.auth = await authenticate(bearerToken(request.headers.authorization));
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();
-      await typed.register(departmentRoutes(deps));
-      await typed.register(vehicleRoutes(deps));
-      await typed.register(deviceRoutes(deps));
-      await typed.register(apiKeyRoutes(deps));
-      await typed.register(positionRoutes(deps));
-      await typed.register(quarantineRoutes(deps));
+      for (const routes of apiRoutes) await typed.register(routes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -1,0 +1,18 @@
+/** Every route plugin under /api/v1, in registration order. A new resource's routes are added here. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../app.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { departmentRoutes } from './departments.js';
+import { deviceRoutes } from './devices.js';
+import { positionRoutes } from './positions.js';
+import { quarantineRoutes } from './quarantine.js';
+import { vehicleRoutes } from './vehicles.js';
+
+export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> = [
+  departmentRoutes,
+  vehicleRoutes,
+  deviceRoutes,
+  apiKeyRoutes,
+  positionRoutes,
+  quarantineRoutes,
+];
