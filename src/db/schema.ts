@@ -14,6 +14,7 @@ import {
   boolean,
   check,
   customType,
+  date,
   doublePrecision,
   index,
   integer,
@@ -86,6 +87,14 @@ export const devices = pgTable(
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    /**
+     * The device's `seq` counter: the lowest and highest value stored and how many
+     * readings carried one. Missing readings = seqMax − seqFirst + 1 − seqReceived;
+     * a late reading that fills a gap brings the figure back down.
+     */
+    seqFirst: bigint('seq_first', { mode: 'number' }),
+    seqMax: bigint('seq_max', { mode: 'number' }),
+    seqReceived: bigint('seq_received', { mode: 'number' }).notNull().default(0),
   },
   (t) => [index('devices_vehicle_idx').on(t.vehicleId)],
 );
@@ -114,6 +123,21 @@ export const telemetry = pgTable(
     attributes: jsonb('attributes').$type<Record<string, unknown>>(),
   },
   (t) => [primaryKey({ columns: [t.vehicleId, t.fixAt], name: 'telemetry_pkey' })],
+);
+
+/**
+ * Past report days (in REPORT_TZ) that received readings after the day was over: the
+ * daily rollups of those vehicle-days must be recomputed. Written by ingest, cleared
+ * by whoever recomputes them.
+ */
+export const telemetryLateDays = pgTable(
+  'telemetry_late_days',
+  {
+    vehicleId: uuid('vehicle_id').notNull(),
+    day: date('day').notNull(),
+    markedAt: timestamp('marked_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.vehicleId, t.day], name: 'telemetry_late_days_pkey' })],
 );
 
 /** Each vehicle's newest fix; only ever replaced by a reading with a later fix time. */
