@@ -164,7 +164,7 @@ async function startWorker(args: ConsumerArgs, progress: Progress): Promise<Runn
   });
   const logger = createLogger(config.logLevel);
   const services = await startServices(config, { api: false, worker: true }, { logger });
-  const worker = services.worker;
+  const worker = services.ingest;
   if (!worker) {
     await services.close();
     throw new Error('startServices started no ingest worker');

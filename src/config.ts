@@ -48,6 +48,12 @@ const envSchema = z.object({
   ),
   /** Readings whose fix time is further in the future than this are quarantined. */
   MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
+  /** Readings whose fix time is older than this many days are quarantined. */
+  MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  /** A fix implying a faster move from the vehicle's previous fix is a GPS jump, quarantined. */
+  MAX_IMPLIED_SPEED_KMH: z.coerce.number().min(10).max(2000).default(250),
+  /** Batches the ingest worker commits at the same time (PostgreSQL only; PGlite takes one at a time). */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** A stable name for this worker's broker session (several workers need distinct ones). */
   WORKER_ID: z
     .string()
@@ -71,6 +77,9 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   adminApiKey: string | undefined;
   maxFutureS: number;
+  maxAgeDays: number;
+  maxImpliedSpeedKmh: number;
+  ingestConcurrency: number;
   workerId: string;
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
@@ -107,6 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     adminApiKey: e.ADMIN_API_KEY,
     maxFutureS: e.MAX_FUTURE_S,
+    maxAgeDays: e.MAX_AGE_DAYS,
+    maxImpliedSpeedKmh: e.MAX_IMPLIED_SPEED_KMH,
+    ingestConcurrency: e.INGEST_CONCURRENCY,
     workerId: e.WORKER_ID,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,

@@ -9,15 +9,11 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
-import { PortInUseError, startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
-import { TELEMETRY_SUBSCRIPTION } from './domain/topics.js';
+import { PortInUseError, type EmbeddedBroker } from './broker/embedded.js';
 import { buildApp } from './http/app.js';
-import { BrokerSession } from './ingest/broker-session.js';
-import { cachedDeviceLookup } from './ingest/device-cache.js';
-import { createPipeline } from './ingest/pipeline.js';
-import { createIngestWorker, type IngestWorker } from './ingest/worker.js';
+import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './ingest/start.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
-import { telemetryWriter } from './repositories/telemetry.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
 
 export interface Roles {
@@ -33,8 +29,8 @@ export interface Services {
   readonly broker: EmbeddedBroker | undefined;
   /** Where devices connect: MQTT_URL, or the embedded broker. */
   readonly deviceMqttUrl: string | undefined;
-  readonly worker: IngestWorker | undefined;
-  readonly session: BrokerSession | undefined;
+  readonly ingest: RunningIngest | undefined;
+  readonly metrics: Metrics;
   readonly app: FastifyInstance | undefined;
   /** The API's base URL once it listens. */
   readonly httpUrl: string | undefined;
@@ -93,66 +89,29 @@ export async function startServices(config: Config, roles: Roles, options: Start
     const repos = createRepositories(database);
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
 
-    let broker: EmbeddedBroker | undefined;
-    let brokerUrl = config.mqttUrl;
-    if (roles.worker && !config.mqttUrl) {
-      broker = await startEmbeddedBroker({
-        host: config.mqttHost,
-        port: config.mqttPort,
-        logger: logger.child({ component: 'broker' }),
-        findDevice: (id) => repos.devices.findIdentity(id),
-      });
-      closers.push(() => broker!.close());
-      brokerUrl = broker.internalUrl;
+    const metrics = createMetrics();
+    let ingest: RunningIngest | undefined;
+    if (roles.worker) {
+      const ingestDeps = { config, database, repos, logger: logger.child({ component: 'ingest' }), metrics: metrics.ingest };
+      ingest = config.mqttUrl
+        ? await startExternalIngest({ ...ingestDeps, brokerUrl: config.mqttUrl })
+        : await startEmbeddedIngest({ ...ingestDeps, host: config.mqttHost, port: config.mqttPort, brokerLogger: logger.child({ component: 'broker' }) });
+      const running = ingest;
+      closers.push(() => running.stop());
     }
-
-    let worker: IngestWorker | undefined;
-    let session: BrokerSession | undefined;
-    if (roles.worker && brokerUrl) {
-      const workerLogger = logger.child({ component: 'ingest' });
-      const pipeline = createPipeline({
-        lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id)),
-        settings: { maxFutureS: config.maxFutureS },
-      });
-      let onMessage: IngestWorker['onMessage'] = () => undefined;
-      session = new BrokerSession({
-        url: brokerUrl,
-        clientId: `armada-ingest-${config.workerId}`,
-        subscriptions: [TELEMETRY_SUBSCRIPTION],
-        clean: false,
-        logger: workerLogger,
-        onMessage: (m) => onMessage(m),
-      });
-      worker = createIngestWorker({
-        session,
-        pipeline,
-        writer: telemetryWriter(database),
-        logger: workerLogger,
-        batchSize: config.ingestBatchSize,
-        batchWaitMs: config.ingestBatchWaitMs,
-      });
-      onMessage = worker.onMessage;
-      session.on('disconnected', worker.onDisconnected);
-      const runningSession = session;
-      const runningWorker = worker;
-      closers.push(async () => {
-        await runningWorker.stop();
-        await runningSession.close();
-      });
-      session.start();
-      await session.waitReady();
-    }
+    const broker = ingest?.broker;
 
     let app: FastifyInstance | undefined;
     let httpUrl: string | undefined;
     if (roles.api) {
-      const runningSession = session;
+      const runningIngest = ingest;
       app = await buildApp({
         database,
         repos,
         logger: logger.child({ component: 'http' }),
         now,
-        ...(runningSession ? { readiness: () => ({ mqtt: runningSession.isReady }) } : {}),
+        metrics: metrics.registry,
+        ...(runningIngest ? { readiness: () => ({ mqtt: runningIngest.isReady() }) } : {}),
       });
       const runningApp = app;
       closers.push(() => runningApp.close());
@@ -171,7 +130,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     }
 
     const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);
-    return { config, database, repos, broker, deviceMqttUrl, worker, session, app, httpUrl, close: closeAll };
+    return { config, database, repos, broker, deviceMqttUrl, ingest, metrics, app, httpUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { telemetryTopic } from '../domain/topics.js';
+import { deviceFromTopic, ownTracksTopic, telemetryTopic } from '../domain/topics.js';
+import type { RawMessage } from '../ingest/pipeline.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import { verifyDeviceSecret } from '../security/secrets.js';
 
@@ -18,6 +19,8 @@ type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity 
 
 export interface EmbeddedBroker {
   readonly port: number;
+  /** Publishes from inside the process (QoS 0), e.g. live positions. */
+  publish(topic: string, payload: string): void;
   /** The URL Armada's own clients use, with the internal credential in it. */
   readonly internalUrl: string;
   close(): Promise<void>;
@@ -43,6 +46,13 @@ export async function startEmbeddedBroker(options: {
   port: number;
   logger: Logger;
   findDevice: (deviceId: string) => Promise<DeviceIdentity | undefined>;
+  /**
+   * Takes a telemetry message and resolves once it is committed. The device's PUBACK
+   * waits for it (aedes acknowledges only after authorizePublish answers), so a device
+   * never hears "received" for data that is not yet stored. A rejection closes the
+   * device's connection; its client sends the message again after reconnecting.
+   */
+  ingest?: (message: RawMessage) => Promise<void>;
 }): Promise<EmbeddedBroker> {
   const { logger } = options;
   const internalPassword = randomBytes(24).toString('base64url');
@@ -85,10 +95,16 @@ export async function startEmbeddedBroker(options: {
     authorizePublish(client, packet, done) {
       const identity = client ? identities.get(client) : undefined;
       if (!identity) return done(new Error('not authenticated'));
-      if (identity.kind === 'internal') return done(null);
-      if (packet.topic === telemetryTopic(identity.device.id)) return done(null);
-      logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
-      done(new Error('devices may publish only to their own telemetry topic'));
+      if (identity.kind === 'device' && !mayPublish(identity.device, packet.topic)) {
+        logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
+        return done(new Error('devices may publish only to their own telemetry topic'));
+      }
+      if (!options.ingest || !deviceFromTopic(packet.topic)) return done(null);
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      options.ingest({ topic: packet.topic, payload, receivedAtMs: Date.now() }).then(
+        () => done(null),
+        (err: Error) => done(err),
+      );
     },
     authorizeSubscribe(client, subscription, done) {
       const identity = identities.get(client);
@@ -122,12 +138,27 @@ export async function startEmbeddedBroker(options: {
 
   return {
     port,
+    publish(topic, payload) {
+      broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
+    },
     internalUrl: `mqtt://${INTERNAL_USERNAME}:${internalPassword}@${dialHost(options.host)}:${port}`,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A device's own topic: its telemetry topic, or for an OwnTracks device its base topic
+ * and the app's sub-topics beneath it (events, info, waypoints), which ingest ignores.
+ */
+function mayPublish(device: DeviceIdentity, topic: string): boolean {
+  if (device.protocol === 'owntracks') {
+    const base = ownTracksTopic(device.id);
+    return topic === base || topic.startsWith(`${base}/`);
+  }
+  return topic === telemetryTopic(device.id);
 }
 
 /** Where a local client reaches a server listening on `host`. */

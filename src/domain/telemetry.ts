@@ -38,9 +38,13 @@ export const rejectReasons = [
   'invalid_coordinates',
   'null_island',
   'future_timestamp',
+  'too_old',
+  'implausible_jump',
+  'wrong_protocol',
   'unknown_topic',
   'unknown_device',
   'inactive_device',
+  'not_a_location',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 

@@ -7,6 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import type { Repositories } from '../repositories/index.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   repos: Repositories;
   logger: Logger;
   now: () => Date;
+  /** Served at GET /metrics in the Prometheus text format. */
+  metrics?: Registry;
   /** Further readiness checks of this process (e.g. its broker session), by name. */
   readiness?: () => Record<string, boolean>;
 }
@@ -53,6 +56,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
     },
   );
+
+  const registry = deps.metrics;
+  if (registry) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  }
 
   const authenticate = createAuthenticator(deps.repos.apiKeys, deps.now);
   await app.register(

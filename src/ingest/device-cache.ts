@@ -16,13 +16,18 @@ export function cachedDeviceLookup(
   const now = options.now ?? Date.now;
   const cache = new Map<string, { device: DeviceIdentity | undefined; expiresAtMs: number }>();
 
-  return async function lookupDevice(id: string): Promise<DeviceIdentity | undefined> {
-    const t = now();
-    const hit = cache.get(id);
-    if (hit && hit.expiresAtMs > t) return hit.device;
+  async function load(id: string, t: number): Promise<DeviceIdentity | undefined> {
     const device = await find(id);
     if (cache.size >= maxEntries) cache.clear();
     cache.set(id, { device, expiresAtMs: t + (device ? ttlMs : missTtlMs) });
     return device;
+  }
+
+  /** Answers at once from the cache (no promise, no microtask per message), else asks the database. */
+  return function lookupDevice(id: string): DeviceIdentity | undefined | Promise<DeviceIdentity | undefined> {
+    const t = now();
+    const hit = cache.get(id);
+    if (hit && hit.expiresAtMs > t) return hit.device;
+    return load(id, t);
   };
 }

@@ -1,11 +1,19 @@
 /**
  * The ingest pipeline: an ordered list of named steps from a raw MQTT message to
  * readings bound to a vehicle, or to rejections with a reason (in the manner of
- * Traccar's ProcessingHandler and FilterHandler). Pure apart from the device lookup;
- * the worker commits what it returns.
+ * Traccar's ProcessingHandler and FilterHandler):
+ *
+ *   1. topic → device id and protocol      (unknown_topic)
+ *   2. device → vehicle                    (unknown_device, inactive_device, wrong_protocol)
+ *   3. payload → readings                  (not_json, missing_field, invalid_field, …)
+ *   4. reading filters, in order           (null_island, future_timestamp, too_old, implausible_jump)
+ *
+ * The worker commits what it returns. Apart from the device lookup the steps are pure;
+ * the jump filter remembers each vehicle's newest accepted fix in this process.
  */
-import { deviceIdFromTelemetryTopic } from '../domain/topics.js';
+import { parseOwnTracksPayload } from '../domain/owntracks.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
+import { deviceFromTopic } from '../domain/topics.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import type { BoundReading, QuarantineEntry } from '../repositories/telemetry.js';
 
@@ -23,44 +31,101 @@ export interface PipelineResult {
 export interface PipelineSettings {
   /** Readings whose fix time is later than receive time plus this are rejected. */
   maxFutureS: number;
+  /** Readings whose fix time is older than this are rejected. */
+  maxAgeDays: number;
+  /** A fix implying a faster move from the vehicle's previous fix is a GPS jump. */
+  maxImpliedSpeedKmh: number;
 }
 
-export type DeviceLookup = (deviceId: string) => Promise<DeviceIdentity | undefined>;
+export type DeviceLookup = (deviceId: string) => DeviceIdentity | undefined | Promise<DeviceIdentity | undefined>;
 
-/** A reading filter: null to keep it, or why it must not be stored. */
-type ReadingFilter = (reading: Reading, message: RawMessage, settings: PipelineSettings) => { reason: RejectReason; detail: string } | null;
+interface Fix {
+  fixAtMs: number;
+  lat: number;
+  lon: number;
+}
 
-const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
-  [
-    'nullIsland',
-    (r) => (r.lat === 0 && r.lon === 0 ? { reason: 'null_island', detail: 'lat 0, lon 0: the receiver had no fix' } : null),
-  ],
+interface FilterContext {
+  message: RawMessage;
+  settings: PipelineSettings;
+  /** The vehicle's newest fix accepted so far, if any. */
+  previous: Fix | undefined;
+}
+
+type Objection = { reason: RejectReason; detail: string };
+/** A reading filter: null to keep the reading, or why it must not be stored. */
+type ReadingFilter = (reading: Reading, context: FilterContext) => Objection | null;
+
+const EARTH_RADIUS_M = 6_371_008.8;
+const rad = (deg: number) => (deg * Math.PI) / 180;
+
+function haversineM(a: Fix, b: Fix): number {
+  const dLat = rad(b.lat - a.lat);
+  const dLon = rad(b.lon - a.lon);
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
+  ['nullIsland', (r) => (r.lat === 0 && r.lon === 0 ? { reason: 'null_island', detail: 'lat 0, lon 0: the receiver had no fix' } : null)],
   [
     'futureTimestamp',
-    (r, m, s) => {
-      const aheadS = (r.fixAtMs - m.receivedAtMs) / 1000;
-      return aheadS > s.maxFutureS
-        ? { reason: 'future_timestamp', detail: `fix time ${new Date(r.fixAtMs).toISOString()} is ${Math.round(aheadS)} s ahead of the receive time (limit ${s.maxFutureS} s)` }
+    (r, { message, settings }) => {
+      const aheadS = (r.fixAtMs - message.receivedAtMs) / 1000;
+      return aheadS > settings.maxFutureS
+        ? { reason: 'future_timestamp', detail: `fix time ${iso(r.fixAtMs)} is ${Math.round(aheadS)} s ahead of the receive time (limit ${settings.maxFutureS} s)` }
+        : null;
+    },
+  ],
+  [
+    'tooOld',
+    (r, { message, settings }) => {
+      const ageDays = (message.receivedAtMs - r.fixAtMs) / 86_400_000;
+      return ageDays > settings.maxAgeDays
+        ? { reason: 'too_old', detail: `fix time ${iso(r.fixAtMs)} is ${Math.floor(ageDays)} days old (limit ${settings.maxAgeDays} days)` }
+        : null;
+    },
+  ],
+  [
+    'impliedSpeed',
+    (r, { previous, settings }) => {
+      // Only forward in time: an older buffered reading is not judged against a newer fix.
+      if (!previous || r.fixAtMs <= previous.fixAtMs) return null;
+      const distanceM = haversineM(previous, r);
+      const seconds = Math.max(1, (r.fixAtMs - previous.fixAtMs) / 1000);
+      const impliedKmh = (distanceM / seconds) * 3.6;
+      return impliedKmh > settings.maxImpliedSpeedKmh
+        ? {
+            reason: 'implausible_jump',
+            detail: `${Math.round(distanceM)} m in ${Math.round(seconds)} s from the fix at ${iso(previous.fixAtMs)} implies ${Math.round(impliedKmh)} km/h (limit ${settings.maxImpliedSpeedKmh})`,
+          }
         : null;
     },
   ],
 ];
 
 export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings }) {
+  /** Each vehicle's newest accepted fix, for the jump filter. */
+  const newestFix = new Map<string, Fix>();
+
   return async function processMessages(messages: readonly RawMessage[]): Promise<PipelineResult> {
     const result: PipelineResult = { readings: [], rejected: [] };
     const reject = (m: RawMessage, deviceId: string | null, reason: RejectReason, detail: string, payload = m.payload) =>
       result.rejected.push({ receivedAtMs: m.receivedAtMs, topic: m.topic, deviceId, reason, detail, payload });
 
     for (const message of messages) {
-      // 1. topic → device id
-      const deviceId = deviceIdFromTelemetryTopic(message.topic);
-      if (!deviceId) {
+      // 1. topic → device id and protocol
+      const source = deviceFromTopic(message.topic);
+      if (!source) {
         reject(message, null, 'unknown_topic', `not a telemetry topic: ${message.topic.slice(0, 200)}`);
         continue;
       }
+      const { deviceId } = source;
       // 2. device → vehicle
-      const device = await deps.lookupDevice(deviceId);
+      const found = deps.lookupDevice(deviceId);
+      const device = found instanceof Promise ? await found : found;
       if (!device) {
         reject(message, deviceId, 'unknown_device', `no device registered with id ${deviceId}`);
         continue;
@@ -69,31 +134,33 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
         reject(message, deviceId, 'inactive_device', `device ${deviceId} is deactivated`);
         continue;
       }
+      if (device.protocol !== source.protocol) {
+        reject(message, deviceId, 'wrong_protocol', `device ${deviceId} is registered for ${device.protocol}, not ${source.protocol}`);
+        continue;
+      }
       // 3. payload → readings
-      const parsed = parseTelemetryPayload(message.payload);
+      const parsed = source.protocol === 'owntracks' ? parseOwnTracksPayload(message.payload) : parseTelemetryPayload(message.payload);
       for (const r of parsed.rejections) {
         reject(message, deviceId, r.reason, r.detail, r.raw === null ? message.payload : Buffer.from(r.raw));
       }
       // 4. filters, in order; the first that objects decides
+      const single = parsed.readings.length === 1 && parsed.rejections.length === 0;
       for (const reading of parsed.readings) {
-        let objection: { reason: RejectReason; detail: string } | null = null;
+        const context: FilterContext = { message, settings: deps.settings, previous: newestFix.get(device.vehicleId) };
+        let objection: Objection | null = null;
         for (const [, filter] of readingFilters) {
-          objection = filter(reading, message, deps.settings);
+          objection = filter(reading, context);
           if (objection) break;
         }
         if (objection) {
           // One reading: keep the payload as it came. One of many: keep that reading alone.
-          const raw = parsed.readings.length === 1 && parsed.rejections.length === 0 ? message.payload : Buffer.from(JSON.stringify(reading));
-          reject(message, deviceId, objection.reason, objection.detail, raw);
+          reject(message, deviceId, objection.reason, objection.detail, single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })));
           continue;
         }
-        result.readings.push({
-          ...reading,
-          deviceId,
-          vehicleId: device.vehicleId,
-          departmentId: device.departmentId,
-          receivedAtMs: message.receivedAtMs,
-        });
+        if (!context.previous || reading.fixAtMs > context.previous.fixAtMs) {
+          newestFix.set(device.vehicleId, { fixAtMs: reading.fixAtMs, lat: reading.lat, lon: reading.lon });
+        }
+        result.readings.push({ ...reading, deviceId, vehicleId: device.vehicleId, departmentId: device.departmentId, receivedAtMs: message.receivedAtMs });
       }
     }
     return result;

@@ -1,19 +1,40 @@
 /**
- * The ingest worker: messages from the broker session are gathered into batches, run
- * through the pipeline, committed in one transaction, and only then acknowledged.
- * Batches are processed one at a time, in arrival order, so each vehicle's readings
- * reach the database in the order the broker delivered them.
+ * The ingest worker: messages are gathered into batches, run through the pipeline,
+ * written in one statement, and only then acknowledged to whoever delivered them.
  *
- * If a commit fails, nothing of the batch is acknowledged: the worker drops what it
- * holds and reconnects, and the broker delivers every unacknowledged message again.
- * The primary key (vehicle, fix time) makes those redeliveries harmless.
+ * Where messages come from is a source: the worker's own MQTT session with an external
+ * broker (acknowledged with PUBACKs after commit), or the embedded broker, which holds
+ * each device's PUBACK until the worker says its batch is committed. Either way a
+ * message is acknowledged only once it is in PostgreSQL, and a failed commit
+ * acknowledges nothing: the message is delivered again, and the primary key
+ * (vehicle, fix time) makes the second delivery harmless.
+ *
+ * Up to `concurrency` batches commit at once (their fsyncs overlap). Order between
+ * batches does not matter for correctness: a vehicle's latest state only ever moves
+ * forward in fix time, whatever order its readings are committed in.
  */
 import type { Logger } from 'pino';
-import { liveTopic } from '../domain/topics.js';
 import type { LivePosition } from '../domain/live.js';
+import { liveTopic } from '../domain/topics.js';
+import type { IngestMetrics } from '../metrics.js';
 import type { BatchOutcome, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
-import type { BrokerSession, SessionMessage } from './broker-session.js';
-import type { Pipeline } from './pipeline.js';
+import type { Pipeline, RawMessage } from './pipeline.js';
+
+/** Where messages come from, and how they are acknowledged or handed back. */
+export interface IngestSource<M extends RawMessage> {
+  /** The batch is committed: acknowledge every message of it. */
+  committed(messages: readonly M[]): void;
+  /** The batch could not be committed: none of it may be acknowledged; arrange redelivery. */
+  failed(messages: readonly M[], err: Error): void;
+  /** Stop delivering for now (the worker holds too much). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Where committed newest positions are announced. */
+export interface LivePublisher {
+  publish(topic: string, payload: string): void;
+}
 
 export interface IngestCounters {
   received: number;
@@ -24,14 +45,18 @@ export interface IngestCounters {
   failedBatches: number;
 }
 
-export interface IngestWorkerOptions {
-  session: Pick<BrokerSession, 'acknowledge' | 'publish' | 'pause' | 'resume' | 'reconnect'>;
+export interface IngestWorkerOptions<M extends RawMessage> {
+  source: IngestSource<M>;
+  live: LivePublisher;
   pipeline: Pipeline;
   writer: Pick<TelemetryWriter, 'writeBatch'>;
   logger: Logger;
+  metrics?: IngestMetrics;
   batchSize: number;
   batchWaitMs: number;
-  /** Above this many waiting messages the worker stops reading from the broker. */
+  /** Batches committing at the same time. */
+  concurrency?: number;
+  /** Above this many waiting messages the source is paused. */
   maxPending?: number;
 }
 
@@ -53,112 +78,130 @@ export function toLivePosition(advance: LatestAdvance): LivePosition {
   };
 }
 
-export function createIngestWorker(options: IngestWorkerOptions) {
-  const { session, pipeline, writer, logger, batchSize, batchWaitMs } = options;
+export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOptions<M>) {
+  const { source, live, pipeline, writer, logger, metrics, batchSize, batchWaitMs } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const maxPending = options.maxPending ?? batchSize * 20;
   const counters: IngestCounters = { received: 0, stored: 0, duplicates: 0, quarantined: 0, batches: 0, failedBatches: 0 };
-  let pending: SessionMessage[] = [];
-  let flushing: Promise<void> | null = null;
+  let pending: M[] = [];
+  let committing = 0;
+  const running = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let paused = false;
   let stopped = false;
   const idleWaiters: Array<() => void> = [];
 
-  function startFlush(): void {
-    flushing = flushOnce().finally(() => {
-      flushing = null;
-      if (pending.length > 0) schedule();
-      else idleWaiters.splice(0).forEach((wake) => wake());
-    });
+  const inFlight = () => pending.length + committing;
+
+  function updatePause(): void {
+    if (!paused && pending.length >= maxPending) {
+      paused = true;
+      source.pause();
+    } else if (paused && pending.length < maxPending / 2) {
+      paused = false;
+      source.resume();
+    }
   }
 
-  /** A full batch goes at once; a partial one waits up to batchWaitMs for company. */
+  /**
+   * A full batch goes at once; a partial one waits up to batchWaitMs for company. Once
+   * that wait has expired, partial batches go whenever a slot is free, until nothing waits.
+   */
+  let waitExpired = false;
   function schedule(): void {
-    if (flushing) return;
-    if (pending.length >= batchSize) {
-      clearTimeout(timer);
-      timer = undefined;
-      startFlush();
-    } else if (pending.length > 0 && !timer) {
+    while (running.size < concurrency && pending.length > 0 && (pending.length >= batchSize || waitExpired || stopped)) {
+      startBatch();
+    }
+    if (pending.length === 0) waitExpired = false;
+    else if (!waitExpired && timer === undefined) {
       timer = setTimeout(() => {
         timer = undefined;
-        if (!flushing) startFlush();
+        waitExpired = true;
+        schedule();
       }, batchWaitMs);
     }
+    if (pending.length === 0 && running.size === 0) idleWaiters.splice(0).forEach((wake) => wake());
   }
 
-  async function flushOnce(): Promise<void> {
+  function startBatch(): void {
     const batch = pending.slice(0, batchSize);
     pending = pending.slice(batch.length);
-    if (paused && pending.length < maxPending / 2) {
-      paused = false;
-      session.resume();
-    }
+    committing += batch.length;
+    updatePause();
+    const run = commit(batch).finally(() => {
+      committing -= batch.length;
+      running.delete(run);
+      metrics?.inFlight.set(inFlight());
+      schedule();
+    });
+    running.add(run);
+  }
+
+  async function commit(batch: M[]): Promise<void> {
+    const started = performance.now();
     let outcome: BatchOutcome;
     try {
       const processed = await pipeline(batch);
       outcome = await writer.writeBatch(processed.readings, processed.rejected);
+      for (const q of processed.rejected) metrics?.quarantined.inc({ reason: q.reason });
     } catch (err) {
       counters.failedBatches++;
-      logger.error({ err: (err as Error).message, messages: batch.length }, 'ingest batch failed; nothing acknowledged, reconnecting for redelivery');
-      // Everything held belongs to the broken delivery stream: the broker resends it all.
-      pending = [];
-      session.reconnect('commit failed');
-      await new Promise((r) => setTimeout(r, 500));
+      metrics?.failedBatches.inc();
+      logger.error({ err: (err as Error).message, messages: batch.length }, 'ingest batch failed; nothing of it acknowledged');
+      source.failed(batch, err as Error);
       return;
     }
-    session.acknowledge(batch);
+    source.committed(batch);
+    metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+    metrics?.batchSize.observe(batch.length);
+    metrics?.batches.inc();
+    metrics?.stored.inc(outcome.stored);
+    metrics?.duplicates.inc(outcome.duplicates);
+    if (outcome.seqMissingAdded > 0) metrics?.seqGaps.inc(outcome.seqMissingAdded);
     counters.batches++;
     counters.stored += outcome.stored;
     counters.duplicates += outcome.duplicates;
     counters.quarantined += outcome.quarantined;
     for (const advance of outcome.advanced) {
-      session.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
+      live.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
     }
-    if (outcome.quarantined > 0) logger.debug({ quarantined: outcome.quarantined }, 'messages quarantined');
   }
 
   return {
     counters,
-    /** The session's onMessage. */
-    onMessage(message: SessionMessage): void {
-      if (stopped) return;
-      counters.received++;
-      pending.push(message);
-      if (!paused && pending.length >= maxPending) {
-        paused = true;
-        session.pause();
+    accept(message: M): void {
+      if (stopped) {
+        // Not acknowledged: the broker keeps it for the next worker.
+        source.failed([message], new Error('worker stopping'));
+        return;
       }
+      counters.received++;
+      metrics?.received.inc();
+      pending.push(message);
+      metrics?.inFlight.set(inFlight());
+      updatePause();
       schedule();
     },
-    /** Messages of a dropped connection will be redelivered; holding them would store them twice for nothing. */
-    onDisconnected(): void {
-      pending = [];
-      if (paused) {
-        paused = false;
-        session.resume();
-      }
+    /** Drops waiting messages that can no longer be acknowledged (their connection is gone). */
+    drop(predicate: (message: M) => boolean): void {
+      pending = pending.filter((m) => !predicate(m));
+      metrics?.inFlight.set(inFlight());
+      updatePause();
+      schedule();
     },
     /** Resolves when everything received so far has been committed (or has failed). */
     idle(): Promise<void> {
-      if (!flushing && pending.length === 0) return Promise.resolve();
-      return new Promise((resolve) => {
-        idleWaiters.push(resolve);
-        schedule();
-      });
+      if (pending.length === 0 && running.size === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
     },
     /** Stops taking messages, then commits and acknowledges what it already holds. */
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
-      if (flushing) await flushing;
-      while (pending.length > 0) {
-        flushing = flushOnce();
-        await flushing;
-        flushing = null;
-      }
+      schedule();
+      while (running.size > 0) await Promise.all([...running]);
     },
   };
 }
-export type IngestWorker = ReturnType<typeof createIngestWorker>;
+export type IngestWorker<M extends RawMessage = RawMessage> = ReturnType<typeof createIngestWorker<M>>;

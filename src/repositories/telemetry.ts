@@ -4,7 +4,7 @@
  * three times faster than drizzle's insert builder. Duplicates (same vehicle and fix
  * time: a redelivery or a device re-sending) are skipped by the primary key.
  */
-import type { Database, Queryable } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import type { Reading, RejectReason } from '../domain/telemetry.js';
 
 /** A reading bound to the device and vehicle that sent it. */
@@ -36,6 +36,8 @@ export interface BatchOutcome {
   duplicates: number;
   quarantined: number;
   advanced: LatestAdvance[];
+  /** Readings newly found missing from devices' seq counters by this batch. */
+  seqMissingAdded: number;
 }
 
 export const QUARANTINE_PAYLOAD_MAX_BYTES = 16 * 1024;
@@ -46,7 +48,7 @@ const MONTH_MS_KEY = (ms: number) => {
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 };
 
-export function telemetryWriter(database: Database) {
+export function telemetryWriter(database: Database, options: { reportTz: string }) {
   /** Months whose partition this process knows exists; a miss costs one cheap function call. */
   const knownMonths = new Set<number>();
 
@@ -63,123 +65,127 @@ export function telemetryWriter(database: Database) {
     }
   }
 
-  async function insertReadings(tx: Queryable, readings: readonly BoundReading[]): Promise<number> {
-    if (readings.length === 0) return 0;
-    const rows = await tx.query(
-      `INSERT INTO telemetry (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
-         altitude_m, satellites, hdop, ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres,
-         battery_v, seq, attributes)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[], $6::float8[],
-         $7::real[], $8::real[], $9::real[], $10::smallint[], $11::real[], $12::boolean[], $13::float8[], $14::real[],
-         $15::real[], $16::float8[], $17::real[], $18::bigint[], $19::jsonb[])
-       ON CONFLICT DO NOTHING
-       RETURNING 1 AS ok`,
+  /**
+   * The whole batch in one statement (data-modifying CTEs), so it is one round trip and
+   * one implicit transaction: readings, each vehicle's latest state, the devices' last
+   * seen time and seq figures, the late-data days, and the quarantine. Vehicles and
+   * devices are touched in id order, so two batches committing at once cannot deadlock.
+   */
+  async function writeInOneStatement(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[], reportTz: string) {
+    const sorted = [...readings].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs));
+    const rows = await database.query<{ stored: number; advanced: string[] | null; seq_missing_added: number }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[], $6::float8[],
+           $7::real[], $8::real[], $9::real[], $10::smallint[], $11::real[], $12::boolean[], $13::float8[], $14::real[],
+           $15::real[], $16::float8[], $17::real[], $18::bigint[], $19::jsonb[])
+           AS t(vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg, altitude_m, satellites, hdop,
+                ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres, battery_v, seq, attributes)
+       ),
+       ins AS (
+         INSERT INTO telemetry (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg, altitude_m,
+           satellites, hdop, ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres, battery_v, seq, attributes)
+         SELECT * FROM input
+         ON CONFLICT DO NOTHING
+         RETURNING vehicle_id, device_id, fix_at, seq
+       ),
+       latest AS (
+         INSERT INTO vehicle_latest AS l (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
+           fuel_litres, fuel_percent, ignition, battery_v)
+         SELECT DISTINCT ON (vehicle_id) vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
+           fuel_litres, fuel_percent, ignition, battery_v
+         FROM input ORDER BY vehicle_id, fix_at DESC
+         ON CONFLICT (vehicle_id) DO UPDATE SET
+           device_id = excluded.device_id, fix_at = excluded.fix_at, received_at = excluded.received_at,
+           lat = excluded.lat, lon = excluded.lon, speed_kmh = excluded.speed_kmh, heading_deg = excluded.heading_deg,
+           fuel_litres = excluded.fuel_litres, fuel_percent = excluded.fuel_percent, ignition = excluded.ignition,
+           battery_v = excluded.battery_v
+         WHERE l.fix_at < excluded.fix_at
+         RETURNING l.vehicle_id
+       ),
+       seen AS (
+         SELECT i.device_id, max(i.received_at) AS seen_at, s.min_seq, s.max_seq, coalesce(s.n, 0) AS n
+         FROM input i
+         LEFT JOIN (SELECT device_id, min(seq) AS min_seq, max(seq) AS max_seq, count(seq) AS n FROM ins GROUP BY device_id) s
+           ON s.device_id = i.device_id
+         GROUP BY i.device_id, s.min_seq, s.max_seq, s.n
+       ),
+       dev AS (
+         UPDATE devices d SET
+           last_seen_at = greatest(d.last_seen_at, seen.seen_at),
+           seq_first = least(d.seq_first, seen.min_seq),
+           seq_max = greatest(d.seq_max, seen.max_seq),
+           seq_received = d.seq_received + seen.n
+         FROM (SELECT seen.*, o.seq_first AS old_first, o.seq_max AS old_max, o.seq_received AS old_received
+                 FROM seen JOIN devices o ON o.id = seen.device_id ORDER BY seen.device_id) AS seen
+         WHERE d.id = seen.device_id
+         RETURNING
+           -- RETURNING sees the updated row: missing now, less missing before.
+           CASE WHEN d.seq_max IS NULL THEN 0 ELSE d.seq_max - d.seq_first + 1 - d.seq_received END
+           - CASE WHEN seen.old_max IS NULL THEN 0 ELSE seen.old_max - seen.old_first + 1 - seen.old_received END AS missing_added
+       ),
+       late AS (
+         INSERT INTO telemetry_late_days (vehicle_id, day)
+         SELECT DISTINCT vehicle_id, (fix_at AT TIME ZONE $27)::date FROM ins
+         WHERE (fix_at AT TIME ZONE $27)::date < (now() AT TIME ZONE $27)::date
+         ORDER BY 1, 2
+         ON CONFLICT DO NOTHING
+       ),
+       quarantined AS (
+         INSERT INTO quarantine (received_at, topic, device_id, reason, detail, payload, payload_bytes)
+         SELECT * FROM unnest($20::timestamptz[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bytea[], $26::int[])
+       )
+       SELECT (SELECT count(*)::int FROM ins) AS stored,
+              (SELECT array_agg(vehicle_id::text) FROM latest) AS advanced,
+              (SELECT coalesce(sum(greatest(missing_added, 0)), 0)::int FROM dev) AS seq_missing_added`,
       [
-        readings.map((r) => r.vehicleId),
-        readings.map((r) => r.deviceId),
-        readings.map((r) => iso(r.fixAtMs)),
-        readings.map((r) => iso(r.receivedAtMs)),
-        readings.map((r) => r.lat),
-        readings.map((r) => r.lon),
-        readings.map((r) => r.speedKmh),
-        readings.map((r) => r.headingDeg),
-        readings.map((r) => r.altitudeM),
-        readings.map((r) => r.satellites),
-        readings.map((r) => r.hdop),
-        readings.map((r) => r.ignition),
-        readings.map((r) => r.odometerKm),
-        readings.map((r) => r.fuelLitres),
-        readings.map((r) => r.fuelPercent),
-        readings.map((r) => r.fuelUsedLitres),
-        readings.map((r) => r.batteryV),
-        readings.map((r) => r.seq),
-        readings.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null)),
+        sorted.map((r) => r.vehicleId),
+        sorted.map((r) => r.deviceId),
+        sorted.map((r) => iso(r.fixAtMs)),
+        sorted.map((r) => iso(r.receivedAtMs)),
+        sorted.map((r) => r.lat),
+        sorted.map((r) => r.lon),
+        sorted.map((r) => r.speedKmh),
+        sorted.map((r) => r.headingDeg),
+        sorted.map((r) => r.altitudeM),
+        sorted.map((r) => r.satellites),
+        sorted.map((r) => r.hdop),
+        sorted.map((r) => r.ignition),
+        sorted.map((r) => r.odometerKm),
+        sorted.map((r) => r.fuelLitres),
+        sorted.map((r) => r.fuelPercent),
+        sorted.map((r) => r.fuelUsedLitres),
+        sorted.map((r) => r.batteryV),
+        sorted.map((r) => r.seq),
+        sorted.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null)),
+        rejected.map((e) => iso(e.receivedAtMs)),
+        rejected.map((e) => e.topic),
+        rejected.map((e) => e.deviceId),
+        rejected.map((e) => e.reason),
+        rejected.map((e) => e.detail),
+        rejected.map((e) => e.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
+        rejected.map((e) => e.payload.byteLength),
+        reportTz,
       ],
     );
-    return rows.length;
-  }
-
-  /** Moves each vehicle's latest state forward to its newest reading here; never backwards. */
-  async function advanceLatest(tx: Queryable, readings: readonly BoundReading[]): Promise<LatestAdvance[]> {
+    const row = rows[0]!;
     const newest = new Map<string, BoundReading>();
-    for (const r of readings) {
+    for (const r of sorted) {
       const seen = newest.get(r.vehicleId);
       if (!seen || r.fixAtMs > seen.fixAtMs) newest.set(r.vehicleId, r);
     }
-    if (newest.size === 0) return [];
-    const candidates = [...newest.values()];
-    const rows = await tx.query<{ vehicle_id: string }>(
-      `INSERT INTO vehicle_latest AS l (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
-         fuel_litres, fuel_percent, ignition, battery_v)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[], $6::float8[],
-         $7::real[], $8::real[], $9::real[], $10::real[], $11::boolean[], $12::real[])
-       ON CONFLICT (vehicle_id) DO UPDATE SET
-         device_id = excluded.device_id, fix_at = excluded.fix_at, received_at = excluded.received_at,
-         lat = excluded.lat, lon = excluded.lon, speed_kmh = excluded.speed_kmh, heading_deg = excluded.heading_deg,
-         fuel_litres = excluded.fuel_litres, fuel_percent = excluded.fuel_percent, ignition = excluded.ignition,
-         battery_v = excluded.battery_v
-       WHERE l.fix_at < excluded.fix_at
-       RETURNING l.vehicle_id`,
-      [
-        candidates.map((r) => r.vehicleId),
-        candidates.map((r) => r.deviceId),
-        candidates.map((r) => iso(r.fixAtMs)),
-        candidates.map((r) => iso(r.receivedAtMs)),
-        candidates.map((r) => r.lat),
-        candidates.map((r) => r.lon),
-        candidates.map((r) => r.speedKmh),
-        candidates.map((r) => r.headingDeg),
-        candidates.map((r) => r.fuelLitres),
-        candidates.map((r) => r.fuelPercent),
-        candidates.map((r) => r.ignition),
-        candidates.map((r) => r.batteryV),
-      ],
-    );
-    return rows.map((row) => {
-      const reading = newest.get(row.vehicle_id)!;
-      return { vehicleId: reading.vehicleId, departmentId: reading.departmentId, reading };
+    const advanced = (row.advanced ?? []).map((vehicleId) => {
+      const reading = newest.get(vehicleId)!;
+      return { vehicleId, departmentId: reading.departmentId, reading };
     });
-  }
-
-  async function touchDevices(tx: Queryable, readings: readonly BoundReading[]): Promise<void> {
-    const lastSeen = new Map<string, number>();
-    for (const r of readings) lastSeen.set(r.deviceId, Math.max(lastSeen.get(r.deviceId) ?? 0, r.receivedAtMs));
-    if (lastSeen.size === 0) return;
-    await tx.query(
-      `UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.at)
-       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at) WHERE d.id = v.id`,
-      [[...lastSeen.keys()], [...lastSeen.values()].map(iso)],
-    );
-  }
-
-  async function insertQuarantine(tx: Queryable, entries: readonly QuarantineEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await tx.query(
-      `INSERT INTO quarantine (received_at, topic, device_id, reason, detail, payload, payload_bytes)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::int[])`,
-      [
-        entries.map((e) => iso(e.receivedAtMs)),
-        entries.map((e) => e.topic),
-        entries.map((e) => e.deviceId),
-        entries.map((e) => e.reason),
-        entries.map((e) => e.detail),
-        entries.map((e) => e.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
-        entries.map((e) => e.payload.byteLength),
-      ],
-    );
+    return { stored: row.stored, duplicates: readings.length - row.stored, quarantined: rejected.length, advanced, seqMissingAdded: row.seq_missing_added };
   }
 
   return {
     /** Writes one batch atomically: either all of it is committed or none of it. */
     async writeBatch(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[]): Promise<BatchOutcome> {
+      if (readings.length === 0 && rejected.length === 0) return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
       await ensurePartitions(readings);
-      return database.transaction(async (tx) => {
-        const stored = await insertReadings(tx, readings);
-        const advanced = await advanceLatest(tx, readings);
-        await touchDevices(tx, readings);
-        await insertQuarantine(tx, rejected);
-        return { stored, duplicates: readings.length - stored, quarantined: rejected.length, advanced };
-      });
+      return writeInOneStatement(readings, rejected, options.reportTz);
     },
   };
 }

@@ -76,9 +76,9 @@ describe('ingest', () => {
   });
 
   it('stores readings from an older month in their own partition', async () => {
-    await publish({ ts: '2025-03-15T04:00:00Z', lat: -10.2, lon: 123.55 });
-    await waitFor(async () => (await storedFor(device.vehicleId)) === 7, 'the reading from March 2025');
-    const parts = await t.services.database.query(`SELECT 1 FROM pg_tables WHERE tablename = 'telemetry_2025_03'`);
+    await publish({ ts: '2026-03-15T04:00:00Z', lat: -10.2, lon: 123.55 });
+    await waitFor(async () => (await storedFor(device.vehicleId)) === 7, 'the reading from March 2026');
+    const parts = await t.services.database.query(`SELECT 1 FROM pg_tables WHERE tablename = 'telemetry_2026_03'`);
     expect(parts).toHaveLength(1);
   });
 

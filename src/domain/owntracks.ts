@@ -1,0 +1,54 @@
+/**
+ * OwnTracks location messages (https://owntracks.org/booklet/tech/json/), published by
+ * the phone app on `owntracks/{user}/{device}`, read as Armada readings. The fields map
+ * onto the Armada contract (tst → ts, vel → speedKmh, cog → headingDeg, alt → altitudeM)
+ * and go through the same validation; the rest (accuracy, phone battery, tracker id,
+ * connection) is kept as attributes. OwnTracks carries no fuel data.
+ */
+import { MAX_PAYLOAD_BYTES, parseReading, type ParseResult } from './telemetry.js';
+
+/** Fields whose meaning differs from Armada's: renamed so nobody mistakes them. */
+const RENAMED_ATTRIBUTES: Record<string, string> = { acc: 'accuracyM', batt: 'phoneBatteryPercent', vac: 'verticalAccuracyM' };
+const MAPPED = new Set(['_type', 'tst', 'lat', 'lon', 'vel', 'cog', 'alt']);
+
+export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
+  if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+    return { readings: [], rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }] };
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (err) {
+    return { readings: [], rejections: [{ reason: 'not_json', detail: (err as Error).message, raw: null }] };
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+    return { readings: [], rejections: [{ reason: 'not_an_object', detail: 'an OwnTracks message is a JSON object', raw: null }] };
+  }
+  const message = decoded as Record<string, unknown>;
+  if (message._type !== 'location') {
+    return {
+      readings: [],
+      rejections: [{ reason: 'not_a_location', detail: `OwnTracks _type ${JSON.stringify(message._type ?? null).slice(0, 40)} carries no position`, raw: null }],
+    };
+  }
+  const tst = message.tst;
+  const candidate: Record<string, unknown> = {
+    // Epoch seconds; a non-number is passed on as it is, for validation to name it.
+    ts: typeof tst === 'number' ? Math.round(tst * 1000) : tst,
+    lat: message.lat,
+    lon: message.lon,
+    speedKmh: message.vel,
+    headingDeg: message.cog,
+    altitudeM: message.alt,
+  };
+  for (const [key, value] of Object.entries(message)) {
+    if (!MAPPED.has(key)) candidate[RENAMED_ATTRIBUTES[key] ?? key] = value;
+  }
+  if (tst === undefined) delete candidate.ts;
+  const one = parseReading(candidate);
+  if ('reason' in one) {
+    const detail = one.detail.replace(/\bts\b/, 'tst').replace(/speedKmh/, 'vel').replace(/headingDeg/, 'cog').replace(/altitudeM/, 'alt');
+    return { readings: [], rejections: [{ reason: one.reason, detail, raw: null }] };
+  }
+  return { readings: [one], rejections: [] };
+}
