@@ -4,10 +4,9 @@
  * Both are exposed the same way: drizzle for ordinary queries, and a small raw-SQL
  * interface for hot paths where drizzle's query building is the cost.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import * as schema from './schema.js';
@@ -101,9 +100,11 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
 async function openPglite(options: { dataDir: string | undefined; logger: Logger }): Promise<Database> {
   let lock: DataDirLock | undefined;
   if (options.dataDir) lock = acquireDataDirLock(options.dataDir);
+  // Loaded only when used: PGlite's WASM build costs a server on PostgreSQL ~40 MB for nothing.
+  const [{ PGlite: PGliteClass }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let client: PGlite;
   try {
-    client = options.dataDir ? await PGlite.create(`${options.dataDir}/pgdata`) : await PGlite.create();
+    client = options.dataDir ? await PGliteClass.create(`${options.dataDir}/pgdata`) : await PGliteClass.create();
   } catch (err) {
     lock?.release();
     throw err;

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { Database } from './client.js';
 
 const MIGRATE_LOCK_KEY = 7_041_977_311; // any constant shared by every Armada process
@@ -36,6 +35,7 @@ export function migrateDatabase(database: Database): Promise<void> {
 async function runMigrations(database: Database): Promise<void> {
   const folder = migrationsFolder();
   if (database.kind === 'pglite') {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
     await migratePglite(database.db as never, { migrationsFolder: folder });
   } else {
     await database.transaction(async (tx) => {
