@@ -55,6 +55,7 @@ export class BrokerSession extends EventEmitter {
   private awaitingPong = false;
   private nextMessageId = 1;
   private outgoing: Buffer[] = [];
+  private reconnectGate: Promise<unknown> | undefined;
   private readonly target: URL;
   private readonly keepaliveS: number;
 
@@ -130,8 +131,14 @@ export class BrokerSession extends EventEmitter {
     this.socket?.resume();
   }
 
-  /** Drops the connection and reconnects: everything unacknowledged will be redelivered. */
-  reconnect(reason: string): void {
+  /**
+   * Drops the connection and reconnects: everything unacknowledged will be redelivered.
+   * With `until`, the new connection waits for it (e.g. for the database to answer
+   * again), so the broker keeps the messages instead of handing them to a worker that
+   * cannot store them.
+   */
+  reconnect(reason: string, until?: Promise<unknown>): void {
+    if (until) this.reconnectGate = until;
     if (!this.socket) return;
     this.options.logger.warn({ reason }, 'mqtt session reconnecting to force redelivery');
     this.socket.destroy();
@@ -205,6 +212,15 @@ export class BrokerSession extends EventEmitter {
 
   private scheduleReconnect(): void {
     clearTimeout(this.reconnectTimer);
+    const gate = this.reconnectGate;
+    if (gate) {
+      this.reconnectGate = undefined;
+      gate.then(
+        () => !this.closing && this.scheduleReconnect(),
+        () => !this.closing && this.scheduleReconnect(),
+      );
+      return;
+    }
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);

@@ -57,18 +57,35 @@ function workerSettings(deps: IngestDeps) {
   };
 }
 
+/** Resolves once the database answers a trivial query, asking with growing pauses. */
+export async function waitForDatabase(database: Pick<Database, 'ping'>, logger: Logger, maxPauseMs = 5000): Promise<void> {
+  let pauseMs = 250;
+  for (let attempt = 1; ; attempt++) {
+    if (await database.ping()) {
+      if (attempt > 1) logger.info({ attempts: attempt }, 'database answers again; resuming ingest');
+      return;
+    }
+    if (attempt === 1) logger.warn('database does not answer; ingest waits, the broker keeps the messages');
+    await new Promise((r) => setTimeout(r, pauseMs).unref());
+    pauseMs = Math.min(pauseMs * 2, maxPauseMs);
+  }
+}
+
 export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string }): Promise<RunningIngest> {
   let session: BrokerSession | undefined;
+  let databaseBack: Promise<void> | undefined;
   const worker = createIngestWorker<SessionMessage>({
     ...workerSettings(deps),
     source: {
       committed: (messages) => session!.acknowledge(messages),
       failed: (messages) => {
         // The broker resends everything unacknowledged after a reconnect; what this
-        // connection delivered and we still hold would only be stored twice.
+        // connection delivered and we still hold would only be stored twice. Until the
+        // database answers again, the messages are safer at the broker than here.
         const connection = messages[0]?.connection;
         worker.drop((m) => m.connection === connection);
-        session!.reconnect('a batch could not be committed');
+        databaseBack ??= waitForDatabase(deps.database, deps.logger).finally(() => (databaseBack = undefined));
+        session!.reconnect('a batch could not be committed', databaseBack);
       },
       pause: () => session!.pause(),
       resume: () => session!.resume(),
