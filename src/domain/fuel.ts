@@ -1,0 +1,476 @@
+/**
+ * Fuel: how much a vehicle used, and when fuel went into or out of its tank. Pure.
+ *
+ * Three sources, best first (DESIGN.md, "Fuel arithmetic"):
+ *  - counter: the engine's cumulative fuel counter (CAN `fuelUsedLitres`): the sum of
+ *    its increments; a counter that goes backwards (an ECU reset) adds nothing;
+ *  - sensor: the tank level (`fuelLitres`, or `fuelPercent` × tank), smoothed, with
+ *    refuels and drains taken out (below);
+ *  - rated: rated L/100 km × distance + idle L/h × idle hours.
+ *
+ * The level sensor, unlike Traccar's first-minus-last reading:
+ *  1. Smoothing. A running median over `smoothingS` (and at least five readings) takes
+ *     out noise and slosh spikes yet keeps the edges of a refuel, which a mean would blur.
+ *  2. A residual that should stay flat: the smoothed level plus the litres the rated
+ *     figures say were burnt so far. Driving makes the level fall; it does not make the
+ *     residual fall, so a fall of the residual is fuel that driving does not explain.
+ *  3. Steps. At every reading, the median residual over `stepWindowS` after it minus the
+ *     median over the same time before it. A run of large rises is a refuel, of large
+ *     falls a drain; the extent of each is where the residual leaves the level before
+ *     and reaches the level after, and its volume is re-measured from the readings
+ *     outside that extent (those taken standing, when there are enough).
+ *  4. Conditions. A refuel must happen standing; a drain may happen standing or moving
+ *     (the residual already allows for what driving burns). Both must reach a threshold
+ *     that scales with the tank: max(litres, percent of the tank). Events of one kind
+ *     closer than `mergeGapS` are one event (a pump stopped and restarted).
+ *  5. Litres used between two instants: the level corrected for the events (so it only
+ *     falls by burning), measured at the edges of each stretch with the engine running;
+ *     the engine does not burn fuel while it is off. A refuel or a drain never makes
+ *     consumption negative, and an error in a refuel's volume does not reach it.
+ */
+import type { Track } from './trips.js';
+
+export interface FuelSettings {
+  refuelMinLitres: number;
+  refuelMinTankPercent: number;
+  drainMinLitres: number;
+  drainMinTankPercent: number;
+  /** Refuels (or drains) closer than this are merged into one. */
+  mergeGapS: number;
+  /** Width of the running median. */
+  smoothingS: number;
+  /** How long before and after a reading its level step is measured over. */
+  stepWindowS: number;
+}
+
+export const DEFAULT_FUEL_SETTINGS: FuelSettings = Object.freeze({
+  refuelMinLitres: 4,
+  refuelMinTankPercent: 4,
+  drainMinLitres: 3,
+  drainMinTankPercent: 3,
+  mergeGapS: 600,
+  smoothingS: 120,
+  stepWindowS: 300,
+});
+
+export interface VehicleFuelSpec {
+  tankCapacityLitres: number;
+  ratedLitresPer100Km: number;
+  idleLitresPerHour: number;
+}
+
+export type FuelSource = 'counter' | 'sensor' | 'rated';
+
+export interface FuelEvent {
+  kind: 'refuel' | 'drain';
+  /** When the level began to change. */
+  atMs: number;
+  endMs: number;
+  lat: number;
+  lon: number;
+  /** Always positive: litres put in (refuel) or taken out (drain). */
+  litres: number;
+  levelBeforeLitres: number;
+  levelAfterLitres: number;
+  /** True when the vehicle was driving while it happened (drains only). */
+  moving: boolean;
+}
+
+export const refuelThresholdLitres = (s: FuelSettings, tankLitres: number) => Math.max(s.refuelMinLitres, (s.refuelMinTankPercent / 100) * tankLitres);
+export const drainThresholdLitres = (s: FuelSettings, tankLitres: number) => Math.max(s.drainMinLitres, (s.drainMinTankPercent / 100) * tankLitres);
+
+/** Fewer readings than this on a side make a level too uncertain to judge a step by. */
+const MIN_SIDE_POINTS = 3;
+const MIN_SMOOTHING_POINTS = 5;
+/** Edge estimates look this far from the instant. */
+const EDGE_WINDOW_MS = 300_000;
+
+/**
+ * Interval i (from reading i-1 to reading i) is idle when the engine ran and the wheels
+ * stood at reading i-1; intervals across a data gap count for nothing.
+ */
+export function cumulativeIdleS(track: Track, minGapS: number): Float64Array {
+  const out = new Float64Array(track.n);
+  const gapMs = minGapS * 1000;
+  for (let i = 1; i < track.n; i++) {
+    const dt = track.t[i]! - track.t[i - 1]!;
+    const idle = dt < gapMs && track.engineOn[i - 1] === 1 && track.moving[i - 1] === 0;
+    out[i] = out[i - 1]! + (idle ? dt / 1000 : 0);
+  }
+  return out;
+}
+
+/** Median of a[lo..hi] (inclusive) without changing `a`; `scratch` must be at least as long. */
+function medianOf(a: Float64Array, lo: number, hi: number, scratch: Float64Array): number {
+  const n = hi - lo + 1;
+  for (let i = 0; i < n; i++) scratch[i] = a[lo + i]!;
+  const mid = n >> 1;
+  const lower = quickselect(scratch, 0, n - 1, mid);
+  if (n % 2 === 1) return lower;
+  let maxBelow = -Infinity;
+  for (let i = 0; i < mid; i++) if (scratch[i]! > maxBelow) maxBelow = scratch[i]!;
+  return (lower + maxBelow) / 2;
+}
+
+/** Median of the selected values (by index list). */
+function medianOfIndexes(a: Float64Array, idx: readonly number[], scratch: Float64Array): number {
+  for (let i = 0; i < idx.length; i++) scratch[i] = a[idx[i]!]!;
+  const n = idx.length;
+  const mid = n >> 1;
+  const lower = quickselect(scratch, 0, n - 1, mid);
+  if (n % 2 === 1) return lower;
+  let maxBelow = -Infinity;
+  for (let i = 0; i < mid; i++) if (scratch[i]! > maxBelow) maxBelow = scratch[i]!;
+  return (lower + maxBelow) / 2;
+}
+
+/** k-th smallest of a[lo..hi]; partially reorders a. */
+function quickselect(a: Float64Array, lo: number, hi: number, k: number): number {
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = a[i]!;
+        a[i] = a[j]!;
+        a[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** The level sensor's readings, smoothed and corrected, with the refuels and drains found in them. */
+export interface LevelModel {
+  /** Sensor point → track index. */
+  readonly trackIndex: Int32Array;
+  readonly t: Float64Array;
+  readonly raw: Float64Array;
+  readonly smoothed: Float64Array;
+  /** Smoothed level plus litres burnt so far by the rated figures. */
+  readonly residual: Float64Array;
+  /** Smoothed level with the events taken out: it only falls by burning. */
+  readonly corrected: Float64Array;
+  /** Which stretch between events a point lies in; levels are never compared across events. */
+  readonly stretch: Int32Array;
+  readonly standing: Uint8Array;
+  /** Expected cumulative litres at each track index (rated figures). */
+  readonly expectedAtTrack: Float64Array;
+  readonly events: readonly FuelEvent[];
+}
+
+/** The tank level of a reading in litres, from the sensor in litres or in percent. */
+export function levelLitres(r: { fuelLitres: number | null; fuelPercent: number | null }, tankLitres: number): number | null {
+  if (r.fuelLitres !== null && Number.isFinite(r.fuelLitres)) return r.fuelLitres;
+  if (r.fuelPercent !== null && Number.isFinite(r.fuelPercent)) return (r.fuelPercent * tankLitres) / 100;
+  return null;
+}
+
+/** Builds the level model, or answers null when the track has no level readings. */
+export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, minGapS: number): LevelModel | null {
+  const cap = vehicle.tankCapacityLitres;
+  const idx: number[] = [];
+  const levels: number[] = [];
+  for (let i = 0; i < track.n; i++) {
+    const level = levelLitres(track.readings[i]!, cap);
+    if (level === null || level < -0.05 * cap || level > 1.1 * cap) continue;
+    idx.push(i);
+    levels.push(level);
+  }
+  const m = idx.length;
+  if (m === 0) return null;
+  const trackIndex = Int32Array.from(idx);
+  const t = new Float64Array(m);
+  const raw = Float64Array.from(levels);
+  const standing = new Uint8Array(m);
+  for (let k = 0; k < m; k++) {
+    t[k] = track.t[idx[k]!]!;
+    standing[k] = track.moving[idx[k]!] === 1 ? 0 : 1;
+  }
+
+  const idleS = cumulativeIdleS(track, minGapS);
+  const expectedAtTrack = new Float64Array(track.n);
+  for (let i = 0; i < track.n; i++) {
+    expectedAtTrack[i] = (vehicle.ratedLitresPer100Km * track.cumM[i]!) / 100_000 + (vehicle.idleLitresPerHour * idleS[i]!) / 3600;
+  }
+
+  const scratch = new Float64Array(m);
+  const smoothed = new Float64Array(m);
+  const halfMs = (settings.smoothingS * 1000) / 2;
+  const halfPts = MIN_SMOOTHING_POINTS >> 1;
+  let lo = 0;
+  let hi = 0;
+  for (let k = 0; k < m; k++) {
+    while (t[k]! - t[lo]! > halfMs) lo++;
+    if (hi < k) hi = k;
+    while (hi + 1 < m && t[hi + 1]! - t[k]! <= halfMs) hi++;
+    smoothed[k] = medianOf(raw, Math.max(0, Math.min(lo, k - halfPts)), Math.min(m - 1, Math.max(hi, k + halfPts)), scratch);
+  }
+  const residual = new Float64Array(m);
+  for (let k = 0; k < m; k++) residual[k] = smoothed[k]! + expectedAtTrack[idx[k]!]!;
+
+  const events = detectEvents(track, vehicle, settings, { t, residual, standing, trackIndex, expectedAtTrack }, scratch);
+
+  // The corrected level: each event's step taken out after it ends, interpolated across it.
+  const corrected = new Float64Array(m);
+  const stretch = new Int32Array(m);
+  let offset = 0;
+  let e = 0;
+  const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
+  for (let k = 0; k < m; k++) {
+    while (e < sorted.length && sorted[e]!.endMs <= t[k]!) {
+      const ev = sorted[e]!;
+      offset += ev.kind === 'refuel' ? ev.litres : -ev.litres;
+      e++;
+    }
+    stretch[k] = e;
+    corrected[k] = smoothed[k]! - offset;
+  }
+  // Inside an event, the base level runs straight from its value before to its value after.
+  for (const ev of sorted) {
+    let a = -1;
+    let b = -1;
+    for (let k = 0; k < m; k++) {
+      if (t[k]! <= ev.atMs) a = k;
+      if (t[k]! >= ev.endMs) {
+        b = k;
+        break;
+      }
+    }
+    if (a < 0 || b < 0 || b - a < 2) continue;
+    const ca = corrected[a]!;
+    const cb = corrected[b]!;
+    for (let k = a + 1; k < b; k++) corrected[k] = ca + ((cb - ca) * (t[k]! - t[a]!)) / (t[b]! - t[a]!);
+  }
+
+  return { trackIndex, t, raw, smoothed, residual, corrected, stretch, standing, expectedAtTrack, events: sorted };
+}
+
+interface StepInput {
+  t: Float64Array;
+  residual: Float64Array;
+  standing: Uint8Array;
+  trackIndex: Int32Array;
+  expectedAtTrack: Float64Array;
+}
+
+/** Median residual of the points in [fromMs, toMs] (by index range), preferring standing ones. */
+function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array): number | null {
+  if (hiK < loK) return null;
+  const standingIdx: number[] = [];
+  for (let k = loK; k <= hiK; k++) if (s.standing[k]) standingIdx.push(k);
+  if (standingIdx.length >= MIN_SIDE_POINTS) return medianOfIndexes(s.residual, standingIdx, scratch);
+  return medianOf(s.residual, loK, hiK, scratch);
+}
+
+function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, scratch: Float64Array): FuelEvent[] {
+  const { t, residual } = s;
+  const m = t.length;
+  const windowMs = settings.stepWindowS * 1000;
+  const refuelMin = refuelThresholdLitres(settings, vehicle.tankCapacityLitres);
+  const drainMin = drainThresholdLitres(settings, vehicle.tankCapacityLitres);
+
+  // The step at k: median after (k and later) minus median before (earlier than k).
+  const step = new Float64Array(m).fill(NaN);
+  let lo = 0;
+  let hi = 0;
+  for (let k = 1; k < m; k++) {
+    while (t[k]! - t[lo]! > windowMs) lo++;
+    if (hi < k) hi = k;
+    while (hi + 1 < m && t[hi + 1]! - t[k]! < windowMs) hi++;
+    const beforeLo = Math.min(lo, k - MIN_SIDE_POINTS);
+    const afterHi = Math.max(hi, k + MIN_SIDE_POINTS - 1);
+    if (beforeLo < 0 || afterHi >= m) continue;
+    step[k] = medianOf(residual, k, afterHi, scratch) - medianOf(residual, beforeLo, k - 1, scratch);
+  }
+
+  const candidates: FuelEvent[] = [];
+  let k = 1;
+  while (k < m) {
+    const j = step[k]!;
+    const sign = j >= refuelMin ? 1 : j <= -drainMin ? -1 : 0;
+    if (sign === 0 || Number.isNaN(j)) {
+      k++;
+      continue;
+    }
+    // The run of large steps of this sign, and its strongest point.
+    const threshold = (sign > 0 ? refuelMin : drainMin) / 2;
+    let peak = k;
+    let end = k;
+    while (end + 1 < m && !Number.isNaN(step[end + 1]!) && sign * step[end + 1]! >= threshold) {
+      end++;
+      if (sign * step[end]! > sign * step[peak]!) peak = end;
+    }
+    const ev = measureEvent(track, vehicle, s, peak, sign, windowMs, scratch);
+    if (ev) candidates.push(ev);
+    // Continue after the event, or after the run if the event was not kept.
+    let next = end + 1;
+    if (ev) while (next < m && t[next]! <= ev.endMs) next++;
+    k = Math.max(next, k + 1);
+  }
+
+  const merged = mergeEvents(candidates, track, vehicle, settings, s, windowMs, scratch);
+  return merged.filter((ev) => ev.litres >= (ev.kind === 'refuel' ? refuelMin : drainMin) && (ev.kind === 'drain' || !ev.moving));
+}
+
+/** Extent and volume of the step whose strongest point is `peak`. */
+function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak: number, sign: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
+  const { t, residual } = s;
+  const m = t.length;
+  const before = sideLevelInTime(s, t[peak]! - windowMs, peak - 1, scratch, 'before');
+  const after = sideLevelInTime(s, t[peak]! + windowMs, peak, scratch, 'after');
+  if (before === null || after === null) return null;
+  const delta = after - before;
+  if (sign * delta <= 0) return null;
+  // Where the residual leaves the level before, and where it reaches the level after.
+  let startK = peak - 1;
+  while (startK > 0 && sign * (residual[startK]! - before) > 0.1 * Math.abs(delta)) startK--;
+  let endK = peak;
+  while (endK < m - 1 && sign * (after - residual[endK]!) > 0.1 * Math.abs(delta)) endK++;
+  return eventBetween(track, vehicle, s, startK, endK, windowMs, scratch);
+}
+
+/** Median residual of up to `windowMs` of points on one side of index `edge` (inclusive). */
+function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: Float64Array, side: 'before' | 'after'): number | null {
+  const m = s.t.length;
+  if (side === 'before') {
+    if (edge < 0) return null;
+    let lo = edge;
+    while (lo > 0 && s.t[lo - 1]! >= limitMs) lo--;
+    lo = Math.max(0, Math.min(lo, edge - MIN_SIDE_POINTS + 1));
+    return sideLevel(s, lo, edge, scratch);
+  }
+  if (edge >= m) return null;
+  let hi = edge;
+  while (hi < m - 1 && s.t[hi + 1]! <= limitMs) hi++;
+  hi = Math.min(m - 1, Math.max(hi, edge + MIN_SIDE_POINTS - 1));
+  return sideLevel(s, edge, hi, scratch);
+}
+
+/** An event from point startK (last at the old level) to endK (first at the new one), volume re-measured outside it. */
+function eventBetween(track: Track, vehicle: VehicleFuelSpec, s: StepInput, startK: number, endK: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
+  const { t } = s;
+  const before = sideLevelInTime(s, t[startK]! - windowMs, startK, scratch, 'before');
+  const after = sideLevelInTime(s, t[endK]! + windowMs, endK, scratch, 'after');
+  if (before === null || after === null) return null;
+  const delta = after - before;
+  const kind = delta > 0 ? 'refuel' : 'drain';
+  let movingN = 0;
+  let total = 0;
+  const i0 = s.trackIndex[startK]!;
+  const i1 = s.trackIndex[endK]!;
+  for (let i = i0; i <= i1; i++) {
+    total++;
+    if (track.moving[i]) movingN++;
+  }
+  // The level before and after in litres, not in residual: take the burnt litres back out.
+  const levelBefore = before - s.expectedAtTrack[i0]!;
+  const levelAfter = after - s.expectedAtTrack[i1]!;
+  // Where the change began: the first point past the old level.
+  const at = Math.min(endK, startK + 1);
+  const atIdx = s.trackIndex[at]!;
+  return {
+    kind,
+    atMs: t[at]!,
+    endMs: t[endK]!,
+    lat: track.lat[atIdx]!,
+    lon: track.lon[atIdx]!,
+    litres: Math.abs(delta),
+    levelBeforeLitres: Math.min(vehicle.tankCapacityLitres, Math.max(0, levelBefore)),
+    levelAfterLitres: Math.min(vehicle.tankCapacityLitres, Math.max(0, levelAfter)),
+    moving: total > 0 && movingN / total > 0.5,
+  };
+}
+
+function pointAtOrBefore(t: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = t.length - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! <= ms) {
+      ans = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return ans;
+}
+
+function mergeEvents(events: FuelEvent[], track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, windowMs: number, scratch: Float64Array): FuelEvent[] {
+  const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
+  const out: FuelEvent[] = [];
+  for (const ev of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.kind === ev.kind && ev.atMs - last.endMs <= settings.mergeGapS * 1000) {
+      const startK = Math.max(0, pointAtOrBefore(s.t, last.atMs) - 1);
+      const endK = Math.max(startK, pointAtOrBefore(s.t, ev.endMs));
+      const joined = eventBetween(track, vehicle, s, startK, endK, windowMs, scratch);
+      if (joined && joined.kind === ev.kind) {
+        out[out.length - 1] = { ...joined, atMs: last.atMs, lat: last.lat, lon: last.lon };
+        continue;
+      }
+    }
+    if (last && ev.atMs < last.endMs) {
+      // Overlapping steps of opposite sign: keep the larger.
+      if (ev.litres > last.litres) out[out.length - 1] = ev;
+      continue;
+    }
+    out.push(ev);
+  }
+  return out;
+}
+
+/**
+ * The corrected level at `ms`: median over the points within five minutes that lie in
+ * the same stretch between events, standing ones when there are enough, each moved to
+ * `ms` by the litres burnt in between.
+ */
+export function correctedLevelAt(model: LevelModel, track: Track, ms: number, trackIdxAtMs: number, side: 'before' | 'after' | 'both' = 'both'): number | null {
+  const { t } = model;
+  const m = t.length;
+  if (m === 0) return null;
+  let k = pointAtOrBefore(t, ms);
+  if (k < 0) k = 0;
+  const stretchId = model.stretch[Math.max(0, Math.min(m - 1, t[k]! < ms && k + 1 < m && side === 'after' ? k + 1 : k))]!;
+  const pick: number[] = [];
+  const standingPick: number[] = [];
+  const consider = (j: number) => {
+    if (model.stretch[j] !== stretchId) return false;
+    pick.push(j);
+    if (model.standing[j]) standingPick.push(j);
+    return true;
+  };
+  if (side !== 'after') for (let j = k; j >= 0 && ms - t[j]! <= EDGE_WINDOW_MS; j--) if (t[j]! <= ms && !consider(j)) break;
+  if (side !== 'before') for (let j = k + 1; j < m && t[j]! - ms <= EDGE_WINDOW_MS; j++) if (!consider(j)) break;
+  if (side !== 'after' && t[k]! > ms) consider(k);
+  if (pick.length === 0) {
+    // Nothing near: the nearest point of the stretch.
+    const j = Math.max(0, Math.min(m - 1, side === 'after' && t[k]! < ms ? k + 1 : k));
+    pick.push(j);
+  }
+  const use = standingPick.length >= MIN_SIDE_POINTS ? standingPick : pick;
+  const scratch = new Float64Array(use.length);
+  const expectedHere = model.expectedAtTrack[Math.max(0, Math.min(track.n - 1, trackIdxAtMs))]!;
+  for (let i = 0; i < use.length; i++) {
+    const j = use[i]!;
+    scratch[i] = model.corrected[j]! + model.expectedAtTrack[model.trackIndex[j]!]! - expectedHere;
+  }
+  return medianOfIndexes(scratch, [...scratch.keys()], new Float64Array(use.length));
+}
+
+/** The smoothed (uncorrected) level near `ms`, for showing where the tank stood. */
+export function smoothedLevelAt(model: LevelModel, ms: number): number | null {
+  const m = model.t.length;
+  if (m === 0) return null;
+  let k = pointAtOrBefore(model.t, ms);
+  if (k < 0) k = 0;
+  return model.smoothed[k]!;
+}
