@@ -1,0 +1,169 @@
+/**
+ * The worker killed with SIGKILL every couple of seconds while 50 devices stream
+ * 20,000 QoS 1 readings, and restarted each time: every reading the broker accepted
+ * must end up stored exactly once. A negative control runs the same storm against an
+ * ingest that acknowledges before it stores, and the checker must catch its losses.
+ * Needs a real PostgreSQL (the worker is its own process) and the mosquitto binary.
+ */
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
+import { mulberry32 } from '../../simulator/fleet.js';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { createRepositories } from '../../src/repositories/index.js';
+import { hashDeviceSecret } from '../../src/security/secrets.js';
+import { scoreStream } from '../support/loss-checker.js';
+import { projectRoot } from '../support/process.js';
+import { createTestDatabase, realPostgresConfigured, type TestDatabase } from '../support/stores.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Storm {
+  devices: number;
+  readingsPerDevice: number;
+  /** Pause between rounds of one reading per device. */
+  roundEveryMs: number;
+  killEveryMs: [number, number];
+  /** The process under test: started again after every kill. */
+  start: () => ChildProcess;
+}
+
+async function seedDevices(testDb: TestDatabase, n: number): Promise<string[]> {
+  const repos = createRepositories(testDb.database);
+  const dep = await repos.departments.create({ code: `C${randomBytes(2).toString('hex')}`, name: 'Crash' });
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = await repos.vehicles.create({
+      plateNumber: `DH C${i}`, departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+    });
+    const id = `crash-${i}`;
+    await repos.devices.create({ id, vehicleId: v.id, protocol: 'armada', secretHash: hashDeviceSecret('unused') });
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Streams, kills and restarts; answers the score once the stored count stops moving. */
+async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: string[], storm: Storm) {
+  const rng = mulberry32(7);
+  const clients: MqttClient[] = await Promise.all(
+    deviceIds.map((id) => mqtt.connectAsync(brokerUrl, { clientId: `pub-${id}`, username: id, protocolVersion: 4, reconnectPeriod: 100 })),
+  );
+  const published: string[] = [];
+  const acks: Array<Promise<unknown>> = [];
+  const baseMs = Date.now() - 6 * 3_600_000;
+  let child = storm.start();
+  // Until its first subscription, the broker holds nothing for the worker's session:
+  // the stream starts once the first process says it is subscribed.
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/session ready|^ready$/m.test(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the process under test exited (${code}) before it was ready:\n${out}`)));
+  });
+  let kills = 0;
+  let streaming = true;
+
+  const chaos = (async () => {
+    while (streaming) {
+      const [lo, hi] = storm.killEveryMs;
+      await sleep(lo + rng() * (hi - lo));
+      if (!streaming) break;
+      await kill(child);
+      kills++;
+      child = storm.start();
+      child.stdout?.resume();
+    }
+  })();
+
+  for (let seq = 1; seq <= storm.readingsPerDevice; seq++) {
+    deviceIds.forEach((id, i) => {
+      const reading = { ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-4, lon: 123.6 + seq * 1e-5, seq };
+      acks.push(clients[i]!.publishAsync(telemetryTopic(id), JSON.stringify(reading), { qos: 1 }).then(() => published.push(`${id}:${seq}`)));
+    });
+    await sleep(storm.roundEveryMs);
+  }
+  await Promise.all(acks);
+  // Two more kills after the stream, while the backlog drains.
+  await sleep(1500);
+  streaming = false;
+  await chaos;
+
+  const storedKeys = async () =>
+    (await testDb.database.query<{ k: string }>(`SELECT device_id || ':' || seq AS k FROM telemetry`)).map((r) => r.k);
+  let last = -1;
+  for (let stable = 0, waited = 0; stable < 3 && waited < 90_000; waited += 1000) {
+    await sleep(1000);
+    const n = (await storedKeys()).length;
+    stable = n === last ? stable + 1 : 0;
+    last = n;
+  }
+  await kill(child);
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return { kills, ...scoreStream(published, await storedKeys()) };
+}
+
+describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest under SIGKILL', () => {
+  let broker: BenchBroker;
+  const dbs: TestDatabase[] = [];
+
+  beforeAll(async () => {
+    broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'test' });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    for (const db of dbs) await db.drop();
+  });
+
+  it('loses nothing, duplicates nothing, invents nothing', async () => {
+    const testDb = await createTestDatabase();
+    dbs.push(testDb);
+    const deviceIds = await seedDevices(testDb, 50);
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url, WORKER_ID: 'crash', LOG_LEVEL: 'info' };
+    const report = await runStorm(testDb, broker.url, deviceIds, {
+      devices: 50,
+      readingsPerDevice: 400,
+      roundEveryMs: 20,
+      killEveryMs: [1500, 3000],
+      start: () => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'ignore'] }),
+    });
+    console.info('crash storm:', JSON.stringify(report));
+    expect(report.kills).toBeGreaterThanOrEqual(3);
+    expect(report.published).toBe(20_000);
+    expect({ lost: report.lost, duplicated: report.duplicated, unexpected: report.unexpected, sample: report.lostSample }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+      sample: [],
+    });
+  }, 240_000);
+
+  it('catches the losses of an ingest that acknowledges before it stores (negative control)', async () => {
+    const testDb = await createTestDatabase();
+    dbs.push(testDb);
+    const deviceIds = await seedDevices(testDb, 20);
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url };
+    const report = await runStorm(testDb, broker.url, deviceIds, {
+      devices: 20,
+      readingsPerDevice: 200,
+      roundEveryMs: 10,
+      killEveryMs: [700, 1200],
+      start: () => spawn(process.execPath, ['--import', 'tsx', 'tests/support/naive-ingest.ts'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'ignore'] }),
+    });
+    console.info('negative control:', JSON.stringify(report));
+    expect(report.kills).toBeGreaterThanOrEqual(2);
+    expect(report.lost).toBeGreaterThan(0);
+  }, 240_000);
+});
