@@ -68,6 +68,10 @@ export const device = z.object({
   active: z.boolean(),
   createdAt: z.string(),
   lastSeenAt: z.string().nullable(),
+  seqMissing: z
+    .number()
+    .nullable()
+    .describe('Readings missing from the device\'s seq counter between the lowest and highest seen (null: it sends no seq)'),
 });
 export const createdDevice = device.extend({
   secret: z.string().describe('The MQTT password. Shown once; only its hash is stored.'),

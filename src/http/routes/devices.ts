@@ -15,6 +15,7 @@ const view = (d: Device) => ({
   active: d.active,
   createdAt: iso(d.createdAt)!,
   lastSeenAt: iso(d.lastSeenAt),
+  seqMissing: d.seqMax === null || d.seqFirst === null ? null : d.seqMax - d.seqFirst + 1 - d.seqReceived,
 });
 
 export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
