@@ -1,8 +1,9 @@
 /**
  * Kupang's geography as the simulator needs it: the city's extent, a rough north
- * coastline (the Bay of Kupang) so that vehicles stay on land, and named places
- * vehicles drive between. Coordinates are approximate (within a few hundred metres);
- * they only have to look right on a map.
+ * coastline (the Bay of Kupang and the coast east towards Oelamasi) so that vehicles
+ * stay on land, named places vehicles drive between, the departments' home bases,
+ * places outside the city, and the roads out of it. Coordinates are approximate
+ * (within a few hundred metres); they only have to look right on a map.
  */
 
 export interface LatLon {
@@ -10,7 +11,7 @@ export interface LatLon {
   lon: number;
 }
 
-export type PlaceKind = 'office' | 'market' | 'hospital' | 'education' | 'transport' | 'shopping' | 'depot' | 'neighbourhood' | 'fuel';
+export type PlaceKind = 'office' | 'market' | 'hospital' | 'education' | 'transport' | 'shopping' | 'depot' | 'neighbourhood' | 'fuel' | 'landfill' | 'town';
 
 export interface Place extends LatLon {
   name: string;
@@ -19,7 +20,11 @@ export interface Place extends LatLon {
 
 export const KUPANG_CENTRE: LatLon = { lat: -10.1702, lon: 123.6078 };
 
+/** The city: a vehicle outside this box has left Kupang. */
 export const KUPANG_BOUNDS = { minLat: -10.29, maxLat: -10.12, minLon: 123.53, maxLon: 123.68 } as const;
+
+/** The part of West Timor the simulator drives in: the city and the roads out of it. */
+export const REGION_BOUNDS = { minLat: -10.4, maxLat: -9.95, minLon: 123.4, maxLon: 124.05 } as const;
 
 /**
  * The shoreline from Tenau in the west to Lasiana in the east, west to east: north of
@@ -36,6 +41,12 @@ const COASTLINE: readonly LatLon[] = [
   { lon: 123.64, lat: -10.138 },
   { lon: 123.66, lat: -10.133 },
   { lon: 123.69, lat: -10.128 },
+  { lon: 123.72, lat: -10.12 },
+  { lon: 123.76, lat: -10.105 },
+  { lon: 123.8, lat: -10.09 },
+  { lon: 123.86, lat: -10.07 },
+  { lon: 123.95, lat: -10.04 },
+  { lon: 124.05, lat: -10.0 },
 ];
 
 export const kupangPlaces: readonly Place[] = [
@@ -54,7 +65,12 @@ export const kupangPlaces: readonly Place[] = [
   { name: 'Puskesmas Oepoi', kind: 'hospital', lat: -10.173, lon: 123.618 },
   { name: 'Universitas Nusa Cendana', kind: 'education', lat: -10.154, lon: 123.665 },
   { name: 'Lippo Plaza Kupang', kind: 'shopping', lat: -10.1605, lon: 123.6165 },
-  { name: 'TPA Alak', kind: 'depot', lat: -10.188, lon: 123.545 },
+  { name: 'TPA Alak', kind: 'landfill', lat: -10.188, lon: 123.545 },
+  { name: 'Kantor Dinas Perhubungan', kind: 'office', lat: -10.1635, lon: 123.5985 },
+  { name: 'Kantor Dinas Kesehatan', kind: 'office', lat: -10.17, lon: 123.6005 },
+  { name: 'Kantor Dinas PUPR', kind: 'office', lat: -10.162, lon: 123.612 },
+  { name: 'Markas BPBD dan Damkar', kind: 'office', lat: -10.16, lon: 123.595 },
+  { name: 'Pool Kendaraan DLHK', kind: 'depot', lat: -10.18, lon: 123.575 },
   { name: 'Pantai Lasiana', kind: 'neighbourhood', lat: -10.1395, lon: 123.664 },
   { name: 'Liliba', kind: 'neighbourhood', lat: -10.17, lon: 123.642 },
   { name: 'Oepura', kind: 'neighbourhood', lat: -10.178, lon: 123.606 },
@@ -73,7 +89,45 @@ export const kupangPlaces: readonly Place[] = [
 
 export const kupangFuelStations: readonly Place[] = kupangPlaces.filter((p) => p.kind === 'fuel');
 
-export const kupangDestinations: readonly Place[] = kupangPlaces.filter((p) => p.kind !== 'fuel');
+/** Where errands go: everything but fuel stations, the landfill and the garbage depot. */
+export const kupangDestinations: readonly Place[] = kupangPlaces.filter((p) => p.kind !== 'fuel' && p.kind !== 'landfill' && p.kind !== 'depot');
+
+/** Where garbage is collected: markets and neighbourhoods. */
+export const kupangCollectionPoints: readonly Place[] = kupangPlaces.filter((p) => p.kind === 'market' || p.kind === 'neighbourhood');
+
+/** Places outside the city that official trips (and private ones) go to. */
+export const outOfCityPlaces: readonly Place[] = [
+  { name: 'Oesao', kind: 'town', lat: -10.175, lon: 123.8 },
+  { name: 'Oelamasi', kind: 'town', lat: -10.1, lon: 123.87 },
+  { name: 'Pantai Tablolong', kind: 'town', lat: -10.318, lon: 123.468 },
+  { name: 'Baumata', kind: 'town', lat: -10.235, lon: 123.695 },
+];
+
+/**
+ * Where the roads leave the city: Jl. Timor Raya to the east, the road to Baumata to
+ * the south-east and the road through Kupang Barat to the south-west. Trips out of the
+ * city pass through the gate nearest their destination.
+ */
+export const cityGates: readonly LatLon[] = [
+  { lat: -10.14, lon: 123.69 },
+  { lat: -10.205, lon: 123.675 },
+  { lat: -10.215, lon: 123.525 },
+];
+
+export function placeByName(name: string): Place | undefined {
+  return kupangPlaces.find((p) => p.name === name) ?? outOfCityPlaces.find((p) => p.name === name);
+}
+
+export function isInKupang(p: LatLon): boolean {
+  return p.lat >= KUPANG_BOUNDS.minLat && p.lat <= KUPANG_BOUNDS.maxLat && p.lon >= KUPANG_BOUNDS.minLon && p.lon <= KUPANG_BOUNDS.maxLon;
+}
+
+export function nearestPlace(from: LatLon, places: readonly Place[]): Place {
+  let best = places[0];
+  if (!best) throw new Error('nearest of no places');
+  for (const p of places) if (distanceM(p, from) < distanceM(best, from)) best = p;
+  return best;
+}
 
 const METRES_PER_DEGREE_LAT = 111_320;
 
@@ -97,15 +151,15 @@ export function coastLatAt(lon: number): number {
   return last.lat;
 }
 
-/** Inside the city's extent and at least `marginM` from its edge and from the sea. */
+/** Inside the simulated region and at least `marginM` from its edge and from the sea. */
 export function isOnLand(p: LatLon, marginM = 0): boolean {
   const dLat = marginM / METRES_PER_DEGREE_LAT;
   const dLon = marginM / metresPerDegreeLon(p.lat);
   return (
-    p.lat >= KUPANG_BOUNDS.minLat + dLat &&
-    p.lat <= Math.min(KUPANG_BOUNDS.maxLat, coastLatAt(p.lon)) - dLat &&
-    p.lon >= KUPANG_BOUNDS.minLon + dLon &&
-    p.lon <= KUPANG_BOUNDS.maxLon - dLon
+    p.lat >= REGION_BOUNDS.minLat + dLat &&
+    p.lat <= Math.min(REGION_BOUNDS.maxLat, coastLatAt(p.lon)) - dLat &&
+    p.lon >= REGION_BOUNDS.minLon + dLon &&
+    p.lon <= REGION_BOUNDS.maxLon - dLon
   );
 }
 
@@ -113,10 +167,29 @@ export function isOnLand(p: LatLon, marginM = 0): boolean {
 export function clampToLand(p: LatLon, marginM: number): LatLon {
   const dLat = marginM / METRES_PER_DEGREE_LAT;
   const dLon = marginM / metresPerDegreeLon(p.lat);
-  const lon = Math.min(Math.max(p.lon, KUPANG_BOUNDS.minLon + dLon), KUPANG_BOUNDS.maxLon - dLon);
-  const northLimit = Math.min(KUPANG_BOUNDS.maxLat, coastLatAt(lon)) - dLat;
-  const lat = Math.min(Math.max(p.lat, KUPANG_BOUNDS.minLat + dLat), northLimit);
+  const lon = Math.min(Math.max(p.lon, REGION_BOUNDS.minLon + dLon), REGION_BOUNDS.maxLon - dLon);
+  const northLimit = Math.min(REGION_BOUNDS.maxLat, coastLatAt(lon)) - dLat;
+  const lat = Math.min(Math.max(p.lat, REGION_BOUNDS.minLat + dLat), northLimit);
   return { lat, lon };
+}
+
+/**
+ * A plausible altitude: Kupang rises from the bay to the limestone plateau inland,
+ * roughly 12 m per kilometre from the shore, levelling off near 250 m.
+ */
+export function altitudeM(p: LatLon): number {
+  const inlandKm = Math.max(0, ((coastLatAt(p.lon) - p.lat) * METRES_PER_DEGREE_LAT) / 1000);
+  return 3 + 250 * (1 - Math.exp(-inlandKm / 20));
+}
+
+/** Great-circle distance, for tracks far from Kupang (GPX replay) and long legs. */
+export function haversineM(a: LatLon, b: LatLon): number {
+  const R = 6_371_008.8;
+  const toRad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * toRad;
+  const dLon = (b.lon - a.lon) * toRad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * toRad) * Math.cos(b.lat * toRad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 /** Equirectangular distance: exact enough over a city a few tens of kilometres across. */

@@ -1,59 +1,76 @@
 /**
- * Runs the fleet simulation against a real MQTT broker, each vehicle as its own
- * tracker: its own connection, username = device id, password = its secret, QoS 1
- * JSON to its own telemetry topic. Like a real tracker, a device that loses its
- * connection keeps its readings (up to a bound) and sends them as one JSON array
- * when it is back.
+ * Runs the fleet simulation in real time (or faster) against an MQTT broker. With a
+ * secret per device, each vehicle is its own tracker: its own connection, username =
+ * device id, password = its secret, QoS 1 to its own topic. Without secrets, one
+ * connection with the URL's credentials publishes for all (a broker that allows it).
+ *
+ * Like a real tracker, a device that loses its connection keeps what it could not send
+ * (up to a bound) and sends it when it is back; the model's own coverage gaps arrive
+ * as JSON arrays already.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { telemetryTopic } from '../src/domain/topics.js';
-import { createFleetSimulation, type SimVehicle, type TelemetryPayload } from './fleet.js';
+import { createFleetSimulation, type FleetOptions, type ScheduleMode, type SimMessage } from './fleet.js';
+import type { OutputFormat } from './formats.js';
+import type { TruthRecord } from './truth.js';
+import type { SimVehicle } from './vehicles.js';
 
 export interface LiveDevice extends SimVehicle {
-  secret: string;
+  /** The device's MQTT password; without it the device publishes over the shared connection. */
+  secret?: string;
 }
 
 export interface LiveSimulationOptions {
-  mqttUrl: string;
+  /** The broker; without one, messages only go to `onMessage`. */
+  mqttUrl?: string;
   devices: LiveDevice[];
+  /** Seconds of simulated time between readings with the ignition on (whole seconds). */
   intervalS: number;
   seed: number;
   /** Simulated seconds per wall-clock second. */
   speedup?: number;
   /** Simulated time at start; defaults to now. Earlier starts keep sped-up timestamps out of the future. */
   startMs?: number;
+  /** Default `always`: a demo opened at night still shows traffic. */
+  schedule?: ScheduleMode;
+  format?: OutputFormat;
+  /** The rest of the model's options (sensor noise, event rates, …). */
+  model?: Omit<FleetOptions, 'vehicles' | 'seed' | 'startMs' | 'schedule' | 'format' | 'intervalS'>;
+  onMessage?: (message: SimMessage) => void;
+  /** Ground truth as it happens; the closing records come when `stop()` is called. */
+  onTruth?: (record: TruthRecord) => void;
   onError?: (err: Error) => void;
+  /** The wall clock, for tests. */
+  clock?: () => number;
 }
 
 export interface LiveSimulation {
   /** Readings the broker has acknowledged (a flushed backlog counts each reading). */
   published(): number;
+  /** Readings generated so far. */
+  generated(): number;
+  /** Simulated time reached, epoch ms. */
+  simulatedNowMs(): number;
   stop(): Promise<void>;
 }
 
-/** A real tracker's memory is finite too; the oldest readings go first. */
-const MAX_BACKLOG_READINGS = 2000;
-/** Keeps a flushed array well under the ingest limits (256 KiB, 5000 readings). */
-const FLUSH_CHUNK_READINGS = 500;
+/** A real tracker's memory is finite too; the oldest messages go first. */
+const MAX_BACKLOG_MESSAGES = 2000;
 const RECONNECT_PERIOD_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const END_TIMEOUT_MS = 5000;
 
-interface Tracker {
-  deviceId: string;
+interface Connection {
+  label: string;
   client: MqttClient;
-  topic: string;
-  backlog: TelemetryPayload[];
+  backlog: SimMessage[];
 }
 
-async function connectTracker(mqttUrl: string, device: LiveDevice): Promise<MqttClient> {
+async function connect(mqttUrl: string, label: string, credentials: { username: string; password: string; clientId: string } | null): Promise<MqttClient> {
   try {
     return await mqtt.connectAsync(
       mqttUrl,
       {
-        username: device.deviceId,
-        password: device.secret,
-        clientId: `armada-sim-${device.deviceId}`,
+        ...(credentials ?? { clientId: `armada-sim-${process.pid}-${Date.now().toString(36)}` }),
         protocolVersion: 4,
         clean: true,
         reconnectPeriod: RECONNECT_PERIOD_MS,
@@ -62,11 +79,11 @@ async function connectTracker(mqttUrl: string, device: LiveDevice): Promise<Mqtt
       false,
     );
   } catch (err) {
-    throw new Error(`device ${device.deviceId} could not connect to ${mqttUrl}: ${(err as Error).message}`);
+    throw new Error(`${label} could not connect to ${mqttUrl}: ${(err as Error).message}`);
   }
 }
 
-async function endClient(client: MqttClient): Promise<void> {
+export async function endClient(client: MqttClient): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), END_TIMEOUT_MS);
@@ -83,6 +100,7 @@ export async function startLiveSimulation(opts: LiveSimulationOptions): Promise<
   const speedup = opts.speedup ?? 1;
   if (!(opts.intervalS > 0)) throw new Error(`intervalS must be positive, got ${opts.intervalS}`);
   if (!(speedup > 0)) throw new Error(`speedup must be positive, got ${speedup}`);
+  const clock = opts.clock ?? Date.now;
   const report = (err: Error): void => {
     try {
       opts.onError?.(err);
@@ -91,73 +109,108 @@ export async function startLiveSimulation(opts: LiveSimulationOptions): Promise<
     }
   };
 
-  const settled = await Promise.allSettled(opts.devices.map((d) => connectTracker(opts.mqttUrl, d)));
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failure) {
-    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? endClient(s.value) : undefined)));
-    throw failure.reason as Error;
+  const wallStartMs = clock();
+  const simStartMs = opts.startMs ?? wallStartMs;
+  const simulation = createFleetSimulation({
+    ...opts.model,
+    vehicles: opts.devices.map(({ secret: _secret, ...vehicle }) => vehicle),
+    seed: opts.seed,
+    startMs: simStartMs,
+    schedule: opts.schedule ?? 'always',
+    format: opts.format ?? 'armada',
+    intervalS: Math.max(1, Math.round(opts.intervalS)),
+  });
+
+  // Connections: one per device with a secret, one shared for the rest.
+  const connections = new Map<string, Connection>();
+  const opened: Connection[] = [];
+  if (opts.mqttUrl) {
+    const mqttUrl = opts.mqttUrl;
+    const withSecret = opts.devices.filter((d) => d.secret !== undefined);
+    const needShared = withSecret.length < opts.devices.length;
+    const attempts = [
+      ...withSecret.map((d) => ({ label: `device ${d.deviceId}`, ids: [d.deviceId], credentials: { username: d.deviceId, password: d.secret!, clientId: `armada-sim-${d.deviceId.replace('/', '-')}` } })),
+      ...(needShared ? [{ label: 'the simulator', ids: opts.devices.filter((d) => d.secret === undefined).map((d) => d.deviceId), credentials: null }] : []),
+    ];
+    const settled = await Promise.allSettled(attempts.map((a) => connect(mqttUrl, a.label, a.credentials)));
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) {
+      await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? endClient(s.value) : undefined)));
+      throw failure.reason as Error;
+    }
+    attempts.forEach((attempt, i) => {
+      const client = (settled[i] as PromiseFulfilledResult<MqttClient>).value;
+      const connection: Connection = { label: attempt.label, client, backlog: [] };
+      client.on('error', (err) => report(new Error(`${attempt.label}: ${err.message}`)));
+      client.on('connect', () => flush(connection));
+      opened.push(connection);
+      for (const id of attempt.ids) connections.set(id, connection);
+    });
   }
 
   let publishedCount = 0;
+  let generatedCount = 0;
   let stopping = false;
 
-  const publish = (tracker: Tracker, payloads: TelemetryPayload[]): void => {
-    const body = JSON.stringify(payloads.length === 1 ? payloads[0] : payloads);
-    tracker.client.publish(tracker.topic, body, { qos: 1 }, (err) => {
+  const publish = (connection: Connection, message: SimMessage): void => {
+    connection.client.publish(message.topic, JSON.stringify(message.payload), { qos: 1 }, (err) => {
       if (err) {
-        if (!stopping) report(new Error(`device ${tracker.deviceId}: publish failed: ${err.message}`));
+        if (!stopping) report(new Error(`${connection.label}: publish failed: ${err.message}`));
         return;
       }
-      publishedCount += payloads.length;
+      publishedCount += message.readings;
     });
   };
 
-  const flushBacklog = (tracker: Tracker): void => {
-    while (tracker.backlog.length > 0) publish(tracker, tracker.backlog.splice(0, FLUSH_CHUNK_READINGS));
+  function flush(connection: Connection): void {
+    for (const message of connection.backlog.splice(0)) publish(connection, message);
+  }
+
+  const deliver = (message: SimMessage): void => {
+    generatedCount += message.readings;
+    opts.onMessage?.(message);
+    const connection = connections.get(message.deviceId);
+    if (!connection) return;
+    if (connection.client.connected) {
+      publish(connection, message);
+    } else {
+      connection.backlog.push(message);
+      if (connection.backlog.length > MAX_BACKLOG_MESSAGES) connection.backlog.shift();
+    }
   };
-
-  const trackers = new Map<string, Tracker>();
-  opts.devices.forEach((device, i) => {
-    const outcome = settled[i] as PromiseFulfilledResult<MqttClient>;
-    const tracker: Tracker = { deviceId: device.deviceId, client: outcome.value, topic: telemetryTopic(device.deviceId), backlog: [] };
-    tracker.client.on('error', (err) => report(new Error(`device ${device.deviceId}: ${err.message}`)));
-    tracker.client.on('connect', () => flushBacklog(tracker));
-    trackers.set(device.deviceId, tracker);
-  });
-
-  const wallStartMs = Date.now();
-  const simStartMs = opts.startMs ?? wallStartMs;
-  const simulation = createFleetSimulation({ vehicles: opts.devices, seed: opts.seed, startMs: simStartMs });
 
   const tick = (): void => {
     try {
-      const simNowMs = simStartMs + (Date.now() - wallStartMs) * speedup;
-      for (const { deviceId, payload } of simulation.step(simNowMs)) {
-        const tracker = trackers.get(deviceId);
-        if (!tracker) continue;
-        if (tracker.client.connected) {
-          publish(tracker, [payload]);
-        } else {
-          tracker.backlog.push(payload);
-          if (tracker.backlog.length > MAX_BACKLOG_READINGS) tracker.backlog.shift();
-        }
-      }
+      const simNowMs = simStartMs + (clock() - wallStartMs) * speedup;
+      const { messages, truth } = simulation.advanceTo(simNowMs);
+      for (const message of messages) deliver(message);
+      for (const record of truth) opts.onTruth?.(record);
     } catch (err) {
       report(err instanceof Error ? err : new Error(String(err)));
     }
   };
 
   tick();
-  const timer = setInterval(tick, (opts.intervalS * 1000) / speedup);
+  // Readings are spread over each interval; ticking often keeps them on time.
+  const timer = setInterval(tick, Math.max(50, Math.min(1000, 1000 / speedup)));
 
   let stopped: Promise<void> | undefined;
   return {
     published: () => publishedCount,
+    generated: () => generatedCount,
+    simulatedNowMs: () => simulation.nowMs(),
     stop(): Promise<void> {
       stopped ??= (async () => {
-        stopping = true;
         clearInterval(timer);
-        await Promise.all([...trackers.values()].map((t) => endClient(t.client)));
+        try {
+          const last = simulation.finish();
+          for (const message of last.messages) deliver(message);
+          for (const record of last.truth) opts.onTruth?.(record);
+        } catch (err) {
+          report(err instanceof Error ? err : new Error(String(err)));
+        }
+        stopping = true;
+        await Promise.all(opened.map((c) => endClient(c.client)));
       })();
       return stopped;
     },

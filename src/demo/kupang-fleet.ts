@@ -24,7 +24,8 @@ export interface DemoVehicle {
   ratedLitresPer100Km: number;
   idleLitresPerHour: number;
   monthlyAllocationLitres: number;
-  sensor: 'litres' | 'percent' | 'none';
+  /** What the tracker reports: a level in litres or percent, the CAN fuel counter (with a level in percent), or no fuel. */
+  sensor: 'litres' | 'percent' | 'counter' | 'none';
 }
 
 export const demoDepartments: DemoDepartment[] = [
@@ -65,8 +66,8 @@ export const demoVehicles: DemoVehicle[] = [
 
   vehicle('DH 110', 'DISHUB', lightPickup, 'litres'),
   vehicle('DH 111', 'DISHUB', compactMpv, 'percent'),
-  vehicle('DH 112', 'DISHUB', cityBus, 'litres'),
-  vehicle('DH 113', 'DISHUB', cityBus, 'litres'),
+  vehicle('DH 112', 'DISHUB', cityBus, 'counter'),
+  vehicle('DH 113', 'DISHUB', cityBus, 'counter'),
   vehicle('DH 1101', 'DISHUB', motorcycle, 'none'),
   vehicle('DH 1102', 'DISHUB', motorcycle, 'none'),
 
@@ -103,4 +104,23 @@ export function demoDeviceId(plateNumber: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * A demo vehicle as the simulator takes it: with its kind, fuel and department, the
+ * simulator gives it the right duty (office hours, shifts, garbage rounds, bus service)
+ * and home base.
+ */
+export function demoSimVehicle(v: DemoVehicle, deviceId: string = demoDeviceId(v.plateNumber)) {
+  return {
+    deviceId,
+    plateNumber: v.plateNumber,
+    kind: v.kind,
+    fuelType: v.fuelType,
+    departmentCode: v.departmentCode,
+    tankCapacityLitres: v.tankCapacityLitres,
+    ratedLitresPer100Km: v.ratedLitresPer100Km,
+    idleLitresPerHour: v.idleLitresPerHour,
+    sensor: v.sensor,
+  };
 }
