@@ -11,7 +11,7 @@
  *    `mergePieces` joins the cut pieces of adjacent windows back into one;
  *  - a refuel or drain belongs to the window in which it began.
  */
-import { buildLevelModel, correctedLevelAt, smoothedLevelAt, type FuelEvent, type FuelSettings, type FuelSource, type LevelModel, type VehicleFuelSpec } from './fuel.js';
+import { buildLevelModel, levelNear, sensorUsedLitres, type FuelEvent, type FuelSettings, type FuelSource, type LevelModel, type VehicleFuelSpec } from './fuel.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 import { detectMotion, motionSegments, prepareTrack, type AnalysisReading, type Track, type TripSettings } from './trips.js';
 
@@ -116,61 +116,8 @@ function counterLitres(ctx: Context, i0: number, i1: number): { litres: number; 
   return { litres, steps, idleLitres };
 }
 
-/**
- * Litres the level sensor says were burnt over [fromMs, toMs]: the corrected level's fall
- * across each stretch with the engine running (stretches closer than 15 minutes with no
- * refuel or drain between them count as one).
- */
 function sensorLitres(ctx: Context, fromMs: number, toMs: number): number {
-  const { track, level } = ctx;
-  if (!level) return 0;
-  const { t, engineOn } = track;
-  const i0 = lowerBound(t, fromMs);
-  const i1 = lowerBound(t, toMs) - 1;
-  if (i1 < 0 || i0 >= track.n) return 0;
-  const anyKnownIgnition = (() => {
-    for (let i = Math.max(0, i0 - 1); i <= Math.min(track.n - 1, i1 + 1); i++) if (track.ignition[i] !== -1) return true;
-    return false;
-  })();
-  const spans: Array<[number, number]> = [];
-  if (!anyKnownIgnition) {
-    spans.push([fromMs, toMs]);
-  } else {
-    // Runs of engine-on readings, from the reading before the run to the one after it.
-    const last = Math.min(track.n - 1, i1 + 1);
-    let i = Math.max(0, i0 - 1);
-    while (i <= last) {
-      if (engineOn[i] !== 1) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j + 1 < track.n && engineOn[j + 1] === 1 && t[j + 1]! - t[j]! < ctx.gapMs) j++;
-      const s = Math.max(fromMs, t[Math.max(0, i - 1)]!);
-      const e = Math.min(toMs, t[Math.min(track.n - 1, j + 1)]!);
-      if (e > s) spans.push([s, e]);
-      i = j + 1;
-    }
-  }
-  if (spans.length === 0) return 0;
-  const stretchAt = (ms: number) => {
-    let k = lowerBound(level.t, ms);
-    if (k >= level.t.length) k = level.t.length - 1;
-    return level.stretch[k]!;
-  };
-  const merged: Array<[number, number]> = [];
-  for (const span of spans) {
-    const last = merged[merged.length - 1];
-    if (last && span[0] - last[1] < 15 * 60_000 && stretchAt(last[1]) === stretchAt(span[0])) last[1] = Math.max(last[1], span[1]);
-    else merged.push([span[0], span[1]]);
-  }
-  let total = 0;
-  for (const [s, e] of merged) {
-    const a = correctedLevelAt(level, track, s, Math.max(0, lowerBound(t, s + 1) - 1));
-    const b = correctedLevelAt(level, track, e, Math.max(0, lowerBound(t, e + 1) - 1));
-    if (a !== null && b !== null) total += a - b;
-  }
-  return total;
+  return ctx.level ? sensorUsedLitres(ctx.level, ctx.track, fromMs, toMs, ctx.settings.trips.minGapS) : 0;
 }
 
 function ratedLitres(vehicle: VehicleFuelSpec, distanceM: number, idleS: number): number {
@@ -272,8 +219,8 @@ export function analyseWindow(
     idleLitres: source === 'counter' ? counter.idleLitres : (vehicle.idleLitresPerHour * sums.idleS) / 3600,
     refuels: events.filter((e) => e.kind === 'refuel'),
     drains: events.filter((e) => e.kind === 'drain'),
-    startLevelLitres: level && levelPoints >= 1 ? smoothedLevelAt(level, fromMs) : null,
-    endLevelLitres: level && levelPoints >= 1 ? smoothedLevelAt(level, Math.min(toMs, t[Math.max(0, i1)]!)) : null,
+    startLevelLitres: level && levelPoints >= 1 ? levelNear(level, track, Math.max(fromMs, t[Math.max(0, i0)]!)) : null,
+    endLevelLitres: level && levelPoints >= 1 ? levelNear(level, track, Math.min(toMs, t[Math.max(0, i1)]!)) : null,
   };
 
   // Trips and stops, cut to the window.

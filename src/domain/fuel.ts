@@ -157,10 +157,12 @@ export interface LevelModel {
   readonly smoothed: Float64Array;
   /** Smoothed level plus litres burnt so far by the rated figures. */
   readonly residual: Float64Array;
-  /** Smoothed level with the events taken out: it only falls by burning. */
-  readonly corrected: Float64Array;
+  /** The same for the raw levels. */
+  readonly rawResidual: Float64Array;
   /** Which stretch between events a point lies in; levels are never compared across events. */
   readonly stretch: Int32Array;
+  /** Track index → sensor point, or -1. */
+  readonly pointAtTrack: Int32Array;
   readonly standing: Uint8Array;
   /** Expected cumulative litres at each track index (rated figures). */
   readonly expectedAtTrack: Float64Array;
@@ -217,58 +219,43 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   const residual = new Float64Array(m);
   for (let k = 0; k < m; k++) residual[k] = smoothed[k]! + expectedAtTrack[idx[k]!]!;
 
-  const events = detectEvents(track, vehicle, settings, { t, residual, standing, trackIndex, expectedAtTrack }, scratch);
+  const rawResidual = new Float64Array(m);
+  for (let k = 0; k < m; k++) rawResidual[k] = raw[k]! + expectedAtTrack[idx[k]!]!;
+  const events = detectEvents(track, vehicle, settings, { t, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
 
-  // The corrected level: each event's step taken out after it ends, interpolated across it.
-  const corrected = new Float64Array(m);
-  const stretch = new Int32Array(m);
-  let offset = 0;
-  let e = 0;
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
-  for (let k = 0; k < m; k++) {
-    while (e < sorted.length && sorted[e]!.endMs <= t[k]!) {
-      const ev = sorted[e]!;
-      offset += ev.kind === 'refuel' ? ev.litres : -ev.litres;
-      e++;
-    }
+  const stretch = new Int32Array(m);
+  for (let k = 0, e = 0; k < m; k++) {
+    while (e < sorted.length && sorted[e]!.endMs <= t[k]!) e++;
     stretch[k] = e;
-    corrected[k] = smoothed[k]! - offset;
   }
-  // Inside an event, the base level runs straight from its value before to its value after.
-  for (const ev of sorted) {
-    let a = -1;
-    let b = -1;
-    for (let k = 0; k < m; k++) {
-      if (t[k]! <= ev.atMs) a = k;
-      if (t[k]! >= ev.endMs) {
-        b = k;
-        break;
-      }
-    }
-    if (a < 0 || b < 0 || b - a < 2) continue;
-    const ca = corrected[a]!;
-    const cb = corrected[b]!;
-    for (let k = a + 1; k < b; k++) corrected[k] = ca + ((cb - ca) * (t[k]! - t[a]!)) / (t[b]! - t[a]!);
-  }
+  const pointAtTrack = new Int32Array(track.n).fill(-1);
+  for (let k = 0; k < m; k++) pointAtTrack[idx[k]!] = k;
 
-  return { trackIndex, t, raw, smoothed, residual, corrected, stretch, standing, expectedAtTrack, events: sorted };
+  return { trackIndex, t, raw, smoothed, residual, rawResidual, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
 }
 
 interface StepInput {
   t: Float64Array;
   residual: Float64Array;
+  /** The same for the raw (unsmoothed) levels: volumes are measured on these. */
+  rawResidual: Float64Array;
   standing: Uint8Array;
   trackIndex: Int32Array;
   expectedAtTrack: Float64Array;
 }
 
 /** Median residual of the points in [fromMs, toMs] (by index range), preferring standing ones. */
-function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array): number | null {
+function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array, preferStanding = true): number | null {
   if (hiK < loK) return null;
-  const standingIdx: number[] = [];
-  for (let k = loK; k <= hiK; k++) if (s.standing[k]) standingIdx.push(k);
-  if (standingIdx.length >= MIN_SIDE_POINTS) return medianOfIndexes(s.residual, standingIdx, scratch);
-  return medianOf(s.residual, loK, hiK, scratch);
+  const all: number[] = [];
+  const standingOnes: number[] = [];
+  for (let k = loK; k <= hiK; k++) {
+    all.push(s.rawResidual[k]!);
+    if (s.standing[k]) standingOnes.push(s.rawResidual[k]!);
+  }
+  void scratch;
+  return interquartileMean(preferStanding && standingOnes.length >= MIN_SIDE_POINTS ? standingOnes : all);
 }
 
 function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, scratch: Float64Array): FuelEvent[] {
@@ -325,34 +312,54 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
 function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak: number, sign: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
   const { t, residual } = s;
   const m = t.length;
-  const before = sideLevelInTime(s, t[peak]! - windowMs, peak - 1, scratch, 'before');
-  const after = sideLevelInTime(s, t[peak]! + windowMs, peak, scratch, 'after');
+  // All readings here, standing or not: a few parked ones next to the peak may be halfway.
+  let before = sideLevelInTime(s, t[peak]! - windowMs, peak - 1, scratch, 'before', false);
+  let after = sideLevelInTime(s, t[peak]! + windowMs, peak, scratch, 'after', false);
   if (before === null || after === null) return null;
-  const delta = after - before;
-  if (sign * delta <= 0) return null;
-  // Where the residual leaves the level before, and where it reaches the level after.
+  const raw = s.rawResidual;
   let startK = peak - 1;
-  while (startK > 0 && sign * (residual[startK]! - before) > 0.1 * Math.abs(delta)) startK--;
   let endK = peak;
-  while (endK < m - 1 && sign * (after - residual[endK]!) > 0.1 * Math.abs(delta)) endK++;
+  // A slow change (a siphon) outlasts the window: widen the extent until the levels
+  // measured outside it stop moving.
+  for (let round = 0; round < 8; round++) {
+    const delta = after - before;
+    if (sign * delta <= 0) return null;
+    // Where the residual leaves the level before, and where it reaches the level after.
+    let a = startK;
+    while (a > 0 && sign * (residual[a]! - before) > 0.1 * Math.abs(delta)) a--;
+    let b = endK;
+    while (b < m - 1 && sign * (after - residual[b]!) > 0.1 * Math.abs(delta)) b++;
+    // The smoothing can hide a reading taken halfway through (sparse parked readings): the
+    // raw readings at the edges must sit at the old and new levels.
+    while (a > 0 && sign * (raw[a]! - before) > 0.25 * Math.abs(delta)) a--;
+    while (b < m - 1 && sign * (after - raw[b]!) > 0.25 * Math.abs(delta)) b++;
+    const newBefore = sideLevelInTime(s, t[a]! - windowMs, a, scratch, 'before', false);
+    const newAfter = sideLevelInTime(s, t[b]! + windowMs, b, scratch, 'after', false);
+    const settled = a === startK && b === endK;
+    startK = a;
+    endK = b;
+    if (settled || newBefore === null || newAfter === null) break;
+    before = newBefore;
+    after = newAfter;
+  }
   return eventBetween(track, vehicle, s, startK, endK, windowMs, scratch);
 }
 
 /** Median residual of up to `windowMs` of points on one side of index `edge` (inclusive). */
-function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: Float64Array, side: 'before' | 'after'): number | null {
+function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: Float64Array, side: 'before' | 'after', preferStanding = true): number | null {
   const m = s.t.length;
   if (side === 'before') {
     if (edge < 0) return null;
     let lo = edge;
     while (lo > 0 && s.t[lo - 1]! >= limitMs) lo--;
     lo = Math.max(0, Math.min(lo, edge - MIN_SIDE_POINTS + 1));
-    return sideLevel(s, lo, edge, scratch);
+    return sideLevel(s, lo, edge, scratch, preferStanding);
   }
   if (edge >= m) return null;
   let hi = edge;
   while (hi < m - 1 && s.t[hi + 1]! <= limitMs) hi++;
   hi = Math.min(m - 1, Math.max(hi, edge + MIN_SIDE_POINTS - 1));
-  return sideLevel(s, edge, hi, scratch);
+  return sideLevel(s, edge, hi, scratch, preferStanding);
 }
 
 /** An event from point startK (last at the old level) to endK (first at the new one), volume re-measured outside it. */
@@ -428,49 +435,140 @@ function mergeEvents(events: FuelEvent[], track: Track, vehicle: VehicleFuelSpec
   return out;
 }
 
+const PLATEAU_REACH_MS = 3 * 3600_000;
+
+/** Number of events that ended at or before `ms`, and whether `ms` lies inside one. */
+function stretchOf(events: readonly FuelEvent[], ms: number): { id: number; inside: boolean } {
+  let id = 0;
+  let inside = false;
+  for (const ev of events) {
+    if (ev.endMs <= ms) id++;
+    else if (ev.atMs <= ms) inside = true;
+  }
+  return { id, inside };
+}
+
 /**
- * The corrected level at `ms`: median over the points within five minutes that lie in
- * the same stretch between events, standing ones when there are enough, each moved to
- * `ms` by the litres burnt in between.
+ * The tank level where a standing, engine-off stretch meets an engine run: the median
+ * raw level of that stretch's readings within three hours of `edge` (track index), walking
+ * away from the run in direction `dir`, staying in stretch `stretchId` (between the same
+ * refuels and drains). Parked readings are many and calm, so the level there is the
+ * best measured of the day.
  */
-export function correctedLevelAt(model: LevelModel, track: Track, ms: number, trackIdxAtMs: number, side: 'before' | 'after' | 'both' = 'both'): number | null {
+function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1, stretchId: number): number | null {
+  const edgeT = track.t[edge]!;
+  const values: number[] = [];
+  for (let i = edge; i >= 0 && i < track.n; i += dir) {
+    if (track.engineOn[i] || track.moving[i]) break;
+    if (Math.abs(track.t[i]! - edgeT) > PLATEAU_REACH_MS) break;
+    const here = stretchOf(model.events, track.t[i]!);
+    if (here.inside) {
+      if (values.length > 0) break;
+      continue;
+    }
+    if (here.id !== stretchId) {
+      if (values.length > 0 || (dir < 0 ? here.id < stretchId : here.id > stretchId)) break;
+      continue;
+    }
+    const k = model.pointAtTrack[i]!;
+    if (k >= 0) values.push(model.raw[k]!);
+  }
+  // Too few to trust (a lone reading may be caught halfway through a refuel).
+  if (values.length < MIN_SIDE_POINTS) return null;
+  return interquartileMean(values);
+}
+
+/** Mean of the middle half: as robust as the median here, and not stuck on the sensor's 0.1 L steps. */
+function interquartileMean(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const lo = Math.floor(sorted.length / 4);
+  const hi = Math.max(lo + 1, sorted.length - lo);
+  let sum = 0;
+  for (let i = lo; i < hi; i++) sum += sorted[i]!;
+  return sum / (hi - lo);
+}
+
+/**
+ * The level at `ms` in stretch `stretchId`, for an instant inside an engine run (or next
+ * to an event): the median, over that stretch's readings within five minutes (standing
+ * ones when there are enough), of each reading's level moved to `ms` by what the rated
+ * figures burn in between.
+ */
+export function levelNear(model: LevelModel, track: Track, ms: number, stretchId = stretchOf(model.events, ms).id): number | null {
   const { t } = model;
   const m = t.length;
   if (m === 0) return null;
-  let k = pointAtOrBefore(t, ms);
-  if (k < 0) k = 0;
-  const stretchId = model.stretch[Math.max(0, Math.min(m - 1, t[k]! < ms && k + 1 < m && side === 'after' ? k + 1 : k))]!;
   const pick: number[] = [];
   const standingPick: number[] = [];
-  const consider = (j: number) => {
-    if (model.stretch[j] !== stretchId) return false;
-    pick.push(j);
-    if (model.standing[j]) standingPick.push(j);
-    return true;
-  };
-  if (side !== 'after') for (let j = k; j >= 0 && ms - t[j]! <= EDGE_WINDOW_MS; j--) if (t[j]! <= ms && !consider(j)) break;
-  if (side !== 'before') for (let j = k + 1; j < m && t[j]! - ms <= EDGE_WINDOW_MS; j++) if (!consider(j)) break;
-  if (side !== 'after' && t[k]! > ms) consider(k);
+  for (let k = pointAtOrBefore(t, ms + EDGE_WINDOW_MS); k >= 0 && t[k]! >= ms - EDGE_WINDOW_MS; k--) {
+    const s = stretchOf(model.events, t[k]!);
+    if (s.id !== stretchId || s.inside) continue;
+    pick.push(k);
+    if (model.standing[k]) standingPick.push(k);
+  }
   if (pick.length === 0) {
-    // Nothing near: the nearest point of the stretch.
-    const j = Math.max(0, Math.min(m - 1, side === 'after' && t[k]! < ms ? k + 1 : k));
-    pick.push(j);
+    // Nothing near: the nearest reading of the stretch.
+    let best = -1;
+    for (let j = 0; j < m; j++) {
+      const s = stretchOf(model.events, t[j]!);
+      if (s.id !== stretchId || s.inside) continue;
+      if (best < 0 || Math.abs(t[j]! - ms) < Math.abs(t[best]! - ms)) best = j;
+    }
+    if (best < 0) return null;
+    pick.push(best);
   }
   const use = standingPick.length >= MIN_SIDE_POINTS ? standingPick : pick;
-  const scratch = new Float64Array(use.length);
-  const expectedHere = model.expectedAtTrack[Math.max(0, Math.min(track.n - 1, trackIdxAtMs))]!;
-  for (let i = 0; i < use.length; i++) {
-    const j = use[i]!;
-    scratch[i] = model.corrected[j]! + model.expectedAtTrack[model.trackIndex[j]!]! - expectedHere;
-  }
-  return medianOfIndexes(scratch, [...scratch.keys()], new Float64Array(use.length));
+  const expectedHere = model.expectedAtTrack[Math.max(0, pointAtOrBefore(track.t, ms))]!;
+  return interquartileMean(use.map((j) => model.rawResidual[j]! - expectedHere));
 }
 
-/** The smoothed (uncorrected) level near `ms`, for showing where the tank stood. */
-export function smoothedLevelAt(model: LevelModel, ms: number): number | null {
-  const m = model.t.length;
-  if (m === 0) return null;
-  let k = pointAtOrBefore(model.t, ms);
-  if (k < 0) k = 0;
-  return model.smoothed[k]!;
+/**
+ * Litres burnt over [fromMs, toMs] by the level sensor: for every engine run (readings
+ * with the engine on or the wheels turning) the level before it minus the level after
+ * it, plus what was refuelled and minus what was drained during it. The levels before
+ * and after come from the parked stretches around the run; where the window cuts a run,
+ * from the readings around the cut. While the engine is off nothing is burnt, so noise,
+ * refuels and drains in parked time never reach this figure.
+ */
+export function sensorUsedLitres(model: LevelModel, track: Track, fromMs: number, toMs: number, minGapS: number): number {
+  const { t } = track;
+  const gapMs = minGapS * 1000;
+  const first = Math.max(0, pointAtOrBefore(t, fromMs));
+  const last = Math.min(track.n - 1, pointAtOrBefore(t, toMs) + 1);
+  const active = (i: number) => track.engineOn[i] === 1 || track.moving[i] === 1;
+  let total = 0;
+  let i = first;
+  while (i <= last) {
+    if (!active(i)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < track.n && active(j + 1) && t[j + 1]! - t[j]! < gapMs) j++;
+    const before = i > 0 && t[i]! - t[i - 1]! < gapMs ? i - 1 : -1;
+    const after = j + 1 < track.n && t[j + 1]! - t[j]! < gapMs ? j + 1 : -1;
+    const spanStart = before >= 0 ? t[before]! : t[i]!;
+    const spanEnd = after >= 0 ? t[after]! : t[j]!;
+    const s = Math.max(fromMs, spanStart);
+    const e = Math.min(toMs, spanEnd);
+    const cutStart = s > spanStart;
+    const cutEnd = e < spanEnd;
+    const runFirst = t[i]!;
+    const runLast = t[j]!;
+    i = j + 1;
+    if (!(e > s)) continue;
+    // The stretches (between events) the run starts and ends in; events that end between are its own.
+    const startStretch = stretchOf(model.events, cutStart ? s : runFirst).id;
+    const endStretch = stretchOf(model.events, cutEnd ? e : runLast).id;
+    const levelStart = (!cutStart && before >= 0 ? plateauLevel(model, track, before, -1, startStretch) : null) ?? levelNear(model, track, s, startStretch);
+    const levelEnd = (!cutEnd && after >= 0 ? plateauLevel(model, track, after, 1, endStretch) : null) ?? levelNear(model, track, e, endStretch);
+    if (levelStart === null || levelEnd === null) continue;
+    let eventLitres = 0;
+    for (let x = startStretch; x < endStretch; x++) {
+      const ev = model.events[x]!;
+      eventLitres += ev.kind === 'refuel' ? ev.litres : -ev.litres;
+    }
+    total += levelStart - levelEnd + eventLitres;
+  }
+  return total;
 }
