@@ -297,8 +297,10 @@ interface VehicleState {
   plans: Map<number, DayPlan>;
   drains: PendingDrain[];
   nextCallS: number;
-  pendingPhantoms: number;
-  pendingElsewheres: number;
+  /** Fraudulent receipts owed, each not before a time: a phantom visit, a receipt from elsewhere. */
+  pendingPhantoms: number[];
+  pendingElsewheres: number[];
+  lastRefuelS: number;
   trip: OpenTrip | null;
   stop: OpenStop | null;
   run: Accumulator;
@@ -811,11 +813,11 @@ function emitReceipt(s: VehicleState, ctx: Context, station: Place, atS: number,
 
 /** A parked vehicle far from a station, during the working day: a receipt from there says fuel was bought where it was not. */
 function maybeElsewhereReceipt(s: VehicleState, ctx: Context, parkS: number): void {
-  if (s.pendingElsewheres === 0 || parkS < 20 * 60) return;
+  if (!(s.pendingElsewheres[0]! <= s.tS) || parkS < 20 * 60) return;
   if (ctx.opts.schedule === 'realistic' && !isDutyTime(s.setup.duty, ctx.opts.startMs + s.tS * 1000)) return;
   const far = kupangFuelStations.filter((st) => distanceM(st, s.kin.position) >= ELSEWHERE_MIN_M);
   if (far.length === 0) return;
-  s.pendingElsewheres -= 1;
+  s.pendingElsewheres.shift();
   const station = pick(s.fraudRng, far);
   const atS = s.tS + Math.round(uniform(s.fraudRng, 300, parkS - 300));
   const litres = s.setup.spec.tankCapacityLitres * uniform(s.fraudRng, 0.4, 0.8);
@@ -834,6 +836,7 @@ function finishActivity(s: VehicleState, ctx: Context): void {
     case 'refuel': {
       s.run.refuels += 1;
       s.day.refuels += 1;
+      s.lastRefuelS = s.tS;
       const station = a.station;
       emit(s, {
         type: 'refuel',
@@ -851,8 +854,12 @@ function finishActivity(s: VehicleState, ctx: Context): void {
       const inflated = chance(r, ctx.opts.fraud.inflated);
       const inflation = uniform(r, 1.15, 1.6);
       const minExtra = s.setup.spec.tankCapacityLitres >= 30 ? 5 : 1;
-      if (chance(r, ctx.opts.fraud.phantom)) s.pendingPhantoms += 1;
-      if (chance(r, ctx.opts.fraud.elsewhere)) s.pendingElsewheres += 1;
+      // Later, so that the fraud does not sit next to an honest fill: a day or more for a
+      // phantom visit, hours for a receipt from elsewhere.
+      const phantomAfterS = s.tS + Math.round(uniform(r, 1, 4) * DAY_S);
+      const elsewhereAfterS = s.tS + Math.round(uniform(r, 3, 48) * HOUR_S);
+      if (chance(r, ctx.opts.fraud.phantom)) s.pendingPhantoms.push(phantomAfterS);
+      if (chance(r, ctx.opts.fraud.elsewhere)) s.pendingElsewheres.push(elsewhereAfterS);
       const claimed = inflated ? Math.max(a.litres * inflation, a.litres + minExtra) : a.litres;
       emitReceipt(s, ctx, station, s.tS, claimed, a.litres, inflated ? 'inflated' : null, a.pumpUntilS);
       break;
@@ -932,8 +939,8 @@ function startJob(s: VehicleState, ctx: Context, job: Job): void {
   if (low && job.purpose !== 'refuel' && job.purpose !== 'home') {
     s.jobs.unshift(job);
     job = { place: nearestPlace(s.kin.position, kupangFuelStations), purpose: 'refuel', dwell: [{ kind: 'refuel' }], work: false };
-  } else if (s.pendingPhantoms > 0 && !chores.includes(job.purpose)) {
-    s.pendingPhantoms -= 1;
+  } else if (s.pendingPhantoms[0]! <= s.tS && s.tS - s.lastRefuelS > 6 * HOUR_S && !chores.includes(job.purpose)) {
+    s.pendingPhantoms.shift();
     s.jobs.unshift(job);
     job = { place: nearestPlace(s.kin.position, kupangFuelStations), purpose: 'phantom', dwell: [{ kind: 'phantom' }], work: false };
   }
@@ -1163,8 +1170,9 @@ function initialState(setup: VehicleSetup, index: number, ctx: Context): Vehicle
     plans: new Map(),
     drains: [],
     nextCallS: 0,
-    pendingPhantoms: 0,
-    pendingElsewheres: 0,
+    pendingPhantoms: [],
+    pendingElsewheres: [],
+    lastRefuelS: Number.NEGATIVE_INFINITY,
     trip: null,
     stop: null,
     run: new Accumulator(levelLitres),
@@ -1315,7 +1323,10 @@ export function createFleetSimulation(options: FleetOptions): FleetSimulation {
       finished = true;
       for (const s of states) finishVehicle(s, ctx);
       const last = collect(states);
-      return { messages: [...early.messages, ...last.messages], truth: [...early.truth, ...last.truth] };
+      // The per-vehicle summaries close the truth, after every vehicle's last events.
+      const summaries = last.truth.filter((r) => r.type === 'vehicle');
+      const rest = last.truth.filter((r) => r.type !== 'vehicle');
+      return { messages: [...early.messages, ...last.messages], truth: [...early.truth, ...rest, ...summaries] };
     },
     step(nowMs: number): SimReading[] {
       const targetS = Math.floor((nowMs - opts.startMs) / 1000);

@@ -38,14 +38,14 @@ describe('consumption', () => {
     expect(drivingFactor(30, -1)).toBe(drivingFactor(30, 0));
   });
 
-  // A week of the whole demo fleet on its realistic duties.
-  const week = simulatePeriod({ vehicles: demoFleet, seed: 3, startMs: MONDAY_MS }, MONDAY_MS + 7 * DAY_MS);
+  // A working week of the whole demo fleet on its realistic duties.
+  const week = simulatePeriod({ vehicles: demoFleet, seed: 3, startMs: MONDAY_MS }, MONDAY_MS + 5 * DAY_MS);
   const days = week.truth.filter((r): r is DayRecord => r.type === 'day');
   const vehicles = week.truth.filter((r): r is VehicleRecord => r.type === 'vehicle');
 
   it('matches rated L/100 km × distance + idle L/h × idle hours within 10 % per vehicle-day', () => {
     const driven = days.filter((d) => d.distanceKm >= 5);
-    expect(driven.length).toBeGreaterThan(150);
+    expect(driven.length).toBeGreaterThan(120);
     const off = driven.filter((d) => Math.abs(d.litresUsed / d.ratedLitres - 1) > 0.1).map((d) => `${d.plateNumber} ${d.date}: ${d.litresUsed} vs ${d.ratedLitres}`);
     expect(off).toEqual([]);
   });
