@@ -159,6 +159,8 @@ export interface LevelModel {
   readonly residual: Float64Array;
   /** The same for the raw levels. */
   readonly rawResidual: Float64Array;
+  /** 1 where the sensor sat at its end stop (full or empty). */
+  readonly censored: Uint8Array;
   /** Which stretch between events a point lies in; levels are never compared across events. */
   readonly stretch: Int32Array;
   /** Track index → sensor point, or -1. */
@@ -220,8 +222,12 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   for (let k = 0; k < m; k++) residual[k] = smoothed[k]! + expectedAtTrack[idx[k]!]!;
 
   const rawResidual = new Float64Array(m);
-  for (let k = 0; k < m; k++) rawResidual[k] = raw[k]! + expectedAtTrack[idx[k]!]!;
-  const events = detectEvents(track, vehicle, settings, { t, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
+  const censored = new Uint8Array(m);
+  for (let k = 0; k < m; k++) {
+    rawResidual[k] = raw[k]! + expectedAtTrack[idx[k]!]!;
+    censored[k] = raw[k]! >= cap - 1e-6 || raw[k]! <= 1e-6 ? 1 : 0;
+  }
+  const events = detectEvents(track, vehicle, settings, { settings, t, censored, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
 
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
   const stretch = new Int32Array(m);
@@ -232,11 +238,14 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   const pointAtTrack = new Int32Array(track.n).fill(-1);
   for (let k = 0; k < m; k++) pointAtTrack[idx[k]!] = k;
 
-  return { trackIndex, t, raw, smoothed, residual, rawResidual, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
+  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
 }
 
 interface StepInput {
+  settings: FuelSettings;
   t: Float64Array;
+  /** 1 where the sensor sat at its end stop (full or empty): the true level may lie beyond. */
+  censored: Uint8Array;
   residual: Float64Array;
   /** The same for the raw (unsmoothed) levels: volumes are measured on these. */
   rawResidual: Float64Array;
@@ -251,11 +260,11 @@ function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array
   const all: number[] = [];
   const standingOnes: number[] = [];
   for (let k = loK; k <= hiK; k++) {
-    all.push(s.rawResidual[k]!);
-    if (s.standing[k]) standingOnes.push(s.rawResidual[k]!);
+    all.push(k);
+    if (s.standing[k]) standingOnes.push(k);
   }
   void scratch;
-  return interquartileMean(preferStanding && standingOnes.length >= MIN_SIDE_POINTS ? standingOnes : all);
+  return robustLevel(preferStanding && standingOnes.length >= MIN_SIDE_POINTS ? standingOnes : all, s.rawResidual, s.censored);
 }
 
 function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, scratch: Float64Array): FuelEvent[] {
@@ -342,7 +351,70 @@ function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak
     before = newBefore;
     after = newAfter;
   }
-  return eventBetween(track, vehicle, s, startK, endK, windowMs, scratch);
+  const refined = fitRamp(s, startK, endK, peak);
+  return eventBetween(track, vehicle, s, refined.startK, refined.endK, windowMs, scratch);
+}
+
+const RAMP_FIT_REACH_MS = 30 * 60_000;
+/** A reading this close to a level (or 5 % of the step, if more) sits at that level. */
+const EDGE_TOLERANCE_LITRES = 1.5;
+
+/**
+ * Where exactly the level left its old value and reached its new one: the least-squares
+ * fit of "flat, then a straight ramp, then flat" to the raw residual around the event.
+ * Thresholds on a slow ramp (a siphon at two litres a minute) stop short of its ends;
+ * the fit does not.
+ */
+function fitRamp(s: StepInput, startK: number, endK: number, peak: number): { startK: number; endK: number } {
+  const { t, rawResidual: r } = s;
+  const m = t.length;
+  let lo = startK;
+  while (lo > 0 && t[startK]! - t[lo - 1]! <= RAMP_FIT_REACH_MS) lo--;
+  let hi = endK;
+  while (hi < m - 1 && t[hi + 1]! - t[endK]! <= RAMP_FIT_REACH_MS) hi++;
+  if (hi - lo < 2 * MIN_SIDE_POINTS) return { startK, endK };
+  // Prefix sums for the flat parts.
+  const n = hi - lo + 1;
+  const sum = new Float64Array(n + 1);
+  const sq = new Float64Array(n + 1);
+  for (let k = 0; k < n; k++) {
+    sum[k + 1] = sum[k]! + r[lo + k]!;
+    sq[k + 1] = sq[k]! + r[lo + k]! ** 2;
+  }
+  const flat = (a: number, b: number) => {
+    // SSE and mean of r[lo+a .. lo+b-1].
+    const cnt = b - a;
+    if (cnt <= 0) return { sse: 0, mean: NaN };
+    const mu = (sum[b]! - sum[a]!) / cnt;
+    return { sse: sq[b]! - sq[a]! - cnt * mu * mu, mean: mu };
+  };
+  let best = { sse: Infinity, i: startK, j: endK };
+  // i: last point at the old level; j: first point at the new one.
+  const iMax = Math.min(peak, hi - MIN_SIDE_POINTS);
+  for (let i = Math.max(lo + MIN_SIDE_POINTS - 1, lo); i <= iMax; i++) {
+    const left = flat(0, i - lo + 1);
+    for (let j = Math.max(i + 1, peak); j <= hi - MIN_SIDE_POINTS + 1; j++) {
+      const right = flat(j - lo, n);
+      let sse = left.sse + right.sse;
+      if (sse >= best.sse) continue;
+      const span = t[j]! - t[i]!;
+      for (let k = i + 1; k < j && sse < best.sse; k++) {
+        const line = left.mean + ((right.mean - left.mean) * (t[k]! - t[i]!)) / span;
+        sse += (r[k]! - line) ** 2;
+      }
+      if (sse < best.sse) best = { sse, i, j };
+    }
+  }
+  // A lone reading caught halfway (sparse parked readings) can sit on either flat part of
+  // the fit: the readings at the edges must be near the old and new levels.
+  let i = best.i;
+  let j = best.j;
+  const oldLevel = flat(0, i - lo + 1).mean;
+  const newLevel = flat(j - lo, n).mean;
+  const tolerance = Math.max(0.05 * Math.abs(newLevel - oldLevel), EDGE_TOLERANCE_LITRES);
+  while (i > lo && Math.abs(r[i]! - oldLevel) > tolerance) i--;
+  while (j < hi && Math.abs(r[j]! - newLevel) > tolerance) j++;
+  return { startK: i, endK: j };
 }
 
 /** Median residual of up to `windowMs` of points on one side of index `edge` (inclusive). */
@@ -362,11 +434,29 @@ function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: F
   return sideLevel(s, edge, hi, scratch, preferStanding);
 }
 
+/**
+ * The level on one side of an event from every standing reading there (up to three
+ * hours, until the vehicle moves or the level steps again), not just the last minutes:
+ * a drain at night has hours of calm parked readings on both sides.
+ */
+function standingLevel(s: StepInput, edge: number, dir: -1 | 1, near: number | null, stepLitres: number): number | null {
+  if (near === null) return null;
+  const values: number[] = [];
+  const edgeT = s.t[edge]!;
+  for (let k = edge; k >= 0 && k < s.t.length; k += dir) {
+    if (!s.standing[k] || Math.abs(s.t[k]! - edgeT) > PLATEAU_REACH_MS) break;
+    if (Math.abs(s.residual[k]! - near) > stepLitres / 2) break;
+    values.push(k);
+  }
+  return values.length >= MIN_SIDE_POINTS ? robustLevel(values, s.rawResidual, s.censored) : near;
+}
+
 /** An event from point startK (last at the old level) to endK (first at the new one), volume re-measured outside it. */
 function eventBetween(track: Track, vehicle: VehicleFuelSpec, s: StepInput, startK: number, endK: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
   const { t } = s;
-  const before = sideLevelInTime(s, t[startK]! - windowMs, startK, scratch, 'before');
-  const after = sideLevelInTime(s, t[endK]! + windowMs, endK, scratch, 'after');
+  const stepLitres = Math.min(refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres), drainThresholdLitres(s.settings, vehicle.tankCapacityLitres));
+  const before = standingLevel(s, startK, -1, sideLevelInTime(s, t[startK]! - windowMs, startK, scratch, 'before'), stepLitres);
+  const after = standingLevel(s, endK, 1, sideLevelInTime(s, t[endK]! + windowMs, endK, scratch, 'after'), stepLitres);
   if (before === null || after === null) return null;
   const delta = after - before;
   const kind = delta > 0 ? 'refuel' : 'drain';
@@ -471,11 +561,28 @@ function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1
       continue;
     }
     const k = model.pointAtTrack[i]!;
-    if (k >= 0) values.push(model.raw[k]!);
+    if (k >= 0) values.push(k);
   }
   // Too few to trust (a lone reading may be caught halfway through a refuel).
   if (values.length < MIN_SIDE_POINTS) return null;
-  return interquartileMean(values);
+  return robustLevel(values, model.raw, model.censored);
+}
+
+/**
+ * The level of a set of readings (indexes into `values`): the mean of the middle half,
+ * as robust as the median here and not stuck on the sensor's 0.1 L steps — or the median
+ * when the sensor sat at its end stop for some of them (a full tank reads "full" however
+ * the noise falls, which would pull a mean down; the median stays right).
+ */
+function robustLevel(indexes: readonly number[], values: Float64Array, censored: Uint8Array): number {
+  let stuck = 0;
+  for (const k of indexes) stuck += censored[k]!;
+  const picked = indexes.map((k) => values[k]!);
+  if (stuck > 0.05 * indexes.length) {
+    const a = Float64Array.from(picked);
+    return medianOf(a, 0, a.length - 1, new Float64Array(a.length));
+  }
+  return interquartileMean(picked);
 }
 
 /** Mean of the middle half: as robust as the median here, and not stuck on the sensor's 0.1 L steps. */
@@ -519,7 +626,7 @@ export function levelNear(model: LevelModel, track: Track, ms: number, stretchId
   }
   const use = standingPick.length >= MIN_SIDE_POINTS ? standingPick : pick;
   const expectedHere = model.expectedAtTrack[Math.max(0, pointAtOrBefore(track.t, ms))]!;
-  return interquartileMean(use.map((j) => model.rawResidual[j]! - expectedHere));
+  return robustLevel(use, model.rawResidual, model.censored) - expectedHere;
 }
 
 /**
