@@ -18,7 +18,8 @@ Modes:
   (default)             live: simulated time runs with the clock (× --speedup) until
                         Ctrl-C or --duration
   --from ISO --to ISO   batch: generate that period as fast as possible, with a
-                        progress bar
+                        progress bar (times with a zone, e.g. 2026-11-01T00:00:00+08:00;
+                        a date alone, 2026-11-01, is midnight WITA)
   --load-rate MSG_PER_S load: --vehicles devices publishing this many messages a
                         second in total for --duration seconds; reports the rate
                         achieved
@@ -156,7 +157,8 @@ function time(name: string, raw: string | undefined): number | undefined {
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(raw.trim()) && !/^\d{4}-\d{2}-\d{2}$/.test(raw.trim())) {
     throw new UsageError(`--${name} needs a time zone, e.g. 2026-11-01T00:00:00+08:00 or …Z; got "${raw}"`);
   }
-  const ms = Date.parse(raw);
+  // A date alone is a WITA calendar day, as the fleet's reports count them.
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(raw.trim()) ? Date.parse(`${raw.trim()}T00:00:00+08:00`) : Date.parse(raw);
   if (!Number.isFinite(ms)) throw new UsageError(`--${name} must be an ISO 8601 time, got "${raw}"`);
   return ms;
 }
