@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { AnalyticsSettings } from './analytics/settings.js';
+import { DEFAULT_FUEL_SETTINGS } from './domain/fuel.js';
+import { parseWorkingHours } from './domain/report-time.js';
+import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 
 /**
  * The whole runtime configuration, read once from the environment at start.
@@ -32,6 +36,21 @@ const mqttUrl = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const nonNegative = z.coerce.number().min(0);
+
+const workingHours = z.string().refine(
+  (text) => {
+    try {
+      parseWorkingHours(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must look like "Mon-Fri 07:00-16:00"' },
+);
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   MQTT_URL: z.preprocess(emptyAsUndefined, mqttUrl.optional()),
@@ -59,10 +78,36 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/, { message: 'may hold only letters, digits, _ and - (1 to 40)' })
     .default('1'),
+  /** How many ingest workers split the devices between them (docs/scale-out.md). */
+  WORKER_COUNT: z.coerce.number().int().min(1).max(256).default(1),
+  /** Which of them this one is: 0 … WORKER_COUNT − 1. */
+  WORKER_INDEX: z.coerce.number().int().min(0).max(255).default(0),
+  /** With WORKER_COUNT > 1: how often a worker re-reads the devices table for new devices to subscribe to. */
+  DEVICE_REFRESH_MS: z.coerce.number().int().min(200).max(300_000).default(5000),
   /** Largest batch the ingest worker commits at once. */
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Longest time a reading waits in a batch before it is committed. */
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(50),
+  /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
+  REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
+  REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
+  REPORT_STOP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minStopDurationS),
+  REPORT_TRIP_MIN_GAP_S: z.coerce.number().min(1).default(DEFAULT_TRIP_SETTINGS.minGapS),
+  REPORT_MOTION_MIN_SPEED_KMH: nonNegative.default(DEFAULT_TRIP_SETTINGS.minMotionSpeedKmh),
+  REPORT_TRIP_USE_IGNITION: flag.default(false),
+  /** Measure distance from the GPS fixes even when a device reports an odometer. */
+  REPORT_IGNORE_ODOMETER: flag.default(false),
+  /** A refuel (drain) is at least this many litres and this share of the tank. */
+  FUEL_REFUEL_MIN_LITRES: nonNegative.default(DEFAULT_FUEL_SETTINGS.refuelMinLitres),
+  FUEL_REFUEL_MIN_TANK_PERCENT: z.coerce.number().min(0).max(100).default(DEFAULT_FUEL_SETTINGS.refuelMinTankPercent),
+  FUEL_DRAIN_MIN_LITRES: nonNegative.default(DEFAULT_FUEL_SETTINGS.drainMinLitres),
+  FUEL_DRAIN_MIN_TANK_PERCENT: z.coerce.number().min(0).max(100).default(DEFAULT_FUEL_SETTINGS.drainMinTankPercent),
+  /** Refuels (or drains) closer than this are one. */
+  FUEL_EVENT_MERGE_S: nonNegative.default(DEFAULT_FUEL_SETTINGS.mergeGapS),
+  /** Official working hours, in REPORT_TZ: driving outside them is reported. */
+  WORKING_HOURS: workingHours.default('Mon-Fri 07:00-16:00'),
+  /** Seconds between runs of the daily rollup job. */
+  ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 export type Config = Readonly<{
@@ -81,8 +126,13 @@ export type Config = Readonly<{
   maxImpliedSpeedKmh: number;
   ingestConcurrency: number;
   workerId: string;
+  workerCount: number;
+  workerIndex: number;
+  deviceRefreshMs: number;
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
+  /** Trip, fuel and rollup settings, with `reportTz`. */
+  analytics: Readonly<AnalyticsSettings>;
 }>;
 
 export class ConfigError extends Error {
@@ -104,6 +154,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const crossProblems: string[] = [];
+  if (e.WORKER_INDEX >= e.WORKER_COUNT) {
+    crossProblems.push(`WORKER_INDEX must be less than WORKER_COUNT (got ${e.WORKER_INDEX} with WORKER_COUNT ${e.WORKER_COUNT})`);
+  }
+  if (e.WORKER_COUNT > 1 && !env.WORKER_ID) {
+    crossProblems.push('WORKER_ID must be set when WORKER_COUNT > 1: a distinct, stable name for each WORKER_INDEX (e.g. ingest-0)');
+  }
+  if (e.WORKER_COUNT > 1 && !e.MQTT_URL) {
+    crossProblems.push('WORKER_COUNT > 1 needs MQTT_URL: the embedded broker serves a single process');
+  }
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     mqttUrl: e.MQTT_URL,
@@ -120,7 +181,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImpliedSpeedKmh: e.MAX_IMPLIED_SPEED_KMH,
     ingestConcurrency: e.INGEST_CONCURRENCY,
     workerId: e.WORKER_ID,
+    workerCount: e.WORKER_COUNT,
+    workerIndex: e.WORKER_INDEX,
+    deviceRefreshMs: e.DEVICE_REFRESH_MS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
+    analytics: Object.freeze({
+      reportTz: e.REPORT_TZ,
+      trips: Object.freeze({
+        minTripDistanceM: e.REPORT_TRIP_MIN_DISTANCE_M,
+        minTripDurationS: e.REPORT_TRIP_MIN_DURATION_S,
+        minStopDurationS: e.REPORT_STOP_MIN_DURATION_S,
+        minGapS: e.REPORT_TRIP_MIN_GAP_S,
+        minMotionSpeedKmh: e.REPORT_MOTION_MIN_SPEED_KMH,
+        useIgnition: e.REPORT_TRIP_USE_IGNITION,
+        ignoreOdometer: e.REPORT_IGNORE_ODOMETER,
+      }),
+      fuel: Object.freeze({
+        ...DEFAULT_FUEL_SETTINGS,
+        refuelMinLitres: e.FUEL_REFUEL_MIN_LITRES,
+        refuelMinTankPercent: e.FUEL_REFUEL_MIN_TANK_PERCENT,
+        drainMinLitres: e.FUEL_DRAIN_MIN_LITRES,
+        drainMinTankPercent: e.FUEL_DRAIN_MIN_TANK_PERCENT,
+        mergeGapS: e.FUEL_EVENT_MERGE_S,
+      }),
+      workingHours: Object.freeze(parseWorkingHours(e.WORKING_HOURS)),
+      rollupIntervalS: e.ROLLUP_INTERVAL_S,
+    }),
   });
 }

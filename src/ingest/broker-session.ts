@@ -11,6 +11,13 @@
  * the reconnect. Acknowledgements are tagged with the connection they belong to; an
  * acknowledgement for a connection that is gone is dropped, because the broker will
  * redeliver that message on the new one.
+ *
+ * Subscriptions can change while the session runs (`subscribe`, `unsubscribe`: a
+ * partitioned worker adds the topics of newly registered devices). The current set is
+ * sent again after every reconnect, in packets of at most SUBSCRIBE_CHUNK topics; with
+ * clean = false the broker remembers them anyway, but a session it expired or lost
+ * would otherwise come back deaf. An empty set is allowed: the session is ready at
+ * CONNACK (a worker of several that owns no device yet).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -31,7 +38,8 @@ export interface SessionMessage {
 export interface BrokerSessionOptions {
   url: string;
   clientId: string;
-  subscriptions: string[];
+  /** The initial subscriptions (QoS 1); may be empty. */
+  subscriptions: readonly string[];
   /** false: a persistent session, so unacknowledged messages survive a reconnect. */
   clean: boolean;
   keepaliveS?: number;
@@ -42,6 +50,13 @@ export interface BrokerSessionOptions {
 }
 
 const MIN_BACKOFF_MS = 250;
+/** Topics per SUBSCRIBE / UNSUBSCRIBE packet. */
+export const SUBSCRIBE_CHUNK = 500;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
 const MAX_BACKOFF_MS = 10_000;
 
 export class BrokerSession extends EventEmitter {
@@ -58,11 +73,79 @@ export class BrokerSession extends EventEmitter {
   private reconnectGate: Promise<unknown> | undefined;
   private readonly target: URL;
   private readonly keepaliveS: number;
+  private readonly topics: Set<string>;
+  /** SUBSCRIBEs of this connection's start still waiting for their SUBACK. */
+  private readonly initialAcks = new Set<number>();
+  /** Live SUBSCRIBE / UNSUBSCRIBE packets waiting for their answer, by message id. */
+  private readonly answers = new Map<number, Waiter>();
+  /** Changes sent on a connection that dropped: the reconnect re-sends the set, then they are done. */
+  private untilReady: Waiter[] = [];
 
   constructor(private readonly options: BrokerSessionOptions) {
     super();
     this.target = new URL(options.url);
     this.keepaliveS = options.keepaliveS ?? 30;
+    this.topics = new Set(options.subscriptions);
+  }
+
+  /** The topics subscribed (or to be subscribed at the next connection). */
+  get subscriptions(): string[] {
+    return [...this.topics];
+  }
+
+  /**
+   * Adds subscriptions (QoS 1). Resolves once the broker granted them: on this
+   * connection, or, if it drops first, after the reconnect has subscribed again.
+   */
+  subscribe(topics: readonly string[]): Promise<void> {
+    const added = topics.filter((t) => !this.topics.has(t));
+    added.forEach((t) => this.topics.add(t));
+    if (added.length === 0) return Promise.resolve();
+    return this.change(added, (messageId, chunk) =>
+      mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: chunk.map((topic) => ({ topic, qos: 1 as const })) }),
+    );
+  }
+
+  /**
+   * Removes subscriptions; resolves once the broker confirmed (or the next connection is
+   * ready). `alsoUnknown` sends the topics this object never subscribed to as well: a
+   * persistent session may remember subscriptions an earlier run made (another worker
+   * count); those are only forgotten if asked on a live connection.
+   */
+  unsubscribe(topics: readonly string[], options: { alsoUnknown?: boolean } = {}): Promise<void> {
+    const removed = options.alsoUnknown ? [...topics] : topics.filter((t) => this.topics.has(t));
+    removed.forEach((t) => this.topics.delete(t));
+    if (removed.length === 0) return Promise.resolve();
+    return this.change(removed, (messageId, chunk) => mqttPacket.generate({ cmd: 'unsubscribe', messageId, unsubscriptions: chunk }));
+  }
+
+  private change(topics: string[], packet: (messageId: number, chunk: string[]) => Buffer): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('mqtt session closed'));
+    if (!this.socket || !this.ready) {
+      // Not connected: the next connection subscribes to the whole current set.
+      return new Promise((resolve, reject) => this.untilReady.push({ resolve, reject }));
+    }
+    const parts: Array<Promise<void>> = [];
+    for (let i = 0; i < topics.length; i += SUBSCRIBE_CHUNK) {
+      const messageId = this.allocateMessageId();
+      parts.push(new Promise((resolve, reject) => this.answers.set(messageId, { resolve, reject })));
+      this.enqueue(packet(messageId, topics.slice(i, i + SUBSCRIBE_CHUNK)));
+    }
+    return Promise.all(parts).then(() => undefined);
+  }
+
+  private isRefused(granted: ReadonlyArray<unknown>): boolean {
+    return granted.some((g) => g === 0x80 || (typeof g === 'object' && g !== null && (g as { qos?: number }).qos === 0x80));
+  }
+
+  private becomeReady(): void {
+    this.ready = true;
+    this.backoffMs = MIN_BACKOFF_MS;
+    this.startPings();
+    this.options.logger.info({ broker: this.describeTarget(), clientId: this.options.clientId, subscriptions: this.topics.size }, 'mqtt session ready');
+    this.untilReady.splice(0).forEach((w) => w.resolve());
+    this.emit('ready');
+    this.options.onReady?.();
   }
 
   get isReady(): boolean {
@@ -146,6 +229,10 @@ export class BrokerSession extends EventEmitter {
 
   async close(): Promise<void> {
     this.closing = true;
+    const closed = new Error('mqtt session closed');
+    this.untilReady.splice(0).forEach((w) => w.reject(closed));
+    for (const w of this.answers.values()) w.reject(closed);
+    this.answers.clear();
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pingTimer);
     const socket = this.socket;
@@ -199,6 +286,10 @@ export class BrokerSession extends EventEmitter {
         this.socket = undefined;
         this.outgoing = [];
         this.ready = false;
+        this.initialAcks.clear();
+        // Changes in flight on this connection: the reconnect re-sends the whole set.
+        this.untilReady.push(...this.answers.values());
+        this.answers.clear();
         clearInterval(this.pingTimer);
         this.emit('disconnected');
       }
@@ -235,28 +326,45 @@ export class BrokerSession extends EventEmitter {
           this.socket?.destroy();
           return;
         }
-        this.socket?.write(
-          mqttPacket.generate({
-            cmd: 'subscribe',
-            messageId: this.allocateMessageId(),
-            subscriptions: this.options.subscriptions.map((topic) => ({ topic, qos: 1 as const })),
-          }),
-        );
+        const topics = [...this.topics];
+        if (topics.length === 0) {
+          this.becomeReady();
+          return;
+        }
+        const packets: Buffer[] = [];
+        for (let i = 0; i < topics.length; i += SUBSCRIBE_CHUNK) {
+          const messageId = this.allocateMessageId();
+          this.initialAcks.add(messageId);
+          packets.push(
+            mqttPacket.generate({
+              cmd: 'subscribe',
+              messageId,
+              subscriptions: topics.slice(i, i + SUBSCRIBE_CHUNK).map((topic) => ({ topic, qos: 1 as const })),
+            }),
+          );
+        }
+        this.socket?.write(Buffer.concat(packets));
         return;
       }
       case 'suback': {
-        const refused = packet.granted.some((g) => g === 0x80 || (typeof g === 'object' && (g as { qos?: number }).qos === 0x80));
-        if (refused) {
-          this.options.logger.error({ subscriptions: this.options.subscriptions }, 'mqtt broker refused a subscription');
+        const messageId = packet.messageId ?? -1;
+        if (this.isRefused(packet.granted)) {
+          this.options.logger.error({ subscriptions: this.topics.size }, 'mqtt broker refused a subscription');
           this.socket?.destroy();
           return;
         }
-        this.ready = true;
-        this.backoffMs = MIN_BACKOFF_MS;
-        this.startPings();
-        this.options.logger.info({ broker: this.describeTarget(), clientId: this.options.clientId }, 'mqtt session ready');
-        this.emit('ready');
-        this.options.onReady?.();
+        if (this.initialAcks.delete(messageId)) {
+          if (this.initialAcks.size === 0 && !this.ready) this.becomeReady();
+          return;
+        }
+        this.answers.get(messageId)?.resolve();
+        this.answers.delete(messageId);
+        return;
+      }
+      case 'unsuback': {
+        const messageId = packet.messageId ?? -1;
+        this.answers.get(messageId)?.resolve();
+        this.answers.delete(messageId);
         return;
       }
       case 'publish': {

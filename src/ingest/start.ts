@@ -6,6 +6,10 @@
  *    so the broker redelivers what was not acknowledged;
  *  - embedded broker: aedes hands each device's message to the worker and holds the
  *    device's PUBACK until its batch is committed.
+ *
+ * With WORKER_COUNT > 1 (external broker only) this worker subscribes not to the
+ * wildcards but to the exact topics of the devices it owns (./partition.ts), read from
+ * the devices table at start and again every DEVICE_REFRESH_MS (docs/scale-out.md).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -17,6 +21,7 @@ import type { Repositories } from '../repositories/index.js';
 import { telemetryWriter } from '../repositories/telemetry.js';
 import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
+import { deviceTopic, ownedTopics, type Partition } from './partition.js';
 import { createPipeline, type RawMessage } from './pipeline.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
 
@@ -71,7 +76,76 @@ export async function waitForDatabase(database: Pick<Database, 'ping'>, logger: 
   }
 }
 
+async function loadDevices(database: Pick<Database, 'query'>): Promise<Array<{ id: string; protocol: string }>> {
+  return database.query<{ id: string; protocol: string }>('SELECT id, protocol FROM devices');
+}
+
+/** The telemetry topics of the devices this worker owns, from the devices table. */
+export async function loadOwnedTopics(database: Pick<Database, 'query'>, partition: Partition): Promise<string[]> {
+  return ownedTopics(await loadDevices(database), partition);
+}
+
+/**
+ * What the broker may still remember for this session from an earlier run with another
+ * worker count (or as the single worker): the wildcards and the topics of devices owned
+ * by others now. Messages already queued for them still arrive and are stored (this
+ * worker stores whatever it is given); only the subscriptions go.
+ */
+async function forgetForeignSubscriptions(deps: IngestDeps, session: BrokerSession, partition: Partition): Promise<void> {
+  const owned = new Set(session.subscriptions);
+  const foreign = (await loadDevices(deps.database)).map(deviceTopic).filter((t) => !owned.has(t));
+  await session.unsubscribe([TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION, ...foreign], { alsoUnknown: true });
+  deps.logger.debug({ workerIndex: partition.index, topics: foreign.length + 2 }, 'unsubscribed from topics this worker does not own');
+}
+
+/**
+ * Keeps the session subscribed to exactly the owned devices' topics: new devices are
+ * added, devices that disappeared from the table are dropped. A refresh that fails
+ * (database away) changes nothing and is tried again at the next tick.
+ */
+function partitionRefresher(deps: IngestDeps, session: BrokerSession, partition: Partition) {
+  const { logger } = deps;
+  let running: Promise<void> | undefined;
+  async function refresh(): Promise<void> {
+    const wanted = await loadOwnedTopics(deps.database, partition);
+    const current = new Set(session.subscriptions);
+    const wantedSet = new Set(wanted);
+    const added = wanted.filter((t) => !current.has(t));
+    const removed = [...current].filter((t) => !wantedSet.has(t));
+    if (added.length > 0) {
+      await session.subscribe(added);
+      logger.info({ workerIndex: partition.index, added: added.length, owned: wanted.length, sample: added.slice(0, 5) }, 'subscribed to the topics of new devices');
+    }
+    if (removed.length > 0) {
+      await session.unsubscribe(removed);
+      logger.info({ workerIndex: partition.index, removed: removed.length, owned: wanted.length }, 'unsubscribed from the topics of removed devices');
+    }
+  }
+  const timer = setInterval(() => {
+    running ??= refresh()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'device list refresh failed; trying again at the next tick'))
+      .finally(() => (running = undefined));
+  }, deps.config.deviceRefreshMs);
+  timer.unref();
+  return {
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string }): Promise<RunningIngest> {
+  const { workerCount, workerIndex } = deps.config;
+  const partition: Partition | undefined = workerCount > 1 ? { index: workerIndex, count: workerCount } : undefined;
+  let subscriptions = [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION];
+  if (partition) {
+    subscriptions = await loadOwnedTopics(deps.database, partition);
+    deps.logger.info(
+      { workerIndex, workerCount, owned: subscriptions.length, refreshMs: deps.config.deviceRefreshMs },
+      'ingest partition: subscribing to the topics of the devices this worker owns',
+    );
+  }
   let session: BrokerSession | undefined;
   let databaseBack: Promise<void> | undefined;
   const worker = createIngestWorker<SessionMessage>({
@@ -95,7 +169,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   session = new BrokerSession({
     url: deps.brokerUrl,
     clientId: `armada-ingest-${deps.config.workerId}`,
-    subscriptions: [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION],
+    subscriptions,
     clean: false,
     logger: deps.logger,
     onMessage: (m) => worker.accept(m),
@@ -109,12 +183,19 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     await running.close();
     throw err;
   }
+  if (partition) {
+    await forgetForeignSubscriptions(deps, running, partition).catch((err: Error) =>
+      deps.logger.warn({ err: err.message }, 'could not unsubscribe from foreign topics; their messages are stored all the same'),
+    );
+  }
+  const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
   return {
     counters: worker.counters,
     broker: undefined,
     isReady: () => running.isReady,
     idle: () => worker.idle(),
     async stop() {
+      await refresher?.stop().catch(() => undefined);
       await worker.stop();
       await running.close();
     },
