@@ -106,7 +106,8 @@ async function runBatchMode({ options: o, devices, receipts }: Setup): Promise<n
     await outputs.close();
   }
   const seconds = (Date.now() - wallStart) / 1000;
-  progress.done(
+  progress.done();
+  out(
     `simulated ${devices.length} vehicles from ${witaDate(fromMs)} to ${witaDate(toMs - 1)} (WITA): ${summary.readings} readings in ${summary.messages} messages, ` +
       `${summary.truthRecords} truth records, in ${seconds.toFixed(1)} s (${compact(summary.readings / Math.max(seconds, 0.001))} readings/s)` +
       `${o.outFile ? `; readings in ${o.outFile}` : ''}${o.truthFile ? `; truth in ${o.truthFile}` : ''}${o.mqttUrl ? `; published to ${o.mqttUrl}` : ''}`,

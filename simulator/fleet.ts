@@ -653,7 +653,7 @@ function dayPlan(s: VehicleState, ctx: Context, dayIndex: number): DayPlan {
   const cached = s.plans.get(dayIndex);
   if (cached) return cached;
   const { opts } = ctx;
-  const rng = stream(opts.seed, s.setup.spec.deviceId, 'day', dayIndex);
+  const rng = stream(opts.seed, s.setup.plateNumber, 'day', dayIndex);
   const dayStartS = (witaDayStartMs(dayIndex) - opts.startMs) / 1000;
   const u = Array.from({ length: 10 }, () => rng());
   const window = workWindowMin(s.setup.duty, witaWeekday(dayIndex), u[0]!, u[1]!);
@@ -685,7 +685,7 @@ function dayPlan(s: VehicleState, ctx: Context, dayIndex: number): DayPlan {
 /** Called at the start of the run and of every WITA day: does a drain happen tonight? */
 function planDrain(s: VehicleState, ctx: Context, dayIndex: number): void {
   const { opts } = ctx;
-  const rng = stream(opts.seed, s.setup.spec.deviceId, 'drain', dayIndex);
+  const rng = stream(opts.seed, s.setup.plateNumber, 'drain', dayIndex);
   const roll = rng();
   const when = rng();
   const fraction = uniform(rng, 0.2, 0.45);
@@ -786,7 +786,7 @@ function receiptNo(ctx: Context, s: VehicleState, station: Place, atS: number): 
   const stationNo = `54.851.${String(kupangFuelStations.indexOf(station) + 1).padStart(2, '0')}`;
   const stamp = ctx.iso(atS).replace(/[-:T]/g, '').slice(0, 12);
   s.receipts += 1;
-  const tail = stream(ctx.opts.seed, s.setup.spec.deviceId, 'receipt', s.receipts)();
+  const tail = stream(ctx.opts.seed, s.setup.plateNumber, 'receipt', s.receipts)();
   return `${stationNo}-${stamp}-${String(Math.floor(tail * 10_000)).padStart(4, '0')}`;
 }
 
@@ -1136,7 +1136,9 @@ function advanceVehicle(s: VehicleState, ctx: Context, targetS: number): void {
 
 function initialState(setup: VehicleSetup, index: number, ctx: Context): VehicleState {
   const { opts } = ctx;
-  const id = setup.spec.deviceId;
+  // Streams are named after the vehicle, not its tracker: the same vehicle drives the
+  // same way whether its tracker speaks Armada or OwnTracks, or was registered anew.
+  const id = setup.plateNumber;
   const init = stream(opts.seed, id, 'init');
   const capacity = setup.spec.tankCapacityLitres;
   const levelLitres = capacity * uniform(init, 0.35, 0.95);
@@ -1293,9 +1295,12 @@ export function createFleetSimulation(options: FleetOptions): FleetSimulation {
   const opts = resolveFleetOptions(options);
   const setups = options.vehicles.map(setupVehicle);
   const ids = new Set<string>();
+  const plates = new Set<string>();
   for (const v of setups) {
     if (ids.has(v.spec.deviceId)) throw new Error(`two vehicles with device id ${v.spec.deviceId}`);
+    if (plates.has(v.plateNumber)) throw new Error(`two vehicles with plate ${v.plateNumber}`);
     ids.add(v.spec.deviceId);
+    plates.add(v.plateNumber);
     topicFor(opts.format, v.spec.deviceId);
   }
   const ctx: Context = { opts, iso: (s) => new Date(opts.startMs + s * 1000).toISOString() };

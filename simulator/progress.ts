@@ -4,7 +4,8 @@
  */
 export interface Progress {
   update(fraction: number, detail: string): void;
-  done(detail: string): void;
+  /** Clears the bar from a terminal; the caller prints the outcome. */
+  done(): void;
 }
 
 const WIDTH = 30;
@@ -33,9 +34,8 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
         stream.write(`${bar(fraction)} ${detail}\n`);
       }
     },
-    done(detail) {
-      if (quiet) return;
-      stream.write(`${tty ? '\r\x1b[K' : ''}${detail}\n`);
+    done() {
+      if (!quiet && tty) stream.write('\r\x1b[K');
     },
   };
 }
