@@ -10,12 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { parseOwnTracksPayload } from '../../src/domain/owntracks.js';
 import { deviceFromTopic } from '../../src/domain/topics.js';
 import { parseTelemetryPayload } from '../../src/domain/telemetry.js';
+import { ApiError, createReceiptPoster, type Api } from '../../simulator/api.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import type { OwnTracksPayload } from '../../simulator/formats.js';
 import { gpxReplay, parseGpx } from '../../simulator/gpx.js';
 import { haversineM } from '../../simulator/kupang.js';
 import { parseCliOptions, USAGE, UsageError } from '../../simulator/options.js';
 import { simulatedFleet } from '../../simulator/sim-fleet.js';
+import type { ReceiptRecord } from '../../simulator/truth.js';
 
 const MONDAY_MS = Date.parse('2026-11-02T00:00:00+08:00');
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'tracks', 'around-visnjan-with-car.gpx');
@@ -159,5 +161,55 @@ describe('command-line options', () => {
     expect(o.apiUrl).toBe('http://127.0.0.1:3000');
     expect(o.apiKey).toBe('k');
     expect(o.mqttUrl).toBe('mqtt://b:1884');
+  });
+});
+
+describe('receipts to the API', () => {
+  const receipt = (n: number): ReceiptRecord => ({
+    type: 'receipt',
+    deviceId: 'sim-0001',
+    plateNumber: 'SIM 0001',
+    at: '2026-11-02T01:00:00.000Z',
+    litres: 30 + n,
+    amountIdr: (30 + n) * 10_000,
+    fuelType: 'pertalite',
+    priceIdrPerLitre: 10_000,
+    station: 'SPBU Pertamina Naikoten',
+    lat: -10.169,
+    lon: 123.596,
+    receiptNo: `54.851.02-202611020900-000${n}`,
+    fraud: n === 2 ? 'inflated' : null,
+    filledLitres: 30,
+    refuelEndAt: '2026-11-02T00:58:00.000Z',
+  });
+
+  it("posts the purchase as the ledger takes it, with Armada's vehicle id and nothing of the truth", async () => {
+    const bodies: unknown[] = [];
+    const api: Api = async <T>(_method: string, path: string, body?: unknown) => {
+      expect(path).toBe('/fuel-purchases');
+      bodies.push(body);
+      return { id: 'p1' } as T;
+    };
+    const poster = createReceiptPoster(api, new Map([['sim-0001', 'vehicle-uuid']]), () => {});
+    await poster.post(receipt(2));
+    await poster.post({ ...receipt(3), deviceId: 'not-registered' });
+    expect(bodies).toEqual([
+      { vehicleId: 'vehicle-uuid', at: '2026-11-02T01:00:00.000Z', litres: 32, amountIdr: 320_000, fuelType: 'pertalite', station: 'SPBU Pertamina Naikoten', lat: -10.169, lon: 123.596, receiptNo: '54.851.02-202611020900-0002' },
+    ]);
+    expect(poster.summary()).toEqual({ posted: 1, failed: 0, available: true });
+  });
+
+  it('says once that a server without the receipts endpoint skips them, and stops asking', async () => {
+    let calls = 0;
+    const warnings: string[] = [];
+    const api: Api = async () => {
+      calls += 1;
+      throw new ApiError(404, 'not_found', 'POST /fuel-purchases answered 404: Route not found');
+    };
+    const poster = createReceiptPoster(api, new Map([['sim-0001', 'vehicle-uuid']]), (line) => warnings.push(line));
+    for (let n = 0; n < 3; n++) await poster.post(receipt(n));
+    expect(calls).toBe(1);
+    expect(warnings).toEqual(['simulate: warning: receipts endpoint not available on this server (POST /api/v1/fuel-purchases answered 404); receipts skipped']);
+    expect(poster.summary().available).toBe(false);
   });
 });
