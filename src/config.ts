@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { AnalyticsSettings } from './analytics/settings.js';
+import { DEFAULT_FUEL_SETTINGS } from './domain/fuel.js';
+import { parseWorkingHours } from './domain/report-time.js';
+import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 
 /**
  * The whole runtime configuration, read once from the environment at start.
@@ -31,6 +35,21 @@ const mqttUrl = z
   .refine((u) => /^(mqtts?|tcp|tls):\/\//.test(u), { message: 'must start with mqtt://, mqtts://, tcp:// or tls://' });
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const nonNegative = z.coerce.number().min(0);
+
+const workingHours = z.string().refine(
+  (text) => {
+    try {
+      parseWorkingHours(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must look like "Mon-Fri 07:00-16:00"' },
+);
 
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
@@ -69,6 +88,26 @@ const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Longest time a reading waits in a batch before it is committed. */
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(50),
+  /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
+  REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
+  REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
+  REPORT_STOP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minStopDurationS),
+  REPORT_TRIP_MIN_GAP_S: z.coerce.number().min(1).default(DEFAULT_TRIP_SETTINGS.minGapS),
+  REPORT_MOTION_MIN_SPEED_KMH: nonNegative.default(DEFAULT_TRIP_SETTINGS.minMotionSpeedKmh),
+  REPORT_TRIP_USE_IGNITION: flag.default(false),
+  /** Measure distance from the GPS fixes even when a device reports an odometer. */
+  REPORT_IGNORE_ODOMETER: flag.default(false),
+  /** A refuel (drain) is at least this many litres and this share of the tank. */
+  FUEL_REFUEL_MIN_LITRES: nonNegative.default(DEFAULT_FUEL_SETTINGS.refuelMinLitres),
+  FUEL_REFUEL_MIN_TANK_PERCENT: z.coerce.number().min(0).max(100).default(DEFAULT_FUEL_SETTINGS.refuelMinTankPercent),
+  FUEL_DRAIN_MIN_LITRES: nonNegative.default(DEFAULT_FUEL_SETTINGS.drainMinLitres),
+  FUEL_DRAIN_MIN_TANK_PERCENT: z.coerce.number().min(0).max(100).default(DEFAULT_FUEL_SETTINGS.drainMinTankPercent),
+  /** Refuels (or drains) closer than this are one. */
+  FUEL_EVENT_MERGE_S: nonNegative.default(DEFAULT_FUEL_SETTINGS.mergeGapS),
+  /** Official working hours, in REPORT_TZ: driving outside them is reported. */
+  WORKING_HOURS: workingHours.default('Mon-Fri 07:00-16:00'),
+  /** Seconds between runs of the daily rollup job. */
+  ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 export type Config = Readonly<{
@@ -92,6 +131,8 @@ export type Config = Readonly<{
   deviceRefreshMs: number;
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
+  /** Trip, fuel and rollup settings, with `reportTz`. */
+  analytics: Readonly<AnalyticsSettings>;
 }>;
 
 export class ConfigError extends Error {
@@ -145,5 +186,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deviceRefreshMs: e.DEVICE_REFRESH_MS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
+    analytics: Object.freeze({
+      reportTz: e.REPORT_TZ,
+      trips: Object.freeze({
+        minTripDistanceM: e.REPORT_TRIP_MIN_DISTANCE_M,
+        minTripDurationS: e.REPORT_TRIP_MIN_DURATION_S,
+        minStopDurationS: e.REPORT_STOP_MIN_DURATION_S,
+        minGapS: e.REPORT_TRIP_MIN_GAP_S,
+        minMotionSpeedKmh: e.REPORT_MOTION_MIN_SPEED_KMH,
+        useIgnition: e.REPORT_TRIP_USE_IGNITION,
+        ignoreOdometer: e.REPORT_IGNORE_ODOMETER,
+      }),
+      fuel: Object.freeze({
+        ...DEFAULT_FUEL_SETTINGS,
+        refuelMinLitres: e.FUEL_REFUEL_MIN_LITRES,
+        refuelMinTankPercent: e.FUEL_REFUEL_MIN_TANK_PERCENT,
+        drainMinLitres: e.FUEL_DRAIN_MIN_LITRES,
+        drainMinTankPercent: e.FUEL_DRAIN_MIN_TANK_PERCENT,
+        mergeGapS: e.FUEL_EVENT_MERGE_S,
+      }),
+      workingHours: Object.freeze(parseWorkingHours(e.WORKING_HOURS)),
+      rollupIntervalS: e.ROLLUP_INTERVAL_S,
+    }),
   });
 }

@@ -1,4 +1,6 @@
 /** All repositories over one database. A new aggregate's repository is added here. */
+import { createAnalytics } from '../analytics/service.js';
+import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from '../analytics/settings.js';
 import type { Database } from '../db/client.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
@@ -7,7 +9,8 @@ import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
 import { vehicleRepository } from './vehicles.js';
 
-export function createRepositories(database: Database) {
+/** `analytics` settings come from the configuration (`config.analytics`); tests may leave them out. */
+export function createRepositories(database: Database, analytics: AnalyticsSettings = DEFAULT_ANALYTICS_SETTINGS) {
   return {
     departments: departmentRepository(database.db),
     vehicles: vehicleRepository(database.db),
@@ -15,6 +18,8 @@ export function createRepositories(database: Database) {
     apiKeys: apiKeyRepository(database.db),
     positions: positionRepository(database),
     quarantine: quarantineRepository(database),
+    /** Trips, stops, fuel and the fleet report (src/analytics/service.ts). */
+    analytics: createAnalytics(database, analytics),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

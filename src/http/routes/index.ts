@@ -4,8 +4,11 @@ import type { AppDeps } from '../app.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
+import { fuelRoutes } from './fuel.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
+import { reportRoutes } from './reports.js';
+import { tripRoutes } from './trips.js';
 import { vehicleRoutes } from './vehicles.js';
 
 export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> = [
@@ -15,4 +18,7 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   apiKeyRoutes,
   positionRoutes,
   quarantineRoutes,
+  tripRoutes,
+  fuelRoutes,
+  reportRoutes,
 ];

@@ -1,0 +1,277 @@
+/**
+ * Trips, stops, fuel and the fleet report through the API, on the real stores: computed
+ * from the readings, then from the rollups the job writes (the same answers), late data,
+ * CSV, per-request thresholds and department scope.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRollupJob, type RollupJob } from '../../src/analytics/rollup-job.js';
+import { analyseWindow } from '../../src/domain/analysis.js';
+import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
+import { addDays, dayRangeMs, DEFAULT_WORKING_HOURS, localDayOf } from '../../src/domain/report-time.js';
+import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
+import { registerVehicleWithDevice, startTestService, type TestService } from '../support/service.js';
+import { DEFAULT_NOISE, synthesise, type Phase, type SyntheticRun } from '../support/synthetic-day.js';
+import { insertReadings } from '../support/telemetry-rows.js';
+
+const TZ = 'Asia/Makassar';
+const spec = { tankCapacityLitres: 60, ratedLitresPer100Km: 10, idleLitresPerHour: 0.8 };
+
+let t: TestService;
+let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let job: RollupJob;
+let run: SyntheticRun;
+let counterRun: SyntheticRun;
+let day1: string;
+let day2: string;
+let periodFrom: string;
+let periodTo: string;
+const keys: Record<string, string> = {};
+
+type Trip = { startAt: string; endAt: string; durationS: number; distanceKm: number; avgSpeedKmh: number; maxSpeedKmh: number; fuelUsedLitres: number; start: { lat: number; lon: number }; end: { lat: number; lon: number }; partial: boolean };
+type Stop = { startAt: string; endAt: string; durationS: number; lat: number; lon: number; engineOnS: number };
+type Fuel = { distanceKm: number; fuelUsedLitres: number; litresPer100Km: number | null; idleLitres: number; fuelSource: string; refuels: Array<{ at: string; lat: number; lon: number; litres: number }>; drains: Array<{ at: string; litres: number }>; engineHours: number };
+type ReportRow = { vehicleId: string; plateNumber: string; departmentId: string; distanceKm: number; fuelUsedLitres: number; fuelSource: string; refuelCount: number; refuelledLitres: number; drainCount: number; drainedLitres: number; engineHours: number };
+
+async function json<T>(path: string, key?: string): Promise<T> {
+  const res = await t.api(path, key ? { key } : {});
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Two working days: errands, a refuel on the first, a drain on the night between. */
+function twoDays(): Phase[] {
+  const errands = (n: number, extra: Phase[] = []): Phase[] => {
+    const out: Phase[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push({ kind: 'idle', seconds: 60 }, { kind: 'drive', metres: 4000 + 1500 * i, cruiseKmh: 35 + 3 * i, lights: 2 }, { kind: 'park', seconds: 1800 + 300 * i });
+      if (i === 1) out.push(...extra);
+    }
+    return out;
+  };
+  return [
+    { kind: 'park', seconds: 7 * 3600 },
+    ...errands(4, [{ kind: 'refuel', litres: 30 }]),
+    { kind: 'park', seconds: 6 * 3600 },
+    { kind: 'drain', litres: 12, litresPerS: 0.05 },
+    { kind: 'park', seconds: 8 * 3600 },
+    ...errands(3),
+    { kind: 'park', seconds: 6 * 3600 },
+  ];
+}
+
+beforeAll(async () => {
+  t = await startTestService({ roles: { api: true, worker: false } });
+  a = await registerVehicleWithDevice(t, { plate: 'DH 5001 AN', tankCapacityLitres: spec.tankCapacityLitres });
+  b = await registerVehicleWithDevice(t, { plate: 'DH 5002 AN', tankCapacityLitres: spec.tankCapacityLitres });
+  // Ten days ago, from local midnight: finished days the job can settle.
+  day1 = localDayOf(TZ, Date.now() - 10 * 86_400_000);
+  day2 = addDays(day1, 1);
+  const start = dayRangeMs(TZ, day1).startMs;
+  run = synthesise(spec, twoDays(), { startMs: start, seed: 21, startLitres: 25 });
+  counterRun = synthesise(spec, twoDays().filter((p) => p.kind !== 'drain'), { startMs: start, seed: 22, startLitres: 40, noise: { ...DEFAULT_NOISE, kind: 'counter' } });
+  await insertReadings(t.testDb.database, a, run.readings);
+  await insertReadings(t.testDb.database, b, counterRun.readings);
+  periodFrom = new Date(start).toISOString();
+  periodTo = new Date(dayRangeMs(TZ, addDays(day2, 1)).startMs).toISOString();
+  const issue = async (role: string, departmentId?: string) => {
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } });
+    return ((await res.json()) as { key: string }).key;
+  };
+  keys.financeB = await issue('finance', b.departmentId);
+  keys.viewer = await issue('viewer');
+  job = startRollupJob({ database: t.testDb.database, analytics: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
+});
+
+afterAll(async () => {
+  await job?.stop();
+  await t?.close();
+});
+
+const period = () => `from=${encodeURIComponent(periodFrom)}&to=${encodeURIComponent(periodTo)}`;
+
+describe('computed from the readings', () => {
+  it('lists the trips and stops the domain analysis finds, in the contract shape', async () => {
+    const expected = analyseWindow(run.readings, spec, { trips: DEFAULT_TRIP_SETTINGS, fuel: DEFAULT_FUEL_SETTINGS, tz: TZ, workingHours: DEFAULT_WORKING_HOURS }, Date.parse(periodFrom), Date.parse(periodTo));
+    const trips = await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`);
+    const expectedTrips = expected.segments.filter((s) => s.kind === 'trip');
+    expect(trips).toHaveLength(7);
+    expect(trips.map((x) => x.startAt)).toEqual(expectedTrips.map((s) => new Date(s.startMs).toISOString()));
+    const first = trips[0]!;
+    expect(Object.keys(first).sort()).toEqual(['avgSpeedKmh', 'distanceKm', 'durationS', 'end', 'endAt', 'fuelUsedLitres', 'idleS', 'maxSpeedKmh', 'partial', 'start', 'startAt'].sort());
+    // Traccar's trip distance runs from the first moving fix: the metres before it belong to the stop.
+    expect(first.distanceKm).toBeGreaterThan(3.9);
+    expect(first.distanceKm).toBeLessThan(4.05);
+    expect(first.avgSpeedKmh).toBeCloseTo(first.distanceKm / (first.durationS / 3600), 0);
+    expect(first.fuelUsedLitres).toBeGreaterThan(0.2);
+    const stops = await json<Stop[]>(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`);
+    expect(stops.length).toBe(expected.segments.filter((s) => s.kind === 'stop').length);
+    expect(stops[0]!.startAt).toBe(periodFrom);
+    const total = trips.reduce((s, x) => s + x.distanceKm, 0);
+    expect(total * 1000).toBeGreaterThan(run.distanceM * 0.99);
+    expect(total * 1000).toBeLessThan(run.distanceM * 1.01);
+  });
+
+  it('measures fuel by the sensor, with the refuel and the drain', async () => {
+    const fuel = await json<Fuel>(`/api/v1/vehicles/${a.vehicleId}/fuel?${period()}`);
+    expect(fuel.fuelSource).toBe('sensor');
+    expect(fuel.refuels).toHaveLength(1);
+    expect(fuel.refuels[0]!.litres).toBeGreaterThan(30 * 0.95);
+    expect(fuel.refuels[0]!.litres).toBeLessThan(30 * 1.05);
+    expect(fuel.drains).toHaveLength(1);
+    expect(fuel.drains[0]!.litres).toBeGreaterThan(12 * 0.95);
+    expect(Math.abs(fuel.fuelUsedLitres - run.usedLitres)).toBeLessThan(Math.max(0.05 * run.usedLitres, 0.2));
+    expect(fuel.distanceKm * 1000).toBeCloseTo(run.distanceM, -2);
+    expect(fuel.litresPer100Km).toBeCloseTo((100 * fuel.fuelUsedLitres) / fuel.distanceKm, 1);
+    const counter = await json<Fuel>(`/api/v1/vehicles/${b.vehicleId}/fuel?${period()}`);
+    expect(counter.fuelSource).toBe('counter');
+    expect(Math.abs(counter.fuelUsedLitres - counterRun.usedLitres)).toBeLessThan(0.2);
+  });
+
+  it('answers CSV for trips, stops and fuel', async () => {
+    const res = await t.api(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}&format=csv`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await res.text()).split('\r\n');
+    expect(lines[0]).toBe('startAt,endAt,durationS,distanceKm,avgSpeedKmh,maxSpeedKmh,fuelUsedLitres,startLat,startLon,endLat,endLon,idleS,partial');
+    expect(lines).toHaveLength(7 + 2);
+    const byAccept = await t.api(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`, { headers: { accept: 'text/csv' } });
+    expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await byAccept.text()).startsWith('startAt,endAt,durationS,lat,lon,engineOnS,partial\r\n')).toBe(true);
+    const fuel = await (await t.api(`/api/v1/vehicles/${a.vehicleId}/fuel?${period()}&format=csv`)).text();
+    const rows = fuel.trim().split('\r\n');
+    expect(rows[1]!.startsWith('summary,')).toBe(true);
+    expect(rows.filter((r) => r.startsWith('refuel,'))).toHaveLength(1);
+    expect(rows.filter((r) => r.startsWith('drain,'))).toHaveLength(1);
+  });
+
+  it('takes per-request thresholds, and refuses bad ones', async () => {
+    const fewer = await json<Stop[]>(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}&minStopDurationS=7200`);
+    const all = await json<Stop[]>(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`);
+    expect(fewer.length).toBeLessThan(all.length);
+    const longTrips = await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}&minStopDurationS=7200`);
+    expect(longTrips.length).toBeLessThan(7);
+    for (const bad of ['minStopDurationS=-1', 'useIgnition=maybe', 'minGapS=0', 'from=yesterday']) {
+      expect((await t.api(`/api/v1/vehicles/${a.vehicleId}/trips?${bad}`)).status, bad).toBe(400);
+    }
+    const long = await t.api(`/api/v1/vehicles/${a.vehicleId}/trips?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&minTripDistanceM=100`);
+    expect(long.status).toBe(400);
+  });
+});
+
+describe('the rollups', () => {
+  let before: { trips: Trip[]; stops: Stop[]; fuel: Fuel };
+
+  beforeAll(async () => {
+    before = {
+      trips: await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`),
+      stops: await json<Stop[]>(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`),
+      fuel: await json<Fuel>(`/api/v1/vehicles/${a.vehicleId}/fuel?${period()}`),
+    };
+    await job.runOnce();
+  });
+
+  it('stores every day of both vehicles with their trips and fuel events', async () => {
+    const rows = await t.testDb.database.query<{ vehicle_id: string; day: string; trip_count: number; refuel_count: number; drain_count: number; fuel_source: string }>(
+      `SELECT vehicle_id, day::text AS day, trip_count, refuel_count, drain_count, fuel_source FROM vehicle_day_rollups ORDER BY vehicle_id, day`,
+    );
+    const mine = rows.filter((r) => r.vehicle_id === a.vehicleId);
+    expect(mine.map((r) => r.day)).toEqual(expect.arrayContaining([day1, day2]));
+    expect(mine.find((r) => r.day === day1)).toMatchObject({ trip_count: 4, refuel_count: 1, fuel_source: 'sensor' });
+    expect(rows.find((r) => r.vehicle_id === b.vehicleId && r.day === day1)?.fuel_source).toBe('counter');
+    const period = await t.services.repos.analytics.vehiclePeriod((await t.services.repos.vehicles.findById({ departmentId: null }, a.vehicleId))!, Date.parse(periodFrom), Date.parse(periodTo));
+    expect(period.storedDays).toBe(2);
+    expect(period.computedWindows).toBe(0);
+  });
+
+  it('answers from the rollups what it answered from the readings', async () => {
+    expect(await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`)).toEqual(before.trips);
+    expect(await json<Stop[]>(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`)).toEqual(before.stops);
+    const fuel = await json<Fuel>(`/api/v1/vehicles/${a.vehicleId}/fuel?${period()}`);
+    expect(fuel.refuels).toEqual(before.fuel.refuels);
+    expect(fuel.drains).toEqual(before.fuel.drains);
+    expect(fuel.distanceKm).toBeCloseTo(before.fuel.distanceKm, 2);
+    expect(Math.abs(fuel.fuelUsedLitres - before.fuel.fuelUsedLitres)).toBeLessThan(0.15);
+  });
+
+  it('recomputes a past day when late readings land in it, and clears its mark', async () => {
+    const { startMs } = dayRangeMs(TZ, day2);
+    const lastFix = run.readings[run.readings.length - 1]!;
+    // A late evening drive on day 2 (20:00–20:20 local), flushed from a device's buffer.
+    const late = synthesise(spec, [{ kind: 'park', seconds: 60 }, { kind: 'drive', metres: 9000, cruiseKmh: 40 }, { kind: 'park', seconds: 300 }], {
+      startMs: startMs + 20 * 3600_000,
+      seed: 5,
+      startLitres: 20,
+      noise: { ...DEFAULT_NOISE, kind: 'none' },
+    });
+    await insertReadings(t.testDb.database, a, late.readings.map((r) => ({ ...r, lat: lastFix.lat, lon: r.lon - 0.2 })));
+    await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day) VALUES ($1, $2)`, [a.vehicleId, day2]);
+    const [{ distance_km: beforeKm }] = await t.testDb.database.query<{ distance_km: number }>(`SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [a.vehicleId, day2]) as [{ distance_km: number }];
+    await job.runOnce();
+    const [{ distance_km: afterKm }] = await t.testDb.database.query<{ distance_km: number }>(`SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [a.vehicleId, day2]) as [{ distance_km: number }];
+    expect(afterKm - beforeKm).toBeGreaterThan(8.5);
+    expect(await t.testDb.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [a.vehicleId])).toHaveLength(0);
+    const trips = await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`);
+    expect(trips).toHaveLength(8);
+  });
+
+  it('keeps a late mark renewed while the job ran', async () => {
+    const repo = t.services.repos.analytics.repo;
+    await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day, marked_at) VALUES ($1, $2, now() - interval '1 minute')`, [b.vehicleId, day1]);
+    const [mark] = await repo.pendingLateDays(Date.now(), 10);
+    await t.testDb.database.query(`UPDATE telemetry_late_days SET marked_at = now() WHERE vehicle_id = $1`, [b.vehicleId]);
+    await repo.clearLateDays(b.vehicleId, [mark!]);
+    expect(await t.testDb.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [b.vehicleId])).toHaveLength(1);
+    await job.runOnce();
+    expect(await t.testDb.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [b.vehicleId])).toHaveLength(0);
+  });
+});
+
+describe('the fleet fuel report', () => {
+  it('has one row per vehicle, agreeing with each vehicle’s fuel report', async () => {
+    const rows = await json<ReportRow[]>(`/api/v1/reports/fuel?${period()}`);
+    expect(rows.map((r) => r.plateNumber).sort()).toEqual(['DH 5001 AN', 'DH 5002 AN']);
+    for (const id of [a.vehicleId, b.vehicleId]) {
+      const row = rows.find((r) => r.vehicleId === id)!;
+      const fuel = await json<Fuel>(`/api/v1/vehicles/${id}/fuel?${period()}`);
+      expect(row.distanceKm).toBeCloseTo(fuel.distanceKm, 2);
+      expect(row.fuelUsedLitres).toBeCloseTo(fuel.fuelUsedLitres, 1);
+      expect(row.fuelSource).toBe(fuel.fuelSource);
+      expect(row.engineHours).toBeCloseTo(fuel.engineHours, 2);
+    }
+    const mine = rows.find((r) => r.vehicleId === a.vehicleId)!;
+    expect(mine).toMatchObject({ refuelCount: 1, drainCount: 1 });
+  });
+
+  it('computes partial edge days from the readings and adds them to the rollups', async () => {
+    // From noon on day 1 to noon on day 2 + the whole of nothing: two partial days.
+    const from = new Date(dayRangeMs(TZ, day1).startMs + 12 * 3600_000).toISOString();
+    const to = new Date(dayRangeMs(TZ, day2).startMs + 12 * 3600_000).toISOString();
+    const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const rows = await json<ReportRow[]>(`/api/v1/reports/fuel?${q}`);
+    const fuel = await json<Fuel>(`/api/v1/vehicles/${a.vehicleId}/fuel?${q}`);
+    const mine = rows.find((r) => r.vehicleId === a.vehicleId)!;
+    expect(mine.distanceKm).toBeCloseTo(fuel.distanceKm, 2);
+    expect(mine.fuelUsedLitres).toBeCloseTo(fuel.fuelUsedLitres, 1);
+  });
+
+  it('limits a department key to its department, in the report and the vehicle endpoints', async () => {
+    const rows = await json<ReportRow[]>(`/api/v1/reports/fuel?${period()}`, keys.financeB);
+    expect(rows.map((r) => r.vehicleId)).toEqual([b.vehicleId]);
+    for (const path of ['trips', 'stops', 'fuel']) {
+      expect((await t.api(`/api/v1/vehicles/${a.vehicleId}/${path}?${period()}`, { key: keys.financeB })).status, path).toBe(404);
+    }
+    expect((await t.api(`/api/v1/reports/fuel?departmentId=${a.departmentId}`, { key: keys.financeB })).status).toBe(404);
+    const filtered = await json<ReportRow[]>(`/api/v1/reports/fuel?${period()}&departmentId=${a.departmentId}`, keys.viewer);
+    expect(filtered.map((r) => r.vehicleId)).toEqual([a.vehicleId]);
+  });
+
+  it('answers CSV', async () => {
+    const res = await t.api(`/api/v1/reports/fuel?${period()}`, { headers: { accept: 'text/csv' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await res.text()).trim().split('\r\n');
+    expect(lines[0]!.split(',').slice(0, 6)).toEqual(['vehicleId', 'plateNumber', 'departmentId', 'kind', 'fuelType', 'distanceKm']);
+    expect(lines).toHaveLength(3);
+  });
+});
