@@ -114,7 +114,11 @@ function partitionRefresher(deps: IngestDeps, session: BrokerSession, partition:
     const removed = [...current].filter((t) => !wantedSet.has(t));
     if (added.length > 0) {
       await session.subscribe(added);
-      logger.info({ workerIndex: partition.index, added: added.length, owned: wanted.length, sample: added.slice(0, 5) }, 'subscribed to the topics of new devices');
+      // Operators wait for this line (with the device's topic) before letting a new device connect.
+      logger.info(
+        { workerIndex: partition.index, added: added.length, owned: wanted.length, topics: added.slice(0, 1000), ...(added.length > 1000 ? { truncated: true } : {}) },
+        'subscribed to the topics of new devices',
+      );
     }
     if (removed.length > 0) {
       await session.unsubscribe(removed);
