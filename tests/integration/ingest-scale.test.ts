@@ -198,4 +198,30 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two ingest 
     const perDevice = await testDb.database.query<{ device_id: string; n: string }>('SELECT device_id, count(*) AS n FROM telemetry GROUP BY device_id');
     expect(Object.fromEntries(perDevice.map((r) => [r.device_id, Number(r.n)]))).toEqual(Object.fromEntries(devices.map((d) => [d.id, readingsPerDevice])));
   }, 60_000);
+
+  it('loses what a new device sends before its owner subscribed (the documented window), and nothing after', async () => {
+    const repos = createRepositories(testDb.database);
+    const dep = await repos.departments.create({ code: `W${randomBytes(2).toString('hex')}`, name: 'Window' });
+    let k = 0;
+    while (ownerOf(`window-${k}`, 2) !== 1) k++;
+    const device: Device = { id: `window-${k}`, protocol: 'armada' };
+    const owner = workers[1]!;
+    await owner.kill();
+    await register(repos, dep.id, device, 100);
+    const client = await mqtt.connectAsync(broker.url, { clientId: `pub-${device.id}`, username: device.id, protocolVersion: 4 });
+    clients.push(client);
+    const baseMs = Date.now() - 3_600_000;
+    const send = (seq: number) =>
+      client.publishAsync(telemetryTopic(device.id), JSON.stringify({ ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.2, lon: 123.6, seq }), { qos: 1 });
+    // The broker acknowledges these, but no session subscribes to the topic yet: dropped.
+    for (let seq = 1; seq <= 10; seq++) await send(seq);
+    await owner.start(); // reads the devices table at start and subscribes to the new topic
+    for (let seq = 11; seq <= 20; seq++) await send(seq);
+    const seqs = async () =>
+      (await testDb.database.query<{ seq: number }>('SELECT seq FROM telemetry WHERE device_id = $1 ORDER BY seq', [device.id])).map((r) => Number(r.seq));
+    const deadline = Date.now() + 10_000;
+    while ((await seqs()).length < 10 && Date.now() < deadline) await sleep(100);
+    await sleep(500);
+    expect(await seqs()).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+  }, 30_000);
 });
