@@ -60,6 +60,11 @@ const envSchema = z.object({
   MQTT_PORT: port.default(1883),
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
+  /** Browser origins, besides the API's own, that may open the live feed (comma-separated, or *). */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_API_KEY: z.preprocess(
     emptyAsUndefined,
@@ -120,6 +125,7 @@ export type Config = Readonly<{
   mqttPort: number;
   reportTz: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  allowedOrigins: readonly string[];
   adminApiKey: string | undefined;
   maxFutureS: number;
   maxAgeDays: number;
@@ -175,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPort: e.MQTT_PORT,
     reportTz: e.REPORT_TZ,
     logLevel: e.LOG_LEVEL,
+    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     adminApiKey: e.ADMIN_API_KEY,
     maxFutureS: e.MAX_FUTURE_S,
     maxAgeDays: e.MAX_AGE_DAYS,

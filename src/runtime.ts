@@ -13,6 +13,8 @@ import { PortInUseError, type EmbeddedBroker } from './broker/embedded.js';
 import { buildApp } from './http/app.js';
 import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './ingest/start.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createLiveHub, type LiveHub } from './live/hub.js';
+import { startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
 
@@ -105,13 +107,32 @@ export async function startServices(config: Config, roles: Roles, options: Start
     let httpUrl: string | undefined;
     if (roles.api) {
       const runningIngest = ingest;
+      // The live feed listens to the live topics of this process's broker, or of MQTT_URL.
+      const liveUrl = broker?.internalUrl ?? config.mqttUrl;
+      let live: LiveHub | undefined;
+      let liveSubscriber: LiveSubscriber | undefined;
+      if (liveUrl) {
+        const liveLogger = logger.child({ component: 'live' });
+        const hub = createLiveHub({ logger: liveLogger, registry: metrics.registry });
+        closers.push(async () => hub.close());
+        const subscriber = await startLiveSubscriber({ url: liveUrl, hub, logger: liveLogger });
+        closers.push(() => subscriber.close());
+        live = hub;
+        liveSubscriber = subscriber;
+      }
+      const readiness = () => ({
+        ...(runningIngest ? { mqtt: runningIngest.isReady() } : {}),
+        ...(liveSubscriber ? { live: liveSubscriber.isConnected() } : {}),
+      });
       app = await buildApp({
         database,
         repos,
         logger: logger.child({ component: 'http' }),
         now,
         metrics: metrics.registry,
-        ...(runningIngest ? { readiness: () => ({ mqtt: runningIngest.isReady() }) } : {}),
+        allowedOrigins: config.allowedOrigins,
+        readiness,
+        ...(live ? { live } : {}),
       });
       const runningApp = app;
       closers.push(() => runningApp.close());

@@ -161,6 +161,8 @@ export interface LevelModel {
   readonly rawResidual: Float64Array;
   /** 1 where the sensor sat at its end stop (full or empty). */
   readonly censored: Uint8Array;
+  /** The sensor's noise on a standing vehicle (robust σ of raw minus smoothed), litres. */
+  readonly noiseSigmaLitres: number;
   /** Which stretch between events a point lies in; levels are never compared across events. */
   readonly stretch: Int32Array;
   /** Track index → sensor point, or -1. */
@@ -238,7 +240,12 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   const pointAtTrack = new Int32Array(track.n).fill(-1);
   for (let k = 0; k < m; k++) pointAtTrack[idx[k]!] = k;
 
-  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
+  const deviations: number[] = [];
+  for (let k = 0; k < m; k++) if (standing[k]) deviations.push(Math.abs(raw[k]! - smoothed[k]!));
+  deviations.sort((x, y) => x - y);
+  const noiseSigmaLitres = Math.max(0.05, 1.4826 * (deviations[deviations.length >> 1] ?? 0.3));
+
+  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, noiseSigmaLitres, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
 }
 
 interface StepInput {
@@ -545,7 +552,7 @@ function stretchOf(events: readonly FuelEvent[], ms: number): { id: number; insi
  * refuels and drains). Parked readings are many and calm, so the level there is the
  * best measured of the day.
  */
-function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1, stretchId: number): number | null {
+function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1, stretchId: number): { level: number; points: number } | null {
   const edgeT = track.t[edge]!;
   const values: number[] = [];
   for (let i = edge; i >= 0 && i < track.n; i += dir) {
@@ -565,7 +572,7 @@ function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1
   }
   // Too few to trust (a lone reading may be caught halfway through a refuel).
   if (values.length < MIN_SIDE_POINTS) return null;
-  return robustLevel(values, model.raw, model.censored);
+  return { level: robustLevel(values, model.raw, model.censored), points: values.length };
 }
 
 /**
@@ -602,6 +609,10 @@ function interquartileMean(values: number[]): number {
  * figures burn in between.
  */
 export function levelNear(model: LevelModel, track: Track, ms: number, stretchId = stretchOf(model.events, ms).id): number | null {
+  return levelNearCounted(model, track, ms, stretchId)?.level ?? null;
+}
+
+function levelNearCounted(model: LevelModel, track: Track, ms: number, stretchId: number): { level: number; points: number } | null {
   const { t } = model;
   const m = t.length;
   if (m === 0) return null;
@@ -626,24 +637,36 @@ export function levelNear(model: LevelModel, track: Track, ms: number, stretchId
   }
   const use = standingPick.length >= MIN_SIDE_POINTS ? standingPick : pick;
   const expectedHere = model.expectedAtTrack[Math.max(0, pointAtOrBefore(track.t, ms))]!;
-  return robustLevel(use, model.rawResidual, model.censored) - expectedHere;
+  // Readings taken moving count for less: slosh adds to their noise.
+  const points = use === standingPick ? use.length : Math.max(1, use.length / 3);
+  return { level: robustLevel(use, model.rawResidual, model.censored) - expectedHere, points };
 }
 
-/**
- * Litres burnt over [fromMs, toMs] by the level sensor: for every engine run (readings
- * with the engine on or the wheels turning) the level before it minus the level after
- * it, plus what was refuelled and minus what was drained during it. The levels before
- * and after come from the parked stretches around the run; where the window cuts a run,
- * from the readings around the cut. While the engine is off nothing is burnt, so noise,
- * refuels and drains in parked time never reach this figure.
- */
-export function sensorUsedLitres(model: LevelModel, track: Track, fromMs: number, toMs: number, minGapS: number): number {
+interface EngineRun {
+  /** The run, cut to the window asked about. */
+  s: number;
+  e: number;
+  /** Level before minus level after, plus refuels and minus drains during it. */
+  measured: number;
+  /** What the rated figures say it burnt. */
+  rated: number;
+  /** Both levels pinned by calm parked readings and no event inside: a run to calibrate by. */
+  clean: boolean;
+  /** Variance of `measured`, litres², from the sensor's noise and the readings behind each level. */
+  variance: number;
+}
+
+/** Parked readings at an edge needed for the edge to count as well measured. */
+const CLEAN_EDGE_POINTS = 8;
+
+function engineRuns(model: LevelModel, track: Track, fromMs: number, toMs: number, minGapS: number): EngineRun[] {
   const { t } = track;
   const gapMs = minGapS * 1000;
   const first = Math.max(0, pointAtOrBefore(t, fromMs));
   const last = Math.min(track.n - 1, pointAtOrBefore(t, toMs) + 1);
   const active = (i: number) => track.engineOn[i] === 1 || track.moving[i] === 1;
-  let total = 0;
+  const expectedAt = (ms: number) => model.expectedAtTrack[Math.max(0, pointAtOrBefore(t, ms))]!;
+  const runs: EngineRun[] = [];
   let i = first;
   while (i <= last) {
     if (!active(i)) {
@@ -667,15 +690,87 @@ export function sensorUsedLitres(model: LevelModel, track: Track, fromMs: number
     // The stretches (between events) the run starts and ends in; events that end between are its own.
     const startStretch = stretchOf(model.events, cutStart ? s : runFirst).id;
     const endStretch = stretchOf(model.events, cutEnd ? e : runLast).id;
-    const levelStart = (!cutStart && before >= 0 ? plateauLevel(model, track, before, -1, startStretch) : null) ?? levelNear(model, track, s, startStretch);
-    const levelEnd = (!cutEnd && after >= 0 ? plateauLevel(model, track, after, 1, endStretch) : null) ?? levelNear(model, track, e, endStretch);
-    if (levelStart === null || levelEnd === null) continue;
+    const plateauStart = !cutStart && before >= 0 ? plateauLevel(model, track, before, -1, startStretch) : null;
+    const plateauEnd = !cutEnd && after >= 0 ? plateauLevel(model, track, after, 1, endStretch) : null;
+    const startEdge = plateauStart ?? levelNearCounted(model, track, s, startStretch);
+    const endEdge = plateauEnd ?? levelNearCounted(model, track, e, endStretch);
+    if (startEdge === null || endEdge === null) continue;
+    const levelStart = startEdge.level;
+    const levelEnd = endEdge.level;
+    const sigma2 = model.noiseSigmaLitres ** 2;
+    let variance = sigma2 / startEdge.points + sigma2 / endEdge.points;
     let eventLitres = 0;
     for (let x = startStretch; x < endStretch; x++) {
       const ev = model.events[x]!;
       eventLitres += ev.kind === 'refuel' ? ev.litres : -ev.litres;
+      variance += (0.01 * ev.litres) ** 2;
     }
-    total += levelStart - levelEnd + eventLitres;
+    runs.push({
+      s,
+      e,
+      measured: levelStart - levelEnd + eventLitres,
+      rated: expectedAt(e) - expectedAt(s),
+      clean: startStretch === endStretch && (plateauStart?.points ?? 0) >= CLEAN_EDGE_POINTS && (plateauEnd?.points ?? 0) >= CLEAN_EDGE_POINTS,
+      variance,
+    });
+  }
+  return runs;
+}
+
+/** Sensor-measured over rated litres on the well-measured runs of the whole track, if there are enough. */
+const calibration = new WeakMap<LevelModel, number | null>();
+function calibrationOf(model: LevelModel, track: Track, minGapS: number): number | null {
+  if (calibration.has(model)) return calibration.get(model)!;
+  let measured = 0;
+  let rated = 0;
+  if (model.events.length > 0) {
+    for (const run of engineRuns(model, track, -Infinity, Infinity, minGapS)) {
+      if (!run.clean) continue;
+      measured += run.measured;
+      rated += run.rated;
+    }
+  }
+  const ratio = rated >= 1 ? measured / rated : null;
+  const value = ratio !== null && ratio > 0.5 && ratio < 2 ? ratio : null;
+  calibration.set(model, value);
+  return value;
+}
+
+/**
+ * Litres burnt over [fromMs, toMs] by the level sensor: for every engine run (readings
+ * with the engine on or the wheels turning) the level before it minus the level after
+ * it, plus what was refuelled and minus what was drained during it. The levels before
+ * and after come from the parked stretches around the run; where the window cuts a run,
+ * from the readings around the cut. While the engine is off nothing is burnt, so noise,
+ * refuels and drains in parked time never reach this figure.
+ *
+ * A run next to a refuel or drain has an edge the level cannot pin down as well (the
+ * vehicle leaves the pump a minute after filling, a drain may happen with the engine
+ * idling), and an error of half a litre in a 50 L step would be a tenth of a day's
+ * burn. For such a run the measured figure is weighed against the rated figures scaled
+ * by what the sensor measured on the track's well-measured runs (the calibration), each
+ * by its uncertainty (the sensor's noise over the readings behind each level; some 15 %
+ * for the calibrated rated figure).
+ */
+export function sensorUsedLitres(model: LevelModel, track: Track, fromMs: number, toMs: number, minGapS: number): number {
+  const runs = engineRuns(model, track, fromMs, toMs, minGapS);
+  let total = 0;
+  let ratio: number | null | undefined;
+  for (const run of runs) {
+    const nearEvent = model.events.some((ev) => ev.endMs >= run.s - PLATEAU_REACH_MS / 6 && ev.atMs <= run.e + PLATEAU_REACH_MS / 6);
+    if (!run.clean && nearEvent) {
+      ratio ??= calibrationOf(model, track, minGapS);
+      if (ratio !== null) {
+        // Both estimates, each weighted by how much it can be trusted: the calibrated
+        // rated figure is off by some 15 % of itself (speeds and traffic differ by trip).
+        const calibrated = ratio * run.rated;
+        const calibratedVariance = (0.15 * run.rated) ** 2 + 0.05 ** 2;
+        const w = calibratedVariance / (calibratedVariance + run.variance);
+        total += w * run.measured + (1 - w) * calibrated;
+        continue;
+      }
+    }
+    total += run.measured;
   }
   return total;
 }

@@ -5,11 +5,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
+import type { LiveHub } from '../live/hub.js';
 import type { Repositories } from '../repositories/index.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
@@ -20,6 +22,10 @@ export interface AppDeps {
   repos: Repositories;
   logger: Logger;
   now: () => Date;
+  /** The live feed's hub; without it /api/v1/live answers 503 (this process has no broker). */
+  live?: LiveHub;
+  /** Browser origins allowed to open the live feed; the API's own origin is always allowed. */
+  allowedOrigins?: readonly string[];
   /** Served at GET /metrics in the Prometheus text format. */
   metrics?: Registry;
   /** Further readiness checks of this process (e.g. its broker session), by name. */
@@ -45,6 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Before any route, so it can take the upgrade of /api/v1/live.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get(
@@ -69,7 +77,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       api.decorateRequest('auth', null as never);
       api.addHook('onRequest', async (request) => {
-        request.auth = await authenticate(bearerToken(request.headers.authorization));
+        // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
+        const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: string }).token : undefined);
+        request.auth = await authenticate(token);
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();
       for (const routes of apiRoutes) await typed.register(routes(deps));

@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
+import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
@@ -18,6 +19,7 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   apiKeyRoutes,
   positionRoutes,
   quarantineRoutes,
+  liveRoutes,
   tripRoutes,
   fuelRoutes,
   reportRoutes,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import { vehicleStatus } from '../../domain/status.js';
 import type { AppDeps } from '../app.js';
+import type { LatestPositionRow } from '../../repositories/positions.js';
 import { errorResponse, idParams, isoTime } from '../schemas.js';
 
 const latestPosition = z.object({
@@ -36,6 +37,23 @@ const trackCollection = z.object({
   truncated: z.boolean().describe('True when more points lay in the period than `limit`; ask for a shorter period'),
 });
 
+/** A latest-position row as the API shows it, with the vehicle's status now. */
+export function toLatestPosition(r: LatestPositionRow, nowMs: number): z.infer<typeof latestPosition> {
+  return {
+    vehicleId: r.vehicleId,
+    plateNumber: r.plateNumber,
+    departmentId: r.departmentId,
+    at: r.fixAt.toISOString(),
+    lat: r.lat,
+    lon: r.lon,
+    speedKmh: r.speedKmh,
+    headingDeg: r.headingDeg,
+    fuelLitres: r.fuelLitres ?? (r.fuelPercent === null ? null : Math.round(r.fuelPercent * r.tankCapacityLitres) / 100),
+    ignition: r.ignition,
+    status: vehicleStatus({ fixAtMs: r.fixAt.getTime(), speedKmh: r.speedKmh, ignition: r.ignition }, nowMs),
+  };
+}
+
 const DAY_MS = 86_400_000;
 const MAX_TRACK_RANGE_MS = 31 * DAY_MS;
 
@@ -55,19 +73,7 @@ export function positionRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const nowMs = deps.now().getTime();
         const rows = await positions.latest(request.auth, request.query);
-        return rows.map((r) => ({
-          vehicleId: r.vehicleId,
-          plateNumber: r.plateNumber,
-          departmentId: r.departmentId,
-          at: r.fixAt.toISOString(),
-          lat: r.lat,
-          lon: r.lon,
-          speedKmh: r.speedKmh,
-          headingDeg: r.headingDeg,
-          fuelLitres: r.fuelLitres ?? (r.fuelPercent === null ? null : Math.round(r.fuelPercent * r.tankCapacityLitres) / 100),
-          ignition: r.ignition,
-          status: vehicleStatus({ fixAtMs: r.fixAt.getTime(), speedKmh: r.speedKmh, ignition: r.ignition }, nowMs),
-        }));
+        return rows.map((r) => toLatestPosition(r, nowMs));
       },
     );
 

@@ -1,0 +1,90 @@
+/**
+ * The live feed, `GET /api/v1/live` upgraded to a WebSocket (DESIGN.md, "WebSocket
+ * contract"). The key is checked before the upgrade like any request (Bearer header,
+ * or `?token=` for browsers, which cannot set headers on a WebSocket); a browser's
+ * Origin must be the API's own or an allowed one. The client gets a snapshot of the
+ * vehicles it may see, then position batches; it may narrow what it gets with
+ * `{"type":"subscribe","departmentIds":[…],"vehicleIds":[…]}`.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ForbiddenError, AppError } from '../../errors.js';
+import type { ClientFilter } from '../../live/hub.js';
+import type { AppDeps } from '../app.js';
+import { toLatestPosition } from './positions.js';
+
+const subscribeMessage = z.object({
+  type: z.literal('subscribe'),
+  departmentIds: z.array(z.uuid()).max(1000).optional(),
+  vehicleIds: z.array(z.uuid()).max(10_000).optional(),
+});
+
+function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return true; // not a browser: the key alone decides
+  if (allowed.includes(origin) || allowed.includes('*')) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/live',
+      {
+        websocket: true,
+        schema: { tags: ['live'], summary: 'Live positions over WebSocket (snapshot, then batches)', querystring: z.object({ token: z.string().optional() }) },
+        preHandler: async (request) => {
+          if (!originAllowed(request.headers.origin, request.headers.host, deps.allowedOrigins ?? [])) {
+            throw new ForbiddenError('This origin may not open the live feed.');
+          }
+          if (!deps.live) throw new AppError(503, 'live_unavailable', 'This API instance has no broker connection for the live feed.');
+        },
+      },
+      (socket, request) => {
+        const hub = deps.live!;
+        const scope = request.auth.departmentId;
+        let filter: ClientFilter = { scopeDepartmentId: scope, departmentIds: null, vehicleIds: null };
+        const client = hub.addClient(socket, filter);
+
+        const sendSnapshot = async () => {
+          const nowMs = deps.now().getTime();
+          const rows = await deps.repos.positions.latest(request.auth);
+          const vehicles = rows
+            .filter((r) => (!filter.departmentIds || filter.departmentIds.has(r.departmentId)) && (!filter.vehicleIds || filter.vehicleIds.has(r.vehicleId)))
+            .map((r) => toLatestPosition(r, nowMs));
+          socket.send(JSON.stringify({ type: 'snapshot', vehicles }));
+        };
+
+        // Listeners first, synchronously: messages that arrive during the snapshot query are not lost.
+        socket.on('pong', () => client.alive());
+        socket.on('close', () => client.close());
+        socket.on('error', () => client.close());
+        socket.on('message', (data: Buffer) => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(data.toString('utf8'));
+          } catch {
+            socket.send(JSON.stringify({ type: 'error', message: 'Messages must be JSON.' }));
+            return;
+          }
+          const message = subscribeMessage.safeParse(parsed);
+          if (!message.success) {
+            socket.send(JSON.stringify({ type: 'error', message: `Unknown or invalid message: ${message.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}` }));
+            return;
+          }
+          filter = {
+            scopeDepartmentId: scope,
+            departmentIds: message.data.departmentIds ? new Set(message.data.departmentIds) : null,
+            vehicleIds: message.data.vehicleIds ? new Set(message.data.vehicleIds) : null,
+          };
+          client.setFilter(filter);
+          sendSnapshot().catch((err: Error) => request.log.warn({ err: err.message }, 'live snapshot failed'));
+        });
+        sendSnapshot().catch((err: Error) => request.log.warn({ err: err.message }, 'live snapshot failed'));
+      },
+    );
+  };
+}

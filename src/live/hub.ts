@@ -1,0 +1,155 @@
+/**
+ * The live feed's hub: committed positions come in (from the live topics), and each
+ * WebSocket client gets the ones its key and its subscription let it see.
+ *
+ * Every client has its own small state: the newest position per vehicle not yet sent
+ * (conflation: a newer position replaces an unsent older one), flushed as one
+ * `positions` batch at most `maxBatchesPerSecond` times a second. A client whose
+ * socket still holds more than `maxBufferedBytes` unsent is skipped for that flush;
+ * its positions keep conflating, so a slow client costs a bounded amount of memory
+ * and nothing to the others.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LivePosition } from '../domain/live.js';
+
+/** What the hub needs of a WebSocket (the `ws` package's socket fits). */
+export interface LiveSocket {
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: string): void;
+  ping(): void;
+  terminate(): void;
+}
+
+export interface ClientFilter {
+  /** The key's department, or null for all. */
+  scopeDepartmentId: string | null;
+  departmentIds: ReadonlySet<string> | null;
+  vehicleIds: ReadonlySet<string> | null;
+}
+
+export interface LiveClient {
+  setFilter(filter: ClientFilter): void;
+  /** The socket answered a ping. */
+  alive(): void;
+  close(): void;
+}
+
+const OPEN = 1;
+
+export interface LiveHubOptions {
+  logger: Logger;
+  registry?: Registry;
+  maxBatchesPerSecond?: number;
+  maxBufferedBytes?: number;
+  pingEveryMs?: number;
+}
+
+export function visible(filter: ClientFilter, p: { departmentId: string; vehicleId: string }): boolean {
+  if (filter.scopeDepartmentId && p.departmentId !== filter.scopeDepartmentId) return false;
+  if (filter.departmentIds && !filter.departmentIds.has(p.departmentId)) return false;
+  if (filter.vehicleIds && !filter.vehicleIds.has(p.vehicleId)) return false;
+  return true;
+}
+
+export function createLiveHub(options: LiveHubOptions) {
+  const flushEveryMs = Math.ceil(1000 / (options.maxBatchesPerSecond ?? 10));
+  const maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
+  const pingEveryMs = options.pingEveryMs ?? 30_000;
+  const registers = options.registry ? [options.registry] : [];
+  const metrics = {
+    clients: new Gauge({ name: 'armada_live_clients', help: 'Open live-feed WebSocket connections', registers }),
+    pushed: new Counter({ name: 'armada_live_positions_pushed_total', help: 'Positions sent to live-feed clients', registers }),
+    conflated: new Counter({
+      name: 'armada_live_positions_conflated_total',
+      help: 'Positions replaced by a newer one of the same vehicle before a client was sent them',
+      registers,
+    }),
+    skipped: new Counter({ name: 'armada_live_flushes_skipped_total', help: 'Flushes skipped because a client had too much unsent', registers }),
+  };
+
+  interface State {
+    socket: LiveSocket;
+    filter: ClientFilter;
+    pending: Map<string, LivePosition>;
+    awaitingPong: boolean;
+  }
+  const clients = new Set<State>();
+
+  function flush(): void {
+    for (const c of clients) {
+      if (c.pending.size === 0) continue;
+      if (c.socket.readyState !== OPEN) continue;
+      if (c.socket.bufferedAmount > maxBufferedBytes) {
+        metrics.skipped.inc();
+        continue;
+      }
+      const positions = [...c.pending.values()];
+      c.pending.clear();
+      c.socket.send(JSON.stringify({ type: 'positions', positions }));
+      metrics.pushed.inc(positions.length);
+    }
+  }
+
+  function ping(): void {
+    for (const c of clients) {
+      if (c.awaitingPong) {
+        options.logger.info('live client did not answer a ping; closing');
+        c.socket.terminate();
+        clients.delete(c);
+        metrics.clients.set(clients.size);
+        continue;
+      }
+      c.awaitingPong = true;
+      if (c.socket.readyState === OPEN) c.socket.ping();
+    }
+  }
+
+  const flushTimer = setInterval(flush, flushEveryMs);
+  flushTimer.unref();
+  const pingTimer = setInterval(ping, pingEveryMs);
+  pingTimer.unref();
+
+  return {
+    /** A committed newest position: queued for every client that may see it. */
+    publish(position: LivePosition): void {
+      for (const c of clients) {
+        if (!visible(c.filter, position)) continue;
+        if (c.pending.has(position.vehicleId)) metrics.conflated.inc();
+        c.pending.set(position.vehicleId, position);
+      }
+    },
+    addClient(socket: LiveSocket, filter: ClientFilter): LiveClient {
+      const state: State = { socket, filter, pending: new Map(), awaitingPong: false };
+      clients.add(state);
+      metrics.clients.set(clients.size);
+      return {
+        setFilter(next) {
+          state.filter = next;
+          for (const [vehicleId, p] of state.pending) if (!visible(next, p)) state.pending.delete(vehicleId);
+        },
+        alive() {
+          state.awaitingPong = false;
+        },
+        close() {
+          clients.delete(state);
+          metrics.clients.set(clients.size);
+        },
+      };
+    },
+    get clientCount(): number {
+      return clients.size;
+    },
+    /** For tests: flush now instead of at the next tick. */
+    flush,
+    close(): void {
+      clearInterval(flushTimer);
+      clearInterval(pingTimer);
+      for (const c of clients) c.socket.terminate();
+      clients.clear();
+      metrics.clients.set(0);
+    },
+  };
+}
+export type LiveHub = ReturnType<typeof createLiveHub>;

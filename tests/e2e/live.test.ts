@@ -1,0 +1,107 @@
+/**
+ * The live feed end to end: MQTT in, WebSocket out. Authentication before the
+ * upgrade, department scope, subscriptions, and the snapshot-then-batches protocol.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+
+let t: TestService;
+let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let keyA: string;
+
+type Message = { type: string; vehicles?: Array<{ vehicleId: string; status: string }>; positions?: Array<{ vehicleId: string; at: string; lat: number }>; message?: string };
+
+/** A client that records everything it is sent. */
+async function openFeed(query: string, headers: Record<string, string> = {}) {
+  const url = `${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live${query}`;
+  const ws = new WebSocket(url, { headers });
+  const messages: Message[] = [];
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, messages };
+}
+
+async function publish(d: { deviceId: string; secret: string }, lat: number, ageMs = 0) {
+  const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+  const ts = new Date(Date.now() - ageMs).toISOString();
+  await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts, lat, lon: 123.6, speedKmh: 30, ignition: true }), { qos: 1 });
+  await client.endAsync();
+  return ts;
+}
+
+beforeAll(async () => {
+  t = await startTestService();
+  a = await registerVehicleWithDevice(t);
+  b = await registerVehicleWithDevice(t);
+  await publish(a, -10.171, 5000); // positions below move a metre or so: the jump filter watches
+  await publish(b, -10.181, 5000);
+  // A real broker acknowledges before the worker commits: wait for both to be stored.
+  await waitFor(async () => ((await (await t.api('/api/v1/positions/latest')).json()) as unknown[]).length >= 2, 'both first positions');
+  const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'viewer A', role: 'viewer', departmentId: a.departmentId } });
+  keyA = ((await res.json()) as { key: string }).key;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('live feed', () => {
+  it('refuses the upgrade without a valid key, and from a foreign browser origin', async () => {
+    await expect(openFeed('')).rejects.toThrow('HTTP 401');
+    await expect(openFeed('?token=wrong')).rejects.toThrow('HTTP 401');
+    await expect(openFeed(`?token=${t.adminKey}`, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
+  });
+
+  it('sends a snapshot, then the positions committed after it', async () => {
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    const snapshot = await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
+    expect(snapshot.vehicles!.map((v) => v.vehicleId)).toEqual(expect.arrayContaining([a.vehicleId, b.vehicleId]));
+    const ts = await publish(a, -10.17101);
+    const batch = await waitFor(async () => messages.find((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the new position');
+    expect(batch.positions!.find((p) => p.at === ts)).toMatchObject({ vehicleId: a.vehicleId, lat: -10.17101 });
+    ws.close();
+  });
+
+  it("never shows a department-limited key another department's vehicles (token in the query, same origin)", async () => {
+    const host = new URL(t.services.httpUrl!).host;
+    const { ws, messages } = await openFeed(`?token=${keyA}`, { origin: `http://${host}` });
+    const snapshot = await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
+    expect(snapshot.vehicles!.map((v) => v.vehicleId)).toEqual([a.vehicleId]);
+    const tsB = await publish(b, -10.18101);
+    const tsA = await publish(a, -10.17102);
+    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === tsA)), "A's position");
+    const seen = messages.flatMap((m) => m.positions ?? []);
+    expect(seen.some((p) => p.vehicleId === b.vehicleId || p.at === tsB)).toBe(false);
+    ws.close();
+  });
+
+  it('narrows to a subscription, and answers a bad message with an error', async () => {
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the first snapshot');
+    ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [b.vehicleId] }));
+    const second = await waitFor(async () => messages.filter((m) => m.type === 'snapshot')[1], 'the second snapshot');
+    expect(second.vehicles!.map((v) => v.vehicleId)).toEqual([b.vehicleId]);
+    const tsA = await publish(a, -10.17103);
+    const tsB = await publish(b, -10.18102);
+    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === tsB)), "B's position");
+    expect(messages.flatMap((m) => m.positions ?? []).some((p) => p.at === tsA)).toBe(false);
+    ws.send('not json');
+    ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: ['not-a-uuid'] }));
+    await waitFor(async () => messages.filter((m) => m.type === 'error').length === 2, 'two errors');
+    expect(messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([expect.stringContaining('JSON'), expect.stringContaining('vehicleIds')]);
+    ws.close();
+  });
+
+  it('counts live clients and pushed positions in /metrics', async () => {
+    const text = await (await fetch(`${t.services.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/^armada_live_positions_pushed_total [1-9]/m);
+    expect(text).toContain('armada_live_clients');
+  });
+});

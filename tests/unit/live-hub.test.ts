@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createLiveHub, type LiveSocket } from '../../src/live/hub.js';
+import type { LivePosition } from '../../src/domain/live.js';
+
+class FakeSocket implements LiveSocket {
+  bufferedAmount = 0;
+  readyState = 1;
+  sent: string[] = [];
+  send(data: string) {
+    this.sent.push(data);
+  }
+  ping() {}
+  terminate() {
+    this.readyState = 3;
+  }
+}
+
+const position = (vehicleId: string, departmentId: string, at: number): LivePosition => ({
+  vehicleId, departmentId, deviceId: 'd', at: new Date(at).toISOString(), lat: -10.17, lon: 123.6,
+  speedKmh: 10, headingDeg: null, fuelLitres: null, fuelPercent: null, ignition: true, batteryV: null,
+});
+
+describe('live hub', () => {
+  it('sends each client the newest position per vehicle, in one batch per flush', () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const socket = new FakeSocket();
+    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    for (let i = 0; i < 5; i++) hub.publish(position('v1', 'd1', i * 1000));
+    hub.publish(position('v2', 'd1', 0));
+    hub.flush();
+    expect(socket.sent).toHaveLength(1);
+    const batch = JSON.parse(socket.sent[0]!) as { type: string; positions: LivePosition[] };
+    expect(batch.type).toBe('positions');
+    expect(batch.positions.map((p) => [p.vehicleId, p.at])).toEqual([
+      ['v1', new Date(4000).toISOString()],
+      ['v2', new Date(0).toISOString()],
+    ]);
+    hub.close();
+  });
+
+  it('holds a slow client to one pending position per vehicle and spares the others', () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBufferedBytes: 1000 });
+    const slow = new FakeSocket();
+    const fast = new FakeSocket();
+    slow.bufferedAmount = 10_000;
+    hub.addClient(slow, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    hub.addClient(fast, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    for (let round = 0; round < 100; round++) {
+      for (let v = 0; v < 10; v++) hub.publish(position(`v${v}`, 'd1', round * 1000));
+      hub.flush();
+    }
+    expect(slow.sent).toHaveLength(0);
+    expect(fast.sent).toHaveLength(100);
+    slow.bufferedAmount = 0;
+    hub.flush();
+    const caughtUp = JSON.parse(slow.sent[0]!) as { positions: LivePosition[] };
+    expect(caughtUp.positions).toHaveLength(10);
+    expect(caughtUp.positions.every((p) => p.at === new Date(99_000).toISOString())).toBe(true);
+    hub.close();
+  });
+
+  it('keeps a department-limited client to its department, whatever it subscribes to', () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const socket = new FakeSocket();
+    const client = hub.addClient(socket, { scopeDepartmentId: 'd1', departmentIds: null, vehicleIds: null });
+    client.setFilter({ scopeDepartmentId: 'd1', departmentIds: new Set(['d2']), vehicleIds: null });
+    hub.publish(position('v9', 'd2', 0));
+    hub.flush();
+    expect(socket.sent).toHaveLength(0);
+    hub.close();
+  });
+});
