@@ -63,6 +63,8 @@ export class BrokerSession extends EventEmitter {
   private socket: net.Socket | undefined;
   private connection = 0;
   private ready = false;
+  /** This connection's CONNACK arrived: its subscriptions are being (or have been) sent. */
+  private connacked = false;
   private closing = false;
   private backoffMs = MIN_BACKOFF_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -121,8 +123,8 @@ export class BrokerSession extends EventEmitter {
 
   private change(topics: string[], packet: (messageId: number, chunk: string[]) => Buffer): Promise<void> {
     if (this.closing) return Promise.reject(new Error('mqtt session closed'));
-    if (!this.socket || !this.ready) {
-      // Not connected: the next connection subscribes to the whole current set.
+    if (!this.socket || !this.connacked) {
+      // Not connected yet: the next CONNACK subscribes to the whole current set.
       return new Promise((resolve, reject) => this.untilReady.push({ resolve, reject }));
     }
     const parts: Array<Promise<void>> = [];
@@ -251,6 +253,7 @@ export class BrokerSession extends EventEmitter {
 
   private connect(): void {
     const connection = ++this.connection;
+    this.connacked = false;
     const port = Number(this.target.port) || (this.isTls() ? 8883 : 1883);
     const host = this.target.hostname || '127.0.0.1';
     const socket = this.isTls() ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
@@ -286,6 +289,7 @@ export class BrokerSession extends EventEmitter {
         this.socket = undefined;
         this.outgoing = [];
         this.ready = false;
+        this.connacked = false;
         this.initialAcks.clear();
         // Changes in flight on this connection: the reconnect re-sends the whole set.
         this.untilReady.push(...this.answers.values());
@@ -326,6 +330,7 @@ export class BrokerSession extends EventEmitter {
           this.socket?.destroy();
           return;
         }
+        this.connacked = true;
         const topics = [...this.topics];
         if (topics.length === 0) {
           this.becomeReady();
