@@ -62,6 +62,8 @@ export const vehicles = pgTable(
     ratedLitresPer100Km: real('rated_litres_per_100km').notNull(),
     idleLitresPerHour: real('idle_litres_per_hour').notNull(),
     monthlyAllocationLitres: real('monthly_allocation_litres').notNull(),
+    /** This vehicle's own speed limit for alerts; null: the fleet-wide SPEED_LIMIT_KMH. */
+    speedLimitKmh: real('speed_limit_kmh'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -294,3 +296,40 @@ export const analyticsVehicleState = pgTable('analytics_vehicle_state', {
   /** When the job last computed the vehicle's current days (its run's start). */
   computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
 });
+
+/** Areas a vehicle should stay in; leaving one raises an alert. GeoJSON Polygon or MultiPolygon. */
+export const geofences = pgTable(
+  'geofences',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    /** Null: applies to every department's vehicles. */
+    departmentId: uuid('department_id').references(() => departments.id),
+    geometry: jsonb('geometry').notNull().$type<import('../domain/geofence.js').GeofenceGeometry>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('geofences_department_idx').on(t.departmentId)],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id),
+    departmentId: uuid('department_id').notNull(),
+    /** When it happened (the fix time of the reading that raised it). */
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    lat: doublePrecision('lat'),
+    lon: doublePrecision('lon'),
+    message: text('message').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedByKeyId: uuid('acknowledged_by_key_id'),
+    acknowledgedNote: text('acknowledged_note'),
+  },
+  (t) => [index('alerts_department_at_idx').on(t.departmentId, t.at), index('alerts_vehicle_at_idx').on(t.vehicleId, t.at)],
+);
