@@ -60,6 +60,12 @@ const envSchema = z.object({
   MQTT_PORT: port.default(1883),
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
+  /** Fleet-wide speed limit for alerts (a vehicle's own speedLimitKmh wins). */
+  SPEED_LIMIT_KMH: z.coerce.number().min(10).max(300).default(80),
+  /** Below this battery voltage, with the engine off, a low-battery alert is raised. */
+  LOW_BATTERY_V: z.coerce.number().min(0).max(50).default(11.8),
+  /** A vehicle silent for longer than this raises a device-silent alert. */
+  DEVICE_SILENT_AFTER_S: z.coerce.number().int().min(60).max(30 * 86_400).default(3600),
   /** Browser origins, besides the API's own, that may open the live feed (comma-separated, or *). */
   ALLOWED_ORIGINS: z
     .string()
@@ -126,6 +132,9 @@ export type Config = Readonly<{
   reportTz: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   allowedOrigins: readonly string[];
+  speedLimitKmh: number;
+  lowBatteryV: number;
+  deviceSilentAfterS: number;
   adminApiKey: string | undefined;
   maxFutureS: number;
   maxAgeDays: number;
@@ -182,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportTz: e.REPORT_TZ,
     logLevel: e.LOG_LEVEL,
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
+    speedLimitKmh: e.SPEED_LIMIT_KMH,
+    lowBatteryV: e.LOW_BATTERY_V,
+    deviceSilentAfterS: e.DEVICE_SILENT_AFTER_S,
     adminApiKey: e.ADMIN_API_KEY,
     maxFutureS: e.MAX_FUTURE_S,
     maxAgeDays: e.MAX_AGE_DAYS,

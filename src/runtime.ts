@@ -13,6 +13,7 @@ import { PortInUseError, type EmbeddedBroker } from './broker/embedded.js';
 import { buildApp } from './http/app.js';
 import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './ingest/start.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { ensureDefaultGeofence } from './alerts/engine.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 import { startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
@@ -90,6 +91,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     await migrateDatabase(database);
     const repos = createRepositories(database);
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
+    await ensureDefaultGeofence(repos);
 
     const metrics = createMetrics();
     let ingest: RunningIngest | undefined;

@@ -26,6 +26,11 @@ export function deviceIdFromTelemetryTopic(topic: string): string | null {
   return DEVICE_ID_PATTERN.test(id) ? id : null;
 }
 
+/** Where the alert engine announces a stored alert; under the live topics, so one subscription hears both. */
+export function alertTopic(departmentId: string, vehicleId: string): string {
+  return `fleet/v1/live/${departmentId}/${vehicleId}/alerts`;
+}
+
 /** The OwnTracks topic of a device registered as `user/device`. */
 export function ownTracksTopic(deviceId: string): string {
   return `owntracks/${deviceId}`;

@@ -32,13 +32,14 @@ const vehicleFields = {
   ratedLitresPer100Km: z.number().min(0).max(200),
   idleLitresPerHour: z.number().min(0).max(50),
   monthlyAllocationLitres: z.number().min(0).max(100_000),
+  speedLimitKmh: z.number().min(10).max(300).nullable().optional().describe("This vehicle's speed limit for alerts; null: the fleet-wide one"),
 };
 export const createVehicle = z.object(vehicleFields);
 export const patchVehicle = z
   .object(vehicleFields)
   .partial()
   .refine((p) => Object.keys(p).length > 0, { message: 'name at least one field to change' });
-export const vehicle = z.object({ id: z.uuid(), ...vehicleFields, plateNumber: z.string(), createdAt: z.string() });
+export const vehicle = z.object({ id: z.uuid(), ...vehicleFields, plateNumber: z.string(), speedLimitKmh: z.number().nullable(), createdAt: z.string() });
 
 export const createDevice = z
   .object({

@@ -19,14 +19,17 @@ import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics
 import type { IngestMetrics } from '../metrics.js';
 import type { Repositories } from '../repositories/index.js';
 import { telemetryWriter } from '../repositories/telemetry.js';
+import { createAlertEngine, type AlertEngine } from '../alerts/engine.js';
 import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
-import { deviceTopic, ownedTopics, type Partition } from './partition.js';
+import { ownedTopics, type Partition } from './partition.js';
 import { createPipeline, type RawMessage } from './pipeline.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
 
 export interface RunningIngest {
   readonly counters: IngestCounters;
+  /** Judges committed readings and reports silent devices. */
+  readonly alerts: AlertEngine;
   /** Set when this process runs the embedded broker. */
   readonly broker: EmbeddedBroker | undefined;
   /** Connected to the broker and able to take messages. */
@@ -62,6 +65,22 @@ function workerSettings(deps: IngestDeps) {
   };
 }
 
+function alertEngine(deps: IngestDeps, publish: (topic: string, payload: string) => void): AlertEngine {
+  const { config } = deps;
+  return createAlertEngine({
+    repos: deps.repos,
+    rules: {
+      reportTz: config.reportTz,
+      speedLimitKmh: config.speedLimitKmh,
+      workingHours: config.analytics.workingHours,
+      lowBatteryV: config.lowBatteryV,
+    },
+    publish,
+    logger: deps.logger.child({ component: 'alerts' }),
+    silentAfterS: config.deviceSilentAfterS,
+  });
+}
+
 /** Resolves once the database answers a trivial query, asking with growing pauses. */
 export async function waitForDatabase(database: Pick<Database, 'ping'>, logger: Logger, maxPauseMs = 5000): Promise<void> {
   let pauseMs = 250;
@@ -83,19 +102,6 @@ async function loadDevices(database: Pick<Database, 'query'>): Promise<Array<{ i
 /** The telemetry topics of the devices this worker owns, from the devices table. */
 export async function loadOwnedTopics(database: Pick<Database, 'query'>, partition: Partition): Promise<string[]> {
   return ownedTopics(await loadDevices(database), partition);
-}
-
-/**
- * What the broker may still remember for this session from an earlier run with another
- * worker count (or as the single worker): the wildcards and the topics of devices owned
- * by others now. Messages already queued for them still arrive and are stored (this
- * worker stores whatever it is given); only the subscriptions go.
- */
-async function forgetForeignSubscriptions(deps: IngestDeps, session: BrokerSession, partition: Partition): Promise<void> {
-  const owned = new Set(session.subscriptions);
-  const foreign = (await loadDevices(deps.database)).map(deviceTopic).filter((t) => !owned.has(t));
-  await session.unsubscribe([TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION, ...foreign], { alsoUnknown: true });
-  deps.logger.debug({ workerIndex: partition.index, topics: foreign.length + 2 }, 'unsubscribed from topics this worker does not own');
 }
 
 /**
@@ -152,8 +158,10 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   }
   let session: BrokerSession | undefined;
   let databaseBack: Promise<void> | undefined;
+  const alerts = alertEngine(deps, (topic, payload) => session?.publish(topic, payload));
   const worker = createIngestWorker<SessionMessage>({
     ...workerSettings(deps),
+    onCommitted: alerts.onCommitted,
     source: {
       committed: (messages) => session!.acknowledge(messages),
       failed: (messages) => {
@@ -187,20 +195,21 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     await running.close();
     throw err;
   }
-  if (partition) {
-    await forgetForeignSubscriptions(deps, running, partition).catch((err: Error) =>
-      deps.logger.warn({ err: err.message }, 'could not unsubscribe from foreign topics; their messages are stored all the same'),
-    );
-  }
+  // Subscriptions the broker remembers for this session from a run with another worker
+  // count are left alone: dropping them before the new owners have subscribed would leave
+  // those devices with no subscriber (docs/scale-out.md, changing WORKER_COUNT). Whatever
+  // they deliver is stored; a second copy is skipped by the primary key.
   const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
   return {
     counters: worker.counters,
+    alerts,
     broker: undefined,
     isReady: () => running.isReady,
     idle: () => worker.idle(),
     async stop() {
       await refresher?.stop().catch(() => undefined);
       await worker.stop();
+      await alerts.stop();
       await running.close();
     },
   };
@@ -210,8 +219,10 @@ type HeldMessage = RawMessage & { settle(err?: Error): void };
 
 export async function startEmbeddedIngest(deps: IngestDeps & { host: string; port: number; brokerLogger: Logger }): Promise<RunningIngest> {
   let broker: EmbeddedBroker | undefined;
+  const alerts = alertEngine(deps, (topic, payload) => broker?.publish(topic, payload));
   const worker = createIngestWorker<HeldMessage>({
     ...workerSettings(deps),
+    onCommitted: alerts.onCommitted,
     source: {
       committed: (messages) => messages.forEach((m) => m.settle()),
       failed: (messages, err) => messages.forEach((m) => m.settle(err)),
@@ -232,11 +243,13 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
   const running = broker;
   return {
     counters: worker.counters,
+    alerts,
     broker: running,
     isReady: () => true,
     idle: () => worker.idle(),
     async stop() {
       await worker.stop();
+      await alerts.stop();
       await running.close();
     },
   };

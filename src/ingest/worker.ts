@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { LivePosition } from '../domain/live.js';
 import { liveTopic } from '../domain/topics.js';
 import type { IngestMetrics } from '../metrics.js';
-import type { BatchOutcome, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
+import type { BatchOutcome, BoundReading, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
 import type { Pipeline, RawMessage } from './pipeline.js';
 
 /** Where messages come from, and how they are acknowledged or handed back. */
@@ -58,6 +58,8 @@ export interface IngestWorkerOptions<M extends RawMessage> {
   concurrency?: number;
   /** Above this many waiting messages the source is paused. */
   maxPending?: number;
+  /** Told of every committed batch's readings (the alert engine listens here). */
+  onCommitted?: (readings: readonly BoundReading[]) => void;
 }
 
 export function toLivePosition(advance: LatestAdvance): LivePosition {
@@ -140,8 +142,10 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
   async function commit(batch: M[]): Promise<void> {
     const started = performance.now();
     let outcome: BatchOutcome;
+    let readings: readonly BoundReading[];
     try {
       const processed = await pipeline(batch);
+      readings = processed.readings;
       outcome = await writer.writeBatch(processed.readings, processed.rejected);
       for (const q of processed.rejected) metrics?.quarantined.inc({ reason: q.reason });
     } catch (err) {
@@ -165,6 +169,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     for (const advance of outcome.advanced) {
       live.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
     }
+    options.onCommitted?.(readings);
   }
 
   return {

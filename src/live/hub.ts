@@ -66,6 +66,7 @@ export function createLiveHub(options: LiveHubOptions) {
       help: 'Positions replaced by a newer one of the same vehicle before a client was sent them',
       registers,
     }),
+    alerts: new Counter({ name: 'armada_live_alerts_pushed_total', help: 'Alerts sent to live-feed clients', registers }),
     skipped: new Counter({ name: 'armada_live_flushes_skipped_total', help: 'Flushes skipped because a client had too much unsent', registers }),
   };
 
@@ -118,6 +119,15 @@ export function createLiveHub(options: LiveHubOptions) {
         if (!visible(c.filter, position)) continue;
         if (c.pending.has(position.vehicleId)) metrics.conflated.inc();
         c.pending.set(position.vehicleId, position);
+      }
+    },
+    /** An alert goes out at once to every client that may see its vehicle: alerts are not conflated. */
+    publishAlert(alert: { departmentId: string; vehicleId: string } & Record<string, unknown>): void {
+      const message = JSON.stringify({ ...alert, type: 'alert' });
+      for (const c of clients) {
+        if (!visible(c.filter, alert) || c.socket.readyState !== OPEN) continue;
+        c.socket.send(message);
+        metrics.alerts.inc();
       }
     },
     addClient(socket: LiveSocket, filter: ClientFilter): LiveClient {

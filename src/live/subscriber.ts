@@ -8,7 +8,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { livePositionSchema } from '../domain/live.js';
 import { LIVE_SUBSCRIPTION } from '../domain/topics.js';
+import { z } from 'zod';
 import type { LiveHub } from './hub.js';
+
+/** What the hub needs of an alert to route it; the rest passes through as the engine wrote it. */
+const alertMessage = z.looseObject({ vehicleId: z.string(), departmentId: z.string() });
 
 export interface LiveSubscriber {
   isConnected(): boolean;
@@ -24,12 +28,18 @@ export async function startLiveSubscriber(options: { url: string; hub: LiveHub; 
     reconnectOnConnackError: true,
   });
   client.on('error', (err) => options.logger.warn({ err: err.message }, 'live subscriber: mqtt error'));
-  client.on('message', (_topic, payload) => {
+  client.on('message', (topic, payload) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(payload.toString('utf8'));
     } catch {
       options.logger.warn('live subscriber: a live message that is not JSON');
+      return;
+    }
+    if (topic.endsWith('/alerts')) {
+      const alert = alertMessage.safeParse(parsed);
+      if (alert.success) options.hub.publishAlert(alert.data);
+      else options.logger.warn('live subscriber: an alert message without its vehicle and department');
       return;
     }
     const position = livePositionSchema.safeParse(parsed);

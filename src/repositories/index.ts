@@ -2,9 +2,11 @@
 import { createAnalytics } from '../analytics/service.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from '../analytics/settings.js';
 import type { Database } from '../db/client.js';
+import { alertRepository } from './alerts.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
+import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
 import { vehicleRepository } from './vehicles.js';
@@ -18,6 +20,8 @@ export function createRepositories(database: Database, analytics: AnalyticsSetti
     apiKeys: apiKeyRepository(database.db),
     positions: positionRepository(database),
     quarantine: quarantineRepository(database),
+    alerts: alertRepository(database),
+    geofences: geofenceRepository(database.db),
     /** Trips, stops, fuel and the fleet report (src/analytics/service.ts). */
     analytics: createAnalytics(database, analytics),
   };

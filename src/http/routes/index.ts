@@ -1,6 +1,7 @@
 /** Every route plugin under /api/v1, in registration order. A new resource's routes are added here. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../app.js';
+import { alertRoutes } from './alerts.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
@@ -20,6 +21,7 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   positionRoutes,
   quarantineRoutes,
   liveRoutes,
+  alertRoutes,
   tripRoutes,
   fuelRoutes,
   reportRoutes,

@@ -16,6 +16,7 @@ export const vehicleView = (v: Vehicle) => ({
   ratedLitresPer100Km: v.ratedLitresPer100Km,
   idleLitresPerHour: v.idleLitresPerHour,
   monthlyAllocationLitres: v.monthlyAllocationLitres,
+  speedLimitKmh: v.speedLimitKmh,
   createdAt: iso(v.createdAt)!,
 });
 

@@ -1,0 +1,144 @@
+/**
+ * The alert engine, run beside the ingest worker: it judges every committed batch with
+ * the rules in src/domain/alerts.ts, stores the alerts it raises, and announces each on
+ * `fleet/v1/live/{departmentId}/{vehicleId}/alerts`, where the API instances pick it up
+ * for their live-feed clients. A periodic check reports devices gone silent.
+ *
+ * The vehicles' alert state lives in this process: after a restart an episode that was
+ * already open may be reported once more. Batches are judged one after the other, so
+ * alerts of a vehicle are raised in order.
+ */
+import type { Logger } from 'pino';
+import { evaluateReading, freshAlertState, type AlertCandidate, type AlertRules, type VehicleAlertState } from '../domain/alerts.js';
+import { alertTopic } from '../domain/topics.js';
+import { KUPANG_CITY_BOUNDARY } from '../domain/geofence.js';
+import type { AlertRow } from '../repositories/alerts.js';
+import type { Repositories } from '../repositories/index.js';
+import { ALL_DEPARTMENTS } from '../repositories/scope.js';
+import type { BoundReading } from '../repositories/telemetry.js';
+
+export interface AlertEngineOptions {
+  repos: Pick<Repositories, 'alerts' | 'geofences' | 'vehicles'>;
+  rules: Omit<AlertRules, 'geofences'>;
+  /** Announces a stored alert (to the live topics). */
+  publish: (topic: string, payload: string) => void;
+  logger: Logger;
+  /** A vehicle whose newest fix is older than this is reported silent. */
+  silentAfterS: number;
+  checkEveryMs?: number;
+  now?: () => number;
+}
+
+/** The view of an alert that the API and the live feed show. */
+export function alertView(a: AlertRow) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    vehicleId: a.vehicleId,
+    plateNumber: a.plateNumber,
+    departmentId: a.departmentId,
+    at: a.at.toISOString(),
+    lat: a.lat,
+    lon: a.lon,
+    message: a.message,
+    details: a.details,
+    acknowledgedAt: a.acknowledgedAt ? a.acknowledgedAt.toISOString() : null,
+    acknowledgedNote: a.acknowledgedNote,
+  };
+}
+export type AlertView = ReturnType<typeof alertView>;
+
+/** The city boundary is there from the first start; the API can replace or remove it. */
+export async function ensureDefaultGeofence(repos: Pick<Repositories, 'geofences'>): Promise<void> {
+  if ((await repos.geofences.count()) === 0) {
+    await repos.geofences.create({ name: 'Kota Kupang', departmentId: null, geometry: KUPANG_CITY_BOUNDARY });
+  }
+}
+
+export function createAlertEngine(options: AlertEngineOptions) {
+  const { repos, logger } = options;
+  const now = options.now ?? Date.now;
+  const states = new Map<string, VehicleAlertState>();
+  const vehicles = new Map<string, { plateNumber: string; speedLimitKmh: number | null; departmentId: string; loadedAtMs: number }>();
+  let fences: AlertRules['geofences'] = [];
+  let fencesLoadedAtMs = 0;
+  let queue: Promise<void> = Promise.resolve();
+  const REFRESH_MS = 30_000;
+
+  async function rules(): Promise<AlertRules> {
+    if (now() - fencesLoadedAtMs > REFRESH_MS) {
+      fences = (await repos.geofences.all()).map((g) => ({ id: g.id, name: g.name, geometry: g.geometry, departmentId: g.departmentId }));
+      fencesLoadedAtMs = now();
+    }
+    return { ...options.rules, geofences: fences };
+  }
+
+  async function vehicle(id: string) {
+    const cached = vehicles.get(id);
+    if (cached && now() - cached.loadedAtMs < REFRESH_MS) return cached;
+    const v = await repos.vehicles.findById(ALL_DEPARTMENTS, id);
+    if (!v) return undefined;
+    const entry = { plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, departmentId: v.departmentId, loadedAtMs: now() };
+    vehicles.set(id, entry);
+    return entry;
+  }
+
+  async function store(candidates: AlertCandidate[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const stored = await repos.alerts.insertMany(candidates);
+    for (const a of stored) options.publish(alertTopic(a.departmentId, a.vehicleId), JSON.stringify(alertView(a)));
+  }
+
+  async function judge(readings: readonly BoundReading[]): Promise<void> {
+    const current = await rules();
+    const sorted = [...readings].sort((a, b) => a.fixAtMs - b.fixAtMs);
+    const raised: AlertCandidate[] = [];
+    for (const r of sorted) {
+      const v = await vehicle(r.vehicleId);
+      if (!v) continue;
+      let state = states.get(r.vehicleId);
+      if (!state) states.set(r.vehicleId, (state = freshAlertState()));
+      // A department's own geofences apply to its vehicles only.
+      const applicable = { ...current, geofences: current.geofences.filter((g) => !g.departmentId || g.departmentId === r.departmentId) };
+      raised.push(...evaluateReading(state, { vehicleId: r.vehicleId, departmentId: r.departmentId, plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh }, r, applicable));
+    }
+    await store(raised);
+  }
+
+  async function checkSilent(): Promise<void> {
+    const silent = await repos.alerts.newlySilent(now(), options.silentAfterS);
+    await store(
+      silent.map((s) => ({
+        kind: 'device_silent' as const,
+        vehicleId: s.vehicleId,
+        departmentId: s.departmentId,
+        atMs: now(),
+        lat: s.lat,
+        lon: s.lon,
+        message: `${s.plateNumber} has sent nothing since ${s.fixAt.toISOString()}`,
+        details: { lastFixAt: s.fixAt.toISOString(), silentAfterS: options.silentAfterS },
+      })),
+    );
+  }
+
+  const timer = setInterval(() => {
+    queue = queue.then(checkSilent).catch((err: Error) => logger.warn({ err: err.message }, 'silent-device check failed'));
+  }, options.checkEveryMs ?? 60_000);
+  timer.unref();
+
+  return {
+    /** Takes a committed batch; judging happens in the background, in order. */
+    onCommitted(readings: readonly BoundReading[]): void {
+      if (readings.length === 0) return;
+      queue = queue.then(() => judge(readings)).catch((err: Error) => logger.warn({ err: err.message }, 'alert evaluation failed'));
+    },
+    checkSilent: () => (queue = queue.then(checkSilent)),
+    /** Resolves when everything handed over so far has been judged. */
+    idle: () => queue,
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await queue.catch(() => undefined);
+    },
+  };
+}
+export type AlertEngine = ReturnType<typeof createAlertEngine>;

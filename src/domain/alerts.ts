@@ -1,0 +1,113 @@
+/**
+ * Alert rules over a vehicle's readings, in fix-time order. Pure: a rule looks at one
+ * reading and the vehicle's alert state, and says whether an alert starts. Each rule
+ * raises one alert per episode (entering the violation), not one per reading: a
+ * vehicle doing 90 km/h for ten minutes is one speeding alert, not sixty.
+ */
+import { containsPoint, type GeofenceGeometry } from './geofence.js';
+import { isWorkingTime, type WorkingHours } from './report-time.js';
+
+export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain', 'receipt_mismatch'] as const;
+export type AlertKind = (typeof alertKinds)[number];
+
+export interface AlertCandidate {
+  kind: AlertKind;
+  vehicleId: string;
+  departmentId: string;
+  atMs: number;
+  lat: number | null;
+  lon: number | null;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface AlertRules {
+  reportTz: string;
+  /** Fleet-wide limit; a vehicle's own limit, when set, wins. */
+  speedLimitKmh: number;
+  workingHours: WorkingHours;
+  /** Below this, with the engine off, the vehicle's battery is low. */
+  lowBatteryV: number;
+  /** A geofence with a department applies to that department's vehicles only. */
+  geofences: ReadonlyArray<{ id: string; name: string; geometry: GeofenceGeometry; departmentId?: string | null }>;
+}
+
+export interface AlertReading {
+  fixAtMs: number;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  ignition: boolean | null;
+  batteryV: number | null;
+}
+
+export interface VehicleAlertState {
+  lastFixAtMs: number;
+  speeding: boolean;
+  outsideHours: boolean;
+  lowBattery: boolean;
+  /** Geofence id → was the vehicle inside at its last fix. */
+  inside: Map<string, boolean>;
+}
+
+export function freshAlertState(): VehicleAlertState {
+  return { lastFixAtMs: Number.NEGATIVE_INFINITY, speeding: false, outsideHours: false, lowBattery: false, inside: new Map() };
+}
+
+/** Below this a GPS speed is noise from a parked receiver (as for the vehicle status). */
+const MOVING_KMH = 3;
+/** Speeding ends only when the vehicle is clearly under the limit again, so it does not flap. */
+const SPEED_HYSTERESIS_KMH = 5;
+
+/**
+ * Evaluates one reading; returns the alerts it starts and updates the state. Readings
+ * older than the newest one already seen are not judged (a buffered flush arriving
+ * late must not reopen episodes); the caller stores them all the same.
+ */
+export function evaluateReading(
+  state: VehicleAlertState,
+  vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null },
+  r: AlertReading,
+  rules: AlertRules,
+): AlertCandidate[] {
+  if (r.fixAtMs <= state.lastFixAtMs) return [];
+  state.lastFixAtMs = r.fixAtMs;
+  const alerts: AlertCandidate[] = [];
+  const raise = (kind: AlertKind, message: string, details: Record<string, unknown>) =>
+    alerts.push({ kind, vehicleId: vehicle.vehicleId, departmentId: vehicle.departmentId, atMs: r.fixAtMs, lat: r.lat, lon: r.lon, message, details });
+
+  const limitKmh = vehicle.speedLimitKmh ?? rules.speedLimitKmh;
+  const speedKmh = r.speedKmh ?? 0;
+  if (!state.speeding && speedKmh > limitKmh) {
+    state.speeding = true;
+    raise('speeding', `${vehicle.plateNumber} at ${Math.round(speedKmh)} km/h (limit ${limitKmh})`, { speedKmh, limitKmh });
+  } else if (state.speeding && speedKmh <= limitKmh - SPEED_HYSTERESIS_KMH) {
+    state.speeding = false;
+  }
+
+  const inUse = speedKmh >= MOVING_KMH || r.ignition === true;
+  const offHours = inUse && !isWorkingTime(rules.reportTz, rules.workingHours, r.fixAtMs);
+  if (offHours && !state.outsideHours) {
+    raise('outside_working_hours', `${vehicle.plateNumber} in use outside working hours`, { speedKmh, ignition: r.ignition });
+  }
+  state.outsideHours = offHours;
+
+  if (r.batteryV !== null) {
+    const low = r.batteryV < rules.lowBatteryV && r.ignition !== true;
+    if (low && !state.lowBattery) {
+      raise('low_battery', `${vehicle.plateNumber} battery at ${r.batteryV.toFixed(1)} V`, { batteryV: r.batteryV, thresholdV: rules.lowBatteryV });
+    }
+    state.lowBattery = low;
+  }
+
+  for (const fence of rules.geofences) {
+    const inside = containsPoint(fence.geometry, r.lat, r.lon);
+    const wasInside = state.inside.get(fence.id);
+    // Leaving is a change from inside; a vehicle first seen outside has not left anything.
+    if (wasInside === true && !inside) {
+      raise('geofence_exit', `${vehicle.plateNumber} left ${fence.name}`, { geofenceId: fence.id, geofenceName: fence.name });
+    }
+    state.inside.set(fence.id, inside);
+  }
+  return alerts;
+}

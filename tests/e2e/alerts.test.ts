@@ -1,0 +1,87 @@
+/**
+ * Alerts end to end: a speeding vehicle and one leaving the city, published over MQTT,
+ * come out stored, listed by GET /api/v1/alerts within the key's department, pushed
+ * over the live feed, and acknowledged by a manager. A silent device is reported once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+
+let t: TestService;
+let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+
+type Alert = { id: number; kind: string; vehicleId: string; departmentId: string; message: string; acknowledgedAt: string | null; acknowledgedNote: string | null };
+
+async function send(d: { deviceId: string; secret: string }, readings: object[]) {
+  const c = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+  await c.publishAsync(telemetryTopic(d.deviceId), JSON.stringify(readings), { qos: 1 });
+  await c.endAsync();
+}
+const alertsOf = async (key?: string) => (await (await t.api('/api/v1/alerts', key ? { key } : {})).json()) as Alert[];
+
+beforeAll(async () => {
+  t = await startTestService({ env: { SPEED_LIMIT_KMH: '60' } });
+  a = await registerVehicleWithDevice(t);
+  b = await registerVehicleWithDevice(t);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('alerts', () => {
+  it('stores, lists and pushes a speeding alert, and a manager acknowledges it', async () => {
+    const feed = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+    const pushed: Array<{ type: string; kind?: string; vehicleId?: string }> = [];
+    feed.on('message', (m) => pushed.push(JSON.parse(m.toString())));
+    await new Promise((r) => feed.once('open', r));
+    await waitFor(async () => pushed.some((m) => m.type === 'snapshot'), 'the snapshot');
+
+    const now = Date.now();
+    await send(a, [0, 10, 20, 30].map((s, i) => ({ ts: new Date(now - 60_000 + s * 1000).toISOString(), lat: -10.17 - i * 0.002, lon: 123.6, speedKmh: [40, 75, 82, 50][i], ignition: true })));
+    const [speeding] = await waitFor(async () => {
+      const list = (await alertsOf()).filter((x) => x.vehicleId === a.vehicleId && x.kind === 'speeding');
+      return list.length > 0 ? list : null;
+    }, 'the speeding alert');
+    expect(speeding!.message).toContain('75 km/h');
+    expect((await alertsOf()).filter((x) => x.vehicleId === a.vehicleId && x.kind === 'speeding')).toHaveLength(1);
+    await waitFor(async () => pushed.some((m) => m.type === 'alert' && m.kind === 'speeding' && m.vehicleId === a.vehicleId), 'the alert on the live feed');
+    feed.close();
+
+    const manager = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'm', role: 'manager', departmentId: a.departmentId } })).json()) as { key: string }).key;
+    const viewer = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'v', role: 'viewer', departmentId: a.departmentId } })).json()) as { key: string }).key;
+    expect((await t.api(`/api/v1/alerts/${speeding!.id}/acknowledge`, { method: 'POST', key: viewer, json: {} })).status).toBe(403);
+    const ack = await t.api(`/api/v1/alerts/${speeding!.id}/acknowledge`, { method: 'POST', key: manager, json: { note: 'driver warned' } });
+    expect(ack.status).toBe(200);
+    expect((await ack.json()) as Alert).toMatchObject({ id: speeding!.id, acknowledgedNote: 'driver warned' });
+    expect((await alertsOf()).find((x) => x.id === speeding!.id)!.acknowledgedAt).not.toBeNull();
+  });
+
+  it('raises a geofence exit when a vehicle leaves the city, visible only to its department', async () => {
+    const now = Date.now();
+    await send(b, [
+      { ts: new Date(now - 600_000).toISOString(), lat: -10.2, lon: 123.65, speedKmh: 50, ignition: true },
+      { ts: new Date(now - 300_000).toISOString(), lat: -10.26, lon: 123.7, speedKmh: 55, ignition: true },
+      { ts: new Date(now - 60_000).toISOString(), lat: -10.3, lon: 123.76, speedKmh: 55, ignition: true },
+    ]);
+    await waitFor(async () => (await alertsOf()).some((x) => x.vehicleId === b.vehicleId && x.kind === 'geofence_exit'), 'the geofence exit');
+    const keyA = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'va', role: 'viewer', departmentId: a.departmentId } })).json()) as { key: string }).key;
+    const seenByA = await alertsOf(keyA);
+    expect(seenByA.length).toBeGreaterThan(0);
+    expect(seenByA.every((x) => x.departmentId === a.departmentId)).toBe(true);
+    const geofences = (await (await t.api('/api/v1/geofences')).json()) as Array<{ name: string }>;
+    expect(geofences.map((g) => g.name)).toContain('Kota Kupang');
+  });
+
+  it('reports a silent device once', async () => {
+    const c = await registerVehicleWithDevice(t);
+    await send(c, [{ ts: new Date(Date.now() - 3 * 3_600_000).toISOString(), lat: -10.17, lon: 123.6 }]);
+    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${c.vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 1, 'the old reading');
+    await t.services.ingest!.alerts.checkSilent();
+    await t.services.ingest!.alerts.checkSilent();
+    const silent = (await alertsOf()).filter((x) => x.vehicleId === c.vehicleId && x.kind === 'device_silent');
+    expect(silent).toHaveLength(1);
+  });
+});
