@@ -1,7 +1,7 @@
 /**
- * Accuracy against the simulator's ground truth (issue 5): a fleet of 18 vehicles modelled
+ * Accuracy against the simulator's ground truth (issue 5): a fleet of 16 vehicles modelled
  * on the Kupang demo fleet (tank sensors in litres and in percent with 0.4 L of noise,
- * slosh and 0.1 L steps; CAN counters; trackers with no fuel data), five WITA days of
+ * slosh and 0.1 L steps; CAN counters; trackers with no fuel data), four WITA days of
  * office hours, shifts, garbage rounds and a bus loop, refuels, night-time drains (more
  * than the default, to have enough to count), coverage gaps and bad fixes. Every
  * complete vehicle-day is analysed as the rollup job does (the day plus context).
@@ -22,8 +22,8 @@ import { matchEvents, mergedTruth, simulate, type SimulatedRun } from '../suppor
 const TZ = 'Asia/Makassar';
 // Monday 2026-10-05, 00:00 WITA.
 const START = Date.UTC(2026, 9, 4, 16);
-const DAYS = 5;
-const VEHICLES = 18;
+const DAYS = 4;
+const VEHICLES = 16;
 
 let sim: SimulatedRun;
 const results: Array<{ deviceId: string; sensor: string; date: string; truth: SimulatedRun['days'][number]; odometer: WindowAnalysis; gps: WindowAnalysis }> = [];
@@ -37,7 +37,7 @@ function analyseDay(deviceId: string, date: string, trips: TripSettings): Window
 }
 
 beforeAll(() => {
-  sim = simulate(simulatedFleet(VEHICLES, 'armada'), { seed: 2026, startMs: START, schedule: 'realistic', drainRatePerDay: 0.4 }, START + DAYS * 86_400_000);
+  sim = simulate(simulatedFleet(VEHICLES, 'armada'), { seed: 2026, startMs: START, schedule: 'realistic', drainRatePerDay: 0.5 }, START + DAYS * 86_400_000);
   for (const day of sim.days) {
     if (day.partial) continue;
     const sensor = sim.vehicles.find((v) => v.deviceId === day.deviceId)!.sensor;
@@ -73,7 +73,7 @@ describe('accuracy against the simulator', () => {
 
   it('measures the litres used by the tank sensor within 3 % on at least 90 % of vehicle-days, and never far off', () => {
     const sensed = results.filter((r) => (r.sensor === 'litres' || r.sensor === 'percent') && r.truth.litresUsed > 0);
-    expect(sensed.length).toBeGreaterThan(40);
+    expect(sensed.length).toBeGreaterThan(30);
     const within = sensed.filter((r) => withinShare(r.odometer.fuel.usedLitres, r.truth.litresUsed, 0.03)).length;
     expect(within / sensed.length).toBeGreaterThanOrEqual(0.9);
     // Days that miss 3 % are days with a refuel or a drain whose edges the noise blurs, or
@@ -86,7 +86,7 @@ describe('accuracy against the simulator', () => {
     const found = results.flatMap((r) => r.odometer.fuel.refuels.map((e) => ({ ...e, deviceId: r.deviceId })));
     const truth = mergedTruth(sim.events.filter((e) => e.type === 'refuel' && sensors.has(e.deviceId) && hasLevel(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS);
     const m = matchEvents(truth, found, 10);
-    expect(m.truth).toBeGreaterThan(20);
+    expect(m.truth).toBeGreaterThan(15);
     expect(m.recall).toBeGreaterThanOrEqual(0.98);
     expect(m.precision).toBeGreaterThanOrEqual(0.98);
     expect(m.maxVolumeError).toBeLessThanOrEqual(0.05);
@@ -96,14 +96,14 @@ describe('accuracy against the simulator', () => {
     const found = results.flatMap((r) => r.odometer.fuel.drains.map((e) => ({ ...e, deviceId: r.deviceId })));
     const truth = mergedTruth(sim.events.filter((e) => e.type === 'drain' && hasLevel(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS);
     const m = matchEvents(truth, found, 8);
-    expect(m.truth).toBeGreaterThan(15);
+    expect(m.truth).toBeGreaterThan(12);
     expect(m.recall).toBeGreaterThanOrEqual(0.95);
     expect(m.precision).toBeGreaterThanOrEqual(0.95);
   });
 
   it('measures distance within 1 % per vehicle-day, from the odometer and from the GPS fixes alike', () => {
     const driven = results.filter((r) => r.truth.distanceKm >= 1);
-    expect(driven.length).toBeGreaterThan(80);
+    expect(driven.length).toBeGreaterThan(40);
     for (const r of driven) {
       expect(r.odometer.distanceSource).toBe('odometer');
       expect(r.gps.distanceSource).toBe('gps');
