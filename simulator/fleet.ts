@@ -772,7 +772,10 @@ function refuelLitres(s: VehicleState): number {
 function startDrain(s: VehicleState, ctx: Context): void {
   const d = s.drains.shift()!;
   const capacity = s.setup.spec.tankCapacityLitres;
-  const litres = Math.min(capacity * d.fraction, s.levelLitres - 0.08 * capacity);
+  // A thief leaves enough to reach a station: a vehicle that runs dry is found out at once.
+  const toStationM = distanceM(s.kin.position, nearestPlace(s.kin.position, kupangFuelStations));
+  const leaveLitres = 0.08 * capacity + (2 * toStationM * s.setup.spec.ratedLitresPer100Km) / 100_000;
+  const litres = Math.min(capacity * d.fraction, s.levelLitres - leaveLitres);
   if (litres < Math.max(0.5, 0.04 * capacity)) return;
   const interrupted = s.activity;
   const resume = (interrupted.kind === 'park' || interrupted.kind === 'idle') && interrupted.untilS > s.tS ? interrupted : null;
@@ -934,9 +937,15 @@ function arrive(s: VehicleState, job: Job, ctx: Context): void {
 /** Leaves for a job: refuelling first when the tank is low, a phantom station visit when one is owed. */
 function startJob(s: VehicleState, ctx: Context, job: Job): void {
   const capacity = s.setup.spec.tankCapacityLitres;
-  const low = s.levelLitres < REFUEL_BELOW_FRACTION * capacity || (job.purpose === 'out-of-city' && s.levelLitres < OUT_OF_CITY_MIN_FRACTION * capacity);
+  // Roads are longer than the straight line, and the figure is for an average drive: a margin both ways.
+  const neededLitres = (1.5 * distanceM(s.kin.position, job.place) * s.setup.spec.ratedLitresPer100Km * 1.3) / 100_000;
+  const short = s.levelLitres - neededLitres < 0.1 * capacity;
+  const low =
+    short ||
+    (job.purpose !== 'home' && s.levelLitres < REFUEL_BELOW_FRACTION * capacity) ||
+    (job.purpose === 'out-of-city' && s.levelLitres < OUT_OF_CITY_MIN_FRACTION * capacity);
   const chores: TripPurpose[] = ['home', 'refuel', 'phantom', 'private', 'call-out'];
-  if (low && job.purpose !== 'refuel' && job.purpose !== 'home') {
+  if (low && job.purpose !== 'refuel') {
     s.jobs.unshift(job);
     job = { place: nearestPlace(s.kin.position, kupangFuelStations), purpose: 'refuel', dwell: [{ kind: 'refuel' }], work: false };
   } else if (s.pendingPhantoms[0]! <= s.tS && s.tS - s.lastRefuelS > 6 * HOUR_S && !chores.includes(job.purpose)) {
