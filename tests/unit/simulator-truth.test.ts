@@ -19,7 +19,7 @@ const MONDAY_MS = Date.parse('2026-11-02T00:00:00+08:00');
 const demoFleet: SimVehicle[] = demoVehicles.map((v) => demoSimVehicle(v));
 
 const FRAUD = { inflated: 0.2, phantom: 0.3, elsewhere: 0.2 };
-/** A week of the demo fleet with events far more frequent than the defaults, so that each kind shows up. */
+/** A working week of the demo fleet with events far more frequent than the defaults, so that each kind shows up. */
 const run = simulatePeriod(
   {
     vehicles: demoFleet,
@@ -31,7 +31,7 @@ const run = simulatePeriod(
     afterHoursRatePerDay: 0.15,
     outOfCityRatePerDay: 0.2,
   },
-  MONDAY_MS + 7 * DAY_MS,
+  MONDAY_MS + 5 * DAY_MS,
 );
 
 const of = <T extends TruthRecord>(type: T['type']) => run.truth.filter((r): r is T => r.type === type);
@@ -93,7 +93,7 @@ describe('ground truth: consistency', () => {
   it('adds the days up to the vehicle totals, and the events to the days', () => {
     for (const v of vehicles) {
       const mine = days.filter((d) => d.deviceId === v.deviceId);
-      expect(mine).toHaveLength(7);
+      expect(mine).toHaveLength(5);
       expect(mine[0]!.startLevelLitres).toBe(v.startLevelLitres);
       expect(mine.at(-1)!.endLevelLitres).toBe(v.endLevelLitres);
       for (const key of ['distanceKm', 'litresUsed', 'refuelledLitres', 'drainedLitres', 'idleHours', 'engineHours'] as const) {
@@ -111,7 +111,7 @@ describe('ground truth: consistency', () => {
     for (const v of vehicles) {
       const timeline = [...stops, ...trips].filter((r) => r.deviceId === v.deviceId).sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt) || (a.type === 'stop' ? -1 : 1));
       expect(timeline[0]!.startAt).toBe(new Date(MONDAY_MS).toISOString());
-      expect(timeline.at(-1)!.endAt).toBe(new Date(MONDAY_MS + 7 * DAY_MS).toISOString());
+      expect(timeline.at(-1)!.endAt).toBe(new Date(MONDAY_MS + 5 * DAY_MS).toISOString());
       for (let i = 1; i < timeline.length; i++) {
         expect(timeline[i]!.startAt, `${v.plateNumber} #${i}`).toBe(timeline[i - 1]!.endAt);
         expect(timeline[i]!.type).not.toBe(timeline[i - 1]!.type);
@@ -134,7 +134,7 @@ describe('ground truth: consistency', () => {
 
 describe('ground truth: events as the trackers show them', () => {
   it('refuels at fuel stations, standing with the ignition off, over minutes for big fills', () => {
-    expect(refuels.length).toBeGreaterThan(60);
+    expect(refuels.length).toBeGreaterThan(40);
     for (const r of refuels) {
       expect(Math.min(...kupangFuelStations.map((s) => distanceM(s, r)))).toBeLessThan(1);
       for (const { payload } of within(r.deviceId, r.startAt, r.endAt)) {
@@ -150,7 +150,7 @@ describe('ground truth: events as the trackers show them', () => {
   it('shows each refuel of 10 L or more as a rise of the level sensor while standing', () => {
     const litreSensors = new Set(demoFleet.filter((v) => v.sensor === 'litres').map((v) => v.deviceId));
     const visible = refuels.filter((r) => litreSensors.has(r.deviceId) && r.litres >= 10 && !r.incomplete);
-    expect(visible.length).toBeGreaterThan(20);
+    expect(visible.length).toBeGreaterThan(12);
     for (const r of visible) {
       const stop = stops.find((s) => s.deviceId === r.deviceId && s.startAt <= r.startAt && s.endAt >= r.endAt)!;
       const standing = within(r.deviceId, stop.startAt, stop.endAt).filter((x) => x.payload.speedKmh === 0);
