@@ -30,7 +30,8 @@ Modes:
 Where readings go (at least one):
   --out FILE.jsonl      one line per MQTT message: {"topic": ..., "payload": ...}
   --mqtt URL            publish to this broker with QoS 1 (mqtt://user:pass@host:port);
-                        with --api the default is $MQTT_URL or mqtt://127.0.0.1:1883
+                        default $MQTT_URL unless only --out is given, and with --api
+                        $MQTT_URL or mqtt://127.0.0.1:1883
   --api URL             register the fleet with Armada first (department SIM, vehicles
                         "SIM 0001", ...; each device then connects with its own secret)
                         and post the receipts to /api/v1/fuel-purchases
@@ -226,8 +227,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   if (apiUrl && !apiKey) throw new UsageError('--api needs --api-key (or ARMADA_API_KEY)');
   if (!apiUrl && s('api-key') !== undefined) throw new UsageError('--api-key needs --api');
   const mqttProtocols = mode === 'live' ? /^(mqtts?|tcp|tls|wss?):$/ : /^(mqtts?|tcp|tls):$/;
-  const mqttUrl = url('mqtt', s('mqtt') ?? (apiUrl ? (env.MQTT_URL ?? 'mqtt://127.0.0.1:1883') : undefined), mqttProtocols, mode === 'live' ? 'mqtt://, mqtts://, tcp://, tls://, ws:// or wss://' : 'mqtt://, mqtts://, tcp:// or tls://');
   const outFile = s('out');
+  // The broker named in the environment, as the rest of Armada reads it — unless readings go to a file only.
+  const defaultMqtt = apiUrl ? (env.MQTT_URL ?? 'mqtt://127.0.0.1:1883') : outFile ? undefined : env.MQTT_URL;
+  const mqttUrl = url('mqtt', s('mqtt') ?? defaultMqtt, mqttProtocols, mode === 'live' ? 'mqtt://, mqtts://, tcp://, tls://, ws:// or wss://' : 'mqtt://, mqtts://, tcp:// or tls://');
   const truthFile = s('truth');
   if (!outFile && !mqttUrl) throw new UsageError('say where readings go: --out FILE.jsonl, --mqtt URL or --api URL');
   if (mode === 'load' && !mqttUrl) throw new UsageError('load mode publishes over MQTT: give --mqtt URL (or --api URL)');

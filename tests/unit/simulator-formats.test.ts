@@ -161,6 +161,9 @@ describe('command-line options', () => {
     expect(o.apiUrl).toBe('http://127.0.0.1:3000');
     expect(o.apiKey).toBe('k');
     expect(o.mqttUrl).toBe('mqtt://b:1884');
+    expect(parseCliOptions(['--vehicles', '3'], { MQTT_URL: 'mqtt://b:1884' })!.mqttUrl).toBe('mqtt://b:1884');
+    // Readings meant for a file do not also go to whatever broker the environment names.
+    expect(parseCliOptions(['--out', 'x.jsonl'], { MQTT_URL: 'mqtt://b:1884' })!.mqttUrl).toBeUndefined();
   });
 });
 
