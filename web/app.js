@@ -50,7 +50,7 @@ function startSession(key) {
   async function api(path) {
     const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
     if (res.status === 401) throw new Unauthorized();
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
     return res.json();
   }
 
@@ -113,6 +113,7 @@ function startSession(key) {
       opened = true;
       attempt = 0;
       setConn('live', 'live');
+      if (fleet.size === 0) reloadFleetSoon(); // the first load failed: department names and plates
     };
     ws.onmessage = (event) => {
       let msg;
@@ -134,21 +135,23 @@ function startSession(key) {
       if (socket !== ws || stopped) return;
       socket = null;
       // A refused upgrade looks like any failed connection to a page: ask the REST API whether the key still holds.
+      let why = '';
       if (!opened) {
         try {
           await api('/departments');
         } catch (err) {
           if (err instanceof Unauthorized) return unauthorized();
+          why = ` (${err.message.replace(/^.*: /, '')})`;
         }
       }
       if (stopped) return;
       attempt += 1;
       const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
       let left = Math.round(delay / 1000);
-      setConn('reconnecting', `offline, retrying in ${left} s`);
+      setConn('reconnecting', `offline${why}, retrying in ${left} s`);
       const countdown = setInterval(() => {
         left -= 1;
-        if (left > 0) setConn('reconnecting', `offline, retrying in ${left} s`);
+        if (left > 0) setConn('reconnecting', `offline${why}, retrying in ${left} s`);
       }, 1000);
       retryTimer = setTimeout(() => {
         clearInterval(countdown);

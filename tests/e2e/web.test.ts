@@ -1,0 +1,153 @@
+/**
+ * The live map in a real browser (Debian's Chromium through playwright-core): the key
+ * form, markers and the side panel from the snapshot, a position published over MQTT
+ * moving its marker, a wrong key, and a department-limited key. The browser may reach
+ * only the test server: map tiles and everything else are refused, so the map is grey.
+ * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`).
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const SCREENSHOT = '/tmp/armada-map.png';
+
+type Device = Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+
+let t: TestService;
+let browser: Browser;
+let base: string;
+let a: Device;
+let b: Device;
+const plateA = 'DH 1001 WA';
+const plateB = 'DH 2002 WB';
+const contexts: BrowserContext[] = [];
+
+async function publish(d: Device, fix: { lat: number; lon: number; speedKmh: number; headingDeg?: number; ignition: boolean; fuelLitres?: number }, ageMs = 0) {
+  const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+  const ts = new Date(Date.now() - ageMs).toISOString();
+  await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts, ...fix }), { qos: 1 });
+  await client.endAsync();
+  return ts;
+}
+
+/** A fresh browser profile that may reach the test server and nothing else. */
+async function openPage(path: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Makassar' });
+  contexts.push(context);
+  const origin = new URL(base).origin;
+  await context.route('**/*', (route) => (new URL(route.request().url()).origin === origin ? route.continue() : route.abort('blockedbyclient')));
+  const page = await context.newPage();
+  await page.goto(`${base}${path}`);
+  return page;
+}
+
+const markers = (page: Page) => page.locator('.leaflet-marker-pane .vehicle-marker');
+const row = (page: Page, vehicleId: string) => page.locator(`#vehicle-list tr[data-vehicle-id="${vehicleId}"]`);
+/** The marker's pixel position on the map pane (Leaflet places it with a translate3d). */
+const markerTransform = (page: Page, vehicleId: string) =>
+  page.locator(`.vehicle-marker:has(.vm[data-vehicle-id="${vehicleId}"])`).evaluate((el) => (el as unknown as { style: { transform: string } }).style.transform);
+
+describe.skipIf(!hasChromium)(hasChromium ? 'live map page (Chromium)' : `live map page: skipped, needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`, () => {
+  beforeAll(async () => {
+    t = await startTestService();
+    base = t.services.httpUrl!;
+    a = await registerVehicleWithDevice(t, { plate: plateA });
+    b = await registerVehicleWithDevice(t, { plate: plateB });
+    await publish(a, { lat: -10.165, lon: 123.6, speedKmh: 32, headingDeg: 45, ignition: true, fuelLitres: 31.5 }, 60_000);
+    await publish(b, { lat: -10.18, lon: 123.62, speedKmh: 0, ignition: false, fuelLitres: 12 }, 60_000);
+    await waitFor(async () => ((await (await t.api('/api/v1/positions/latest')).json()) as unknown[]).length >= 2, 'both first positions');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('logs in from #key=, shows a marker and a panel row per vehicle with its status, and follows MQTT positions', async () => {
+    const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
+    await page.waitForURL(`${base}/web/`); // redirected, and the key taken out of the address bar
+    await expect.poll(() => markers(page).count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+
+    await expect.poll(() => row(page, a.vehicleId).getAttribute('data-status')).toBe('moving');
+    expect(await row(page, b.vehicleId).getAttribute('data-status')).toBe('stopped');
+    expect(await row(page, a.vehicleId).locator('.plate').textContent()).toBe(plateA);
+    expect(await row(page, b.vehicleId).locator('.plate').textContent()).toBe(plateB);
+    expect(await row(page, a.vehicleId).locator('.dept').textContent()).toBe('Dinas Test');
+    expect(await row(page, a.vehicleId).locator('.speed').textContent()).toBe('32');
+    expect(await row(page, a.vehicleId).locator('.fuel').textContent()).toBe('31.5');
+    expect(await page.locator('#counts li[data-status="moving"] b').textContent()).toBe('1');
+    expect(await page.locator('#counts li[data-status="stopped"] b').textContent()).toBe('1');
+    expect(await page.locator(`.vm[data-vehicle-id="${a.vehicleId}"]`).getAttribute('data-status')).toBe('moving');
+    expect(await page.locator(`.vm[data-vehicle-id="${b.vehicleId}"] .vm-label`).textContent()).toBe(plateB);
+    expect(await page.locator('.leaflet-control-attribution').textContent()).toContain('OpenStreetMap');
+    await page.screenshot({ path: SCREENSHOT });
+
+    // B drives off: its marker moves and its row says so, pushed over the WebSocket.
+    const before = await markerTransform(page, b.vehicleId);
+    await publish(b, { lat: -10.177, lon: 123.623, speedKmh: 24, headingDeg: 90, ignition: true, fuelLitres: 11.9 });
+    await expect.poll(() => row(page, b.vehicleId).getAttribute('data-status'), { timeout: 5_000 }).toBe('moving');
+    expect(await row(page, b.vehicleId).locator('.speed').textContent()).toBe('24');
+    expect(await markerTransform(page, b.vehicleId)).not.toBe(before);
+    expect(await page.locator('#counts li[data-status="moving"] b').textContent()).toBe('2');
+
+    // The filter box narrows the list; a click on a row centres the map on the vehicle.
+    await page.fill('#filter', '2002');
+    await expect.poll(() => page.locator('#vehicle-list tr').count()).toBe(1);
+    await page.fill('#filter', '');
+    await expect.poll(() => page.locator('#vehicle-list tr').count()).toBe(2);
+    await row(page, a.vehicleId).click();
+    await expect.poll(() => page.locator('.leaflet-tooltip .vm-tip b').textContent()).toBe(plateA);
+    const mapBox = (await page.locator('#map').boundingBox())!;
+    await expect
+      .poll(async () => {
+        const box = (await page.locator(`.vm[data-vehicle-id="${a.vehicleId}"] .vm-arrow`).boundingBox())!;
+        return Math.hypot(box.x + box.width / 2 - (mapBox.x + mapBox.width / 2), box.y + box.height / 2 - (mapBox.y + mapBox.height / 2));
+      })
+      .toBeLessThan(5);
+    await page.screenshot({ path: '/tmp/armada-marker.png', clip: { x: mapBox.x + mapBox.width / 2 - 120, y: mapBox.y + mapBox.height / 2 - 100, width: 240, height: 200 } });
+
+    // The key is remembered: a reload without the fragment opens the map again.
+    await page.reload();
+    await expect.poll(() => markers(page).count(), { timeout: 10_000 }).toBe(2);
+  });
+
+  it('answers a wrong key with a clear message and the key form, which then takes a good key', async () => {
+    const page = await openPage('/#key=not-a-real-key');
+    await expect.poll(() => page.locator('#login-error').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#login-error').textContent()).toContain('not accepted');
+    expect(await page.locator('#map-view').isHidden()).toBe(true);
+    expect(await page.evaluate("localStorage.getItem('armada.apiKey')")).toBeNull();
+    await page.screenshot({ path: '/tmp/armada-login.png' });
+
+    await page.fill('#login-key', t.adminKey);
+    await page.click('#login-form button[type="submit"]');
+    await expect.poll(() => markers(page).count(), { timeout: 10_000 }).toBe(2);
+  });
+
+  it("shows a department-limited key only its department's vehicle", async () => {
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'viewer A', role: 'viewer', departmentId: a.departmentId } });
+    const { key } = (await res.json()) as { key: string };
+    const page = await openPage(`/web/#key=${encodeURIComponent(key)}`);
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+    await expect.poll(() => markers(page).count()).toBe(1);
+    expect(await page.locator('#vehicle-list tr').count()).toBe(1);
+    expect(await row(page, a.vehicleId).locator('.plate').textContent()).toBe(plateA);
+
+    // B's positions do not reach this page; A's do.
+    await publish(b, { lat: -10.176, lon: 123.624, speedKmh: 20, headingDeg: 90, ignition: true });
+    await publish(a, { lat: -10.166, lon: 123.601, speedKmh: 41, headingDeg: 50, ignition: true });
+    await expect.poll(() => row(page, a.vehicleId).locator('.speed').textContent(), { timeout: 5_000 }).toBe('41');
+    expect(await markers(page).count()).toBe(1);
+    expect(await page.locator(`[data-vehicle-id="${b.vehicleId}"]`).count()).toBe(0);
+  });
+});
