@@ -107,6 +107,7 @@ async function runService(config: Config, logger: Logger, roles: Roles, demo: bo
         '',
         `Armada demo: ${seeded.length} Kupang vehicles are driving.`,
         '',
+        `  Live map       ${url}/#key=${encodeURIComponent(key)}`,
         `  API            ${url}/api/v1`,
         `  API docs       ${url}/docs`,
         `  Admin API key  ${key}`,
