@@ -15,6 +15,8 @@ import type { LiveHub } from '../live/hub.js';
 import type { Repositories } from '../repositories/index.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
+import { registerHttpMetrics } from './plugins/http-metrics.js';
+import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
 import { apiRoutes } from './routes/index.js';
 
 export interface AppDeps {
@@ -30,6 +32,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** Further readiness checks of this process (e.g. its broker session), by name. */
   readiness?: () => Record<string, boolean>;
+  /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */
+  rateLimit?: RateLimitOptions;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -41,6 +45,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  // Before any route: headers, x-request-id, rate limits (src/http/plugins/security.ts), HTTP metrics.
+  await registerSecurity(app, deps.rateLimit ? { rateLimit: deps.rateLimit } : {});
+  registerHttpMetrics(app, deps.metrics);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,6 +1,7 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { devices, vehicles } from '../db/schema.js';
+import type { DepartmentScope } from './scope.js';
 
 export type Device = typeof devices.$inferSelect;
 export type DeviceProtocol = Device['protocol'];
@@ -23,6 +24,27 @@ export function deviceRepository(db: Db) {
     },
     async setSecretHash(id: string, secretHash: string): Promise<void> {
       await db.update(devices).set({ secretHash }).where(eq(devices.id, id));
+    },
+    async setActive(id: string, active: boolean): Promise<Device | undefined> {
+      const [row] = await db.update(devices).set({ active }).where(eq(devices.id, id)).returning();
+      return row;
+    },
+    /** The device, if it exists and the scope may see its vehicle's department. */
+    async findInScope(scope: DepartmentScope, id: string): Promise<Device | undefined> {
+      const [row] = await db
+        .select({ device: devices })
+        .from(devices)
+        .innerJoin(vehicles, eq(vehicles.id, devices.vehicleId))
+        .where(and(eq(devices.id, id), scope.departmentId ? eq(vehicles.departmentId, scope.departmentId) : undefined));
+      return row?.device;
+    },
+    /** What a Mosquitto password file needs: every active device's id and secret hash, by id. */
+    async listActiveCredentials(): Promise<Array<{ id: string; secretHash: string }>> {
+      return db
+        .select({ id: devices.id, secretHash: devices.secretHash })
+        .from(devices)
+        .where(eq(devices.active, true))
+        .orderBy(asc(devices.id));
     },
     async listForVehicle(vehicleId: string): Promise<Device[]> {
       return db.select().from(devices).where(eq(devices.vehicleId, vehicleId)).orderBy(asc(devices.id));

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { z } from 'zod';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ApiKey } from '../../repositories/api-keys.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/secrets.js';
 import { requireRole } from '../auth.js';
 import type { AppDeps } from '../app.js';
-import { apiKey, createApiKey, createdApiKey, errorResponse, iso } from '../schemas.js';
+import { apiKey, createApiKey, createdApiKey, errorResponse, idParams, iso } from '../schemas.js';
 
 export const apiKeyView = (k: ApiKey) => ({
   id: k.id,
@@ -46,6 +47,46 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           keyPrefix: apiKeyPrefix(key),
         });
         return reply.code(201).send({ ...apiKeyView(created), key });
+      },
+    );
+
+    app.get(
+      '/api-keys',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['api-keys'],
+          summary: 'List API keys (never the key or its hash); a department-limited admin sees its department\'s keys',
+          response: { 200: z.array(apiKey), 403: errorResponse },
+        },
+      },
+      async (request) => (await deps.repos.apiKeys.list(request.auth)).map(apiKeyView),
+    );
+
+    app.post(
+      '/api-keys/:id/revoke',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['api-keys'],
+          summary: 'Revoke an API key: it stops working at once',
+          description: 'Revoking a revoked key answers it unchanged. The last active admin key without a department cannot be revoked (409): create another first.',
+          params: idParams,
+          response: { 200: apiKey, 403: errorResponse, 404: errorResponse, 409: errorResponse },
+        },
+      },
+      async (request) => {
+        const target = await deps.repos.apiKeys.findById(request.auth, request.params.id);
+        if (!target) throw new NotFoundError('API key');
+        const { key, outcome } = await deps.repos.apiKeys.revoke(target.id, deps.now());
+        if (outcome === 'not_found' || !key) throw new NotFoundError('API key');
+        if (outcome === 'last_admin') {
+          throw new ConflictError(
+            'This is the last active admin key without a department; revoking it would leave nobody able to manage keys. Issue another admin key first.',
+          );
+        }
+        if (outcome === 'revoked') request.log.info({ apiKeyId: key.id, by: request.auth.keyId }, 'api key revoked');
+        return apiKeyView(key);
       },
     );
   };

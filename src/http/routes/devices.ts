@@ -8,6 +8,10 @@ import { requireRole } from '../auth.js';
 import type { AppDeps } from '../app.js';
 import { createDevice, createdDevice, device, errorResponse, iso } from '../schemas.js';
 
+/** A device id in a path: OwnTracks ids contain a slash, sent URL-encoded (`budi%2Fphone`). */
+const deviceParams = z.object({ id: z.string().min(1).max(129) });
+const mqttAccess = (d: Device) => ({ username: d.id, topic: d.protocol === 'owntracks' ? `owntracks/${d.id}` : telemetryTopic(d.id) });
+
 const view = (d: Device) => ({
   id: d.id,
   vehicleId: d.vehicleId,
@@ -37,8 +41,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!target) throw new NotFoundError('Vehicle');
         const secret = generateDeviceSecret();
         const created = await devices.create({ ...request.body, secretHash: hashDeviceSecret(secret) });
-        const topic = created.protocol === 'owntracks' ? `owntracks/${created.id}` : telemetryTopic(created.id);
-        return reply.code(201).send({ ...view(created), secret, mqtt: { username: created.id, topic } });
+        return reply.code(201).send({ ...view(created), secret, mqtt: mqttAccess(created) });
       },
     );
 
@@ -56,6 +59,55 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const target = await vehicles.findById(request.auth, request.params.id);
         if (!target) throw new NotFoundError('Vehicle');
         return (await devices.listForVehicle(target.id)).map(view);
+      },
+    );
+
+    app.post(
+      '/devices/:id/rotate-secret',
+      {
+        preHandler: requireRole('admin', 'manager'),
+        schema: {
+          tags: ['devices'],
+          summary: 'Issue a new MQTT secret for a device; answered once, the old one stops working',
+          description:
+            'An OwnTracks id is sent URL-encoded (`budi%2Fphone`). The embedded broker checks the secret when a device connects: a connection open with the old secret stays until it reconnects. For Mosquitto, rewrite the password file (`tsx src/cli.ts mosquitto-auth`) and send SIGHUP.',
+          params: deviceParams,
+          response: { 200: createdDevice, 403: errorResponse, 404: errorResponse },
+        },
+      },
+      async (request) => {
+        const found = await devices.findInScope(request.auth, request.params.id);
+        if (!found) throw new NotFoundError('Device');
+        const secret = generateDeviceSecret();
+        await devices.setSecretHash(found.id, hashDeviceSecret(secret));
+        request.log.info({ deviceId: found.id, by: request.auth.keyId }, 'device secret rotated');
+        return { ...view(found), secret, mqtt: mqttAccess(found) };
+      },
+    );
+
+    app.patch(
+      '/devices/:id',
+      {
+        preHandler: requireRole('admin', 'manager'),
+        schema: {
+          tags: ['devices'],
+          summary: 'Activate or deactivate a device',
+          description:
+            "A deactivated device's messages go to quarantine (`inactive_device`) within the ingest's device cache time (10 s). Mosquitto refuses it once the password file is rewritten and reloaded.",
+          params: deviceParams,
+          body: z.object({ active: z.boolean() }),
+          response: { 200: device, 400: errorResponse, 403: errorResponse, 404: errorResponse },
+        },
+      },
+      async (request) => {
+        const found = await devices.findInScope(request.auth, request.params.id);
+        if (!found) throw new NotFoundError('Device');
+        const updated = await devices.setActive(found.id, request.body.active);
+        if (!updated) throw new NotFoundError('Device');
+        if (updated.active !== found.active) {
+          request.log.info({ deviceId: found.id, active: updated.active, by: request.auth.keyId }, updated.active ? 'device activated' : 'device deactivated');
+        }
+        return view(updated);
       },
     );
   };

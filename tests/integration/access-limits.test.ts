@@ -1,0 +1,229 @@
+/**
+ * Access control (issue 6), the HTTP side: rate limits per key and per address that a
+ * forged X-Forwarded-For cannot reset, security headers, x-request-id, the body size
+ * limit, HTTP metrics, and a log that never holds a key or a secret.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config.js';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { buildApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createRepositories, type Repositories } from '../../src/repositories/index.js';
+import { startServices } from '../../src/runtime.js';
+import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/security/secrets.js';
+import { connectDevice, waitFor } from '../support/service.js';
+import { createTestDatabase, realBrokerUrl, silentLogger, type TestDatabase } from '../support/stores.js';
+
+let testDb: TestDatabase;
+let repos: Repositories;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  repos = createRepositories(testDb.database);
+});
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+afterAll(async () => {
+  await testDb?.drop();
+});
+
+async function newKey(role: 'admin' | 'viewer' = 'viewer'): Promise<string> {
+  const key = generateApiKey();
+  await repos.apiKeys.create({ name: `limits ${role}`, role, departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+  return key;
+}
+
+/** The API alone, listening on a real socket (so the client address is the socket's), with small limits. */
+async function startApi(rateLimit = { perMinute: 5, failedAuthPerMinute: 3 }) {
+  const metrics = createMetrics();
+  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit });
+  apps.push(app);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    get: (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers }),
+    fetch: (path: string, init: RequestInit) => fetch(`${base}${path}`, init),
+  };
+}
+
+const forged = (i: number) => ({ 'x-forwarded-for': `203.0.113.${i}`, 'x-real-ip': `198.51.100.${i}`, forwarded: `for=192.0.2.${i}` });
+
+describe('rate limits', () => {
+  it('limits each key per minute (429 with the error shape and Retry-After), other keys unaffected', async () => {
+    const api = await startApi();
+    const [k1, k2] = [await newKey(), await newKey()];
+    for (let i = 0; i < 5; i++) expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${k1}` })).status).toBe(200);
+    const limited = await api.get('/api/v1/vehicles', { authorization: `Bearer ${k1}`, ...forged(1) });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = (await limited.json()) as { error: { code: string; message: string; requestId: string } };
+    expect(body.error).toMatchObject({ code: 'rate_limited', requestId: expect.any(String) });
+    expect(body.error.message).toContain('this API key');
+    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${k2}` })).status).toBe(200);
+  });
+
+  it('limits requests without a key per client address; a forged X-Forwarded-For does not reset it', async () => {
+    const api = await startApi();
+    for (let i = 0; i < 5; i++) expect((await api.get('/docs/json', forged(i))).status).toBe(200);
+    expect((await api.get('/docs/json', forged(99))).status).toBe(429);
+    expect((await api.get('/docs/json')).status).toBe(429);
+  });
+
+  it('throttles guessing keys per address, forged X-Forwarded-For or not', async () => {
+    const api = await startApi();
+    for (let i = 0; i < 3; i++) expect((await api.get('/api/v1/vehicles', { authorization: `Bearer guess-${i}`, ...forged(i) })).status).toBe(401);
+    const blocked = await api.get('/api/v1/vehicles', { authorization: 'Bearer guess-x', ...forged(42) });
+    expect(blocked.status).toBe(429);
+    expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    expect((await api.get('/api/v1/vehicles', forged(43))).status).toBe(429);
+  });
+
+  it('never limits /healthz, /readyz and /metrics', async () => {
+    const api = await startApi({ perMinute: 2, failedAuthPerMinute: 1 });
+    expect((await api.get('/api/v1/vehicles')).status).toBe(401); // and this address is now over its failed-auth limit
+    for (let i = 0; i < 10; i++) {
+      for (const path of ['/healthz', '/readyz', '/metrics']) expect((await api.get(path)).status, path).toBe(200);
+    }
+  });
+});
+
+describe('headers, request ids, body size, metrics', () => {
+  it('sends security headers with a CSP for the API, /docs and the map tiles', async () => {
+    const api = await startApi();
+    for (const path of ['/api/v1/vehicles', '/docs/json', '/healthz']) {
+      const res = await api.get(path);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      const csp = res.headers.get('content-security-policy')!;
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toMatch(/img-src [^;]*https:\/\/tile\.openstreetmap\.org [^;]*https:\/\/\*\.tile\.openstreetmap\.org/);
+      expect(csp).not.toContain('upgrade-insecure-requests');
+    }
+  });
+
+  it('echoes x-request-id, and makes one when none is sent; error bodies carry the same id', async () => {
+    const api = await startApi();
+    const given = await api.get('/api/v1/vehicles', { 'x-request-id': 'trace-abc-123' });
+    expect(given.headers.get('x-request-id')).toBe('trace-abc-123');
+    expect(((await given.json()) as { error: { requestId: string } }).error.requestId).toBe('trace-abc-123');
+    const made = await api.get('/api/v1/vehicles');
+    const id = made.headers.get('x-request-id');
+    expect(id).toBeTruthy();
+    expect(((await made.json()) as { error: { requestId: string } }).error.requestId).toBe(id);
+  });
+
+  it('answers 413 with the error shape to a body over 1 MiB', async () => {
+    const api = await startApi();
+    const key = await newKey('admin');
+    const res = await api.fetch('/api/v1/departments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'BIG', name: 'x'.repeat(1024 * 1024 + 1) }),
+    });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+    expect(body.error.code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    expect(body.error.message).toMatch(/body is too large/i);
+    expect(body.error.requestId).toBeTruthy();
+  });
+
+  it('counts requests and their latencies by route pattern and status in /metrics', async () => {
+    const api = await startApi({ perMinute: 100, failedAuthPerMinute: 100 });
+    const key = await newKey();
+    await api.get('/api/v1/vehicles', { authorization: `Bearer ${key}` });
+    await api.get('/api/v1/vehicles/00000000-0000-4000-8000-000000000000', { authorization: `Bearer ${key}` });
+    await api.get('/nothing/here');
+    const text = await (await api.get('/metrics')).text();
+    expect(text).toMatch(/^armada_http_requests_total\{method="GET",route="\/api\/v1\/vehicles",status_code="200"\} 1$/m);
+    expect(text).toMatch(/^armada_http_requests_total\{method="GET",route="\/api\/v1\/vehicles\/:id",status_code="404"\} 1$/m);
+    expect(text).toMatch(/^armada_http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1$/m);
+    expect(text).toMatch(/^armada_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/vehicles",status_code="200"\} 1$/m);
+    expect(text).not.toContain('00000000-0000-4000-8000-000000000000');
+  });
+});
+
+describe('logs', () => {
+  it('never hold an API key, a device secret or its hash, at trace level', async () => {
+    let captured = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        captured += chunk.toString();
+        done();
+      },
+    });
+    const db = await createTestDatabase();
+    const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
+    const brokerUrl = realBrokerUrl();
+    const config = loadConfig({
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      ADMIN_API_KEY: adminKey,
+      WORKER_ID: `t${randomBytes(4).toString('hex')}`,
+      INGEST_BATCH_WAIT_MS: '10',
+      ...(brokerUrl ? { MQTT_URL: brokerUrl } : {}),
+    });
+    const services = await startServices(config, { api: true, worker: true }, { logger: createLogger('trace', sink), database: db.database });
+    const secrets: string[] = [adminKey];
+    try {
+      const api = (path: string, init: { method?: string; json?: unknown; key?: string } = {}) =>
+        fetch(`${services.httpUrl}${path}`, {
+          method: init.method ?? 'GET',
+          headers: { authorization: `Bearer ${init.key ?? adminKey}`, ...(init.json ? { 'content-type': 'application/json' } : {}) },
+          ...(init.json ? { body: JSON.stringify(init.json) } : {}),
+        });
+      const dep = (await (await api('/api/v1/departments', { method: 'POST', json: { code: 'LOG', name: 'Logs' } })).json()) as { id: string };
+      const created = (await (await api('/api/v1/api-keys', { method: 'POST', json: { name: 'logged?', role: 'manager', departmentId: dep.id } })).json()) as { key: string };
+      secrets.push(created.key);
+      expect((await api('/api/v1/vehicles', { key: created.key })).status).toBe(200);
+      const wrong = `arm_${randomBytes(32).toString('base64url')}`;
+      secrets.push(wrong);
+      expect((await api('/api/v1/vehicles', { key: wrong })).status).toBe(401);
+      const vehicle = (await (
+        await api('/api/v1/vehicles', {
+          method: 'POST',
+          key: created.key,
+          json: { plateNumber: 'DH 4242 LG', departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 40, ratedLitresPer100Km: 9, idleLitresPerHour: 0.7, monthlyAllocationLitres: 100 },
+        })
+      ).json()) as { id: string };
+      const device = (await (await api('/api/v1/devices', { method: 'POST', key: created.key, json: { id: 'log-dev-1', vehicleId: vehicle.id } })).json()) as { secret: string };
+      secrets.push(device.secret);
+      const rotated = (await (await api('/api/v1/devices/log-dev-1/rotate-secret', { method: 'POST', key: created.key })).json()) as { secret: string };
+      secrets.push(rotated.secret);
+      secrets.push((await services.repos.devices.findIdentity('log-dev-1'))!.secretHash);
+      // The device logs in and publishes; a wrong secret is tried too.
+      const client = await connectDevice(services.deviceMqttUrl!, 'log-dev-1', rotated.secret);
+      await client.publishAsync(telemetryTopic('log-dev-1'), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+      await client.endAsync();
+      await connectDevice(services.deviceMqttUrl!, 'log-dev-1', device.secret).then((c) => c.endAsync(), () => undefined);
+      // The live feed with ?token=, as browsers open it.
+      const ws = new WebSocket(`${services.httpUrl!.replace('http', 'ws')}/api/v1/live?token=${encodeURIComponent(created.key)}`);
+      const first = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (data) => resolve(data.toString()));
+        ws.once('error', reject);
+      });
+      expect(JSON.parse(first)).toMatchObject({ type: 'snapshot' });
+      ws.close();
+      await waitFor(async () => captured.includes('/api/v1/live?token=[redacted]'), 'the live request in the log');
+    } finally {
+      await services.close();
+      await db.drop();
+    }
+    expect(captured).toContain('incoming request');
+    expect(captured).toContain('"url":"/api/v1/devices/log-dev-1/rotate-secret"');
+    const found = secrets.flatMap((s) => [s, s.slice(0, 16), s.slice(-16)]).filter((s) => captured.includes(s));
+    expect(found).toEqual([]);
+  });
+});
