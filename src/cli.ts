@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { migrateDatabase } from './db/migrate.js';
 import { PortInUseError } from './broker/embedded.js';
+import { demoSimVehicle } from './demo/kupang-fleet.js';
 import { seedDemoFleet } from './demo/seed.js';
 import { createLogger } from './logger.js';
 import type { Repositories } from './repositories/index.js';
@@ -88,14 +89,7 @@ async function runService(config: Config, logger: Logger, roles: Roles, demo: bo
     const key = await demoAdminKey(config, services.repos);
     const simulation = await startLiveSimulation({
       mqttUrl: services.deviceMqttUrl!,
-      devices: seeded.map((d) => ({
-        deviceId: d.deviceId,
-        secret: d.secret,
-        tankCapacityLitres: d.vehicle.tankCapacityLitres,
-        ratedLitresPer100Km: d.vehicle.ratedLitresPer100Km,
-        idleLitresPerHour: d.vehicle.idleLitresPerHour,
-        sensor: d.vehicle.sensor,
-      })),
+      devices: seeded.map((d) => ({ ...demoSimVehicle(d.vehicle, d.deviceId), secret: d.secret })),
       intervalS: 2,
       seed: 2026,
       onError: (e) => logger.warn({ err: e.message }, 'simulator error'),

@@ -11,7 +11,7 @@ const rules: AlertRules = {
   lowBatteryV: 11.8,
   geofences: [{ id: 'city', name: 'Kota Kupang', geometry: KUPANG_CITY_BOUNDARY }],
 };
-const vehicle = { vehicleId: 'v1', departmentId: 'd1', plateNumber: 'DH 101', speedLimitKmh: null };
+const vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null } = { vehicleId: 'v1', departmentId: 'd1', plateNumber: 'DH 101', speedLimitKmh: null };
 // Wednesday 2026-11-25, 10:00 WITA = 02:00 UTC: working time.
 const WORK_MS = Date.UTC(2026, 10, 25, 2);
 const reading = (s: number, extra: Partial<AlertReading> = {}): AlertReading => ({
