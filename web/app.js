@@ -7,6 +7,8 @@ const KEY_STORAGE = 'armada.apiKey';
 const MOTION_SPEED_KMH = 3;
 const OFFLINE_AFTER_MS = 15 * 60 * 1000;
 const STATUSES = ['moving', 'idle', 'stopped', 'offline'];
+/** Plate labels under the markers from this zoom on. */
+const LABELS_FROM_ZOOM = 13;
 
 const $ = (id) => document.getElementById(id);
 const timeFormat = new Intl.DateTimeFormat('en-GB', {
@@ -141,7 +143,7 @@ function startSession(key) {
           await api('/departments');
         } catch (err) {
           if (err instanceof Unauthorized) return unauthorized();
-          why = ` (${err.message.replace(/^.*: /, '')})`;
+          why = err instanceof TypeError ? ' (server unreachable)' : ` (${err.message.replace(/^.*: /, '')})`;
         }
       }
       if (stopped) return;
@@ -258,7 +260,7 @@ function startSession(key) {
     const needle = $('filter').value.trim().toLowerCase();
     const rows = [...vehicles.values()]
       .filter((v) => !needle || label(v).toLowerCase().includes(needle) || departmentName(v).toLowerCase().includes(needle))
-      .sort((a, b) => label(a).localeCompare(label(b)));
+      .sort((a, b) => label(a).localeCompare(label(b), undefined, { numeric: true }));
     $('vehicle-list').replaceChildren(...rows.map(row));
     $('empty').hidden = rows.length > 0;
   }
@@ -280,7 +282,7 @@ function startSession(key) {
     const speed = Object.assign(document.createElement('td'), { className: 'num speed', textContent: fmt.speed(v) });
     const fuel = Object.assign(document.createElement('td'), { className: 'num fuel', textContent: fmt.fuel(v) });
     tr.append(plate, status, speed, fuel);
-    tr.title = `last fix ${fmt.time(v.at)}`;
+    tr.title = `${label(v)}${departmentName(v) ? `, ${departmentName(v)}` : ''}: last fix ${fmt.time(v.at)}`;
     tr.addEventListener('click', () => select(v.vehicleId, true));
     return tr;
   }
@@ -342,6 +344,9 @@ function ensureMap() {
     maxZoom: 19,
     attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
   }).addTo(leafletMap);
+  const labels = () => leafletMap.getContainer().classList.toggle('labels-off', leafletMap.getZoom() < LABELS_FROM_ZOOM);
+  leafletMap.on('zoomend', labels);
+  labels();
   return leafletMap;
 }
 
