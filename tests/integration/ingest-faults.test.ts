@@ -23,6 +23,22 @@ const READINGS_PER_DEVICE = 300;
 const PUBLISH_EVERY_MS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Like a tracker: a reading stays on the device until the broker acknowledges it. MQTT.js
+ * resends unacknowledged messages after a reconnect, but gives up on one (rejects it)
+ * when the connection drops again while it is being resent; the device then tries again.
+ */
+async function publishUntilAcknowledged(client: MqttClient, topic: string, payload: string): Promise<void> {
+  for (;;) {
+    try {
+      await client.publishAsync(topic, payload, { qos: 1 });
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+}
+
 const brokers = (['mosquitto', 'embedded'] as const).filter((b) => b === 'embedded' || mosquittoAvailable());
 
 describe.skipIf(!realPostgresConfigured()).each(brokers)('ingest through PostgreSQL faults (%s broker)', (brokerKind) => {
@@ -91,7 +107,7 @@ describe.skipIf(!realPostgresConfigured()).each(brokers)('ingest through Postgre
       for (let seq = 1; seq <= READINGS_PER_DEVICE; seq++) {
         devices.forEach((d, i) => {
           const reading = { ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-3, lon: 123.6 + seq * 1e-5, speedKmh: 20, seq };
-          acknowledged.push(clients[i]!.publishAsync(telemetryTopic(d.id), JSON.stringify(reading), { qos: 1 }));
+          acknowledged.push(publishUntilAcknowledged(clients[i]!, telemetryTopic(d.id), JSON.stringify(reading)));
         });
         await sleep(PUBLISH_EVERY_MS);
       }
