@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runAnalyticsBench } from './analytics.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { describeMachine } from './machine.js';
 import { adminUrl, describeUrl } from './postgres.js';
@@ -13,6 +14,7 @@ import { describeMachineLine, printSection, recordRun, renderRun, type BenchSect
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
   ingest: runIngestBench,
+  analytics: runAnalyticsBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

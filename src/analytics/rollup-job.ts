@@ -109,7 +109,7 @@ export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boole
       return w;
     };
 
-    for (const mark of await repo.pendingLateDays(started, LATE_MARKS_PER_RUN)) {
+    for (const mark of await repo.pendingLateDays(LATE_MARKS_PER_RUN)) {
       const w = entry(mark.vehicleId);
       w.late.push({ day: mark.day, markedAt: mark.markedAt });
       for (const d of [addDays(mark.day, -1), mark.day, addDays(mark.day, 1)]) if (d <= lastDay) w.days.add(d);

@@ -345,11 +345,14 @@ export function createAnalytics(database: Database, settings: AnalyticsSettings 
           const lateSet = new Set(marks.map((m) => `${m.vehicleId}|${m.day}`));
           const jobCurrentSince = nowMs - 3 * settings.rollupIntervalS * 1000;
           const skip: Array<{ vehicleId: string; day: LocalDay }> = [];
+          const lastEndMs = whole[whole.length - 1]!.endMs;
           for (const id of ids) {
             const state = states.get(id);
+            // The common case, every whole day settled and nothing late: nothing to check day by day.
+            if (state && state.computedAtMs >= lastEndMs + defaultContext.afterMs && lateSet.size === 0) continue;
             for (const r of whole) {
               const usable =
-                !lateSet.has(`${id}|${r.day}`) &&
+                !(lateSet.size > 0 && lateSet.has(`${id}|${r.day}`)) &&
                 state !== undefined &&
                 (state.computedAtMs >= r.endMs + defaultContext.afterMs || (state.computedAtMs >= jobCurrentSince && state.computedAtMs >= r.startMs));
               if (!usable) skip.push({ vehicleId: id, day: r.day });

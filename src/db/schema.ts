@@ -333,3 +333,43 @@ export const alerts = pgTable(
   },
   (t) => [index('alerts_department_at_idx').on(t.departmentId, t.at), index('alerts_vehicle_at_idx').on(t.vehicleId, t.at)],
 );
+
+/**
+ * The daily rollups summed per vehicle and calendar month (REPORT_TZ), rewritten with
+ * the days: a year's fleet report reads 12 rows per vehicle instead of 365.
+ */
+export const vehicleMonthRollups = pgTable(
+  'vehicle_month_rollups',
+  {
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id),
+    /** The month's first day. */
+    month: date('month').notNull(),
+    days: integer('days').notNull(),
+    activeDays: integer('active_days').notNull(),
+    activeWithoutCounter: integer('active_without_counter').notNull(),
+    activeWithoutSensor: integer('active_without_sensor').notNull(),
+    ratedDays: integer('rated_days').notNull(),
+    sensorDays: integer('sensor_days').notNull(),
+    points: doublePrecision('points').notNull(),
+    distanceKm: doublePrecision('distance_km').notNull(),
+    distanceOutsideHoursKm: doublePrecision('distance_outside_hours_km').notNull(),
+    drivingS: doublePrecision('driving_s').notNull(),
+    idleS: doublePrecision('idle_s').notNull(),
+    engineS: doublePrecision('engine_s').notNull(),
+    maxSpeedKmh: doublePrecision('max_speed_kmh').notNull(),
+    tripCount: doublePrecision('trip_count').notNull(),
+    fuelUsedLitres: doublePrecision('fuel_used_litres').notNull(),
+    counterLitres: doublePrecision('counter_litres'),
+    sensorLitres: doublePrecision('sensor_litres'),
+    ratedLitres: doublePrecision('rated_litres').notNull(),
+    idleLitres: doublePrecision('idle_litres').notNull(),
+    counterIdleLitres: doublePrecision('counter_idle_litres').notNull(),
+    refuelCount: doublePrecision('refuel_count').notNull(),
+    refuelLitres: doublePrecision('refuel_litres').notNull(),
+    drainCount: doublePrecision('drain_count').notNull(),
+    drainLitres: doublePrecision('drain_litres').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.vehicleId, t.month], name: 'vehicle_month_rollups_pkey' }), index('vehicle_month_rollups_month_idx').on(t.month)],
+);

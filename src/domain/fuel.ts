@@ -283,6 +283,7 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
 
   // The step at k: median after (k and later) minus median before (earlier than k).
   const step = new Float64Array(m).fill(NaN);
+  const quietLitres = Math.min(refuelMin, drainMin) / 3;
   let lo = 0;
   let hi = 0;
   for (let k = 1; k < m; k++) {
@@ -292,6 +293,12 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
     const beforeLo = Math.min(lo, k - MIN_SIDE_POINTS);
     const afterHi = Math.max(hi, k + MIN_SIDE_POINTS - 1);
     if (beforeLo < 0 || afterHi >= m) continue;
+    // Most of a day the smoothed level barely moves across the window: no step can hide there,
+    // and the two medians (the costly part) are skipped.
+    if (Math.abs(residual[afterHi]! - residual[beforeLo]!) < quietLitres && Math.abs(residual[k]! - residual[beforeLo]!) < quietLitres && Math.abs(residual[afterHi]! - residual[k]!) < quietLitres) {
+      step[k] = 0;
+      continue;
+    }
     step[k] = medianOf(residual, k, afterHi, scratch) - medianOf(residual, beforeLo, k - 1, scratch);
   }
 

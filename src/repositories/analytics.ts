@@ -85,9 +85,130 @@ export interface RefreshCandidate {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+function nextMonth(month: LocalDay): LocalDay {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7));
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+function addDaysText(day: LocalDay, n: number): LocalDay {
+  return new Date(new Date(`${day}T00:00:00Z`).getTime() + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+function lastDayOfMonth(month: LocalDay): LocalDay {
+  const next = new Date(`${nextMonth(month)}T00:00:00Z`).getTime() - 86_400_000;
+  return new Date(next).toISOString().slice(0, 10);
+}
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+
+/** The sums a run of days (or months) adds up to; `r` is day rows with an `active` column. */
+const DAY_AGGREGATES = `count(*)::int AS days, count(*) FILTER (WHERE active)::int AS active_days,
+  count(*) FILTER (WHERE active AND counter_litres IS NULL)::int AS active_without_counter,
+  count(*) FILTER (WHERE active AND sensor_litres IS NULL)::int AS active_without_sensor,
+  count(*) FILTER (WHERE active AND fuel_source = 'rated')::int AS rated_days,
+  count(*) FILTER (WHERE active AND fuel_source = 'sensor')::int AS sensor_days,
+  sum(points)::float8 AS points, sum(distance_km) AS distance_km, sum(distance_outside_hours_km) AS distance_outside_hours_km,
+  sum(driving_s) AS driving_s, sum(idle_s) AS idle_s, sum(engine_s) AS engine_s, max(max_speed_kmh)::float8 AS max_speed_kmh,
+  sum(trip_count)::float8 AS trip_count, sum(fuel_used_litres) AS fuel_used_litres, sum(counter_litres) AS counter_litres,
+  sum(sensor_litres) AS sensor_litres, sum(rated_litres) AS rated_litres, sum(idle_litres) AS idle_litres,
+  coalesce(sum(idle_litres) FILTER (WHERE fuel_source = 'counter'), 0) AS counter_idle_litres,
+  sum(refuel_count)::float8 AS refuel_count, sum(refuel_litres) AS refuel_litres,
+  sum(drain_count)::float8 AS drain_count, sum(drain_litres) AS drain_litres`;
+
+/** The same sums over month rows. */
+const MONTH_AGGREGATES = `sum(days)::int AS days, sum(active_days)::int AS active_days, sum(active_without_counter)::int AS active_without_counter,
+  sum(active_without_sensor)::int AS active_without_sensor, sum(rated_days)::int AS rated_days, sum(sensor_days)::int AS sensor_days,
+  sum(points) AS points, sum(distance_km) AS distance_km, sum(distance_outside_hours_km) AS distance_outside_hours_km,
+  sum(driving_s) AS driving_s, sum(idle_s) AS idle_s, sum(engine_s) AS engine_s, max(max_speed_kmh) AS max_speed_kmh,
+  sum(trip_count) AS trip_count, sum(fuel_used_litres) AS fuel_used_litres, sum(counter_litres) AS counter_litres,
+  sum(sensor_litres) AS sensor_litres, sum(rated_litres) AS rated_litres, sum(idle_litres) AS idle_litres,
+  sum(counter_idle_litres) AS counter_idle_litres, sum(refuel_count) AS refuel_count, sum(refuel_litres) AS refuel_litres,
+  sum(drain_count) AS drain_count, sum(drain_litres) AS drain_litres`;
+
+const MONTH_COLUMNS = `days, active_days, active_without_counter, active_without_sensor, rated_days, sensor_days, points, distance_km,
+  distance_outside_hours_km, driving_s, idle_s, engine_s, max_speed_kmh, trip_count, fuel_used_litres, counter_litres, sensor_litres,
+  rated_litres, idle_litres, counter_idle_litres, refuel_count, refuel_litres, drain_count, drain_litres`;
+
+/** The month (its first day) a report day belongs to. */
+export const monthOf = (day: LocalDay): LocalDay => `${day.slice(0, 7)}-01`;
+
+function toSums(r: Record<string, unknown>): RollupSums {
+  return {
+    vehicleId: String(r.vehicle_id),
+    days: num(r.days),
+    activeDays: num(r.active_days),
+    activeWithoutCounter: num(r.active_without_counter),
+    activeWithoutSensor: num(r.active_without_sensor),
+    ratedDays: num(r.rated_days),
+    sensorDays: num(r.sensor_days),
+    points: num(r.points),
+    distanceKm: num(r.distance_km),
+    distanceOutsideHoursKm: num(r.distance_outside_hours_km),
+    drivingS: num(r.driving_s),
+    idleS: num(r.idle_s),
+    engineS: num(r.engine_s),
+    maxSpeedKmh: num(r.max_speed_kmh),
+    tripCount: num(r.trip_count),
+    fuelUsedLitres: num(r.fuel_used_litres),
+    counterLitres: numOrNull(r.counter_litres),
+    sensorLitres: numOrNull(r.sensor_litres),
+    ratedLitres: num(r.rated_litres),
+    idleLitres: num(r.idle_litres),
+    counterIdleLitres: numOrNull(r.counter_idle_litres) ?? 0,
+    refuelCount: num(r.refuel_count),
+    refuelLitres: num(r.refuel_litres),
+    drainCount: num(r.drain_count),
+    drainLitres: num(r.drain_litres),
+  };
+}
+
+const addNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : a + b);
+
+function addSums(a: RollupSums, b: RollupSums): RollupSums {
+  return {
+    vehicleId: a.vehicleId,
+    days: a.days + b.days,
+    activeDays: a.activeDays + b.activeDays,
+    activeWithoutCounter: a.activeWithoutCounter + b.activeWithoutCounter,
+    activeWithoutSensor: a.activeWithoutSensor + b.activeWithoutSensor,
+    ratedDays: a.ratedDays + b.ratedDays,
+    sensorDays: a.sensorDays + b.sensorDays,
+    points: a.points + b.points,
+    distanceKm: a.distanceKm + b.distanceKm,
+    distanceOutsideHoursKm: a.distanceOutsideHoursKm + b.distanceOutsideHoursKm,
+    drivingS: a.drivingS + b.drivingS,
+    idleS: a.idleS + b.idleS,
+    engineS: a.engineS + b.engineS,
+    maxSpeedKmh: Math.max(a.maxSpeedKmh, b.maxSpeedKmh),
+    tripCount: a.tripCount + b.tripCount,
+    fuelUsedLitres: a.fuelUsedLitres + b.fuelUsedLitres,
+    counterLitres: addNullable(a.counterLitres, b.counterLitres),
+    sensorLitres: addNullable(a.sensorLitres, b.sensorLitres),
+    ratedLitres: a.ratedLitres + b.ratedLitres,
+    idleLitres: a.idleLitres + b.idleLitres,
+    counterIdleLitres: a.counterIdleLitres + b.counterIdleLitres,
+    refuelCount: a.refuelCount + b.refuelCount,
+    refuelLitres: a.refuelLitres + b.refuelLitres,
+    drainCount: a.drainCount + b.drainCount,
+    drainLitres: a.drainLitres + b.drainLitres,
+  };
+}
+
+/** Rewrites a vehicle's month row from its day rows (none left: no row). */
+async function refreshMonth(tx: Queryable, vehicleId: string, month: LocalDay): Promise<void> {
+  await tx.query('DELETE FROM vehicle_month_rollups WHERE vehicle_id = $1 AND month = $2', [vehicleId, month]);
+  await tx.query(
+    `INSERT INTO vehicle_month_rollups (vehicle_id, month, ${MONTH_COLUMNS})
+     SELECT vehicle_id, $2::date, ${DAY_AGGREGATES}
+       FROM (SELECT *, (distance_km > 0 OR engine_s > 0) AS active FROM vehicle_day_rollups
+              WHERE vehicle_id = $1 AND day >= $2::date AND day < ($2::date + interval '1 month')) AS r
+      GROUP BY vehicle_id`,
+    [vehicleId, month],
+  );
+}
 
 const READING_COLUMNS = `(extract(epoch from fix_at) * 1000)::float8 AS t, lat, lon, speed_kmh, ignition, odometer_km, hdop, satellites::float8 AS satellites,
   fuel_litres, fuel_percent, fuel_used_litres`;
@@ -275,6 +396,7 @@ export function analyticsRepository(database: Database) {
     async saveDays(vehicleId: string, days: ReadonlyArray<{ day: LocalDay; analysis: WindowAnalysis }>, computedAtMs: number): Promise<void> {
       await database.transaction(async (tx) => {
         for (const d of days) await saveDay(tx, vehicleId, d.day, d.analysis, computedAtMs);
+        for (const month of new Set(days.map((d) => monthOf(d.day)))) await refreshMonth(tx, vehicleId, month);
       });
     },
 
@@ -339,6 +461,19 @@ export function analyticsRepository(database: Database) {
       return out;
     },
 
+    /** Rewrites every month row from the day rows (after day rows were written by other means: a restore, the benchmark). */
+    async rebuildMonthRollups(): Promise<void> {
+      await database.transaction(async (tx) => {
+        await tx.query('DELETE FROM vehicle_month_rollups');
+        await tx.query(
+          `INSERT INTO vehicle_month_rollups (vehicle_id, month, ${MONTH_COLUMNS})
+           SELECT vehicle_id, date_trunc('month', day)::date, ${DAY_AGGREGATES}
+             FROM (SELECT *, (distance_km > 0 OR engine_s > 0) AS active FROM vehicle_day_rollups) AS r
+            GROUP BY vehicle_id, date_trunc('month', day)`,
+        );
+      });
+    },
+
     /** Where the rollup job stands with these vehicles. */
     async states(vehicleIds: readonly string[]): Promise<Map<string, VehicleState>> {
       const rows = vehicleIds.length === 0 ? [] : await database.query(`SELECT vehicle_id, seen_at, computed_at FROM analytics_vehicle_state WHERE vehicle_id = ANY($1::uuid[])`, [vehicleIds]);
@@ -395,14 +530,14 @@ export function analyticsRepository(database: Database) {
     },
 
     /**
-     * Late-data marks made at or before `beforeMs`, oldest first, at most `limit`, each with
-     * its `marked_at` exactly as stored (text: microseconds matter for `clearLateDays`).
+     * Late-data marks, oldest first, at most `limit`, each with its `marked_at` exactly as
+     * stored (text: microseconds matter for `clearLateDays`).
      */
-    async pendingLateDays(beforeMs: number, limit: number): Promise<Array<{ vehicleId: string; day: LocalDay; markedAt: string }>> {
+    async pendingLateDays(limit: number): Promise<Array<{ vehicleId: string; day: LocalDay; markedAt: string }>> {
       const rows = await database.query(
-        `SELECT vehicle_id, day::text AS day, marked_at::text AS marked_at FROM telemetry_late_days WHERE marked_at <= $1
-          ORDER BY marked_at, vehicle_id, day LIMIT $2`,
-        [iso(beforeMs), limit],
+        `SELECT vehicle_id, day::text AS day, marked_at::text AS marked_at FROM telemetry_late_days
+          ORDER BY marked_at, vehicle_id, day LIMIT $1`,
+        [limit],
       );
       return rows.map((r) => ({ vehicleId: String(r.vehicle_id), day: String(r.day), markedAt: String(r.marked_at) }));
     },
@@ -422,7 +557,9 @@ export function analyticsRepository(database: Database) {
 
     /**
      * Sums of the stored rollups per vehicle over [firstDay, lastDay], leaving out the
-     * (vehicle, day) pairs the caller will compute from readings instead.
+     * (vehicle, day) pairs the caller will compute from readings instead. Whole calendar
+     * months come from the month rows; the days of partial months (and of months with a
+     * day left out) from the day rows.
      */
     async rollupSums(
       vehicleIds: readonly string[],
@@ -432,54 +569,52 @@ export function analyticsRepository(database: Database) {
     ): Promise<Map<string, RollupSums>> {
       const out = new Map<string, RollupSums>();
       if (vehicleIds.length === 0 || lastDay < firstDay) return out;
-      const rows = await database.query(
-        `WITH r AS (
-           SELECT *, (distance_km > 0 OR engine_s > 0) AS active FROM vehicle_day_rollups
-            WHERE vehicle_id = ANY($1::uuid[]) AND day BETWEEN $2 AND $3
-              AND NOT EXISTS (SELECT 1 FROM unnest($4::uuid[], $5::date[]) AS x(v, d) WHERE x.v = vehicle_id AND x.d = day))
-         SELECT vehicle_id, count(*)::int AS days, count(*) FILTER (WHERE active)::int AS active_days,
-                count(*) FILTER (WHERE active AND counter_litres IS NULL)::int AS active_without_counter,
-                count(*) FILTER (WHERE active AND sensor_litres IS NULL)::int AS active_without_sensor,
-                count(*) FILTER (WHERE active AND fuel_source = 'rated')::int AS rated_days,
-                count(*) FILTER (WHERE active AND fuel_source = 'sensor')::int AS sensor_days,
-                sum(points)::float8 AS points, sum(distance_km) AS distance_km, sum(distance_outside_hours_km) AS distance_outside_hours_km,
-                sum(driving_s) AS driving_s, sum(idle_s) AS idle_s, sum(engine_s) AS engine_s, max(max_speed_kmh)::float8 AS max_speed_kmh,
-                sum(trip_count)::float8 AS trip_count, sum(fuel_used_litres) AS fuel_used_litres, sum(counter_litres) AS counter_litres,
-                sum(sensor_litres) AS sensor_litres, sum(rated_litres) AS rated_litres, sum(idle_litres) AS idle_litres,
-                sum(idle_litres) FILTER (WHERE fuel_source = 'counter') AS counter_idle_litres,
-                sum(refuel_count)::float8 AS refuel_count, sum(refuel_litres) AS refuel_litres,
-                sum(drain_count)::float8 AS drain_count, sum(drain_litres) AS drain_litres
-           FROM r GROUP BY vehicle_id`,
-        [vehicleIds, firstDay, lastDay, skip.map((s) => s.vehicleId), skip.map((s) => s.day)],
-      );
-      for (const r of rows) {
-        out.set(String(r.vehicle_id), {
-          vehicleId: String(r.vehicle_id),
-          days: num(r.days),
-          activeDays: num(r.active_days),
-          activeWithoutCounter: num(r.active_without_counter),
-          activeWithoutSensor: num(r.active_without_sensor),
-          ratedDays: num(r.rated_days),
-          sensorDays: num(r.sensor_days),
-          points: num(r.points),
-          distanceKm: num(r.distance_km),
-          distanceOutsideHoursKm: num(r.distance_outside_hours_km),
-          drivingS: num(r.driving_s),
-          idleS: num(r.idle_s),
-          engineS: num(r.engine_s),
-          maxSpeedKmh: num(r.max_speed_kmh),
-          tripCount: num(r.trip_count),
-          fuelUsedLitres: num(r.fuel_used_litres),
-          counterLitres: numOrNull(r.counter_litres),
-          sensorLitres: numOrNull(r.sensor_litres),
-          ratedLitres: num(r.rated_litres),
-          idleLitres: num(r.idle_litres),
-          counterIdleLitres: numOrNull(r.counter_idle_litres) ?? 0,
-          refuelCount: num(r.refuel_count),
-          refuelLitres: num(r.refuel_litres),
-          drainCount: num(r.drain_count),
-          drainLitres: num(r.drain_litres),
-        });
+      const wholeMonths: LocalDay[] = [];
+      for (let m = monthOf(firstDay); m <= lastDay; m = monthOf(nextMonth(m))) {
+        const last = lastDayOfMonth(m);
+        if (m >= firstDay && last <= lastDay) wholeMonths.push(m);
+      }
+      const skipMonths = [...new Set(skip.filter((x) => wholeMonths.includes(monthOf(x.day))).map((x) => `${x.vehicleId}|${monthOf(x.day)}`))].map((key) => {
+        const [vehicleId, month] = key.split('|') as [string, string];
+        return { vehicleId, month };
+      });
+      const [months, days] = await Promise.all([
+        wholeMonths.length === 0
+          ? Promise.resolve([])
+          : database.query(
+              `SELECT vehicle_id, ${MONTH_AGGREGATES} FROM vehicle_month_rollups
+                WHERE vehicle_id = ANY($1::uuid[]) AND month = ANY($2::date[])
+                  AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::date[]) AS x(v, m) WHERE x.v = vehicle_id AND x.m = month)
+                GROUP BY vehicle_id`,
+              [vehicleIds, wholeMonths, skipMonths.map((x) => x.vehicleId), skipMonths.map((x) => x.month)],
+            ),
+        database.query(
+          `WITH r AS (
+             SELECT *, (distance_km > 0 OR engine_s > 0) AS active FROM vehicle_day_rollups d
+              WHERE vehicle_id = ANY($1::uuid[])
+                AND (day BETWEEN $2 AND $3 OR day BETWEEN $4 AND $5
+                     OR (day BETWEEN $2 AND $5
+                         AND EXISTS (SELECT 1 FROM unnest($8::uuid[], $9::date[]) AS x(v, m) WHERE x.v = d.vehicle_id AND x.m = date_trunc('month', d.day)::date)))
+                AND NOT EXISTS (SELECT 1 FROM unnest($6::uuid[], $7::date[]) AS x(v, d) WHERE x.v = vehicle_id AND x.d = day))
+           SELECT vehicle_id, ${DAY_AGGREGATES} FROM r GROUP BY vehicle_id`,
+          [
+            vehicleIds,
+            firstDay,
+            // The days before the first whole month, and after the last one (all of them without whole months).
+            wholeMonths.length > 0 ? addDaysText(wholeMonths[0]!, -1) : lastDay,
+            wholeMonths.length > 0 ? nextMonth(wholeMonths[wholeMonths.length - 1]!) : lastDay,
+            lastDay,
+            skip.map((x) => x.vehicleId),
+            skip.map((x) => x.day),
+            skipMonths.map((x) => x.vehicleId),
+            skipMonths.map((x) => x.month),
+          ],
+        ),
+      ]);
+      for (const r of [...months, ...days]) {
+        const sums = toSums(r);
+        const seen = out.get(sums.vehicleId);
+        out.set(sums.vehicleId, seen ? addSums(seen, sums) : sums);
       }
       return out;
     },

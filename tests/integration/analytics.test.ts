@@ -227,7 +227,7 @@ describe('the rollups', () => {
   it('keeps a late mark renewed while the job ran', async () => {
     const repo = t.services.repos.analytics.repo;
     await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day, marked_at) VALUES ($1, $2, now() - interval '1 minute')`, [b.vehicleId, day1]);
-    const [mark] = await repo.pendingLateDays(Date.now(), 10);
+    const [mark] = await repo.pendingLateDays(10);
     await t.testDb.database.query(`UPDATE telemetry_late_days SET marked_at = now() WHERE vehicle_id = $1`, [b.vehicleId]);
     await repo.clearLateDays(b.vehicleId, [mark!]);
     expect(await t.testDb.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [b.vehicleId])).toHaveLength(1);
@@ -281,6 +281,36 @@ describe('the fleet fuel report', () => {
     const lines = (await res.text()).trim().split('\r\n');
     expect(lines[0]!.split(',').slice(0, 6)).toEqual(['vehicleId', 'plateNumber', 'departmentId', 'kind', 'fuelType', 'distanceKm']);
     expect(lines).toHaveLength(3);
+  });
+
+  it('sums whole months from the month rows and the rest from the day rows, leaving out what it is told to', async () => {
+    const c = await registerVehicleWithDevice(t, { plate: 'DH 5003 AN' });
+    await t.testDb.database.query(
+      `INSERT INTO vehicle_day_rollups (vehicle_id, day, points, distance_km, distance_outside_hours_km, driving_s, idle_s, engine_s, max_speed_kmh,
+         trip_count, fuel_source, fuel_used_litres, counter_litres, sensor_litres, rated_litres, idle_litres, refuel_count, refuel_litres,
+         drain_count, drain_litres, computed_at)
+       SELECT $1::uuid, d::date, 100, extract(day from d) + 0.5, 1, 600, 60, 660, 50, 2, CASE WHEN extract(day from d) = 7 THEN 'rated' ELSE 'sensor' END,
+              extract(day from d) / 10.0, NULL, CASE WHEN extract(day from d) = 7 THEN NULL ELSE extract(day from d) / 10.0 END, 1, 0.1, 1, 30, 0, 0, now()
+         FROM generate_series('2025-01-15'::date, '2025-04-10'::date, interval '1 day') AS d`,
+      [c.vehicleId],
+    );
+    const repo = t.services.repos.analytics.repo;
+    await repo.rebuildMonthRollups();
+    const skip = [{ vehicleId: c.vehicleId, day: '2025-02-10' }, { vehicleId: c.vehicleId, day: '2025-01-25' }];
+    const sums = (await repo.rollupSums([c.vehicleId], '2025-01-20', '2025-04-05', skip)).get(c.vehicleId)!;
+    const [expected] = await t.testDb.database.query<{ days: number; km: number; litres: number; sensor: number; refuels: number; rated_days: number }>(
+      `SELECT count(*)::int AS days, sum(distance_km) AS km, sum(fuel_used_litres) AS litres, sum(sensor_litres) AS sensor, sum(refuel_count)::int AS refuels,
+              count(*) FILTER (WHERE fuel_source = 'rated')::int AS rated_days
+         FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day BETWEEN '2025-01-20' AND '2025-04-05' AND day NOT IN ('2025-02-10', '2025-01-25')`,
+      [c.vehicleId],
+    );
+    expect(sums.days).toBe(expected!.days);
+    expect(sums.distanceKm).toBeCloseTo(expected!.km, 6);
+    expect(sums.fuelUsedLitres).toBeCloseTo(expected!.litres, 6);
+    expect(sums.sensorLitres).toBeCloseTo(expected!.sensor, 6);
+    expect(sums.refuelCount).toBe(expected!.refuels);
+    expect(sums.ratedDays).toBe(expected!.rated_days);
+    expect(sums.activeWithoutSensor).toBe(expected!.rated_days);
   });
 });
 
