@@ -25,6 +25,8 @@ let b: Device;
 const plateA = 'DH 1001 WA';
 const plateB = 'DH 2002 WB';
 const contexts: BrowserContext[] = [];
+/** Tile requests the page made (and the test refused): the Content-Security-Policy lets them through. */
+let tileRequests = 0;
 
 async function publish(d: Device, fix: { lat: number; lon: number; speedKmh: number; headingDeg?: number; ignition: boolean; fuelLitres?: number }, ageMs = 0) {
   const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
@@ -39,7 +41,12 @@ async function openPage(path: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Makassar' });
   contexts.push(context);
   const origin = new URL(base).origin;
-  await context.route('**/*', (route) => (new URL(route.request().url()).origin === origin ? route.continue() : route.abort('blockedbyclient')));
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin === origin) return route.continue();
+    if (url.hostname.endsWith('tile.openstreetmap.org')) tileRequests += 1;
+    return route.abort('blockedbyclient');
+  });
   const page = await context.newPage();
   await page.goto(`${base}${path}`);
   return page;
@@ -90,6 +97,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'live map page (Chromium)' : `live m
     expect(await page.locator(`.vm[data-vehicle-id="${a.vehicleId}"]`).getAttribute('data-status')).toBe('moving');
     expect(await page.locator(`.vm[data-vehicle-id="${b.vehicleId}"] .vm-label`).textContent()).toBe(plateB);
     expect(await page.locator('.leaflet-control-attribution').textContent()).toContain('OpenStreetMap');
+    expect(tileRequests).toBeGreaterThan(0);
     await page.screenshot({ path: SCREENSHOT });
 
     // B drives off: its marker moves and its row says so, pushed over the WebSocket.
