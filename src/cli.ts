@@ -18,6 +18,7 @@ import type { Repositories } from './repositories/index.js';
 import { openConfiguredDatabase, startServices, type Roles, type Services } from './runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './security/secrets.js';
 import { startLiveSimulation } from '../simulator/live.js';
+import { MosquittoAuthUsageError, runMosquittoAuth } from './mosquitto/command.js';
 
 const USAGE = `Usage: tsx src/cli.ts <command>
 
@@ -27,12 +28,14 @@ Commands:
   api       the HTTP API only
   worker    the ingest worker only
   migrate   apply database migrations and exit
+  mosquitto-auth --passwd FILE --acl FILE [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
+            write Mosquitto's password and ACL files from the devices table, then reload it with SIGHUP
 
 Configuration comes from the environment; see README.md.`;
 
 /** Problems a user can fix: printed as one clear message, without a stack trace. */
 function isUserFacing(err: unknown): err is Error {
-  return err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof PortInUseError;
+  return err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof PortInUseError || err instanceof MosquittoAuthUsageError;
 }
 
 function fail(err: unknown, logger?: Logger): never {
@@ -136,6 +139,9 @@ async function main(): Promise<void> {
     switch (command) {
       case 'migrate':
         await runMigrate(config, logger);
+        return;
+      case 'mosquitto-auth':
+        await runMosquittoAuth(process.argv.slice(3), config, logger);
         return;
       case 'demo':
         return await runService(config, logger, { api: true, worker: true }, true);

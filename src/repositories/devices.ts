@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { devices, vehicles } from '../db/schema.js';
 import type { DepartmentScope } from './scope.js';
@@ -52,6 +52,10 @@ export function deviceRepository(db: Db) {
     async findById(id: string): Promise<Device | undefined> {
       const [row] = await db.select().from(devices).where(eq(devices.id, id));
       return row;
+    },
+    async countInactive(): Promise<number> {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(devices).where(eq(devices.active, false));
+      return row?.n ?? 0;
     },
     async findIdentity(id: string): Promise<DeviceIdentity | undefined> {
       const [row] = await db

@@ -1,0 +1,123 @@
+/**
+ * Mosquitto's password and ACL files, written from the devices table
+ * (`tsx src/cli.ts mosquitto-auth`). Device secrets are stored as Mosquitto `$7$`
+ * PBKDF2-SHA512 hashes, so a password line is `<device id>:<stored hash>`; the
+ * service user's line is hashed here from its password. Only active devices get a
+ * line: a deactivated device is refused at its next connection once Mosquitto has
+ * reloaded the files (SIGHUP).
+ *
+ * Files are rewritten in place (truncate and write, same inode), never replaced by a
+ * rename: docker compose bind-mounts the single files, and the container would go
+ * on seeing a replaced file's old inode.
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { hashDeviceSecret } from '../security/secrets.js';
+
+export interface DeviceCredential {
+  id: string;
+  secretHash: string;
+}
+
+export interface SkippedDevice {
+  id: string;
+  reason: string;
+}
+
+/**
+ * The ACL: the service user reads device telemetry and OwnTracks, reads and writes
+ * the live topics and reads $SYS; every other user (a device, user name = device id)
+ * may write its own telemetry topic, or for an OwnTracks device `owntracks/<user>/<device>`,
+ * and read nothing. The same rules as deploy/mosquitto/acl (a unit test keeps them equal).
+ */
+export function aclFileText(serviceUser: string): string {
+  return [
+    '# Written by `tsx src/cli.ts mosquitto-auth` (Armada); rules as in deploy/mosquitto/acl.',
+    '# Anything not granted here is denied.',
+    '',
+    `user ${serviceUser}`,
+    'topic read fleet/v1/devices/+/telemetry',
+    'topic read owntracks/#',
+    'topic readwrite fleet/v1/live/#',
+    'topic read $SYS/#',
+    '',
+    '# Devices: %u is the user name, which is the device id.',
+    'pattern write fleet/v1/devices/%u/telemetry',
+    'pattern write owntracks/%u',
+    '',
+  ].join('\n');
+}
+
+/** Why a device cannot have a line in a Mosquitto password file, or undefined when it can. */
+function unusable(device: DeviceCredential, serviceUser: string): string | undefined {
+  // Mosquitto splits a line at the first ':'; a newline would start another user.
+  if (/[:\s]/.test(device.id)) return 'its id contains ":" or white space, which a Mosquitto password file cannot hold';
+  if (/[+#]/.test(device.id)) return 'its id contains an MQTT wildcard';
+  if (device.id === serviceUser) return 'its id is the service user name';
+  if (!/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(device.secretHash)) return 'its stored secret hash is not in Mosquitto $7$ format';
+  return undefined;
+}
+
+/** The password file: the service user first, then one line per usable device, by id. */
+export function passwordFileText(
+  devices: readonly DeviceCredential[],
+  service: { user: string; passwordHash: string },
+): { text: string; written: number; skipped: SkippedDevice[] } {
+  const lines = [`${service.user}:${service.passwordHash}`];
+  const skipped: SkippedDevice[] = [];
+  for (const device of [...devices].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const reason = unusable(device, service.user);
+    if (reason) skipped.push({ id: device.id, reason });
+    else lines.push(`${device.id}:${device.secretHash}`);
+  }
+  return { text: `${lines.join('\n')}\n`, written: lines.length - 1, skipped };
+}
+
+/**
+ * Replaces the file's content in place: opened without O_TRUNC, written from the
+ * start, then truncated to the new length, so the inode (and a bind mount of it)
+ * stays the same. A new file is created with `mode`.
+ */
+export function writeFileInPlace(path: string, text: string, mode = 0o644): { created: boolean } {
+  let fd: number;
+  let created = false;
+  try {
+    fd = openSync(path, constants.O_WRONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    created = true;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset);
+    // Through the same descriptor: a shorter content loses the old tail.
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
+  return { created };
+}
+
+export interface MosquittoAuthResult {
+  devices: number;
+  skipped: SkippedDevice[];
+  inactive: number;
+}
+
+/** Writes both files from the devices table. */
+export async function writeMosquittoAuthFiles(options: {
+  devices: { listActiveCredentials(): Promise<DeviceCredential[]>; countInactive(): Promise<number> };
+  passwdPath: string;
+  aclPath: string;
+  serviceUser: string;
+  servicePassword: string;
+}): Promise<MosquittoAuthResult> {
+  const active = await options.devices.listActiveCredentials();
+  const inactive = await options.devices.countInactive();
+  const { text, written, skipped } = passwordFileText(active, { user: options.serviceUser, passwordHash: hashDeviceSecret(options.servicePassword) });
+  writeFileInPlace(options.passwdPath, text);
+  writeFileInPlace(options.aclPath, aclFileText(options.serviceUser));
+  return { devices: written, skipped, inactive };
+}

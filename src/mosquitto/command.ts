@@ -1,0 +1,76 @@
+/**
+ * `tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-user armada]
+ * [--service-password-env MQTT_ARMADA_PASSWORD]`: writes Mosquitto's password and ACL
+ * files from the devices table (src/mosquitto/auth-files.ts), then says how to make
+ * Mosquitto reload them.
+ */
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createRepositories } from '../repositories/index.js';
+import { openConfiguredDatabase } from '../runtime.js';
+import { writeMosquittoAuthFiles } from './auth-files.js';
+
+export const MOSQUITTO_AUTH_USAGE = `Usage: tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
+
+Writes Mosquitto's password file (the service user, then one line per active device:
+its id and its stored $7$ secret hash) and ACL file from the devices table of
+DATABASE_URL (or the PGlite database in DATA_DIR). Files are rewritten in place, so a
+bind mount keeps seeing them. Then reload Mosquitto: docker compose kill -s HUP mosquitto`;
+
+/** A mistake in the command line or the environment: printed as is, exit code 2. */
+export class MosquittoAuthUsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n\n${MOSQUITTO_AUTH_USAGE}`);
+    this.name = 'MosquittoAuthUsageError';
+  }
+}
+
+export function parseMosquittoAuthArgs(args: readonly string[], env: NodeJS.ProcessEnv) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        passwd: { type: 'string' },
+        acl: { type: 'string' },
+        'service-user': { type: 'string', default: 'armada' },
+        'service-password-env': { type: 'string', default: 'MQTT_ARMADA_PASSWORD' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new MosquittoAuthUsageError((err as Error).message);
+  }
+  const passwdPath = values.passwd as string | undefined;
+  const aclPath = values.acl as string | undefined;
+  if (!passwdPath || !aclPath) throw new MosquittoAuthUsageError('Both --passwd and --acl are required.');
+  const serviceUser = values['service-user'] as string;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(serviceUser)) throw new MosquittoAuthUsageError(`--service-user "${serviceUser}" is not a usable user name.`);
+  const passwordVariable = values['service-password-env'] as string;
+  const servicePassword = env[passwordVariable];
+  if (!servicePassword) {
+    throw new MosquittoAuthUsageError(`${passwordVariable} is not set: it holds the password of the service user "${serviceUser}" (the one in MQTT_URL).`);
+  }
+  return { passwdPath, aclPath, serviceUser, servicePassword, passwordVariable };
+}
+
+export async function runMosquittoAuth(args: readonly string[], config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const options = parseMosquittoAuthArgs(args, process.env);
+  const database = await openConfiguredDatabase(config, logger);
+  try {
+    const repos = createRepositories(database);
+    const result = await writeMosquittoAuthFiles({ devices: repos.devices, ...options });
+    const lines = [
+      `Wrote ${options.passwdPath}: the service user "${options.serviceUser}" (password from ${options.passwordVariable}) and ${result.devices} active device(s)${result.inactive ? `; ${result.inactive} deactivated device(s) left out` : ''}.`,
+      `Wrote ${options.aclPath}.`,
+      ...result.skipped.map((s) => `Left out device "${s.id}": ${s.reason}.`),
+      'Now make Mosquitto reload both files: docker compose kill -s HUP mosquitto  (or: kill -HUP <mosquitto pid>)',
+      '',
+    ];
+    out.write(lines.join('\n'));
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,98 @@
+/** The Mosquitto password and ACL file writer (src/mosquitto/auth-files.ts) and its command line. */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { aclFileText, passwordFileText, writeFileInPlace } from '../../src/mosquitto/auth-files.js';
+import { MosquittoAuthUsageError, parseMosquittoAuthArgs } from '../../src/mosquitto/command.js';
+import { hashDeviceSecret, verifyDeviceSecret } from '../../src/security/secrets.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const rules = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+
+const dir = mkdtempSync(join(tmpdir(), 'armada-mosquitto-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('aclFileText', () => {
+  it('has the rules of deploy/mosquitto/acl', () => {
+    expect(rules(aclFileText('armada'))).toEqual(rules(readFileSync(join(ROOT, 'deploy/mosquitto/acl'), 'utf8')));
+  });
+
+  it('names the given service user', () => {
+    expect(rules(aclFileText('fleet-svc'))[0]).toBe('user fleet-svc');
+  });
+});
+
+describe('passwordFileText', () => {
+  const hash = hashDeviceSecret('s3cret');
+  it('writes the service user first, then each usable device by id', () => {
+    const service = { user: 'armada', passwordHash: hashDeviceSecret('service-password') };
+    const { text, written, skipped } = passwordFileText(
+      [
+        { id: 'dev-2', secretHash: hash },
+        { id: 'alice/phone', secretHash: hash },
+        { id: 'dev-1', secretHash: hash },
+        { id: 'a:b', secretHash: hash },
+        { id: 'armada', secretHash: hash },
+        { id: 'dev-3', secretHash: 'plain-text' },
+      ],
+      service,
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['armada', 'alice/phone', 'dev-1', 'dev-2']);
+    expect(lines.slice(1).every((l) => l.endsWith(`:${hash}`))).toBe(true);
+    expect(verifyDeviceSecret('service-password', lines[0]!.slice('armada:'.length))).toBe(true);
+    expect(written).toBe(3);
+    expect(skipped.map((s) => s.id)).toEqual(['a:b', 'armada', 'dev-3']);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('writeFileInPlace', () => {
+  it('creates a file, then rewrites it on the same inode, shorter content included', () => {
+    const path = join(dir, 'passwd');
+    expect(writeFileInPlace(path, 'a-long-first-content\nline two\n')).toEqual({ created: true });
+    const inode = statSync(path).ino;
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    expect(writeFileInPlace(path, 'short\n')).toEqual({ created: false });
+    expect(readFileSync(path, 'utf8')).toBe('short\n');
+    expect(statSync(path).ino).toBe(inode);
+  });
+
+  it('keeps the mode of an existing file', () => {
+    const path = join(dir, 'acl');
+    writeFileSync(path, 'old', { mode: 0o600 });
+    writeFileInPlace(path, 'new');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toBe('new');
+  });
+});
+
+describe('parseMosquittoAuthArgs', () => {
+  const env = { MQTT_ARMADA_PASSWORD: 'pw', OTHER: 'pw2' };
+  it('takes the files, and the service user and its password variable with defaults', () => {
+    expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a'], env)).toEqual({
+      passwdPath: 'p',
+      aclPath: 'a',
+      serviceUser: 'armada',
+      servicePassword: 'pw',
+      passwordVariable: 'MQTT_ARMADA_PASSWORD',
+    });
+    expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-user', 'svc', '--service-password-env', 'OTHER'], env)).toMatchObject({
+      serviceUser: 'svc',
+      servicePassword: 'pw2',
+    });
+  });
+
+  it('refuses a missing file, an unknown option and an unset password variable, naming them', () => {
+    expect(() => parseMosquittoAuthArgs(['--passwd', 'p'], env)).toThrow(/--acl are required/);
+    expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--nope'], env)).toThrow(MosquittoAuthUsageError);
+    expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a'], {})).toThrow(/MQTT_ARMADA_PASSWORD is not set/);
+    expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-user', 'a b'], env)).toThrow(/not a usable user name/);
+  });
+});
