@@ -229,7 +229,7 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
     rawResidual[k] = raw[k]! + expectedAtTrack[idx[k]!]!;
     censored[k] = raw[k]! >= cap - 1e-6 || raw[k]! <= 1e-6 ? 1 : 0;
   }
-  const events = detectEvents(track, vehicle, settings, { settings, t, censored, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
+  const events = detectEvents(track, vehicle, settings, { settings, stepLitres: Math.min(refuelThresholdLitres(settings, cap), drainThresholdLitres(settings, cap)), t, censored, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
 
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
   const stretch = new Int32Array(m);
@@ -250,6 +250,8 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
 
 interface StepInput {
   settings: FuelSettings;
+  /** The smaller of the refuel and drain thresholds for this tank. */
+  stepLitres: number;
   t: Float64Array;
   /** 1 where the sensor sat at its end stop (full or empty): the true level may lie beyond. */
   censored: Uint8Array;
@@ -303,6 +305,8 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
   }
 
   const candidates: FuelEvent[] = [];
+  // The last point of the previous event: a later event's extent never reaches back past it.
+  let barrier = 0;
   let k = 1;
   while (k < m) {
     const j = step[k]!;
@@ -319,11 +323,14 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
       end++;
       if (sign * step[end]! > sign * step[peak]!) peak = end;
     }
-    const ev = measureEvent(track, vehicle, s, peak, sign, windowMs, scratch);
+    const ev = measureEvent(track, vehicle, s, peak, sign, windowMs, scratch, barrier);
     if (ev) candidates.push(ev);
     // Continue after the event, or after the run if the event was not kept.
     let next = end + 1;
-    if (ev) while (next < m && t[next]! <= ev.endMs) next++;
+    if (ev) {
+      while (next < m && t[next]! <= ev.endMs) next++;
+      barrier = Math.max(barrier, next - 1);
+    }
     k = Math.max(next, k + 1);
   }
 
@@ -332,7 +339,7 @@ function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSett
 }
 
 /** Extent and volume of the step whose strongest point is `peak`. */
-function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak: number, sign: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
+function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak: number, sign: number, windowMs: number, scratch: Float64Array, barrier = 0): FuelEvent | null {
   const { t, residual } = s;
   const m = t.length;
   // All readings here, standing or not: a few parked ones next to the peak may be halfway.
@@ -349,12 +356,12 @@ function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak
     if (sign * delta <= 0) return null;
     // Where the residual leaves the level before, and where it reaches the level after.
     let a = startK;
-    while (a > 0 && sign * (residual[a]! - before) > 0.1 * Math.abs(delta)) a--;
+    while (a > barrier && sign * (residual[a]! - before) > 0.1 * Math.abs(delta)) a--;
     let b = endK;
     while (b < m - 1 && sign * (after - residual[b]!) > 0.1 * Math.abs(delta)) b++;
     // The smoothing can hide a reading taken halfway through (sparse parked readings): the
     // raw readings at the edges must sit at the old and new levels.
-    while (a > 0 && sign * (raw[a]! - before) > 0.25 * Math.abs(delta)) a--;
+    while (a > barrier && sign * (raw[a]! - before) > 0.25 * Math.abs(delta)) a--;
     while (b < m - 1 && sign * (after - raw[b]!) > 0.25 * Math.abs(delta)) b++;
     const newBefore = sideLevelInTime(s, t[a]! - windowMs, a, scratch, 'before', false);
     const newAfter = sideLevelInTime(s, t[b]! + windowMs, b, scratch, 'after', false);
@@ -365,7 +372,7 @@ function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak
     before = newBefore;
     after = newAfter;
   }
-  const refined = fitRamp(s, startK, endK, peak);
+  const refined = fitRamp(s, startK, endK, peak, before, after, Math.min(refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres), drainThresholdLitres(s.settings, vehicle.tankCapacityLitres)), barrier);
   return eventBetween(track, vehicle, s, refined.startK, refined.endK, windowMs, scratch);
 }
 
@@ -379,13 +386,18 @@ const EDGE_TOLERANCE_LITRES = 1.5;
  * Thresholds on a slow ramp (a siphon at two litres a minute) stop short of its ends;
  * the fit does not.
  */
-function fitRamp(s: StepInput, startK: number, endK: number, peak: number): { startK: number; endK: number } {
-  const { t, rawResidual: r } = s;
+function fitRamp(s: StepInput, startK: number, endK: number, peak: number, before: number, after: number, stepLitres: number, barrier = 0): { startK: number; endK: number } {
+  const { t, rawResidual: r, residual } = s;
   const m = t.length;
+  // The fit reaches out half an hour, but not past another change of level (a drain and
+  // the refill that hides it, minutes apart): the flat parts stay near the levels either side.
+  // (The levels either side are first guesses, taken over minutes that may still hold part
+  // of a slow ramp: allow a good share of the step itself.)
+  const reach = Math.max(stepLitres / 2, 0.3 * Math.abs(after - before));
   let lo = startK;
-  while (lo > 0 && t[startK]! - t[lo - 1]! <= RAMP_FIT_REACH_MS) lo--;
+  while (lo > barrier && t[startK]! - t[lo - 1]! <= RAMP_FIT_REACH_MS && Math.abs(residual[lo - 1]! - before) <= reach) lo--;
   let hi = endK;
-  while (hi < m - 1 && t[hi + 1]! - t[endK]! <= RAMP_FIT_REACH_MS) hi++;
+  while (hi < m - 1 && t[hi + 1]! - t[endK]! <= RAMP_FIT_REACH_MS && Math.abs(residual[hi + 1]! - after) <= reach) hi++;
   if (hi - lo < 2 * MIN_SIDE_POINTS) return { startK, endK };
   // Prefix sums for the flat parts.
   const n = hi - lo + 1;
@@ -434,18 +446,34 @@ function fitRamp(s: StepInput, startK: number, endK: number, peak: number): { st
 /** Median residual of up to `windowMs` of points on one side of index `edge` (inclusive). */
 function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: Float64Array, side: 'before' | 'after', preferStanding = true): number | null {
   const m = s.t.length;
+  let lo: number;
+  let hi: number;
   if (side === 'before') {
     if (edge < 0) return null;
-    let lo = edge;
+    lo = edge;
     while (lo > 0 && s.t[lo - 1]! >= limitMs) lo--;
     lo = Math.max(0, Math.min(lo, edge - MIN_SIDE_POINTS + 1));
-    return sideLevel(s, lo, edge, scratch, preferStanding);
+    hi = edge;
+  } else {
+    if (edge >= m) return null;
+    hi = edge;
+    while (hi < m - 1 && s.t[hi + 1]! <= limitMs) hi++;
+    hi = Math.min(m - 1, Math.max(hi, edge + MIN_SIDE_POINTS - 1));
+    lo = edge;
   }
-  if (edge >= m) return null;
-  let hi = edge;
-  while (hi < m - 1 && s.t[hi + 1]! <= limitMs) hi++;
-  hi = Math.min(m - 1, Math.max(hi, edge + MIN_SIDE_POINTS - 1));
-  return sideLevel(s, edge, hi, scratch, preferStanding);
+  const level = sideLevel(s, lo, hi, scratch, preferStanding);
+  if (!preferStanding || level === null) return level;
+  // Measuring an event's own side: keep to the readings near that side's level, so a
+  // drain minutes before a refill does not leak into the refill's level before.
+  const keep: number[] = [];
+  const keepStanding: number[] = [];
+  for (let k = lo; k <= hi; k++) {
+    if (Math.abs(s.residual[k]! - level) > s.stepLitres / 2) continue;
+    keep.push(k);
+    if (s.standing[k]) keepStanding.push(k);
+  }
+  if (keep.length < MIN_SIDE_POINTS) return level;
+  return robustLevel(keepStanding.length >= MIN_SIDE_POINTS ? keepStanding : keep, s.rawResidual, s.censored);
 }
 
 /**

@@ -80,6 +80,16 @@ describe('refuels and drains', () => {
     expect(siphon[0]!.litres).toBeGreaterThan(15 * 0.95);
   });
 
+  it('tells apart a drain and the refill that hides it minutes later', () => {
+    const { fuel } = run(around([{ kind: 'drain', litres: 15, litresPerS: 0.05 }, { kind: 'park', seconds: 240 }, { kind: 'refuel', litres: 25, waitS: 30 }]));
+    expect(fuel.drains).toHaveLength(1);
+    expect(fuel.refuels).toHaveLength(1);
+    expect(fuel.drains[0]!.litres).toBeGreaterThan(15 * 0.95);
+    expect(fuel.drains[0]!.litres).toBeLessThan(15 * 1.05);
+    expect(fuel.refuels[0]!.litres).toBeGreaterThan(25 * 0.95);
+    expect(fuel.refuels[0]!.litres).toBeLessThan(25 * 1.05);
+  });
+
   it('finds a drain while driving when the level falls faster than driving explains', () => {
     const { fuel } = run(around([{ kind: 'drive', metres: 3000, cruiseKmh: 40 }, { kind: 'drain', litres: 10, litresPerS: 0.1, moving: true }]));
     expect(fuel.drains).toHaveLength(1);
