@@ -43,6 +43,7 @@ describe('npm run demo', () => {
   it('prints the API address, an admin key and the MQTT port', async () => {
     key = await startDemo();
     expect(demo.output()).toContain(`http://127.0.0.1:${httpPort}/api/v1`);
+    expect(demo.output()).toContain(`Live map       http://127.0.0.1:${httpPort}/#key=${key}`);
     expect(demo.output()).toMatch(/MQTT broker\s+mqtt:\/\/127\.0\.0\.1:\d+/);
   });
 
