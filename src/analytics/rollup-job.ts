@@ -53,7 +53,7 @@ export interface RollupRunSummary {
 }
 
 export interface RollupJob {
-  /** One run now (waits for a run in progress first). */
+  /** One run now (after a run in progress here or in another process). */
   runOnce(): Promise<RollupRunSummary>;
   stop(): Promise<void>;
 }
@@ -151,30 +151,38 @@ export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boole
     return summary;
   }
 
-  /** On PostgreSQL only one process runs the job at a time; PGlite has one process anyway. */
-  async function runExclusive(): Promise<RollupRunSummary> {
+  /**
+   * On PostgreSQL only one process runs the job at a time; PGlite has one process anyway.
+   * A timed run skips when another process is at it; a run asked for waits its turn.
+   */
+  async function runExclusive(wait: boolean): Promise<RollupRunSummary> {
     if (deps.database.kind === 'pglite') return run();
     // Held by a transaction of its own (a session lock on a pooled connection could be
     // released on another one); the run's queries go through the pool as usual.
     return deps.database.transaction(async (tx) => {
-      const [row] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [ROLLUP_LOCK_KEY]);
-      if (!row?.locked) return { vehicles: 0, days: 0, lateDays: 0, failed: 0, skipped: true, durationMs: 0 };
+      if (wait) {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_LOCK_KEY]);
+      } else {
+        const [row] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [ROLLUP_LOCK_KEY]);
+        if (!row?.locked) return { vehicles: 0, days: 0, lateDays: 0, failed: 0, skipped: true, durationMs: 0 };
+      }
       return run();
     });
   }
 
-  function runOnce(): Promise<RollupRunSummary> {
-    const next = chain.then(() => runExclusive());
+  function enqueue(wait: boolean): Promise<RollupRunSummary> {
+    const next = chain.then(() => runExclusive(wait));
     chain = next.catch(() => undefined);
     return next;
   }
+  const runOnce = () => enqueue(true);
 
   function schedule(delayMs: number) {
     if (stopped) return;
     timer = setTimeout(async () => {
       timer = null;
       try {
-        await runOnce();
+        await enqueue(false);
       } catch (err) {
         logger.error({ err }, 'rollup run failed');
       }
