@@ -79,13 +79,18 @@ describe('rate limits', () => {
     expect((await api.get('/docs/json')).status).toBe(429);
   });
 
-  it('throttles guessing keys per address, forged X-Forwarded-For or not', async () => {
+  it('throttles guessing keys per address, forged X-Forwarded-For or not; a key that worked recently still gets through', async () => {
     const api = await startApi();
+    const [used, fresh] = [await newKey(), await newKey()];
+    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${used}` })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await api.get('/api/v1/vehicles', { authorization: `Bearer guess-${i}`, ...forged(i) })).status).toBe(401);
     const blocked = await api.get('/api/v1/vehicles', { authorization: 'Bearer guess-x', ...forged(42) });
     expect(blocked.status).toBe(429);
     expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     expect((await api.get('/api/v1/vehicles', forged(43))).status).toBe(429);
+    // The block is checked before any key lookup: a key not seen lately waits with the rest.
+    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${fresh}` })).status).toBe(429);
+    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${used}` })).status).toBe(200);
   });
 
   it('never limits /healthz, /readyz and /metrics', async () => {

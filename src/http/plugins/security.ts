@@ -8,7 +8,10 @@
  * key (/docs), per client address. The address is the socket's: the app does not
  * trust proxies, so a forged `X-Forwarded-For` cannot move a caller to a fresh
  * counter. Requests whose key is missing or wrong are counted per address too, so
- * guessing keys is throttled as well. /healthz, /readyz and /metrics are not limited.
+ * guessing keys is throttled as well: past the limit, the address gets 429 before any
+ * key lookup, except for keys that worked recently from anywhere (so one client with a
+ * stale key behind an office NAT does not lock out its neighbours).
+ * /healthz, /readyz and /metrics are not limited.
  * Counters live in this process: behind a load balancer each API instance counts its own.
  *
  * Called before any route is added (it hooks routes as they are registered).
@@ -17,6 +20,8 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
+import { hashApiKey } from '../../security/secrets.js';
+import { bearerToken } from '../auth.js';
 
 export interface RateLimitOptions {
   /** Requests a minute per API key (or per address without a key). Default 600. */
@@ -28,6 +33,9 @@ export interface RateLimitOptions {
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 export const DEFAULT_FAILED_AUTH_PER_MINUTE = 30;
 const WINDOW_MS = 60_000;
+/** A key that authenticated this recently gets through an address's failed-auth block. */
+const RECENTLY_VALID_MS = 15 * 60_000;
+const RECENTLY_VALID_MAX = 100_000;
 
 /** Routes that monitoring and orchestrators poll: never rate limited. */
 const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -102,15 +110,28 @@ export async function registerSecurity(app: FastifyInstance, options: { rateLimi
   // Failed authentications per address: checked before the key is looked up, counted
   // when a request ends in 401.
   const failedAuth = windowCounter(failedAuthPerMinute, WINDOW_MS, Date.now);
+  const recentlyValid = new Map<string, number>();
+  const tokenOf = (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? (request.query as { token?: unknown } | undefined)?.token;
   app.addHook('onRequest', async (request, reply) => {
     if (unlimited(request)) return;
     const retryAfterS = failedAuth.blockedForS(request.ip);
     if (retryAfterS === undefined) return;
+    const token = tokenOf(request);
+    const validAtMs = typeof token === 'string' ? recentlyValid.get(hashApiKey(token)) : undefined;
+    if (validAtMs !== undefined && Date.now() - validAtMs < RECENTLY_VALID_MS) return;
     reply.header('retry-after', String(retryAfterS));
     throw new RateLimitedError(retryAfterS, 'with a missing or wrong API key from this address');
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401) failedAuth.add(request.ip);
+    if (reply.statusCode === 401) {
+      failedAuth.add(request.ip);
+      return;
+    }
+    if (!authOf(request)) return;
+    const token = tokenOf(request);
+    if (typeof token !== 'string') return;
+    if (recentlyValid.size >= RECENTLY_VALID_MAX) recentlyValid.clear();
+    recentlyValid.set(hashApiKey(token), Date.now());
   });
 
   // Per key: after authentication (the /api/v1 onRequest hook), so the key is known.
