@@ -14,6 +14,7 @@ import { buildApp } from './http/app.js';
 import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './ingest/start.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ensureDefaultGeofence } from './alerts/engine.js';
+import { startRollupJob, type RollupJob } from './analytics/rollup-job.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 import { startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
@@ -33,6 +34,8 @@ export interface Services {
   /** Where devices connect: MQTT_URL, or the embedded broker. */
   readonly deviceMqttUrl: string | undefined;
   readonly ingest: RunningIngest | undefined;
+  /** The daily rollup job of the analytics. */
+  readonly rollups: RollupJob;
   readonly metrics: Metrics;
   readonly app: FastifyInstance | undefined;
   /** The API's base URL once it listens. */
@@ -89,9 +92,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
     const database = options.database ?? (await openConfiguredDatabase(config, logger));
     if (!options.database) closers.push(() => database.close());
     await migrateDatabase(database);
-    const repos = createRepositories(database);
+    const repos = createRepositories(database, config.analytics);
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
     await ensureDefaultGeofence(repos);
+    // Every process runs it; on PostgreSQL an advisory lock lets one run at a time.
+    const rollups = startRollupJob({ database, analytics: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) });
+    closers.push(() => rollups.stop());
 
     const metrics = createMetrics();
     let ingest: RunningIngest | undefined;
@@ -153,7 +159,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     }
 
     const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);
-    return { config, database, repos, broker, deviceMqttUrl, ingest, metrics, app, httpUrl, close: closeAll };
+    return { config, database, repos, broker, deviceMqttUrl, ingest, rollups, metrics, app, httpUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

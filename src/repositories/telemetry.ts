@@ -158,7 +158,8 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
          SELECT DISTINCT vehicle_id, (fix_at AT TIME ZONE $9)::date FROM ins
          WHERE (fix_at AT TIME ZONE $9)::date < (now() AT TIME ZONE $9)::date
          ORDER BY 1, 2
-         ON CONFLICT DO NOTHING
+         -- A fresh mark: the rollup job clears a day only if its mark did not change meanwhile.
+         ON CONFLICT (vehicle_id, day) DO UPDATE SET marked_at = excluded.marked_at
        ),
        quarantined AS (
          INSERT INTO quarantine (received_at, topic, device_id, reason, detail, payload, payload_bytes)
