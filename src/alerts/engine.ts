@@ -2,7 +2,8 @@
  * The alert engine, run beside the ingest worker: it judges every committed batch with
  * the rules in src/domain/alerts.ts, stores the alerts it raises, and announces each on
  * `fleet/v1/live/{departmentId}/{vehicleId}/alerts`, where the API instances pick it up
- * for their live-feed clients. A periodic check reports devices gone silent.
+ * for their live-feed clients. A periodic check reports devices gone silent and the fuel
+ * drains the rollup job has found.
  *
  * The vehicles' alert state lives in this process: after a restart an episode that was
  * already open may be reported once more. Batches are judged one after the other, so
@@ -121,8 +122,30 @@ export function createAlertEngine(options: AlertEngineOptions) {
     );
   }
 
+  /** Drains are found by the rollup job (they need the smoothed level around them): alert on the new ones. */
+  async function checkDrains(): Promise<void> {
+    const drains = await repos.alerts.uncoveredDrains(now(), 7);
+    await store(
+      drains.map((d) => ({
+        kind: 'fuel_drain' as const,
+        vehicleId: d.vehicleId,
+        departmentId: d.departmentId,
+        atMs: d.at.getTime(),
+        lat: d.lat,
+        lon: d.lon,
+        message: `${d.plateNumber}: ${d.litres.toFixed(1)} L drained${d.moving ? ' while moving' : ''}`,
+        details: { litres: d.litres, moving: d.moving },
+      })),
+    );
+  }
+
+  async function periodic(): Promise<void> {
+    await checkSilent();
+    await checkDrains();
+  }
+
   const timer = setInterval(() => {
-    queue = queue.then(checkSilent).catch((err: Error) => logger.warn({ err: err.message }, 'silent-device check failed'));
+    queue = queue.then(periodic).catch((err: Error) => logger.warn({ err: err.message }, 'periodic alert check failed'));
   }, options.checkEveryMs ?? 60_000);
   timer.unref();
 
@@ -132,7 +155,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
       if (readings.length === 0) return;
       queue = queue.then(() => judge(readings)).catch((err: Error) => logger.warn({ err: err.message }, 'alert evaluation failed'));
     },
-    checkSilent: () => (queue = queue.then(checkSilent)),
+    /** The periodic checks (silent devices, new drains) now, after what is queued. */
+    checkPeriodic: () => (queue = queue.then(periodic)),
     /** Resolves when everything handed over so far has been judged. */
     idle: () => queue,
     async stop(): Promise<void> {

@@ -7,7 +7,7 @@
 import { containsPoint, type GeofenceGeometry } from './geofence.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 
-export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain', 'receipt_mismatch'] as const;
+export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain'] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 export interface AlertCandidate {

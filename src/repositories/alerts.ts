@@ -94,6 +94,23 @@ export function alertRepository(db: Queryable) {
       );
     },
     /**
+     * Drains the rollup job found in the last `withinDays` that no fuel_drain alert covers
+     * yet. A recompute may place a drain a little differently, so any drain alert of the
+     * vehicle within 15 minutes counts as covering it.
+     */
+    async uncoveredDrains(nowMs: number, withinDays: number): Promise<Array<{ vehicleId: string; departmentId: string; plateNumber: string; at: Date; lat: number; lon: number; litres: number; moving: boolean }>> {
+      const rows = await db.query(
+        `SELECT e.vehicle_id AS "vehicleId", v.department_id AS "departmentId", v.plate_number AS "plateNumber", e.at, e.lat, e.lon, e.litres, e.moving
+           FROM vehicle_fuel_events e JOIN vehicles v ON v.id = e.vehicle_id
+          WHERE e.kind = 'drain' AND e.at >= $1::timestamptz - make_interval(days => $2)
+            AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.vehicle_id = e.vehicle_id AND a.kind = 'fuel_drain'
+                              AND a.at BETWEEN e.at - interval '15 minutes' AND e.at + interval '15 minutes')
+          ORDER BY e.at`,
+        [new Date(nowMs).toISOString(), withinDays],
+      );
+      return rows.map((r) => ({ ...(r as never as { vehicleId: string; departmentId: string; plateNumber: string; lat: number; lon: number; litres: number; moving: boolean }), at: new Date(r.at as string) }));
+    },
+    /**
      * Vehicles whose newest fix is older than `silentForS` and that have no device_silent
      * alert since that fix: each silence is reported once.
      */

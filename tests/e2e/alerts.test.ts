@@ -32,6 +32,26 @@ afterAll(async () => {
 });
 
 describe('alerts', () => {
+  it('raises a fuel drain alert for a drain the rollup job found, once', async () => {
+    const d = await registerVehicleWithDevice(t, { tankCapacityLitres: 60 });
+    const start = Date.now() - 3 * 3_600_000;
+    // Parked with the engine off: 40 L for an hour, 22 L drawn off over five minutes, 18 L for an hour.
+    const readings = [];
+    for (let s = 0; s <= 7800; s += 30) {
+      const level = s < 3600 ? 40 : s < 3900 ? 40 - ((s - 3600) / 300) * 22 : 18;
+      readings.push({ ts: new Date(start + s * 1000).toISOString(), lat: -10.1702, lon: 123.6078, speedKmh: 0, ignition: false, fuelLitres: level });
+    }
+    await send(d, readings);
+    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as { features: unknown[] }).features.length === readings.length, 'the readings');
+    await t.services.rollups.runOnce();
+    await t.services.ingest!.alerts.checkPeriodic();
+    await t.services.rollups.runOnce();
+    await t.services.ingest!.alerts.checkPeriodic();
+    const drains = (await alertsOf()).filter((x) => x.vehicleId === d.vehicleId && x.kind === 'fuel_drain');
+    expect(drains).toHaveLength(1);
+    expect(drains[0]!.message).toMatch(/2\d\.\d L drained/);
+  });
+
   it('stores, lists and pushes a speeding alert, and a manager acknowledges it', async () => {
     const feed = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${t.adminKey}` } });
     const pushed: Array<{ type: string; kind?: string; vehicleId?: string }> = [];
@@ -79,8 +99,8 @@ describe('alerts', () => {
     const c = await registerVehicleWithDevice(t);
     await send(c, [{ ts: new Date(Date.now() - 3 * 3_600_000).toISOString(), lat: -10.17, lon: 123.6 }]);
     await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${c.vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 1, 'the old reading');
-    await t.services.ingest!.alerts.checkSilent();
-    await t.services.ingest!.alerts.checkSilent();
+    await t.services.ingest!.alerts.checkPeriodic();
+    await t.services.ingest!.alerts.checkPeriodic();
     const silent = (await alertsOf()).filter((x) => x.vehicleId === c.vehicleId && x.kind === 'device_silent');
     expect(silent).toHaveLength(1);
   });
