@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runAnalyticsBench } from './analytics.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
+import { runLiveBench } from './live.js';
 import { describeMachine } from './machine.js';
 import { adminUrl, describeUrl } from './postgres.js';
 import { describeMachineLine, printSection, recordRun, renderRun, type BenchSection } from './report.js';
@@ -15,6 +16,7 @@ import { describeMachineLine, printSection, recordRun, renderRun, type BenchSect
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
   ingest: runIngestBench,
   analytics: runAnalyticsBench,
+  live: runLiveBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
