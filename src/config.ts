@@ -60,6 +60,10 @@ const envSchema = z.object({
   MQTT_PORT: port.default(1883),
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
+  /** Requests a minute per API key (or per client address without one), per API instance. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Failed authentications a minute from one address before it gets 429. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   /** Fleet-wide speed limit for alerts (a vehicle's own speedLimitKmh wins). */
   SPEED_LIMIT_KMH: z.coerce.number().min(10).max(300).default(80),
   /** Below this battery voltage, with the engine off, a low-battery alert is raised. */
@@ -132,6 +136,8 @@ export type Config = Readonly<{
   reportTz: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   allowedOrigins: readonly string[];
+  rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
   speedLimitKmh: number;
   lowBatteryV: number;
   deviceSilentAfterS: number;
@@ -191,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportTz: e.REPORT_TZ,
     logLevel: e.LOG_LEVEL,
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     speedLimitKmh: e.SPEED_LIMIT_KMH,
     lowBatteryV: e.LOW_BATTERY_V,
     deviceSilentAfterS: e.DEVICE_SILENT_AFTER_S,

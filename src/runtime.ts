@@ -139,6 +139,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         now,
         metrics: metrics.registry,
         allowedOrigins: config.allowedOrigins,
+        rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
         readiness,
         ...(live ? { live } : {}),
       });

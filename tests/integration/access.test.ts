@@ -80,12 +80,8 @@ afterAll(async () => {
 const PUBLIC_ROUTES = new Set(['/', '/web', '/web*', '/healthz', '/readyz', '/metrics', '/docs', '/docs/', '/docs/static/index.html', '/docs/static/swagger-initializer.js', '/docs/*', '/docs/json', '/docs/yaml']);
 /** Covered by a dedicated test below (a WebSocket is not a plain request). */
 const COVERED_ELSEWHERE = new Map([['GET /api/v1/live', 'the live feed tests below']]);
-/**
- * Known gaps, each with the reason; the test reports them. Remove an entry once fixed.
- * GET /api/v1/quarantine is admin-only but not department-scoped: a department-limited
- * admin sees every department's quarantined messages (src/http/routes/quarantine.ts).
- */
-const KNOWN_GAPS = new Map([['GET /api/v1/quarantine', 'quarantine is not scoped by department (department-limited admins see all of it)']]);
+/** Known gaps, each with the reason; the test reports them. Remove an entry once fixed. */
+const KNOWN_GAPS = new Map<string, string>();
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Every route and method of the app, from Fastify's route tree (HEAD left out: it mirrors GET). */

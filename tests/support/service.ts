@@ -27,6 +27,8 @@ export async function startTestService(options: { roles?: Roles; env?: Record<st
     ADMIN_API_KEY: adminKey,
     WORKER_ID: workerId,
     INGEST_BATCH_WAIT_MS: '10',
+    // Tests poll the API often; the limits have tests of their own (access-limits.test.ts).
+    RATE_LIMIT_PER_MINUTE: '100000',
     ...(brokerUrl ? { MQTT_URL: brokerUrl } : {}),
     ...options.env,
   });

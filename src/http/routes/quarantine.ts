@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BadRequestError } from '../../errors.js';
+import { BadRequestError, ForbiddenError } from '../../errors.js';
 import { rejectReasons } from '../../domain/telemetry.js';
 import { requireRole } from '../auth.js';
 import type { AppDeps } from '../app.js';
@@ -26,7 +26,7 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         preHandler: requireRole('admin'),
         schema: {
           tags: ['ingest'],
-          summary: 'Telemetry that could not be stored, newest first, with the reason',
+          summary: 'Telemetry that could not be stored, newest first, with the reason (admin without a department)',
           querystring: z.object({
             from: isoTime.optional().describe('Default: 24 hours before `to`'),
             to: isoTime.optional().describe('Default: now'),
@@ -38,6 +38,9 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
+        // Quarantined messages often have no vehicle (unknown devices, bad topics), so they
+        // cannot be sorted by department: only a key for the whole city may read them.
+        if (request.auth.departmentId) throw new ForbiddenError('The quarantine spans all departments: it needs an admin key without a department.');
         const toMs = request.query.to ? Date.parse(request.query.to) : deps.now().getTime() + 1;
         const fromMs = request.query.from ? Date.parse(request.query.from) : toMs - 86_400_000;
         if (fromMs >= toMs) throw new BadRequestError('`from` must be before `to`.');
