@@ -1,15 +1,15 @@
 /**
- * A real drive replayed through MQTT (../shared/fixtures/tracks/around-visnjan-with-car.gpx,
+ * A real drive replayed through MQTT (tests/fixtures/tracks/around-visnjan-with-car.gpx,
  * 104 fixes, about 2.73 km, one stop of about two minutes) comes out of the trip, stop and
  * fuel endpoints as a person reads it off the track.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpxReplay, parseGpx } from '../../simulator/gpx.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { GPX_FIXTURE } from '../support/fixtures.js';
 
-const FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/tracks/around-visnjan-with-car.gpx', import.meta.url));
+const FIXTURE = GPX_FIXTURE;
 
 let t: TestService;
 

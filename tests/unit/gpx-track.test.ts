@@ -1,17 +1,17 @@
 /**
- * A real drive (../shared/fixtures/tracks/around-visnjan-with-car.gpx: 104 fixes from a
+ * A real drive (tests/fixtures/tracks/around-visnjan-with-car.gpx: 104 fixes from a
  * Garmin, no speeds, about 2.73 km with one stop of about two minutes) through the trip
  * and distance analysis with the default settings.
  */
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyseWindow } from '../../src/domain/analysis.js';
 import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
 import { DEFAULT_WORKING_HOURS } from '../../src/domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
 import { readGpx } from '../support/gpx.js';
+import { GPX_FIXTURE } from '../support/fixtures.js';
 
-export const GPX_FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/tracks/around-visnjan-with-car.gpx', import.meta.url));
+export { GPX_FIXTURE };
 
 describe('the Visnjan car track', () => {
   const points = readGpx(GPX_FIXTURE);

@@ -3,8 +3,7 @@
  * parsers accept; GPX tracks replay as recorded; the command line says what is wrong
  * with a bad set of options.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseOwnTracksPayload } from '../../src/domain/owntracks.js';
@@ -18,9 +17,10 @@ import { haversineM } from '../../simulator/kupang.js';
 import { parseCliOptions, USAGE, UsageError } from '../../simulator/options.js';
 import { simulatedFleet } from '../../simulator/sim-fleet.js';
 import type { ReceiptRecord } from '../../simulator/truth.js';
+import { GPX_FIXTURE } from '../support/fixtures.js';
 
 const MONDAY_MS = Date.parse('2026-11-02T00:00:00+08:00');
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'tracks', 'around-visnjan-with-car.gpx');
+const FIXTURE = GPX_FIXTURE;
 
 describe('OwnTracks output', () => {
   const run = simulatePeriod(
@@ -94,7 +94,7 @@ describe('GPX replay', () => {
     expect(() => parseGpx('<trkpt lat="x" lon="2"><time>2026-01-01T00:00:00Z</time></trkpt>')).toThrow(/point 1 has no valid lat\/lon/);
   });
 
-  it.skipIf(!existsSync(FIXTURE))('replays the recorded car drive in the shared fixtures as recorded', () => {
+  it('replays the recorded car drive (tests/fixtures) as recorded', () => {
     const points = parseGpx(readFileSync(FIXTURE, 'utf8'));
     expect(points).toHaveLength(104);
     const { messages, summary } = gpxReplay(points, { deviceId: 'sim/gpx', format: 'owntracks' });
