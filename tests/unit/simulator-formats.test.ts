@@ -4,7 +4,6 @@
  * with a bad set of options.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseOwnTracksPayload } from '../../src/domain/owntracks.js';
 import { deviceFromTopic } from '../../src/domain/topics.js';
