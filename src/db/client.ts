@@ -49,6 +49,10 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
   // An idle connection dropped by the server emits 'error' on the pool; unhandled,
   // it would kill the process. The next query simply gets a fresh connection.
   pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres idle connection lost'));
+  // A server message that arrives on a checked-out connection between two queries (a
+  // FATAL, a broken stream) is emitted on the client, where nobody else listens: without
+  // this, it would end the process. The query in flight, if any, fails on its own.
+  pool.on('connect', (client) => client.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres connection error')));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
 
   return {
@@ -60,8 +64,6 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
     },
     async transaction(fn) {
       const client = await pool.connect();
-      const onError = (err: Error) => options.logger.warn({ err: err.message }, 'postgres connection lost in transaction');
-      client.on('error', onError);
       let broken = false;
       try {
         await client.query('BEGIN');
@@ -79,7 +81,6 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
         });
         throw err;
       } finally {
-        client.off('error', onError);
         client.release(broken);
       }
     },

@@ -2,12 +2,20 @@
  * A TCP proxy the test controls, put between Armada and PostgreSQL to make the
  * database misbehave the way networks and servers do: freeze (connections stay open
  * and nothing moves), cut (every connection reset) and down (nothing listens).
+ * While frozen, bytes are held in order and delivered on thaw: a stall, not corruption.
  */
 import net from 'node:net';
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket;
+  /** Bytes held while frozen, per direction, in arrival order. */
+  held: { toUpstream: Buffer[]; toClient: Buffer[] };
+}
+
 export class TcpProxy {
   private readonly server: net.Server;
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private readonly pairs = new Set<Pair>();
   private frozen = false;
   port = 0;
 
@@ -31,7 +39,7 @@ export class TcpProxy {
 
   private accept(client: net.Socket): void {
     const upstream = net.connect(this.targetPort, this.targetHost);
-    const pair: [net.Socket, net.Socket] = [client, upstream];
+    const pair: Pair = { client, upstream, held: { toUpstream: [], toClient: [] } };
     this.pairs.add(pair);
     const end = () => {
       client.destroy();
@@ -40,40 +48,28 @@ export class TcpProxy {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    if (this.frozen) {
-      client.pause();
-      upstream.pause();
-    }
+    client.on('data', (chunk: Buffer) => (this.frozen ? pair.held.toUpstream.push(chunk) : upstream.write(chunk)));
+    upstream.on('data', (chunk: Buffer) => (this.frozen ? pair.held.toClient.push(chunk) : client.write(chunk)));
   }
 
   /** Connections stay open but carry nothing, like a stalled network or a hung server. */
   freeze(): void {
     this.frozen = true;
-    for (const [a, b] of this.pairs) {
-      a.unpipe(b);
-      b.unpipe(a);
-      a.pause();
-      b.pause();
-    }
   }
 
   thaw(): void {
     this.frozen = false;
-    for (const [a, b] of this.pairs) {
-      a.pipe(b);
-      b.pipe(a);
-      a.resume();
-      b.resume();
+    for (const pair of this.pairs) {
+      for (const chunk of pair.held.toUpstream.splice(0)) pair.upstream.write(chunk);
+      for (const chunk of pair.held.toClient.splice(0)) pair.client.write(chunk);
     }
   }
 
   /** Every open connection reset at once. */
   cut(): void {
-    for (const [a, b] of this.pairs) {
-      a.resetAndDestroy();
-      b.destroy();
+    for (const { client, upstream } of this.pairs) {
+      client.resetAndDestroy();
+      upstream.destroy();
     }
     this.pairs.clear();
   }
