@@ -34,7 +34,7 @@ export interface Services {
   /** Where devices connect: MQTT_URL, or the embedded broker. */
   readonly deviceMqttUrl: string | undefined;
   readonly ingest: RunningIngest | undefined;
-  /** The daily rollup job of the analytics. */
+  /** The daily rollup job of the analytics; it runs by itself only where the API runs. */
   readonly rollups: RollupJob;
   readonly metrics: Metrics;
   readonly app: FastifyInstance | undefined;
@@ -95,8 +95,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
     const repos = createRepositories(database, config.analytics);
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
     await ensureDefaultGeofence(repos);
-    // Every process runs it; on PostgreSQL an advisory lock lets one run at a time.
-    const rollups = startRollupJob({ database, analytics: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) });
+    // The API's processes keep the rollups current (an advisory lock lets one run at a
+    // time on PostgreSQL); a worker-only process spends itself on ingest alone.
+    const rollups = startRollupJob(
+      { database, analytics: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) },
+      { autoStart: roles.api },
+    );
     closers.push(() => rollups.stop());
 
     const metrics = createMetrics();

@@ -150,10 +150,11 @@ export function createAlertEngine(options: AlertEngineOptions) {
   timer.unref();
 
   return {
-    /** Takes a committed batch; judging happens in the background, in order. */
-    onCommitted(readings: readonly BoundReading[]): void {
-      if (readings.length === 0) return;
+    /** Judges a committed batch, after the batches before it; resolves when done (never rejects). */
+    onCommitted(readings: readonly BoundReading[]): Promise<void> {
+      if (readings.length === 0) return Promise.resolve();
       queue = queue.then(() => judge(readings)).catch((err: Error) => logger.warn({ err: err.message }, 'alert evaluation failed'));
+      return queue;
     },
     /** The periodic checks (silent devices, new drains) now, after what is queued. */
     checkPeriodic: () => (queue = queue.then(periodic)),

@@ -58,8 +58,12 @@ export interface IngestWorkerOptions<M extends RawMessage> {
   concurrency?: number;
   /** Above this many waiting messages the source is paused. */
   maxPending?: number;
-  /** Told of every committed batch's readings (the alert engine listens here). */
-  onCommitted?: (readings: readonly BoundReading[]) => void;
+  /**
+   * Told of every committed batch's readings (the alert engine listens here). The batch's
+   * slot is free again only when this settles, so a slow listener slows intake instead
+   * of piling readings up in memory.
+   */
+  onCommitted?: (readings: readonly BoundReading[]) => Promise<void> | void;
 }
 
 export function toLivePosition(advance: LatestAdvance): LivePosition {
@@ -169,7 +173,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     for (const advance of outcome.advanced) {
       live.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
     }
-    options.onCommitted?.(readings);
+    await options.onCommitted?.(readings);
   }
 
   return {
