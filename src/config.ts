@@ -102,7 +102,7 @@ const envSchema = z.object({
   /** Largest batch the ingest worker commits at once. */
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Longest time a reading waits in a batch before it is committed. */
-  INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(50),
+  INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(10),
   /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
   REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
   REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
