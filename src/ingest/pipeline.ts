@@ -11,6 +11,7 @@
  * The worker commits what it returns. Apart from the device lookup the steps are pure;
  * the jump filter remembers each vehicle's newest accepted fix in this process.
  */
+import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
 import { deviceFromTopic } from '../domain/topics.js';
@@ -56,16 +57,6 @@ type Objection = { reason: RejectReason; detail: string };
 /** A reading filter: null to keep the reading, or why it must not be stored. */
 type ReadingFilter = (reading: Reading, context: FilterContext) => Objection | null;
 
-const EARTH_RADIUS_M = 6_371_008.8;
-const rad = (deg: number) => (deg * Math.PI) / 180;
-
-function haversineM(a: Fix, b: Fix): number {
-  const dLat = rad(b.lat - a.lat);
-  const dLon = rad(b.lon - a.lon);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
@@ -93,7 +84,7 @@ export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
     (r, { previous, settings }) => {
       // Only forward in time: an older buffered reading is not judged against a newer fix.
       if (!previous || r.fixAtMs <= previous.fixAtMs) return null;
-      const distanceM = haversineM(previous, r);
+      const distanceM = haversineM(previous.lat, previous.lon, r.lat, r.lon);
       const seconds = Math.max(1, (r.fixAtMs - previous.fixAtMs) / 1000);
       const impliedKmh = (distanceM / seconds) * 3.6;
       return impliedKmh > settings.maxImpliedSpeedKmh
