@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { telemetryTopic } from '../../src/domain/topics.js';
+import { loadConfig } from '../../src/config.js';
+import { startServices } from '../../src/runtime.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { realBrokerUrl, silentLogger } from '../support/stores.js';
 
 let t: TestService;
 let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
@@ -103,5 +106,25 @@ describe('live feed', () => {
     const text = await (await fetch(`${t.services.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^armada_live_positions_pushed_total [1-9]/m);
     expect(text).toContain('armada_live_clients');
+  });
+
+  it.skipIf(!realBrokerUrl())('serves the same positions from a second API instance (each listens to the live topics)', async () => {
+    const second = await startServices(
+      loadConfig({ HTTP_PORT: '0', MQTT_URL: realBrokerUrl()!, RATE_LIMIT_PER_MINUTE: '100000' }),
+      { api: true, worker: false },
+      { logger: silentLogger, database: t.services.database },
+    );
+    try {
+      const ws = new WebSocket(`${second.httpUrl!.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+      const messages: Message[] = [];
+      ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
+      await new Promise((r) => ws.once('open', r));
+      await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot from the second instance');
+      const ts = await publish(a, -10.17104);
+      await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the position through the second instance');
+      ws.close();
+    } finally {
+      await second.close();
+    }
   });
 });
