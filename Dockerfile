@@ -23,6 +23,7 @@ COPY tsconfig.json ./
 COPY migrations/ ./migrations/
 COPY simulator/ ./simulator/
 COPY src/ ./src/
+COPY web/ ./web/
 
 # DATA_DIR is used only without DATABASE_URL / MQTT_URL (embedded PGlite and
 # broker); it must be writable by the unprivileged user.

@@ -114,6 +114,12 @@ describe('the image', () => {
     for (const sources of copies) for (const source of sources) expect(existsSync(join(ROOT, source)), source).toBe(true);
   });
 
+  it('holds every folder the service reads at run time', () => {
+    const sources = new Set(steps.filter((s) => s.op === 'COPY').flatMap((s) => s.args.split(/\s+/).slice(0, -1).map((a) => a.replace(/\/$/, ''))));
+    // The code, the SQL it migrates with, the simulator the demo drives, and the map page.
+    for (const folder of ['src', 'migrations', 'simulator', 'web']) expect(sources.has(folder), folder).toBe(true);
+  });
+
   it('starts the CLI with node --import tsx (the image runs the command as PID 1)', async () => {
     const cmd = execForm(steps.filter((s) => s.op === 'CMD').at(-1)!.args);
     expect(cmd).toEqual(['node', '--import', 'tsx', 'src/cli.ts', 'start']);
