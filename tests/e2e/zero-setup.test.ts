@@ -125,6 +125,19 @@ describe('zero-setup service', () => {
     }
   });
 
+  it('migrates a fresh data directory with the migrate command, and again harmlessly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'armada-migrate-'));
+    try {
+      for (let run = 0; run < 2; run++) {
+        const p = runCli('migrate', { DATA_DIR: dir, LOG_LEVEL: 'info' });
+        expect(await p.exited, p.output()).toBe(0);
+        expect(p.output()).toContain('migrations applied');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops on bad configuration, naming each bad variable', async () => {
     const p = runCli('start', { DATA_DIR: dataDir, HTTP_PORT: 'eighty', REPORT_TZ: 'Nowhere/Land' });
     expect(await p.exited).toBe(2);
