@@ -144,6 +144,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         metrics: metrics.registry,
         allowedOrigins: config.allowedOrigins,
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
+        ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         readiness,
         ...(live ? { live } : {}),
       });

@@ -19,6 +19,8 @@ type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity 
 
 export interface EmbeddedBroker {
   readonly port: number;
+  /** Closes every connection a device has open, e.g. after its secret changed. */
+  disconnectDevice(deviceId: string): number;
   /** Publishes from inside the process (QoS 0), e.g. live positions. */
   publish(topic: string, payload: string): void;
   /** The URL Armada's own clients use, with the internal credential in it. */
@@ -58,6 +60,14 @@ export async function startEmbeddedBroker(options: {
   const internalPassword = randomBytes(24).toString('base64url');
   const identities = new WeakMap<Client, Identity>();
   const lastKnown = new Map<string, DeviceIdentity>();
+  /** Open connections per device, so a rotated secret can end them. */
+  const connections = new Map<string, Set<Client>>();
+
+  function track(deviceId: string, client: Client): void {
+    let open = connections.get(deviceId);
+    if (!open) connections.set(deviceId, (open = new Set()));
+    open.add(client);
+  }
 
   const broker = await Aedes.createBroker({
     authenticate(client, username, password, done) {
@@ -87,6 +97,7 @@ export async function startEmbeddedBroker(options: {
           }
           identities.set(client, { kind: 'device', device });
           lastKnown.set(device.id, device);
+          track(device.id, client);
           done(null, true);
         })
         .catch((err: Error) => {
@@ -96,6 +107,7 @@ export async function startEmbeddedBroker(options: {
           if (known && verifyDeviceSecret(password.toString('utf8'), known.secretHash)) {
             logger.warn({ err: err.message, deviceId: known.id }, 'device lookup failed; authenticated from the last known record');
             identities.set(client, { kind: 'device', device: known });
+            track(known.id, client);
             done(null, true);
             return;
           }
@@ -126,6 +138,14 @@ export async function startEmbeddedBroker(options: {
     },
   });
 
+  broker.on('clientDisconnect', (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'device') return;
+    const open = connections.get(identity.device.id);
+    open?.delete(client);
+    if (open?.size === 0) connections.delete(identity.device.id);
+  });
+
   const server = net.createServer(broker.handle);
   broker.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
   broker.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'));
@@ -149,6 +169,13 @@ export async function startEmbeddedBroker(options: {
 
   return {
     port,
+    disconnectDevice(deviceId) {
+      const open = [...(connections.get(deviceId) ?? [])];
+      connections.delete(deviceId);
+      lastKnown.delete(deviceId);
+      for (const client of open) client.close();
+      return open.length;
+    },
     publish(topic, payload) {
       broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
     },

@@ -91,6 +91,22 @@ describe('zero-setup service', () => {
     await listener.endAsync();
   });
 
+  it("ends a device's open connection when its secret is rotated, and takes only the new one", async () => {
+    const connect = (password: string) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: device.id, password, protocolVersion: 4, reconnectPeriod: 0 });
+    const open = await connect(device.secret);
+    const closed = new Promise<void>((resolve) => open.once('close', () => resolve()));
+    const res = await api(`/api/v1/devices/${encodeURIComponent(device.id)}/rotate-secret`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const rotated = (await res.json()) as { secret: string };
+    await closed;
+    open.end(true);
+    await expect(connect(device.secret)).rejects.toThrow(/Bad username or password|Not authorized/i);
+    const again = await connect(rotated.secret);
+    await again.endAsync();
+    device = { ...device, secret: rotated.secret };
+  });
+
   it('stops a second process on the same DATA_DIR with a clear message', async () => {
     const second = runCli('start', { ...env(), HTTP_PORT: String(await freePort()), MQTT_PORT: String(await freePort()) });
     expect(await second.exited).toBe(2);

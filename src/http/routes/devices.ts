@@ -70,7 +70,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['devices'],
           summary: 'Issue a new MQTT secret for a device; answered once, the old one stops working',
           description:
-            'An OwnTracks id is sent URL-encoded (`budi%2Fphone`). The embedded broker checks the secret when a device connects: a connection open with the old secret stays until it reconnects. For Mosquitto, rewrite the password file (`tsx src/cli.ts mosquitto-auth`) and send SIGHUP.',
+            'An OwnTracks id is sent URL-encoded (`budi%2Fphone`). On the embedded broker, connections open with the old secret are closed at once. For Mosquitto, rewrite the password file (`tsx src/cli.ts mosquitto-auth`) and send SIGHUP: new connections with the old secret are then refused.',
           params: deviceParams,
           response: { 200: createdDevice, 403: errorResponse, 404: errorResponse },
         },
@@ -80,6 +80,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!found) throw new NotFoundError('Device');
         const secret = generateDeviceSecret();
         await devices.setSecretHash(found.id, hashDeviceSecret(secret));
+        deps.onDeviceSecretChanged?.(found.id);
         request.log.info({ deviceId: found.id, by: request.auth.keyId }, 'device secret rotated');
         return { ...view(found), secret, mqtt: mqttAccess(found) };
       },
