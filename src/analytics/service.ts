@@ -154,6 +154,21 @@ export interface FleetFuelRow {
 /** Litres per 100 km, when enough was driven for the figure to mean something. */
 export const per100Km = (litres: number, km: number): number | null => (km >= 1 ? (100 * litres) / km : null);
 
+/** Adds a stretch's distance, times (in hours), points and trips to a report row, from computed days or rollups alike. */
+function addActivity(
+  row: { distanceKm: number; engineHours: number; idleHours: number; drivingHours: number; distanceOutsideHoursKm: number; points: number; tripCount: number },
+  from: { distanceKm: number; engineS: number; idleS: number; drivingS: number; distanceOutsideHoursKm: number; points: number },
+  tripCount: number,
+): void {
+  row.distanceKm += from.distanceKm;
+  row.engineHours += from.engineS / 3600;
+  row.idleHours += from.idleS / 3600;
+  row.drivingHours += from.drivingS / 3600;
+  row.distanceOutsideHoursKm += from.distanceOutsideHoursKm;
+  row.points += from.points;
+  row.tripCount += tripCount;
+}
+
 const differs = (over: Partial<TripSettings>, base: TripSettings) =>
   (Object.keys(over) as Array<keyof TripSettings>).some((k) => over[k] !== undefined && over[k] !== base[k]);
 
@@ -305,13 +320,7 @@ export function createAnalytics(database: Database, settings: AnalyticsSettings 
         const t = tallies.get(id)!;
         addUnit(t.tally, { active: u.distanceKm > 0 || u.engineS > 0, source: u.source, usedLitres: u.usedLitres, counterLitres: u.counterLitres, sensorLitres: u.sensorLitres, ratedLitres: u.ratedLitres, idleLitres: u.idleLitres });
         const r = t.row;
-        r.distanceKm += u.distanceKm;
-        r.engineHours += u.engineS / 3600;
-        r.idleHours += u.idleS / 3600;
-        r.drivingHours += u.drivingS / 3600;
-        r.distanceOutsideHoursKm += u.distanceOutsideHoursKm;
-        r.points += u.points;
-        r.tripCount += tripCount;
+        addActivity(r, u, tripCount);
         for (const e of u.events) {
           if (e.kind === 'refuel') {
             r.refuelCount++;
@@ -363,13 +372,7 @@ export function createAnalytics(database: Database, settings: AnalyticsSettings 
             const t = tallies.get(id)!;
             addRollupDays(t.tally, s);
             const r = t.row;
-            r.distanceKm += s.distanceKm;
-            r.engineHours += s.engineS / 3600;
-            r.idleHours += s.idleS / 3600;
-            r.drivingHours += s.drivingS / 3600;
-            r.distanceOutsideHoursKm += s.distanceOutsideHoursKm;
-            r.points += s.points;
-            r.tripCount += s.tripCount;
+            addActivity(r, s, s.tripCount);
             r.refuelCount += s.refuelCount;
             r.refuelledLitres += s.refuelLitres;
             r.drainCount += s.drainCount;
