@@ -56,15 +56,27 @@ export async function ensureDefaultGeofence(repos: Pick<Repositories, 'geofences
   }
 }
 
+/** What the engine keeps of a vehicle, refreshed every REFRESH_MS. */
+interface CachedVehicle {
+  plateNumber: string;
+  speedLimitKmh: number | null;
+  departmentId: string;
+  loadedAtMs: number;
+}
+
 export function createAlertEngine(options: AlertEngineOptions) {
   const { repos, logger } = options;
   const now = options.now ?? Date.now;
   const states = new Map<string, VehicleAlertState>();
-  const vehicles = new Map<string, { plateNumber: string; speedLimitKmh: number | null; departmentId: string; loadedAtMs: number }>();
+  const vehicles = new Map<string, CachedVehicle>();
   let fences: AlertRules['geofences'] = [];
   let fencesLoadedAtMs = 0;
   let queue: Promise<void> = Promise.resolve();
   const REFRESH_MS = 30_000;
+  /** Batches handed over and not yet judged; above MAX_BACKLOG, onCommitted makes ingest wait. */
+  let backlog = 0;
+  const MAX_BACKLOG = 8;
+  const drained: Array<() => void> = [];
 
   async function rules(): Promise<AlertRules> {
     if (now() - fencesLoadedAtMs > REFRESH_MS) {
@@ -74,14 +86,25 @@ export function createAlertEngine(options: AlertEngineOptions) {
     return { ...options.rules, geofences: fences };
   }
 
-  async function vehicle(id: string) {
-    const cached = vehicles.get(id);
-    if (cached && now() - cached.loadedAtMs < REFRESH_MS) return cached;
-    const v = await repos.vehicles.findById(ALL_DEPARTMENTS, id);
-    if (!v) return undefined;
-    const entry = { plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, departmentId: v.departmentId, loadedAtMs: now() };
-    vehicles.set(id, entry);
-    return entry;
+  const fresh = (v: CachedVehicle | undefined): v is CachedVehicle => v !== undefined && now() - v.loadedAtMs < REFRESH_MS;
+
+  /** Loads the vehicles of a batch that are not cached (or whose entry is stale), in one pass. */
+  async function loadVehicles(ids: Iterable<string>): Promise<void> {
+    const missing = [...ids].filter((id) => !fresh(vehicles.get(id)));
+    if (missing.length === 0) return;
+    const loadedAtMs = now();
+    const remember = (v: { id: string; plateNumber: string; speedLimitKmh: number | null; departmentId: string }) =>
+      vehicles.set(v.id, { plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, departmentId: v.departmentId, loadedAtMs });
+    // Many at once (a start, or the refresh of a whole fleet): one query for all of them.
+    if (missing.length > 20) {
+      for (const v of await repos.vehicles.list(ALL_DEPARTMENTS)) remember(v);
+      return;
+    }
+    for (const id of missing) {
+      const v = await repos.vehicles.findById(ALL_DEPARTMENTS, id);
+      if (v) remember(v);
+      else vehicles.delete(id);
+    }
   }
 
   async function store(candidates: AlertCandidate[]): Promise<void> {
@@ -92,16 +115,23 @@ export function createAlertEngine(options: AlertEngineOptions) {
 
   async function judge(readings: readonly BoundReading[]): Promise<void> {
     const current = await rules();
+    await loadVehicles(new Set(readings.map((r) => r.vehicleId)));
     const sorted = [...readings].sort((a, b) => a.fixAtMs - b.fixAtMs);
+    // A department's own geofences apply to its vehicles only: one rule set per department.
+    const perDepartment = new Map<string, AlertRules>();
     const raised: AlertCandidate[] = [];
     for (const r of sorted) {
-      const v = await vehicle(r.vehicleId);
+      const v = vehicles.get(r.vehicleId);
       if (!v) continue;
       let state = states.get(r.vehicleId);
       if (!state) states.set(r.vehicleId, (state = freshAlertState()));
-      // A department's own geofences apply to its vehicles only.
-      const applicable = { ...current, geofences: current.geofences.filter((g) => !g.departmentId || g.departmentId === r.departmentId) };
-      raised.push(...evaluateReading(state, { vehicleId: r.vehicleId, departmentId: r.departmentId, plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh }, r, applicable));
+      let applicable = perDepartment.get(r.departmentId);
+      if (!applicable) {
+        applicable = { ...current, geofences: current.geofences.filter((g) => !g.departmentId || g.departmentId === r.departmentId) };
+        perDepartment.set(r.departmentId, applicable);
+      }
+      const started = evaluateReading(state, { vehicleId: r.vehicleId, departmentId: r.departmentId, plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh }, r, applicable);
+      for (const a of started) raised.push(a);
     }
     await store(raised);
   }
@@ -150,14 +180,31 @@ export function createAlertEngine(options: AlertEngineOptions) {
   timer.unref();
 
   return {
-    /** Judges a committed batch, after the batches before it; resolves when done (never rejects). */
+    /**
+     * Judges a committed batch, after the batches before it (never rejects). It does not
+     * hold up ingest: the promise resolves at once while fewer than MAX_BACKLOG batches
+     * wait to be judged, and only when the backlog has drained below that otherwise, so a
+     * slow alert store slows intake instead of piling readings up in memory.
+     */
     onCommitted(readings: readonly BoundReading[]): Promise<void> {
       if (readings.length === 0) return Promise.resolve();
-      queue = queue.then(() => judge(readings)).catch((err: Error) => logger.warn({ err: err.message }, 'alert evaluation failed'));
-      return queue;
+      backlog++;
+      queue = queue
+        .then(() => judge(readings))
+        .catch((err: Error) => logger.warn({ err: err.message }, 'alert evaluation failed'))
+        .finally(() => {
+          backlog--;
+          if (backlog < MAX_BACKLOG) drained.splice(0).forEach((wake) => wake());
+        });
+      if (backlog < MAX_BACKLOG) return Promise.resolve();
+      return new Promise((resolve) => drained.push(resolve));
     },
     /** The periodic checks (silent devices, new drains) now, after what is queued. */
-    checkPeriodic: () => (queue = queue.then(periodic)),
+    checkPeriodic(): Promise<void> {
+      const run = queue.then(periodic);
+      queue = run.catch((err: Error) => logger.warn({ err: err.message }, 'periodic alert check failed'));
+      return run;
+    },
     /** Resolves when everything handed over so far has been judged. */
     idle: () => queue,
     async stop(): Promise<void> {

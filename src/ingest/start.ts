@@ -205,7 +205,10 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     alerts,
     broker: undefined,
     isReady: () => running.isReady,
-    idle: () => worker.idle(),
+    idle: async () => {
+      await worker.idle();
+      await alerts.idle();
+    },
     async stop() {
       await refresher?.stop().catch(() => undefined);
       await worker.stop();
@@ -246,7 +249,10 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     alerts,
     broker: running,
     isReady: () => true,
-    idle: () => worker.idle(),
+    idle: async () => {
+      await worker.idle();
+      await alerts.idle();
+    },
     async stop() {
       await worker.stop();
       await alerts.stop();
