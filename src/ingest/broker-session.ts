@@ -24,6 +24,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
+import { encodePublishQos0, encodePubacks } from './mqtt-encode.js';
 
 export interface SessionMessage {
   topic: string;
@@ -178,17 +179,17 @@ export class BrokerSession extends EventEmitter {
   /** Sends the PUBACKs of these messages; those from an earlier connection are skipped. */
   acknowledge(messages: readonly SessionMessage[]): void {
     if (!this.socket || !this.ready) return;
+    const ids: number[] = [];
     for (const m of messages) {
-      if (m.qos === 1 && m.messageId !== undefined && m.connection === this.connection) {
-        this.enqueue(mqttPacket.generate({ cmd: 'puback', messageId: m.messageId }));
-      }
+      if (m.qos === 1 && m.messageId !== undefined && m.connection === this.connection) ids.push(m.messageId);
     }
+    if (ids.length > 0) this.enqueue(encodePubacks(ids));
   }
 
   /** Fire-and-forget publish (QoS 0); silently skipped while disconnected. */
   publish(topic: string, payload: string | Buffer): boolean {
     if (!this.socket || !this.ready) return false;
-    this.enqueue(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false }));
+    this.enqueue(encodePublishQos0(topic, payload));
     return true;
   }
 
