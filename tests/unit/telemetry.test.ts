@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseTelemetryPayload, rejectReasons } from '../../src/domain/telemetry.js';
+import { parseTelemetryPayload, parseWithSchema, quickReadingForTests, rejectReasons } from '../../src/domain/telemetry.js';
 import { deviceIdFromTelemetryTopic, liveTopic, telemetryTopic } from '../../src/domain/topics.js';
 
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -124,6 +124,100 @@ describe('parseTelemetryPayload', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the parser\'s fast path', () => {
+  // Values near every edge the schema draws: ranges, integers, types, absence, null.
+  const edgy = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(0, -0, 1, -1, 0.5, 90, -90, 90.0001, 180, -180.5, 255, 256, 360, 500, 5000, 100, 100.5, 1e21, Number.MAX_SAFE_INTEGER, 2 ** 53, Infinity, -Infinity, NaN),
+    fc.constantFrom(null, undefined, true, false, '1', '', [], {}),
+  );
+  const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((x) => String(x).padStart(n, '0'));
+  // Date-times shaped like RFC 3339 with every component free, so invalid days and hours come up.
+  const dateLike = fc
+    .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), fc.constantFrom('', '.5', '.123', '.123456789', '.'), fc.constantFrom('Z', 'z', '+08:00', '-23:59', '+24:00', '+08:60', '+0800', ''))
+    .map(([y, mo, d, h, mi, s, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${zone}`);
+  const ts = fc.oneof(dateLike, fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer({ min: 0, max: 2 ** 53 }), fc.double(), fc.string());
+  /** Mostly a value the schema takes, sometimes one from the edges, sometimes nothing. */
+  const mostly = (valid: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: edgy, weight: 1 });
+  const real = (min: number, max: number) => fc.double({ min, max, noNaN: true });
+  const whole = (min: number, max: number) => fc.integer({ min, max });
+  const element = fc.record(
+    {
+      ts: fc.oneof({ arbitrary: fc.date({ min: new Date('2000-01-02'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), weight: 6 }, { arbitrary: whole(946_684_800_000, 4_102_444_800_000), weight: 3 }, { arbitrary: ts, weight: 2 }, { arbitrary: edgy, weight: 1 }),
+      lat: mostly(real(-90, 90)),
+      lon: mostly(real(-180, 180)),
+      speedKmh: mostly(real(0, 500)),
+      headingDeg: mostly(real(0, 360)),
+      altitudeM: mostly(real(-1000, 20000)),
+      satellites: mostly(whole(0, 255)),
+      hdop: mostly(real(0, 100)),
+      odometerKm: mostly(real(0, 10_000_000)),
+      fuelLitres: mostly(real(0, 5000)),
+      fuelPercent: mostly(real(0, 100)),
+      fuelUsedLitres: mostly(real(0, 1e12)),
+      batteryV: mostly(real(0, 100)),
+      seq: mostly(whole(0, Number.MAX_SAFE_INTEGER)),
+      ignition: mostly(fc.boolean()),
+      extra: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never accepts what the schema refuses, and reads what it accepts the same way', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(element, (candidate) => {
+        // Through JSON and back, as the parser sees it (undefined fields vanish).
+        const decoded = JSON.parse(JSON.stringify(candidate) ?? 'null') as Record<string, unknown>;
+        const quick = quickReadingForTests(decoded);
+        const schema = parseWithSchema(decoded);
+        if (quick) {
+          accepted++;
+          expect(schema).toStrictEqual(quick);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // Enough of the runs reach the comparison for it to mean something.
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('agrees with the schema on every date-time at the edges of its components', () => {
+    let checked = 0;
+    for (const y of ['1900', '2000', '2023', '2024', '2100'])
+      for (const mo of ['00', '01', '02', '04', '12', '13'])
+        for (const d of ['00', '01', '28', '29', '30', '31', '32'])
+          for (const h of ['00', '23', '24'])
+            for (const mi of ['59', '60'])
+              for (const sec of ['59', '60'])
+                for (const zone of ['Z', '+23:59', '-24:00', '+08:60', '+0800', ''])
+                  for (const frac of ['', '.123456', '.']) {
+                    const element = { ts: `${y}-${mo}-${d}T${h}:${mi}:${sec}${frac}${zone}`, lat: 0.5, lon: 1 };
+                    const schemaTakes = !('reason' in parseWithSchema(element));
+                    expect(quickReadingForTests(element) !== undefined, element.ts).toBe(schemaTakes);
+                    checked++;
+                  }
+    expect(checked).toBe(5 * 6 * 7 * 3 * 2 * 2 * 6 * 3);
+  });
+
+  it('takes the common reading, so the schema is the exception', () => {
+    const reading = { ts: '2026-11-28T03:00:00.000Z', lat: -10.17, lon: 123.6, speedKmh: 40, headingDeg: 90, ignition: true, odometerKm: 12000.5, fuelLitres: 40.2, batteryV: 13.9, satellites: 9, hdop: 0.9, seq: 12, driver: 'x' };
+    expect(quickReadingForTests(reading)).toStrictEqual(parseWithSchema(reading));
+    expect(quickReadingForTests({ ...reading, ts: 1_764_298_800_000 })).toBeDefined();
+    expect(quickReadingForTests({ ...reading, ts: '2026-02-29T03:00:00Z' })).toBeUndefined();
+    expect(quickReadingForTests({ ...reading, seq: 1.5 })).toBeUndefined();
+  });
+
+  it('keeps a field named __proto__ as an attribute, not as a prototype', () => {
+    const decoded = JSON.parse('{"ts":"2026-11-28T03:00:00Z","lat":-10.1,"lon":123.6,"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const quick = quickReadingForTests(decoded)!;
+    expect(Object.getPrototypeOf(quick.attributes)).toBe(Object.prototype);
+    expect(Object.keys(quick.attributes!)).toEqual(['__proto__']);
+    expect(JSON.stringify(quick.attributes)).toBe('{"__proto__":{"polluted":true}}');
   });
 });
 
