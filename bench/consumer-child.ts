@@ -161,6 +161,7 @@ async function startWorker(args: ConsumerArgs, progress: Progress): Promise<Runn
     WORKER_ID: 'bench',
     ...(process.env.INGEST_BATCH_SIZE ? { INGEST_BATCH_SIZE: process.env.INGEST_BATCH_SIZE } : {}),
     ...(process.env.INGEST_BATCH_WAIT_MS ? { INGEST_BATCH_WAIT_MS: process.env.INGEST_BATCH_WAIT_MS } : {}),
+    ...(process.env.INGEST_CONCURRENCY ? { INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY } : {}),
   });
   const logger = createLogger(config.logLevel);
   const services = await startServices(config, { api: false, worker: true }, { logger });
@@ -183,12 +184,19 @@ async function startWorker(args: ConsumerArgs, progress: Progress): Promise<Runn
   };
 }
 
+function cpuMsSince(start: NodeJS.CpuUsage | undefined): number {
+  if (!start) return 0;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '') as ConsumerArgs;
   let consumer: RunningConsumer | undefined;
   // From the start, so the peak covers start-up (migration check, device cache) too.
   const memory = new MemoryWatch();
   let readyRssBytes = 0;
+  let readyCpu: NodeJS.CpuUsage | undefined;
 
   const progress = new Progress(args.expected, () => {
     memory.stop();
@@ -200,6 +208,7 @@ async function main(): Promise<void> {
       readyRssMb: bytesToMb(readyRssBytes),
       peakRssMb: bytesToMb(memory.peakRssBytes),
       peakHeapUsedMb: bytesToMb(memory.peakHeapUsedBytes),
+      cpuMs: cpuMsSince(readyCpu),
       worker: consumer?.workerFigures(),
     };
     send({ type: 'done', result });
@@ -230,6 +239,7 @@ async function main(): Promise<void> {
     return;
   }
   readyRssBytes = process.memoryUsage().rss;
+  readyCpu = process.cpuUsage();
   send({ type: 'ready', rssMb: bytesToMb(readyRssBytes) });
 }
 

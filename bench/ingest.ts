@@ -11,6 +11,7 @@
  * as a deployed worker would, and its memory is measured alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { BackendCpuWatch, processCpuMs } from './cpu.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,6 +257,12 @@ function rates(phase: PhaseResult, messages: number): PhaseRates {
   };
 }
 
+const microsPerMessage = (cpuMs: number | undefined, messages: number) => (cpuMs === undefined ? 'n/a' : `${((cpuMs * 1000) / messages).toFixed(0)} µs`);
+const cpuDelta = (pid: number | undefined, before: number | undefined) => {
+  const after = processCpuMs(pid);
+  return after === undefined || before === undefined ? undefined : after - before;
+};
+
 const verdict = (pass: boolean): Verdict => (pass ? 'PASS' : 'BELOW');
 const perS = (x: number) => (Number.isFinite(x) ? `${formatInt(x)} msg/s` : 'n/a');
 
@@ -291,11 +298,16 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     const profileDir = ctx.profile ? mkdtempSync(join(tmpdir(), 'armada-bench-profile-')) : undefined;
 
     log(`ingest: phase A, raw broker delivery (${broker.url})`);
+    const rawBrokerCpuBefore = processCpuMs(broker.pid);
     const raw = await runPhase('raw', { mode: 'raw', mqttUrl: broker.url, expected: messages }, prepared, ctx, undefined);
     const rawRates = rates(raw, messages);
     log(`ingest: phase A done, ${perS(rawRates.ratePerS)}`);
 
+    const rawBrokerCpuMs = cpuDelta(broker.pid, rawBrokerCpuBefore);
+
     log('ingest: phase B, full ingest through commit');
+    const brokerCpuBefore = processCpuMs(broker.pid);
+    const backends = await BackendCpuWatch.start(db.database, db.name);
     const ingest = await runPhase(
       'ingest',
       { mode: 'worker', mqttUrl: broker.url, databaseUrl: db.url, expected: messages },
@@ -303,6 +315,8 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       ctx,
       profileDir,
     );
+    const brokerCpuMs = cpuDelta(broker.pid, brokerCpuBefore);
+    const postgresCpuMs = await backends.stop();
     const ingestRates = rates(ingest, messages);
     log(`ingest: phase B done, ${perS(ingestRates.ratePerS)}`);
 
@@ -357,6 +371,14 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       },
       { measure: 'Worker RSS, subscribed and idle', value: `${ingest.readyRssMb.toFixed(0)} MB` },
       { measure: 'Worker JS heap used, peak', value: `${ingest.consumer.peakHeapUsedMb.toFixed(0)} MB` },
+      {
+        measure: 'CPU per message, raw phase: subscriber / Mosquitto',
+        value: `${microsPerMessage(raw.consumer.cpuMs, messages)} / ${microsPerMessage(rawBrokerCpuMs, messages)}`,
+      },
+      {
+        measure: 'CPU per message, ingest: worker / PostgreSQL / Mosquitto',
+        value: `${microsPerMessage(ingest.consumer.cpuMs, messages)} / ${microsPerMessage(postgresCpuMs, messages)} / ${microsPerMessage(brokerCpuMs, messages)}`,
+      },
       { measure: 'Raw, steady state (10 %–90 %)', value: perS(rawRates.steadyRatePerS) },
       { measure: 'Ingest, steady state (10 %–90 %)', value: perS(ingestRates.steadyRatePerS) },
       { measure: 'Raw phase: duration / publisher done after', value: `${rawRates.durationS.toFixed(2)} s / ${rawRates.publisherDoneS.toFixed(2)} s` },
@@ -382,6 +404,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       'Rates run from the first publish to the last message received (raw) or committed (ingest); the worker counts a message after its batch commits, and the count is polled every 10 ms.',
       `RSS is the receiving process alone (publisher and broker run elsewhere), sampled every 50 ms. For scale, the raw subscriber (Node, tsx and mqtt-packet, no work) was at ${raw.readyRssMb.toFixed(0)} MB idle and peaked at ${raw.consumer.peakRssMb.toFixed(0)} MB under the same traffic.`,
       'The broker checks no password or ACL here (deploy/mosquitto does): both phases skip that cost alike.',
+      'CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker\'s figure counts all its threads (garbage collection included), PostgreSQL\'s the backends serving the worker (not its WAL writer or checkpointer). Less noisy than the rates on a shared machine, and the worker\'s share is what scales out.',
     ];
     if (devices < TARGET_DEVICES) {
       notes.push(`The memory target is for ${formatInt(TARGET_DEVICES)} devices; this run used ${formatInt(devices)} (--devices ${TARGET_DEVICES} to check it).`);

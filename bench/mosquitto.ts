@@ -98,6 +98,10 @@ export class BenchBroker {
     proc.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
   }
 
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }

@@ -36,6 +36,8 @@ export interface ConsumerResult {
   readyRssMb: number;
   peakRssMb: number;
   peakHeapUsedMb: number;
+  /** CPU time (user + system, all threads) the process spent from subscribed to done. */
+  cpuMs: number;
   worker: WorkerFigures | undefined;
 }
 
