@@ -23,10 +23,16 @@
  *     (the residual already allows for what driving burns). Both must reach a threshold
  *     that scales with the tank: max(litres, percent of the tank). Events of one kind
  *     closer than `mergeGapS` are one event (a pump stopped and restarted).
- *  5. Litres used between two instants: the level corrected for the events (so it only
- *     falls by burning), measured at the edges of each stretch with the engine running;
- *     the engine does not burn fuel while it is off. A refuel or a drain never makes
- *     consumption negative, and an error in a refuel's volume does not reach it.
+ *  5. Litres used between two instants: for each stretch with the engine running, the level
+ *     before it minus the level after it (corrected for the events, so it only falls by
+ *     burning); the engine does not burn fuel while it is off, so noise, refuels and drains
+ *     in parked time never reach this. The levels are fitted together (sensorUsedLitres):
+ *     a parked stretch's level is one unknown shared by the runs either side, so errors
+ *     cancel, and it is measured by the many calm readings taken parked, by the readings
+ *     taken driving (allowing for what the rated figures burn), and, where readings are few
+ *     (a pump), by the rated figures calibrated on the day's well-measured runs. A refuel or
+ *     a drain never makes consumption negative, and an error in the volume of one that
+ *     happened parked does not reach it.
  */
 import type { Track } from './trips.js';
 
@@ -82,6 +88,8 @@ export const drainThresholdLitres = (s: FuelSettings, tankLitres: number) => Mat
 /** Fewer readings than this on a side make a level too uncertain to judge a step by. */
 const MIN_SIDE_POINTS = 3;
 const MIN_SMOOTHING_POINTS = 5;
+/** Moving readings this far apart are taken to slosh independently. */
+const MOVING_LAG_MS = 60_000;
 /** Edge estimates look this far from the instant. */
 const EDGE_WINDOW_MS = 300_000;
 
@@ -161,8 +169,10 @@ export interface LevelModel {
   readonly rawResidual: Float64Array;
   /** 1 where the sensor sat at its end stop (full or empty). */
   readonly censored: Uint8Array;
-  /** The sensor's noise on a standing vehicle (robust σ of raw minus smoothed), litres. */
+  /** The sensor's noise on a standing vehicle (robust σ from consecutive readings), litres. */
   readonly noiseSigmaLitres: number;
+  /** The same on a moving vehicle (noise and slosh), litres. */
+  readonly movingSigmaLitres: number;
   /** Which stretch between events a point lies in; levels are never compared across events. */
   readonly stretch: Int32Array;
   /** Track index → sensor point, or -1. */
@@ -240,12 +250,33 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   const pointAtTrack = new Int32Array(track.n).fill(-1);
   for (let k = 0; k < m; k++) pointAtTrack[idx[k]!] = k;
 
-  const deviations: number[] = [];
-  for (let k = 0; k < m; k++) if (standing[k]) deviations.push(Math.abs(raw[k]! - smoothed[k]!));
-  deviations.sort((x, y) => x - y);
-  const noiseSigmaLitres = Math.max(0.05, 1.4826 * (deviations[deviations.length >> 1] ?? 0.3));
+  // The noise from the differences of consecutive readings (the level barely moves in
+  // between), standing and moving apart: robust σ of the difference over √2. (The spread
+  // around the running median would understate it: each reading pulls its own median.)
+  const standingDiffs: number[] = [];
+  const movingDiffs: number[] = [];
+  for (let k = 1; k < m; k++) {
+    if (!standing[k] || !standing[k - 1] || t[k]! - t[k - 1]! > 5 * 60_000 || censored[k] || censored[k - 1]) continue;
+    standingDiffs.push(Math.abs(raw[k]! - raw[k - 1]!));
+  }
+  // Slosh lasts (a braking, a turn): moving readings are compared with the one a minute
+  // later, with what the rated figures burn in between taken out.
+  for (let k = 0, l = 0; k < m; k++) {
+    if (standing[k] || censored[k]) continue;
+    if (l <= k) l = k + 1;
+    while (l < m && t[l]! - t[k]! < MOVING_LAG_MS) l++;
+    if (l >= m || t[l]! - t[k]! > 1.5 * MOVING_LAG_MS || standing[l] || censored[l]) continue;
+    movingDiffs.push(Math.abs(rawResidual[l]! - rawResidual[k]!));
+  }
+  const robustSigma = (diffs: number[], fallback: number) => {
+    if (diffs.length < 10) return fallback;
+    diffs.sort((x, y) => x - y);
+    return (1.4826 * diffs[diffs.length >> 1]!) / Math.SQRT2;
+  };
+  const noiseSigmaLitres = Math.max(0.05, robustSigma(standingDiffs, 0.3));
+  const movingSigmaLitres = Math.max(noiseSigmaLitres, robustSigma(movingDiffs, 2 * noiseSigmaLitres));
 
-  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, noiseSigmaLitres, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
+  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, noiseSigmaLitres, movingSigmaLitres, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
 }
 
 interface StepInput {
@@ -677,18 +708,31 @@ function levelNearCounted(model: LevelModel, track: Track, ms: number, stretchId
   return { level: robustLevel(use, model.rawResidual, model.censored) - expectedHere, points };
 }
 
+interface RunEdge {
+  level: number;
+  /** Readings behind the level (moving ones count for a third). */
+  points: number;
+}
+
 interface EngineRun {
   /** The run, cut to the window asked about. */
   s: number;
   e: number;
+  /** The stretches (between events) its edges lie in. */
+  startStretch: number;
+  endStretch: number;
+  start: RunEdge;
+  end: RunEdge;
+  /** Refuels minus drains that ended during it. */
+  eventLitres: number;
+  /** Variance of `eventLitres`, litres². */
+  eventVariance: number;
   /** Level before minus level after, plus refuels and minus drains during it. */
   measured: number;
   /** What the rated figures say it burnt. */
   rated: number;
   /** Both levels pinned by calm parked readings and no event inside: a run to calibrate by. */
   clean: boolean;
-  /** Variance of `measured`, litres², from the sensor's noise and the readings behind each level. */
-  variance: number;
 }
 
 /** Parked readings at an edge needed for the edge to count as well measured. */
@@ -730,23 +774,25 @@ function engineRuns(model: LevelModel, track: Track, fromMs: number, toMs: numbe
     const startEdge = plateauStart ?? levelNearCounted(model, track, s, startStretch);
     const endEdge = plateauEnd ?? levelNearCounted(model, track, e, endStretch);
     if (startEdge === null || endEdge === null) continue;
-    const levelStart = startEdge.level;
-    const levelEnd = endEdge.level;
-    const sigma2 = model.noiseSigmaLitres ** 2;
-    let variance = sigma2 / startEdge.points + sigma2 / endEdge.points;
     let eventLitres = 0;
+    let eventVariance = 0;
     for (let x = startStretch; x < endStretch; x++) {
       const ev = model.events[x]!;
       eventLitres += ev.kind === 'refuel' ? ev.litres : -ev.litres;
-      variance += (0.01 * ev.litres) ** 2;
+      eventVariance += (0.01 * ev.litres) ** 2;
     }
     runs.push({
       s,
       e,
-      measured: levelStart - levelEnd + eventLitres,
+      startStretch,
+      endStretch,
+      start: startEdge,
+      end: endEdge,
+      eventLitres,
+      eventVariance,
+      measured: startEdge.level - endEdge.level + eventLitres,
       rated: expectedAt(e) - expectedAt(s),
       clean: startStretch === endStretch && (plateauStart?.points ?? 0) >= CLEAN_EDGE_POINTS && (plateauEnd?.points ?? 0) >= CLEAN_EDGE_POINTS,
-      variance,
     });
   }
   return runs;
@@ -758,12 +804,10 @@ function calibrationOf(model: LevelModel, track: Track, minGapS: number): number
   if (calibration.has(model)) return calibration.get(model)!;
   let measured = 0;
   let rated = 0;
-  if (model.events.length > 0) {
-    for (const run of engineRuns(model, track, -Infinity, Infinity, minGapS)) {
-      if (!run.clean) continue;
-      measured += run.measured;
-      rated += run.rated;
-    }
+  for (const run of engineRuns(model, track, -Infinity, Infinity, minGapS)) {
+    if (!run.clean) continue;
+    measured += run.measured;
+    rated += run.rated;
   }
   const ratio = rated >= 1 ? measured / rated : null;
   const value = ratio !== null && ratio > 0.5 && ratio < 2 ? ratio : null;
@@ -771,41 +815,142 @@ function calibrationOf(model: LevelModel, track: Track, minGapS: number): number
   return value;
 }
 
+/** How far one run's burn may stray from the calibrated rated figures (speeds and traffic differ by trip); uncalibrated, twice that. */
+const RUN_RATED_SHARE = 0.15;
+const RUN_RATED_FLOOR_LITRES = 0.05;
+
 /**
  * Litres burnt over [fromMs, toMs] by the level sensor: for every engine run (readings
  * with the engine on or the wheels turning) the level before it minus the level after
- * it, plus what was refuelled and minus what was drained during it. The levels before
- * and after come from the parked stretches around the run; where the window cuts a run,
- * from the readings around the cut. While the engine is off nothing is burnt, so noise,
- * refuels and drains in parked time never reach this figure.
+ * it, plus what was refuelled and minus what was drained during it. While the engine is
+ * off nothing is burnt, so noise, refuels and drains in parked time never reach this.
  *
- * A run next to a refuel or drain has an edge the level cannot pin down as well (the
- * vehicle leaves the pump a minute after filling, a drain may happen with the engine
- * idling), and an error of half a litre in a 50 L step would be a tenth of a day's
- * burn. For such a run the measured figure is weighed against the rated figures scaled
- * by what the sensor measured on the track's well-measured runs (the calibration), each
- * by its uncertainty (the sensor's noise over the readings behind each level; some 15 %
- * for the calibrated rated figure).
+ * The levels are not taken one run at a time. Runs follow one another through the
+ * parked stretches between them (a chain, broken only by a refuel or drain in parked
+ * time, whose volume is then never needed), and the level of each parked stretch is a
+ * single unknown shared by the run that ends there and the run that starts there. The
+ * levels are the least-squares fit of three kinds of evidence, each weighed by its
+ * variance: each level's own readings (the calm parked readings around it, or where
+ * there are none — a window's edge, a pump, a short stop — the readings near the
+ * instant; σ²/points, σ measured on the track); the readings taken during each run,
+ * every one of them a measure of the level between the run's two ends, the share of the
+ * run's burn that the rated figures put before it already gone (moving ones with the
+ * larger σ of slosh); and each run's burn as the rated figures scaled by what the sensor
+ * measured on the track's well-measured runs (the calibration), to some 15 %. So the
+ * burns telescope (a parked level enters the total only at the ends of a chain), and an
+ * edge pinned by a handful of readings (the minute between the pump and driving off)
+ * leans on the drive that follows and on the calibrated figures of a short run rather
+ * than on its own noise. A run during which a refuel or drain ended keeps the event's
+ * measured volume, and the part of the change of level that neither explains is shared
+ * between its burn and that volume by their variances.
  */
 export function sensorUsedLitres(model: LevelModel, track: Track, fromMs: number, toMs: number, minGapS: number): number {
   const runs = engineRuns(model, track, fromMs, toMs, minGapS);
+  if (runs.length === 0) return 0;
+  const ratio = calibrationOf(model, track, minGapS);
+  const share = ratio === null ? 2 * RUN_RATED_SHARE : RUN_RATED_SHARE;
   let total = 0;
-  let ratio: number | null | undefined;
-  for (const run of runs) {
-    const nearEvent = model.events.some((ev) => ev.endMs >= run.s - PLATEAU_REACH_MS / 6 && ev.atMs <= run.e + PLATEAU_REACH_MS / 6);
-    if (!run.clean && nearEvent) {
-      ratio ??= calibrationOf(model, track, minGapS);
-      if (ratio !== null) {
-        // Both estimates, each weighted by how much it can be trusted: the calibrated
-        // rated figure is off by some 15 % of itself (speeds and traffic differ by trip).
-        const calibrated = ratio * run.rated;
-        const calibratedVariance = (0.15 * run.rated) ** 2 + 0.05 ** 2;
-        const w = calibratedVariance / (calibratedVariance + run.variance);
-        total += w * run.measured + (1 - w) * calibrated;
-        continue;
-      }
-    }
-    total += run.measured;
+  let a = 0;
+  while (a < runs.length) {
+    // The chain: runs whose parked stretch between them holds no event (the same stretch).
+    let b = a;
+    while (b + 1 < runs.length && runs[b]!.endStretch === runs[b + 1]!.startStretch && runs[b]!.e <= runs[b + 1]!.s) b++;
+    total += chainBurn(model, track, runs.slice(a, b + 1), ratio ?? 1, share);
+    a = b + 1;
   }
   return total;
+}
+
+/**
+ * Litres burnt by a chain of runs: levels x0..xK at its K+1 parked stretches (each run's
+ * start and end), fitted by least squares to each level's readings (variance σ²/points),
+ * to the readings during each run ((1 − f)·x[j] + f·x[j+1], f the rated share of its burn
+ * so far) and to each run's expected burn (x[j] − x[j+1] = calibrated rated − its events).
+ * The normal equations are tridiagonal.
+ */
+function chainBurn(model: LevelModel, track: Track, chain: readonly EngineRun[], ratio: number, share: number): number {
+  const sigma2 = model.noiseSigmaLitres ** 2;
+  const k = chain.length;
+  const nodes = k + 1;
+  const obs = new Float64Array(nodes);
+  const weight = new Float64Array(nodes);
+  const setObs = (i: number, edge: RunEdge) => {
+    // Two runs meeting at one parked stretch measure its level from the same readings
+    // (or from readings hours apart, at the same level): the better measured one counts.
+    if (edge.points / sigma2 > weight[i]!) {
+      obs[i] = edge.level;
+      weight[i] = edge.points / sigma2;
+    }
+  };
+  for (let j = 0; j < k; j++) {
+    setObs(j, chain[j]!.start);
+    setObs(j + 1, chain[j]!.end);
+  }
+  // Normal equations, tridiagonal: diag[i], and off[j] between nodes j and j+1.
+  const diag = new Float64Array(nodes);
+  const off = new Float64Array(k);
+  const rhs = new Float64Array(nodes);
+  for (let i = 0; i < nodes; i++) {
+    diag[i] = weight[i]!;
+    rhs[i] = weight[i]! * obs[i]!;
+  }
+  // Link j: x[j] − x[j+1] ≈ mean[j] (its burn, less its events), with weight link[j].
+  const mean = new Float64Array(k);
+  const link = new Float64Array(k);
+  const burnVariance = new Float64Array(k);
+  const movingW = 1 / model.movingSigmaLitres ** 2;
+  const standingW = 1 / sigma2;
+  for (let j = 0; j < k; j++) {
+    const run = chain[j]!;
+    mean[j] = ratio * run.rated - run.eventLitres;
+    burnVariance[j] = (share * Math.max(0, run.rated)) ** 2 + RUN_RATED_FLOOR_LITRES ** 2;
+    link[j] = 1 / (burnVariance[j]! + run.eventVariance);
+    diag[j] = diag[j]! + link[j]!;
+    diag[j + 1] = diag[j + 1]! + link[j]!;
+    off[j] = off[j]! - link[j]!;
+    rhs[j] = rhs[j]! + link[j]! * mean[j]!;
+    rhs[j + 1] = rhs[j + 1]! - link[j]! * mean[j]!;
+    // The readings taken during the run: each measures the level between its two ends,
+    // the share of the run's burn the rated figures put before it already gone. Not
+    // across a refuel or drain (the level jumps), nor at the sensor's end stops.
+    if (run.startStretch !== run.endStretch || model.events.some((ev) => ev.atMs <= run.e && ev.endMs >= run.s)) continue;
+    const expS = model.expectedAtTrack[Math.max(0, pointAtOrBefore(track.t, run.s))]!;
+    const expE = model.expectedAtTrack[Math.max(0, pointAtOrBefore(track.t, run.e))]!;
+    const span = expE - expS;
+    for (let p = pointAtOrBefore(model.t, run.s) + 1; p < model.t.length && model.t[p]! < run.e; p++) {
+      if (model.censored[p] || model.stretch[p] !== run.startStretch) continue;
+      const f = span > 1e-9 ? Math.min(1, Math.max(0, (model.expectedAtTrack[model.trackIndex[p]!]! - expS) / span)) : (model.t[p]! - run.s) / (run.e - run.s);
+      const w = model.standing[p] ? standingW : movingW;
+      // A wild reading (a spike) counts as if it lay three σ from the smoothed level.
+      const limit = 3 / Math.sqrt(w);
+      const y = Math.min(model.smoothed[p]! + limit, Math.max(model.smoothed[p]! - limit, model.raw[p]!));
+      diag[j] = diag[j]! + w * (1 - f) ** 2;
+      diag[j + 1] = diag[j + 1]! + w * f * f;
+      off[j] = off[j]! + w * f * (1 - f);
+      rhs[j] = rhs[j]! + w * (1 - f) * y;
+      rhs[j + 1] = rhs[j + 1]! + w * f * y;
+    }
+  }
+  // Thomas algorithm.
+  const c = new Float64Array(nodes);
+  const d = new Float64Array(nodes);
+  c[0] = k > 0 ? off[0]! / diag[0]! : 0;
+  d[0] = rhs[0]! / diag[0]!;
+  for (let i = 1; i < nodes; i++) {
+    const denom = diag[i]! - off[i - 1]! * c[i - 1]!;
+    c[i] = i < k ? off[i]! / denom : 0;
+    d[i] = (rhs[i]! - off[i - 1]! * d[i - 1]!) / denom;
+  }
+  const x = new Float64Array(nodes);
+  x[nodes - 1] = d[nodes - 1]!;
+  for (let i = nodes - 2; i >= 0; i--) x[i] = d[i]! - c[i]! * x[i + 1]!;
+  // A run across a refuel or drain: the change of level is its burn and the event's
+  // volume, each off by its own error; the burn takes its share of the difference.
+  let burnt = 0;
+  for (let j = 0; j < k; j++) {
+    const run = chain[j]!;
+    const gap = x[j]! - x[j + 1]! - mean[j]!;
+    burnt += ratio * run.rated + (gap * burnVariance[j]!) / (burnVariance[j]! + run.eventVariance);
+  }
+  return burnt;
 }
