@@ -96,6 +96,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
   let paused = false;
   let stopped = false;
   const idleWaiters: Array<() => void> = [];
+  let pipelineTail: Promise<void> = Promise.resolve();
 
   const inFlight = () => pending.length + committing;
 
@@ -148,7 +149,14 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     let outcome: BatchOutcome;
     let readings: readonly BoundReading[];
     try {
-      const processed = await pipeline(batch);
+      // The pipeline runs batch after batch, in the order they arrived (its jump filter
+      // compares each fix with the vehicle's previous one); only the commits overlap.
+      const processing = pipelineTail.then(() => pipeline(batch));
+      pipelineTail = processing.then(
+        () => undefined,
+        () => undefined,
+      );
+      const processed = await processing;
       readings = processed.readings;
       outcome = await writer.writeBatch(processed.readings, processed.rejected);
       for (const q of processed.rejected) metrics?.quarantined.inc({ reason: q.reason });

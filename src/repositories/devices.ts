@@ -17,6 +17,19 @@ export interface DeviceIdentity {
 }
 
 export function deviceRepository(db: Db) {
+  const identities = () =>
+    db
+      .select({
+        id: devices.id,
+        vehicleId: devices.vehicleId,
+        departmentId: vehicles.departmentId,
+        protocol: devices.protocol,
+        secretHash: devices.secretHash,
+        active: devices.active,
+      })
+      .from(devices)
+      .innerJoin(vehicles, eq(vehicles.id, devices.vehicleId));
+
   return {
     async create(input: { id: string; vehicleId: string; protocol: DeviceProtocol; secretHash: string }): Promise<Device> {
       const [row] = await db.insert(devices).values(input).returning();
@@ -58,19 +71,13 @@ export function deviceRepository(db: Db) {
       return row?.n ?? 0;
     },
     async findIdentity(id: string): Promise<DeviceIdentity | undefined> {
-      const [row] = await db
-        .select({
-          id: devices.id,
-          vehicleId: devices.vehicleId,
-          departmentId: vehicles.departmentId,
-          protocol: devices.protocol,
-          secretHash: devices.secretHash,
-          active: devices.active,
-        })
-        .from(devices)
-        .innerJoin(vehicles, eq(vehicles.id, devices.vehicleId))
-        .where(eq(devices.id, id));
+      const [row] = await identities().where(eq(devices.id, id));
       return row;
+    },
+
+    /** Every device's identity, for the ingest worker's cache (one query for the fleet). */
+    async allIdentities(): Promise<DeviceIdentity[]> {
+      return identities();
     },
   };
 }
