@@ -97,7 +97,13 @@ const envSchema = z.object({
   WORKER_COUNT: z.coerce.number().int().min(1).max(256).default(1),
   /** Which of them this one is: 0 … WORKER_COUNT − 1. */
   WORKER_INDEX: z.coerce.number().int().min(0).max(255).default(0),
-  /** With WORKER_COUNT > 1: how often a worker re-reads the devices table for new devices to subscribe to. */
+  /**
+   * `wildcard`: the worker subscribes to every device's telemetry topic with one filter.
+   * `per-device`: to the exact topic of each registered device (what several workers do
+   * anyway), so a broker shared with other systems delivers it nothing else.
+   */
+  INGEST_SUBSCRIPTIONS: z.enum(['wildcard', 'per-device']).default('wildcard'),
+  /** With per-device subscriptions (or WORKER_COUNT > 1): how often a worker re-reads the devices table for new devices to subscribe to. */
   DEVICE_REFRESH_MS: z.coerce.number().int().min(200).max(300_000).default(5000),
   /** Largest batch the ingest worker commits at once. */
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
@@ -150,6 +156,7 @@ export type Config = Readonly<{
   workerCount: number;
   workerIndex: number;
   deviceRefreshMs: number;
+  ingestSubscriptions: 'wildcard' | 'per-device';
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
@@ -211,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerCount: e.WORKER_COUNT,
     workerIndex: e.WORKER_INDEX,
     deviceRefreshMs: e.DEVICE_REFRESH_MS,
+    ingestSubscriptions: e.INGEST_SUBSCRIPTIONS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
     analytics: Object.freeze({

@@ -16,7 +16,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { ensureDefaultGeofence } from './alerts/engine.js';
 import { startRollupJob, type RollupJob } from './analytics/rollup-job.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
-import { startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
+import { departmentDirectory, startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
 
@@ -127,7 +127,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
         const liveLogger = logger.child({ component: 'live' });
         const hub = createLiveHub({ logger: liveLogger, registry: metrics.registry });
         closers.push(async () => hub.close());
-        const subscriber = await startLiveSubscriber({ url: liveUrl, hub, logger: liveLogger });
+        const subscriber = await startLiveSubscriber({
+          url: liveUrl,
+          hub,
+          logger: liveLogger,
+          isOurDepartment: departmentDirectory(async (id) => (await repos.departments.findById(id)) !== undefined),
+        });
         closers.push(() => subscriber.close());
         live = hub;
         liveSubscriber = subscriber;
@@ -145,6 +150,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         allowedOrigins: config.allowedOrigins,
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
+        ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
         readiness,
         ...(live ? { live } : {}),
       });

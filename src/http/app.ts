@@ -32,6 +32,12 @@ export interface AppDeps {
   metrics?: Registry;
   /** Further readiness checks of this process (e.g. its broker session), by name. */
   readiness?: () => Record<string, boolean>;
+  /**
+   * Told when a device has been registered; resolves once this process's ingest worker
+   * (if it subscribes device by device) listens to its topic, so the device may publish
+   * as soon as the API has answered.
+   */
+  onDeviceRegistered?: () => Promise<void>;
   /** Told when a device's secret changes, so open broker connections made with the old one end. */
   onDeviceSecretChanged?: (deviceId: string) => void;
   /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */

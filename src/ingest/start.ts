@@ -36,6 +36,12 @@ export interface RunningIngest {
   isReady(): boolean;
   /** Resolves when everything received so far is committed. */
   idle(): Promise<void>;
+  /**
+   * The devices table changed (a device was registered here): with per-device
+   * subscriptions the session subscribes to the new topics now, not at the next refresh.
+   * Resolves once the broker has granted them.
+   */
+  devicesChanged(): Promise<void>;
   /** Commits and acknowledges what it holds, then disconnects. */
   stop(): Promise<void>;
 }
@@ -52,7 +58,7 @@ function workerSettings(deps: IngestDeps) {
   const { config, database, repos, logger, metrics } = deps;
   return {
     pipeline: createPipeline({
-      lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id)),
+      lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
       settings: { maxFutureS: config.maxFutureS, maxAgeDays: config.maxAgeDays, maxImpliedSpeedKmh: config.maxImpliedSpeedKmh },
     }),
     writer: telemetryWriter(database, { reportTz: config.reportTz }),
@@ -131,23 +137,38 @@ function partitionRefresher(deps: IngestDeps, session: BrokerSession, partition:
       logger.info({ workerIndex: partition.index, removed: removed.length, owned: wanted.length }, 'unsubscribed from the topics of removed devices');
     }
   }
+  /** One refresh at a time; a caller that arrives during one waits for the next, which sees its change. */
+  let queued: Promise<void> | undefined;
+  function refreshNow(): Promise<void> {
+    queued ??= (running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        running = refresh().finally(() => (running = undefined));
+        return running;
+      });
+    return queued;
+  }
   const timer = setInterval(() => {
-    running ??= refresh()
-      .catch((err: Error) => logger.warn({ err: err.message }, 'device list refresh failed; trying again at the next tick'))
-      .finally(() => (running = undefined));
+    if (running || queued) return;
+    refreshNow().catch((err: Error) => logger.warn({ err: err.message }, 'device list refresh failed; trying again at the next tick'));
   }, deps.config.deviceRefreshMs);
   timer.unref();
   return {
+    refreshNow,
     async stop(): Promise<void> {
       clearInterval(timer);
-      await running;
+      await queued?.catch(() => undefined);
+      await running?.catch(() => undefined);
     },
   };
 }
 
 export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string }): Promise<RunningIngest> {
   const { workerCount, workerIndex } = deps.config;
-  const partition: Partition | undefined = workerCount > 1 ? { index: workerIndex, count: workerCount } : undefined;
+  // Several workers split the devices; one worker may still subscribe device by device.
+  const partition: Partition | undefined =
+    workerCount > 1 || deps.config.ingestSubscriptions === 'per-device' ? { index: workerIndex, count: workerCount } : undefined;
   let subscriptions = [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION];
   if (partition) {
     subscriptions = await loadOwnedTopics(deps.database, partition);
@@ -205,6 +226,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     alerts,
     broker: undefined,
     isReady: () => running.isReady,
+    devicesChanged: () => refresher?.refreshNow() ?? Promise.resolve(),
     idle: async () => {
       await worker.idle();
       await alerts.idle();
@@ -249,6 +271,8 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     alerts,
     broker: running,
     isReady: () => true,
+    // The embedded broker hands every publish to the worker: nothing to subscribe.
+    devicesChanged: () => Promise.resolve(),
     idle: async () => {
       await worker.idle();
       await alerts.idle();

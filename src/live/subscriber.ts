@@ -19,7 +19,51 @@ export interface LiveSubscriber {
   close(): Promise<void>;
 }
 
-export async function startLiveSubscriber(options: { url: string; hub: LiveHub; logger: Logger }): Promise<LiveSubscriber> {
+/**
+ * Which departments are this deployment's: a broker shared with another Armada (another
+ * city, or a test beside this one) carries its live topics too, and its vehicles must
+ * not appear on this one's maps. A known department is remembered for good (departments
+ * are not deleted); an unknown one is asked about again after `unknownTtlMs`, so a
+ * department created a moment ago shows up at once.
+ */
+export function departmentDirectory(exists: (id: string) => Promise<boolean>, options: { unknownTtlMs?: number; now?: () => number } = {}) {
+  const unknownTtlMs = options.unknownTtlMs ?? 5000;
+  const now = options.now ?? Date.now;
+  const known = new Set<string>();
+  const unknownUntil = new Map<string, number>();
+  const uuid = z.uuid();
+  return async function isOurs(departmentId: string): Promise<boolean> {
+    if (known.has(departmentId)) return true;
+    const until = unknownUntil.get(departmentId);
+    if (until !== undefined && until > now()) return false;
+    const ours = uuid.safeParse(departmentId).success && (await exists(departmentId));
+    if (ours) {
+      known.add(departmentId);
+      unknownUntil.delete(departmentId);
+    } else {
+      if (unknownUntil.size > 10_000) unknownUntil.clear();
+      unknownUntil.set(departmentId, now() + unknownTtlMs);
+    }
+    return ours;
+  };
+}
+
+export async function startLiveSubscriber(options: {
+  url: string;
+  hub: LiveHub;
+  logger: Logger;
+  /** Whether a department is this deployment's; messages of others are dropped. */
+  isOurDepartment?: (departmentId: string) => Promise<boolean>;
+}): Promise<LiveSubscriber> {
+  const ours = async (departmentId: string): Promise<boolean> => {
+    if (!options.isOurDepartment) return true;
+    try {
+      return await options.isOurDepartment(departmentId);
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, 'live subscriber: could not check a department; message dropped');
+      return false;
+    }
+  };
   const client: MqttClient = await mqtt.connectAsync(options.url, {
     clientId: `armada-api-${randomBytes(4).toString('hex')}`,
     protocolVersion: 4,
@@ -38,12 +82,12 @@ export async function startLiveSubscriber(options: { url: string; hub: LiveHub; 
     }
     if (topic.endsWith('/alerts')) {
       const alert = alertMessage.safeParse(parsed);
-      if (alert.success) options.hub.publishAlert(alert.data);
+      if (alert.success) void ours(alert.data.departmentId).then((yes) => yes && options.hub.publishAlert(alert.data));
       else options.logger.warn('live subscriber: an alert message without its vehicle and department');
       return;
     }
     const position = livePositionSchema.safeParse(parsed);
-    if (position.success) options.hub.publish(position.data);
+    if (position.success) void ours(position.data.departmentId).then((yes) => yes && options.hub.publish(position.data));
     else options.logger.warn({ issues: position.error.issues.length }, 'live subscriber: a live message that is not a position');
   });
   await client.subscribeAsync(LIVE_SUBSCRIPTION, { qos: 0 });

@@ -3,6 +3,7 @@
  * upgrade, department scope, subscriptions, and the snapshot-then-batches protocol.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { loadConfig } from '../../src/config.js';
@@ -82,6 +83,27 @@ describe('live feed', () => {
     await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === tsA)), "A's position");
     const seen = messages.flatMap((m) => m.positions ?? []);
     expect(seen.some((p) => p.vehicleId === b.vehicleId || p.at === tsB)).toBe(false);
+    ws.close();
+  });
+
+  it('shows nothing that another deployment on the same broker publishes on the live topics', async () => {
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
+    // Straight onto the live topics, as another Armada's worker would: a department not ours.
+    const foreignDepartment = '0b9e4d71-3c2a-4f86-8e15-7a6c2d9f4b20';
+    const foreignVehicle = '5d2c8e14-7b3a-4c69-9f20-1e8a6b4c3d57';
+    const liveUrl = t.services.broker?.internalUrl ?? t.services.config.mqttUrl!;
+    const other = await mqtt.connectAsync(liveUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    const at = new Date().toISOString();
+    await other.publishAsync(
+      `fleet/v1/live/${foreignDepartment}/${foreignVehicle}`,
+      JSON.stringify({ vehicleId: foreignVehicle, departmentId: foreignDepartment, deviceId: 'x', at, lat: -10.2, lon: 123.6, speedKmh: 10, headingDeg: 0, fuelLitres: null, fuelPercent: null, ignition: true, batteryV: null }),
+    );
+    await other.endAsync();
+    // Ours still arrive, after it: once ours is here, theirs would have been too.
+    const ts = await publish(a, -10.17104);
+    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'our position');
+    expect(messages.flatMap((m) => m.positions ?? []).some((p) => p.vehicleId === foreignVehicle)).toBe(false);
     ws.close();
   });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { realBrokerUrl } from '../support/stores.js';
 
 let t: TestService;
 
@@ -129,8 +130,9 @@ describe('offline flush', () => {
     devices.forEach((d, i) => {
       const buffered = Array.from({ length: perDevice }, (_, k) => ({
         ts: new Date(startMs + k * intervalMs).toISOString(),
-        lat: -10.2 + k * 1e-5,
-        lon: 123.55 + i * 1e-4,
+        // A track that ends where the device is now (its live fixes): physically possible.
+        lat: -10.1702 - (perDevice - k) * 1e-5,
+        lon: 123.6078 + i * 1e-5,
         speedKmh: 25,
         seq: k + 1,
       }));
@@ -144,7 +146,12 @@ describe('offline flush', () => {
     await Promise.all(sends);
     const ids = devices.map((d) => d.vehicleId);
     const total = async () => Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = ANY($1::uuid[])', [ids]))[0]!.n);
-    await waitFor(async () => (await total()) === devices.length * (perDevice + 2), 'every buffered and live reading', 60_000);
+    await waitFor(async () => (await total()) === devices.length * (perDevice + 2), 'every buffered and live reading', 60_000).catch(async (err: Error) => {
+      // Say what did arrive, so a failure shows where the readings stopped.
+      const quarantined = await t.services.database.query('SELECT reason, count(*)::int AS n FROM quarantine GROUP BY reason');
+      const counters = t.services.ingest?.counters;
+      throw new Error(`${err.message}: ${await total()} of ${devices.length * (perDevice + 2)} stored; quarantine ${JSON.stringify(quarantined)}; worker ${JSON.stringify(counters)}`);
+    });
     const latest = await t.services.database.query<{ fix_at: Date | string }>('SELECT fix_at FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[])', [ids]);
     expect(latest).toHaveLength(devices.length);
     for (const row of latest) expect(new Date(row.fix_at).toISOString()).toBe(new Date(nowMs - 1000).toISOString());
@@ -152,4 +159,23 @@ describe('offline flush', () => {
     expect(list[0]!.seqMissing).toBe(0);
     await Promise.all(clients.map((c) => c.endAsync()));
   }, 120_000);
+});
+
+describe.skipIf(!realBrokerUrl())('per-device subscriptions on a shared broker (INGEST_SUBSCRIPTIONS=per-device)', () => {
+  it('hears a device registered through the API from its first message, and nothing of devices it does not know', async () => {
+    expect(t.services.config.ingestSubscriptions).toBe('per-device');
+    const before = t.services.ingest!.counters.received;
+    // Another deployment's tracker on the same broker: not subscribed, so never delivered here.
+    const stranger = await mqtt.connectAsync(t.deviceMqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    await stranger.publishAsync(telemetryTopic(`elsewhere-${Date.now()}`), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    // Registered a moment ago: POST /devices answered only once the worker had subscribed.
+    const d = await registerVehicleWithDevice(t);
+    const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    await client.endAsync();
+    await stranger.endAsync();
+    await waitFor(async () => Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = $1', [d.vehicleId]))[0]!.n) === 1, 'the new device\'s first reading');
+    await t.services.ingest!.idle();
+    expect(t.services.ingest!.counters.received - before).toBe(1);
+  });
 });

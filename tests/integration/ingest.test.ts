@@ -17,7 +17,9 @@ const quarantinedFor = (topic: string, reason: string) =>
   count('SELECT count(*)::int AS n FROM quarantine WHERE topic = $1 AND reason = $2', [topic, reason]);
 
 beforeAll(async () => {
-  t = await startTestService();
+  // The one service on the shared broker that subscribes with the wildcard, as a single
+  // worker does by default: it must see (and quarantine) a device nobody registered.
+  t = await startTestService({ env: { INGEST_SUBSCRIPTIONS: 'wildcard' } });
   device = await registerVehicleWithDevice(t);
   client = await connectDevice(t.deviceMqttUrl, device.deviceId, device.secret);
 });

@@ -29,7 +29,13 @@ export async function startTestService(options: { roles?: Roles; env?: Record<st
     INGEST_BATCH_WAIT_MS: '10',
     // Tests poll the API often; the limits have tests of their own (access-limits.test.ts).
     RATE_LIMIT_PER_MINUTE: '100000',
+    // On a broker shared with the other test files running at the same time, a worker
+    // subscribed to every device's topic would also receive (and queue) their traffic, and
+    // a broker with Mosquitto's default max_queued_messages (1000) drops what overflows.
+    // Each test service subscribes to its own devices only. The wildcard subscription is
+    // tested against private brokers (ingest-faults, ingest-crash).
     ...(brokerUrl ? { MQTT_URL: brokerUrl } : {}),
+    ...(brokerUrl && !options.env?.MQTT_URL ? { INGEST_SUBSCRIPTIONS: 'per-device' } : {}),
     ...options.env,
   });
   const services = await startServices(config, options.roles ?? { api: true, worker: true }, {

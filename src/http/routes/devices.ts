@@ -41,6 +41,10 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!target) throw new NotFoundError('Vehicle');
         const secret = generateDeviceSecret();
         const created = await devices.create({ ...request.body, secretHash: hashDeviceSecret(secret) });
+        await deps.onDeviceRegistered?.().catch((err: Error) =>
+          // Registered all the same: the worker's periodic refresh subscribes it shortly.
+          request.log.warn({ err: err.message, deviceId: created.id }, 'ingest could not subscribe to the new device at once'),
+        );
         return reply.code(201).send({ ...view(created), secret, mqtt: mqttAccess(created) });
       },
     );
