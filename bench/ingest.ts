@@ -32,6 +32,8 @@ export interface BenchContext {
   signal: AbortSignal;
   /** Write the ingest worker's CPU profile (node --cpu-prof) into a temporary folder. */
   profile: boolean;
+  /** Node options for the ingest worker's process only (e.g. heap limits), as NODE_OPTIONS would pass them. */
+  workerNodeOptions: string[];
 }
 
 /** Targets from the issue; printed as PASS or BELOW, never enforced. */
@@ -125,10 +127,11 @@ class Consumer {
     args: ConsumerArgs,
     signal: AbortSignal,
     profileDir: string | undefined,
+    nodeOptions: readonly string[] = [],
   ) {
     this.child = fork(CHILD, [JSON.stringify(args)], {
       cwd: ROOT,
-      execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      execArgv: [...nodeOptions, '--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const child = this.child;
@@ -223,7 +226,7 @@ async function runPhase(
   ctx: BenchContext,
   profileDir: string | undefined,
 ): Promise<PhaseResult> {
-  const consumer = new Consumer(label, args, ctx.signal, profileDir);
+  const consumer = new Consumer(label, args, ctx.signal, profileDir, args.mode === 'worker' ? ctx.workerNodeOptions : []);
   try {
     const readyRssMb = await consumer.ready;
     const [published, result] = await Promise.all([
@@ -347,7 +350,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     settings.push(
       `${formatInt(messages)} messages from ${formatInt(devices)} devices (${formatInt(messages / devices)} each), JSON payload of ${formatInt(prepared.payloadBytesMean)} bytes on average, one publisher keeping ${formatInt(PUBLISH_WINDOW)} QoS 1 messages unacknowledged`,
       `Private Mosquitto on 127.0.0.1, anonymous, no persistence; max_inflight_messages ${formatInt(brokerSettings.maxInflightMessages)}, max_queued_messages ${formatInt(brokerSettings.maxQueuedMessages)} (${brokerSettings.source})`,
-      `Worker as shipped (startServices, worker role): INGEST_BATCH_SIZE ${w.batchSize}, INGEST_BATCH_WAIT_MS ${w.batchWaitMs}, run with node --import tsx like the Docker image`,
+      `Worker as shipped (startServices, worker role): INGEST_BATCH_SIZE ${w.batchSize}, INGEST_BATCH_WAIT_MS ${w.batchWaitMs}, run with node ${ctx.workerNodeOptions.length > 0 ? `${ctx.workerNodeOptions.join(' ')} ` : ''}--import tsx like the Docker image${ctx.workerNodeOptions.length > 0 ? ' (node options from --worker-node-options)' : ''}`,
     );
     const rows: BenchRow[] = [
       { measure: 'Raw broker delivery, immediate PUBACK', value: perS(rawRates.ratePerS) },

@@ -28,6 +28,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --only NAMES   run only these benchmarks, comma-separated (${Object.keys(BENCHMARKS).join(', ')})
   --no-write     print the figures, leave BENCHMARKS.md alone
   --profile      also write the ingest worker's CPU profile (node --cpu-prof)
+  --worker-node-options "FLAGS"
+                 node options for the ingest worker's process, e.g. heap limits:
+                 "--max-old-space-size=96 --max-semi-space-size=4"
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 BENCH_MOSQUITTO (default /usr/sbin/mosquitto), INGEST_BATCH_SIZE, INGEST_BATCH_WAIT_MS.`;
@@ -48,6 +51,7 @@ function parseOptions() {
       only: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'worker-node-options': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -58,7 +62,10 @@ function parseOptions() {
   const selected = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(BENCHMARKS);
   const unknown = selected.filter((name) => !(name in BENCHMARKS));
   if (unknown.length > 0) throw new UsageError(`unknown benchmark ${unknown.join(', ')}; there are: ${Object.keys(BENCHMARKS).join(', ')}`);
-  return { messages, devices, selected, write: !values['no-write'], profile: values.profile, help: values.help };
+  const workerNodeOptions = values['worker-node-options'].split(/\s+/).filter(Boolean);
+  const notAnOption = workerNodeOptions.find((o) => !o.startsWith('--'));
+  if (notAnOption) throw new UsageError(`--worker-node-options takes node options (--name or --name=value), got "${notAnOption}"`);
+  return { messages, devices, selected, write: !values['no-write'], profile: values.profile, workerNodeOptions, help: values.help };
 }
 
 async function main(): Promise<number> {
@@ -88,7 +95,7 @@ async function main(): Promise<number> {
   console.log(describeMachineLine(machine));
   console.log(`PostgreSQL server: ${describeUrl(url)}`);
 
-  const ctx: BenchContext = { messages: options.messages, devices: options.devices, adminUrl: url, signal: controller.signal, profile: options.profile };
+  const ctx: BenchContext = { messages: options.messages, devices: options.devices, adminUrl: url, signal: controller.signal, profile: options.profile, workerNodeOptions: options.workerNodeOptions };
   const sections: BenchSection[] = [];
   for (const name of options.selected) {
     if (controller.signal.aborted) break;

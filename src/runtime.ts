@@ -10,13 +10,12 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { PortInUseError, type EmbeddedBroker } from './broker/embedded.js';
-import { buildApp } from './http/app.js';
 import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './ingest/start.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ensureDefaultGeofence } from './alerts/engine.js';
 import { startRollupJob, type RollupJob } from './analytics/rollup-job.js';
-import { createLiveHub, type LiveHub } from './live/hub.js';
-import { departmentDirectory, startLiveSubscriber, type LiveSubscriber } from './live/subscriber.js';
+import type { LiveHub } from './live/hub.js';
+import type { LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
 
@@ -118,6 +117,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
     let app: FastifyInstance | undefined;
     let httpUrl: string | undefined;
     if (roles.api) {
+      // Loaded only here: a worker-only process does not carry the HTTP stack (about 35 MB).
+      const [{ buildApp }, { createLiveHub }, { departmentDirectory, startLiveSubscriber }] = await Promise.all([
+        import('./http/app.js'),
+        import('./live/hub.js'),
+        import('./live/subscriber.js'),
+      ]);
       const runningIngest = ingest;
       // The live feed listens to the live topics of this process's broker, or of MQTT_URL.
       const liveUrl = broker?.internalUrl ?? config.mqttUrl;
