@@ -22,6 +22,8 @@ import { formatInt, type BenchSection } from './report.js';
 
 const DEVICES = 2000;
 const CLIENTS = 200;
+/** Besides them, clients that each follow one vehicle (a manager watching one car). */
+const FOLLOWERS = 20;
 const RATE_PER_S = 2000;
 const WARMUP_S = 5;
 const MEASURE_S = 20;
@@ -101,6 +103,23 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
       sockets.push(ws);
     }
 
+    // Followers: one vehicle each, so at most one position a second reaches them; the
+    // batch limit never holds them back, and what they see is the pipeline alone.
+    const followed = await bench.database.query<{ id: string }>('SELECT id FROM vehicles ORDER BY id LIMIT $1', [FOLLOWERS]);
+    const followerLatenciesMs: number[] = [];
+    for (const { id } of followed) {
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/live`, { headers: { authorization: `Bearer ${adminKey}` } });
+      ws.on('message', (data: Buffer) => {
+        const atMs = Date.now();
+        const message = JSON.parse(data.toString()) as { type: string; positions?: Array<{ at: string }> };
+        if (message.type !== 'positions' || !measuring) return;
+        for (const p of message.positions!) followerLatenciesMs.push(atMs - Date.parse(p.at));
+      });
+      await once(ws, 'open');
+      ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [id] }));
+      sockets.push(ws);
+    }
+
     publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: 'bench-live-publisher' });
     const topics = deviceIds.map(telemetryTopic);
     const seq = new Array<number>(DEVICES).fill(0);
@@ -131,6 +150,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
     await sleep(1000);
     measuring = false;
     const sorted = latenciesMs.sort((a, b) => a - b);
+    const followerSorted = followerLatenciesMs.sort((a, b) => a - b);
     const ms = (x: number) => `${Math.round(x)} ms`;
     const p99 = percentile(sorted, 0.99);
     const achievedRate = published / ((endMs - startedMs) / 1000);
@@ -150,9 +170,14 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
         { measure: 'Latency p90', value: ms(percentile(sorted, 0.9)) },
         { measure: 'Latency p99', value: ms(p99), target: `< ${TARGET_P99_MS} ms`, verdict: p99 < TARGET_P99_MS ? 'PASS' : 'BELOW' },
         { measure: 'Latency max', value: ms(sorted[sorted.length - 1] ?? Number.NaN) },
+        {
+          measure: `Following one vehicle (${followed.length} more clients): p50 / p99 / max`,
+          value: `${ms(percentile(followerSorted, 0.5))} / ${ms(percentile(followerSorted, 0.99))} / ${ms(followerSorted[followerSorted.length - 1] ?? Number.NaN)} (${formatInt(followerSorted.length)} positions)`,
+        },
       ],
       notes: [
-        `What the latency is made of: the ingest batch wait (INGEST_BATCH_WAIT_MS${process.env.INGEST_BATCH_WAIT_MS ? ` = ${process.env.INGEST_BATCH_WAIT_MS} ms here` : ', default'}) and commit, two broker hops, and up to 100 ms of per-client conflation (at most 10 batches a second per client, as the contract says).`,
+        `What the latency is made of: the ingest batch wait (INGEST_BATCH_WAIT_MS${process.env.INGEST_BATCH_WAIT_MS ? ` = ${process.env.INGEST_BATCH_WAIT_MS} ms here` : ', default'}) and commit, two broker hops, and the wait for the client's next batch (at most 10 batches a second per client, as the contract says).`,
+        'Why p99 cannot go under 100 ms here: a department client receives about 100 positions a second, a steady stream, and may be sent at most one batch every 100 ms, so a position waits for the next batch anything from 0 to 100 ms (50 on average): p99 is about 99 ms of that wait plus the pipeline. The followers, whose vehicle reports once a second, are sent each position as soon as it arrives (the limit works on the leading edge): their latency is the pipeline alone.',
       ],
     };
   } finally {

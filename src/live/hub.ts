@@ -4,10 +4,15 @@
  *
  * Every client has its own small state: the newest position per vehicle not yet sent
  * (conflation: a newer position replaces an unsent older one), flushed as one
- * `positions` batch at most `maxBatchesPerSecond` times a second. A client whose
- * socket still holds more than `maxBufferedBytes` unsent is skipped for that flush;
- * its positions keep conflating, so a slow client costs a bounded amount of memory
- * and nothing to the others.
+ * `positions` batch at most `maxBatchesPerSecond` times a second. The limit works on
+ * the leading edge: a position for a client that has had no batch for a whole interval
+ * goes out at once (with whatever else arrived in the same tick), and only a client
+ * that already had one waits for the rest of its interval. A fleet manager watching a
+ * few vehicles sees each position as soon as it is committed; a client of a busy fleet
+ * gets a batch every interval. A client whose socket still holds more than
+ * `maxBufferedBytes` unsent is skipped for that flush and tried again an interval
+ * later; its positions keep conflating, so a slow client costs a bounded amount of
+ * memory and nothing to the others.
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -75,28 +80,60 @@ export function createLiveHub(options: LiveHubOptions) {
     filter: ClientFilter;
     pending: Map<string, LivePosition>;
     awaitingPong: boolean;
+    /** When this client was last sent a batch (performance.now()). */
+    lastFlushAtMs: number;
+    /** Its next flush, when one is scheduled. */
+    scheduled: { cancel(): void } | undefined;
   }
   const clients = new Set<State>();
+  let closed = false;
 
-  function flush(): void {
-    for (const c of clients) {
-      if (c.pending.size === 0) continue;
-      if (c.socket.readyState !== OPEN) continue;
-      if (c.socket.bufferedAmount > maxBufferedBytes) {
-        metrics.skipped.inc();
-        continue;
-      }
-      const positions = [...c.pending.values()];
-      c.pending.clear();
-      c.socket.send(JSON.stringify({ type: 'positions', positions }));
-      metrics.pushed.inc(positions.length);
+  function flushClient(c: State): void {
+    c.scheduled?.cancel();
+    c.scheduled = undefined;
+    if (c.pending.size === 0 || c.socket.readyState !== OPEN || !clients.has(c)) return;
+    if (c.socket.bufferedAmount > maxBufferedBytes) {
+      metrics.skipped.inc();
+      // Nothing else may come to wake it: look again an interval later.
+      schedule(c, flushEveryMs);
+      return;
     }
+    const positions = [...c.pending.values()];
+    c.pending.clear();
+    c.lastFlushAtMs = performance.now();
+    c.socket.send(JSON.stringify({ type: 'positions', positions }));
+    metrics.pushed.inc(positions.length);
+  }
+
+  function schedule(c: State, delayMs: number): void {
+    if (closed) return;
+    if (delayMs <= 0) {
+      // The rest of this tick's positions join the batch.
+      const handle = setImmediate(() => flushClient(c));
+      c.scheduled = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(() => flushClient(c), delayMs);
+      handle.unref();
+      c.scheduled = { cancel: () => clearTimeout(handle) };
+    }
+  }
+
+  /** A client has something to send: now, if its last batch is an interval old, else when it is. */
+  function wake(c: State): void {
+    if (c.scheduled) return;
+    schedule(c, c.lastFlushAtMs + flushEveryMs - performance.now());
+  }
+
+  /** Every client with something pending, now (tests; the hub itself flushes per client). */
+  function flush(): void {
+    for (const c of clients) flushClient(c);
   }
 
   function ping(): void {
     for (const c of clients) {
       if (c.awaitingPong) {
         options.logger.info('live client did not answer a ping; closing');
+        c.scheduled?.cancel();
         c.socket.terminate();
         clients.delete(c);
         metrics.clients.set(clients.size);
@@ -107,8 +144,6 @@ export function createLiveHub(options: LiveHubOptions) {
     }
   }
 
-  const flushTimer = setInterval(flush, flushEveryMs);
-  flushTimer.unref();
   const pingTimer = setInterval(ping, pingEveryMs);
   pingTimer.unref();
 
@@ -119,6 +154,7 @@ export function createLiveHub(options: LiveHubOptions) {
         if (!visible(c.filter, position)) continue;
         if (c.pending.has(position.vehicleId)) metrics.conflated.inc();
         c.pending.set(position.vehicleId, position);
+        wake(c);
       }
     },
     /** An alert goes out at once to every client that may see its vehicle: alerts are not conflated. */
@@ -131,7 +167,7 @@ export function createLiveHub(options: LiveHubOptions) {
       }
     },
     addClient(socket: LiveSocket, filter: ClientFilter): LiveClient {
-      const state: State = { socket, filter, pending: new Map(), awaitingPong: false };
+      const state: State = { socket, filter, pending: new Map(), awaitingPong: false, lastFlushAtMs: Number.NEGATIVE_INFINITY, scheduled: undefined };
       clients.add(state);
       metrics.clients.set(clients.size);
       return {
@@ -143,6 +179,8 @@ export function createLiveHub(options: LiveHubOptions) {
           state.awaitingPong = false;
         },
         close() {
+          state.scheduled?.cancel();
+          state.scheduled = undefined;
           clients.delete(state);
           metrics.clients.set(clients.size);
         },
@@ -154,9 +192,12 @@ export function createLiveHub(options: LiveHubOptions) {
     /** For tests: flush now instead of at the next tick. */
     flush,
     close(): void {
-      clearInterval(flushTimer);
+      closed = true;
       clearInterval(pingTimer);
-      for (const c of clients) c.socket.terminate();
+      for (const c of clients) {
+        c.scheduled?.cancel();
+        c.socket.terminate();
+      }
       clients.clear();
       metrics.clients.set(0);
     },

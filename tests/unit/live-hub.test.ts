@@ -7,8 +7,10 @@ class FakeSocket implements LiveSocket {
   bufferedAmount = 0;
   readyState = 1;
   sent: string[] = [];
+  sentAtMs: number[] = [];
   send(data: string) {
     this.sent.push(data);
+    this.sentAtMs.push(performance.now());
   }
   ping() {}
   terminate() {
@@ -68,6 +70,56 @@ describe('live hub', () => {
     hub.publish(position('v9', 'd2', 0));
     hub.flush();
     expect(socket.sent).toHaveLength(0);
+    hub.close();
+  });
+
+  it('sends a position to a client that has had nothing for an interval at once, not at the next tick', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const socket = new FakeSocket();
+    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    const publishedAt = performance.now();
+    hub.publish(position('v1', 'd1', 0));
+    hub.publish(position('v2', 'd1', 0)); // same tick: same batch
+    await new Promise((r) => setImmediate(r));
+    expect(socket.sent).toHaveLength(1);
+    expect((JSON.parse(socket.sent[0]!) as { positions: unknown[] }).positions).toHaveLength(2);
+    expect(socket.sentAtMs[0]! - publishedAt).toBeLessThan(50);
+    hub.close();
+  });
+
+  it('never sends a client more than maxBatchesPerSecond batches, however fast positions come', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBatchesPerSecond: 10 });
+    const socket = new FakeSocket();
+    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    const startedAt = performance.now();
+    for (let i = 0; i < 120; i++) {
+      hub.publish(position(`v${i % 7}`, 'd1', i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const elapsedMs = performance.now() - startedAt;
+    await new Promise((r) => setTimeout(r, 150)); // the last batch
+    expect(socket.sent.length).toBeGreaterThanOrEqual(3);
+    expect(socket.sent.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 100) + 2);
+    // Timers may fire a millisecond early; never a batch inside the interval.
+    for (let i = 1; i < socket.sentAtMs.length; i++) expect(socket.sentAtMs[i]! - socket.sentAtMs[i - 1]!).toBeGreaterThanOrEqual(98);
+    // Nothing is lost on the way: the newest of every vehicle arrived.
+    const last = new Map<string, string>();
+    for (const batch of socket.sent) for (const p of (JSON.parse(batch) as { positions: LivePosition[] }).positions) last.set(p.vehicleId, p.at);
+    expect(last.get('v0')).toBe(new Date(119).toISOString());
+    hub.close();
+  });
+
+  it('tries a client skipped for its backlog again by itself, without a new position to wake it', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBufferedBytes: 1000 });
+    const socket = new FakeSocket();
+    socket.bufferedAmount = 10_000;
+    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    hub.publish(position('v1', 'd1', 0));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.sent).toHaveLength(0);
+    socket.bufferedAmount = 0;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(socket.sent).toHaveLength(1);
     hub.close();
   });
 });
