@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ export interface BrokerSettings {
   maxQueuedMessages: number;
   /** Where the values came from, for the report. */
   source: string;
+  /** Keep sessions and queued messages on disk across restart() (as deploy/mosquitto does). */
+  persistence?: boolean;
 }
 
 /** The deploy config's window and queue; the queue is raised if the run publishes more than it holds. */
@@ -90,10 +92,15 @@ export class BenchBroker {
   private log = '';
 
   private constructor(
-    private readonly proc: ChildProcess,
+    private proc: ChildProcess,
     private readonly dir: string,
+    private readonly confPath: string,
     readonly port: number,
   ) {
+    this.listen(proc);
+  }
+
+  private listen(proc: ChildProcess): void {
     proc.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
   }
@@ -113,6 +120,8 @@ export class BenchBroker {
 
   static async start(settings: BrokerSettings): Promise<BenchBroker> {
     const dir = mkdtempSync(join(tmpdir(), 'armada-bench-mosquitto-'));
+    // Started as root, Mosquitto drops to its own user before it writes its database.
+    if (settings.persistence) chmodSync(dir, 0o777);
     const port = await freePort();
     const confPath = join(dir, 'mosquitto.conf');
     writeFileSync(
@@ -125,7 +134,7 @@ export class BenchBroker {
         `max_inflight_messages ${settings.maxInflightMessages}`,
         `max_queued_messages ${settings.maxQueuedMessages}`,
         'max_queued_bytes 0',
-        'persistence false',
+        ...(settings.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 60'] : ['persistence false']),
         'log_dest stderr',
         'log_type error',
         'log_type warning',
@@ -134,23 +143,38 @@ export class BenchBroker {
       { mode: 0o644 },
     );
     const proc = spawn(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const broker = new BenchBroker(proc, dir, port);
+    const broker = new BenchBroker(proc, dir, confPath, port);
+    try {
+      await broker.waitListening();
+    } catch (err) {
+      await broker.stop();
+      throw err;
+    }
+    return broker;
+  }
+
+  private async waitListening(): Promise<void> {
     const deadlineMs = Date.now() + 5000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        broker.cleanUp();
-        throw new Error(`mosquitto exited (${proc.exitCode ?? proc.signalCode}):\n${broker.log}`);
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(`mosquitto exited (${this.proc.exitCode ?? this.proc.signalCode}):\n${this.log}`);
       }
-      if (await canConnect(port)) return broker;
-      if (Date.now() > deadlineMs) {
-        await broker.stop();
-        throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 5 s:\n${broker.log}`);
-      }
+      if (await canConnect(this.port)) return;
+      if (Date.now() > deadlineMs) throw new Error(`mosquitto did not listen on 127.0.0.1:${this.port} within 5 s:\n${this.log}`);
       await sleep(25);
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops the broker as an operator would (SIGTERM: it saves its state), waits `downMs`, starts it again on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.terminate();
+    await sleep(downMs);
+    this.proc = spawn(MOSQUITTO_BIN, ['-c', this.confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.listen(this.proc);
+    await this.waitListening();
+  }
+
+  private async terminate(): Promise<void> {
     const proc = this.proc;
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = once(proc, 'exit');
@@ -159,6 +183,10 @@ export class BenchBroker {
       await exited;
       clearTimeout(timer);
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.terminate();
     this.cleanUp();
   }
 
