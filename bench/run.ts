@@ -28,9 +28,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --only NAMES   run only these benchmarks, comma-separated (${Object.keys(BENCHMARKS).join(', ')})
   --no-write     print the figures, leave BENCHMARKS.md alone
   --profile      also write the ingest worker's CPU profile (node --cpu-prof)
-  --worker-node-options "FLAGS"
+  --worker-node-options="FLAGS"
                  node options for the ingest worker's process, e.g. heap limits:
-                 "--max-old-space-size=96 --max-semi-space-size=4"
+                 --worker-node-options="--max-old-space-size=96 --max-semi-space-size=4"
+                 (with the =, as the flags start with a dash)
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 BENCH_MOSQUITTO (default /usr/sbin/mosquitto), INGEST_BATCH_SIZE, INGEST_BATCH_WAIT_MS.`;
