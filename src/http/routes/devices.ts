@@ -22,6 +22,9 @@ const view = (d: Device) => ({
   seqMissing: d.seqMax === null || d.seqFirst === null ? null : d.seqMax - d.seqFirst + 1 - d.seqReceived,
 });
 
+/** How long a registration waits for this process's ingest worker to subscribe to the new device. */
+const SUBSCRIBE_WAIT_MS = 5000;
+
 export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { devices, vehicles } = deps.repos;
   return async (app) => {
@@ -41,10 +44,19 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!target) throw new NotFoundError('Vehicle');
         const secret = generateDeviceSecret();
         const created = await devices.create({ ...request.body, secretHash: hashDeviceSecret(secret) });
-        await deps.onDeviceRegistered?.().catch((err: Error) =>
-          // Registered all the same: the worker's periodic refresh subscribes it shortly.
-          request.log.warn({ err: err.message, deviceId: created.id }, 'ingest could not subscribe to the new device at once'),
-        );
+        if (deps.onDeviceRegistered) {
+          // Bounded: with the broker away the subscription waits for its return, and the
+          // registration must not. The worker's periodic refresh subscribes it then.
+          let timer: NodeJS.Timeout | undefined;
+          const gaveUp = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer from the broker within ${SUBSCRIBE_WAIT_MS} ms`)), SUBSCRIBE_WAIT_MS);
+          });
+          await Promise.race([deps.onDeviceRegistered(), gaveUp])
+            .catch((err: Error) =>
+              request.log.warn({ err: err.message, deviceId: created.id }, 'ingest could not subscribe to the new device at once; its next refresh will'),
+            )
+            .finally(() => clearTimeout(timer));
+        }
         return reply.code(201).send({ ...view(created), secret, mqtt: mqttAccess(created) });
       },
     );
