@@ -192,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WORKER_COUNT > 1 && !e.MQTT_URL) {
     crossProblems.push('WORKER_COUNT > 1 needs MQTT_URL: the embedded broker serves a single process');
   }
+  if (e.INGEST_SUBSCRIPTIONS === 'per-device' && !e.MQTT_URL) {
+    crossProblems.push('INGEST_SUBSCRIPTIONS=per-device needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to');
+  }
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,

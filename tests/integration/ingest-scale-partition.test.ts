@@ -89,6 +89,8 @@ describe('worker settings', () => {
     expect(problems({ ...base, WORKER_COUNT: '2', WORKER_INDEX: '1' })).toMatch(/WORKER_ID must be set/);
     expect(problems({ WORKER_COUNT: '2', WORKER_INDEX: '0', WORKER_ID: 'w' })).toMatch(/needs MQTT_URL/);
     expect(problems({ WORKER_COUNT: '0' })).toMatch(/WORKER_COUNT/);
+    expect(problems({ INGEST_SUBSCRIPTIONS: 'per-device' })).toMatch(/per-device needs MQTT_URL/);
+    expect(problems({ ...base, INGEST_SUBSCRIPTIONS: 'some' })).toMatch(/INGEST_SUBSCRIPTIONS/);
     expect(problems({ WORKER_INDEX: '-1' })).toMatch(/WORKER_INDEX/);
   });
 });
