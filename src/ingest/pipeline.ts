@@ -97,6 +97,35 @@ export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
   ],
 ];
 
+/** The reading with its device and vehicle, built field by field (one shape for all: the hot path). */
+function bind(r: Reading, deviceId: string, device: DeviceIdentity, receivedAtMs: number): BoundReading {
+  return {
+    fixAtMs: r.fixAtMs,
+    lat: r.lat,
+    lon: r.lon,
+    speedKmh: r.speedKmh,
+    headingDeg: r.headingDeg,
+    altitudeM: r.altitudeM,
+    satellites: r.satellites,
+    hdop: r.hdop,
+    ignition: r.ignition,
+    odometerKm: r.odometerKm,
+    fuelLitres: r.fuelLitres,
+    fuelPercent: r.fuelPercent,
+    fuelUsedLitres: r.fuelUsedLitres,
+    batteryV: r.batteryV,
+    seq: r.seq,
+    attributes: r.attributes,
+    deviceId,
+    vehicleId: device.vehicleId,
+    departmentId: device.departmentId,
+    receivedAtMs,
+  };
+}
+
+/** The filters alone, in order, for the loop. */
+const filters: readonly ReadingFilter[] = readingFilters.map(([, filter]) => filter);
+
 export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings }) {
   /** Each vehicle's newest accepted fix, for the jump filter. */
   const newestFix = new Map<string, Fix>();
@@ -136,22 +165,25 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
       }
       // 4. filters, in order; the first that objects decides
       const single = parsed.readings.length === 1 && parsed.rejections.length === 0;
+      const context: FilterContext = { message, settings: deps.settings, previous: undefined };
       for (const reading of parsed.readings) {
-        const context: FilterContext = { message, settings: deps.settings, previous: newestFix.get(device.vehicleId) };
+        context.previous = newestFix.get(device.vehicleId);
         let objection: Objection | null = null;
-        for (const [, filter] of readingFilters) {
-          objection = filter(reading, context);
-          if (objection) break;
-        }
+        for (let f = 0; f < filters.length && !objection; f++) objection = filters[f]!(reading, context);
         if (objection) {
           // One reading: keep the payload as it came. One of many: keep that reading alone.
           reject(message, deviceId, objection.reason, objection.detail, single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })));
           continue;
         }
-        if (!context.previous || reading.fixAtMs > context.previous.fixAtMs) {
-          newestFix.set(device.vehicleId, { fixAtMs: reading.fixAtMs, lat: reading.lat, lon: reading.lon });
+        const previous = context.previous;
+        if (!previous) newestFix.set(device.vehicleId, { fixAtMs: reading.fixAtMs, lat: reading.lat, lon: reading.lon });
+        else if (reading.fixAtMs > previous.fixAtMs) {
+          // Updated in place: one object per vehicle, not one per reading.
+          previous.fixAtMs = reading.fixAtMs;
+          previous.lat = reading.lat;
+          previous.lon = reading.lon;
         }
-        result.readings.push({ ...reading, deviceId, vehicleId: device.vehicleId, departmentId: device.departmentId, receivedAtMs: message.receivedAtMs });
+        result.readings.push(bind(reading, deviceId, device, message.receivedAtMs));
       }
     }
     return result;
