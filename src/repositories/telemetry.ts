@@ -153,10 +153,14 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
            CASE WHEN d.seq_max IS NULL THEN 0 ELSE d.seq_max - d.seq_first + 1 - d.seq_received END
            - CASE WHEN seen.old_max IS NULL THEN 0 ELSE seen.old_max - seen.old_first + 1 - seen.old_received END AS missing_added
        ),
+       today AS (
+         -- The start of today in the report time zone, once (not a zone conversion per row).
+         SELECT date_trunc('day', now() AT TIME ZONE $9) AT TIME ZONE $9 AS start_at
+       ),
        late AS (
          INSERT INTO telemetry_late_days (vehicle_id, day)
-         SELECT DISTINCT vehicle_id, (fix_at AT TIME ZONE $9)::date FROM ins
-         WHERE (fix_at AT TIME ZONE $9)::date < (now() AT TIME ZONE $9)::date
+         SELECT DISTINCT ins.vehicle_id, (ins.fix_at AT TIME ZONE $9)::date FROM ins, today
+         WHERE ins.fix_at < today.start_at
          ORDER BY 1, 2
          -- A fresh mark: the rollup job clears a day only if its mark did not change meanwhile.
          ON CONFLICT (vehicle_id, day) DO UPDATE SET marked_at = excluded.marked_at
