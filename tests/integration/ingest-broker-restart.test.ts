@@ -11,7 +11,7 @@
  * folder was not writable for Mosquitto's own user, 1,433 of 3,000 readings were lost.
  */
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
 import { loadConfig } from '../../src/config.js';
@@ -21,24 +21,13 @@ import { startServices, type Services } from '../../src/runtime.js';
 import { hashDeviceSecret } from '../../src/security/secrets.js';
 import { scoreStream } from '../support/loss-checker.js';
 import { waitFor } from '../support/service.js';
+import { publishUntilAcknowledged } from '../support/tracker.js';
 import { createTestDatabase, realPostgresConfigured, silentLogger, type TestDatabase } from '../support/stores.js';
 
 const DEVICES = 12;
 const READINGS_PER_DEVICE = 250;
 const PUBLISH_EVERY_MS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A tracker keeps a reading until the broker acknowledges it, and tries again after a failure. */
-async function publishUntilAcknowledged(client: MqttClient, topic: string, payload: string): Promise<void> {
-  for (;;) {
-    try {
-      await client.publishAsync(topic, payload, { qos: 1 });
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-}
 
 const setups = [
   { name: 'one worker, wildcard subscription', workers: 1 },

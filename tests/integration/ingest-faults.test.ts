@@ -15,6 +15,7 @@ import { telemetryTopic } from '../../src/domain/topics.js';
 import { startServices, type Services } from '../../src/runtime.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../src/security/secrets.js';
 import { waitFor } from '../support/service.js';
+import { publishUntilAcknowledged } from '../support/tracker.js';
 import { createTestDatabase, realPostgresConfigured, silentLogger, type TestDatabase } from '../support/stores.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -22,22 +23,6 @@ const DEVICES = 10;
 const READINGS_PER_DEVICE = 300;
 const PUBLISH_EVERY_MS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Like a tracker: a reading stays on the device until the broker acknowledges it. MQTT.js
- * resends unacknowledged messages after a reconnect, but gives up on one (rejects it)
- * when the connection drops again while it is being resent; the device then tries again.
- */
-async function publishUntilAcknowledged(client: MqttClient, topic: string, payload: string): Promise<void> {
-  for (;;) {
-    try {
-      await client.publishAsync(topic, payload, { qos: 1 });
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-}
 
 const brokers = (['mosquitto', 'embedded'] as const).filter((b) => b === 'embedded' || mosquittoAvailable());
 
