@@ -76,7 +76,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export async function canConnect(port: number): Promise<boolean> {
   const socket = net.connect(port, '127.0.0.1');
   try {
     await once(socket, 'connect');

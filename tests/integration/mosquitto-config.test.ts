@@ -19,6 +19,8 @@ import mqttPacket, { type IConnackPacket, type IPublishPacket, type Packet } fro
 import YAML from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { hashDeviceSecret } from '../../src/security/secrets.js';
+import { canConnect } from '../../bench/mosquitto.js';
+import { freePort } from '../support/process.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const MOSQUITTO_PASSWD = 'mosquitto_passwd';
@@ -72,16 +74,6 @@ function rewriteForTest(conf: string, dir: string, port: number): string {
   return lines.join('\n');
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 /** The real broker as a child process. */
 class Broker {
   private proc: ChildProcess | undefined;
@@ -122,18 +114,6 @@ class Broker {
   /** SIGHUP: Mosquitto reloads its password and ACL files. */
   reload(): void {
     this.proc?.kill('SIGHUP');
-  }
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  const socket = net.connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
   }
 }
 
