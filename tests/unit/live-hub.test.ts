@@ -73,17 +73,24 @@ describe('live hub', () => {
     hub.close();
   });
 
-  it('sends a position to a client that has had nothing for an interval at once, not at the next tick', async () => {
-    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+  it('sends a position to a client that has had nothing for an interval at once, and the next only an interval later', async () => {
+    // Two batches a second: a 500 ms interval, long beside any scheduling delay.
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBatchesPerSecond: 2 });
     const socket = new FakeSocket();
     hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
     const publishedAt = performance.now();
     hub.publish(position('v1', 'd1', 0));
     hub.publish(position('v2', 'd1', 0)); // same tick: same batch
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 150));
     expect(socket.sent).toHaveLength(1);
     expect((JSON.parse(socket.sent[0]!) as { positions: unknown[] }).positions).toHaveLength(2);
-    expect(socket.sentAtMs[0]! - publishedAt).toBeLessThan(50);
+    expect(socket.sentAtMs[0]! - publishedAt).toBeLessThan(150);
+    hub.publish(position('v1', 'd1', 1000));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(socket.sent).toHaveLength(1); // within the interval: it waits
+    await new Promise((r) => setTimeout(r, 450));
+    expect(socket.sent).toHaveLength(2);
+    expect(socket.sentAtMs[1]! - socket.sentAtMs[0]!).toBeGreaterThanOrEqual(495);
     hub.close();
   });
 
