@@ -69,18 +69,17 @@ export function evaluateReading(
   vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null },
   r: AlertReading,
   rules: AlertRules,
-): AlertCandidate[] {
-  if (r.fixAtMs <= state.lastFixAtMs) return [];
+): readonly AlertCandidate[] {
+  if (r.fixAtMs <= state.lastFixAtMs) return NONE;
   state.lastFixAtMs = r.fixAtMs;
-  const alerts: AlertCandidate[] = [];
-  const raise = (kind: AlertKind, message: string, details: Record<string, unknown>) =>
-    alerts.push({ kind, vehicleId: vehicle.vehicleId, departmentId: vehicle.departmentId, atMs: r.fixAtMs, lat: r.lat, lon: r.lon, message, details });
+  // Most readings raise nothing: no array is made for them.
+  let alerts: AlertCandidate[] | undefined;
 
   const limitKmh = vehicle.speedLimitKmh ?? rules.speedLimitKmh;
   const speedKmh = r.speedKmh ?? 0;
   if (!state.speeding && speedKmh > limitKmh) {
     state.speeding = true;
-    raise('speeding', `${vehicle.plateNumber} at ${Math.round(speedKmh)} km/h (limit ${limitKmh})`, { speedKmh, limitKmh });
+    (alerts ??= []).push(candidate('speeding', vehicle, r, `${vehicle.plateNumber} at ${Math.round(speedKmh)} km/h (limit ${limitKmh})`, { speedKmh, limitKmh }));
   } else if (state.speeding && speedKmh <= limitKmh - SPEED_HYSTERESIS_KMH) {
     state.speeding = false;
   }
@@ -88,14 +87,14 @@ export function evaluateReading(
   const inUse = speedKmh >= MOVING_KMH || r.ignition === true;
   const offHours = inUse && !isWorkingTime(rules.reportTz, rules.workingHours, r.fixAtMs);
   if (offHours && !state.outsideHours) {
-    raise('outside_working_hours', `${vehicle.plateNumber} in use outside working hours`, { speedKmh, ignition: r.ignition });
+    (alerts ??= []).push(candidate('outside_working_hours', vehicle, r, `${vehicle.plateNumber} in use outside working hours`, { speedKmh, ignition: r.ignition }));
   }
   state.outsideHours = offHours;
 
   if (r.batteryV !== null) {
     const low = r.batteryV < rules.lowBatteryV && r.ignition !== true;
     if (low && !state.lowBattery) {
-      raise('low_battery', `${vehicle.plateNumber} battery at ${r.batteryV.toFixed(1)} V`, { batteryV: r.batteryV, thresholdV: rules.lowBatteryV });
+      (alerts ??= []).push(candidate('low_battery', vehicle, r, `${vehicle.plateNumber} battery at ${r.batteryV.toFixed(1)} V`, { batteryV: r.batteryV, thresholdV: rules.lowBatteryV }));
     }
     state.lowBattery = low;
   }
@@ -105,9 +104,22 @@ export function evaluateReading(
     const wasInside = state.inside.get(fence.id);
     // Leaving is a change from inside; a vehicle first seen outside has not left anything.
     if (wasInside === true && !inside) {
-      raise('geofence_exit', `${vehicle.plateNumber} left ${fence.name}`, { geofenceId: fence.id, geofenceName: fence.name });
+      (alerts ??= []).push(candidate('geofence_exit', vehicle, r, `${vehicle.plateNumber} left ${fence.name}`, { geofenceId: fence.id, geofenceName: fence.name }));
     }
     state.inside.set(fence.id, inside);
   }
-  return alerts;
+  return alerts ?? NONE;
 }
+
+function candidate(
+  kind: AlertKind,
+  vehicle: { vehicleId: string; departmentId: string },
+  r: AlertReading,
+  message: string,
+  details: Record<string, unknown>,
+): AlertCandidate {
+  return { kind, vehicleId: vehicle.vehicleId, departmentId: vehicle.departmentId, atMs: r.fixAtMs, lat: r.lat, lon: r.lon, message, details };
+}
+
+/** The answer for a reading that raises nothing (shared, never written to). */
+const NONE: readonly AlertCandidate[] = Object.freeze([]);
