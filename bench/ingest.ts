@@ -261,6 +261,11 @@ function rates(phase: PhaseResult, messages: number): PhaseRates {
 }
 
 const microsPerMessage = (cpuMs: number | undefined, messages: number) => (cpuMs === undefined ? 'n/a' : `${((cpuMs * 1000) / messages).toFixed(0)} µs`);
+/** This process's CPU since `start` (the publisher, with the bench's own small upkeep). */
+const ownCpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
 const cpuDelta = (pid: number | undefined, before: number | undefined) => {
   const after = processCpuMs(pid);
   return after === undefined || before === undefined ? undefined : after - before;
@@ -302,15 +307,18 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
 
     log(`ingest: phase A, raw broker delivery (${broker.url})`);
     const rawBrokerCpuBefore = processCpuMs(broker.pid);
+    const rawPublisherCpu = process.cpuUsage();
     const raw = await runPhase('raw', { mode: 'raw', mqttUrl: broker.url, expected: messages }, prepared, ctx, undefined);
     const rawRates = rates(raw, messages);
     log(`ingest: phase A done, ${perS(rawRates.ratePerS)}`);
 
     const rawBrokerCpuMs = cpuDelta(broker.pid, rawBrokerCpuBefore);
+    const rawPublisherCpuMs = ownCpuMsSince(rawPublisherCpu);
 
     log('ingest: phase B, full ingest through commit');
     const brokerCpuBefore = processCpuMs(broker.pid);
     const backends = await BackendCpuWatch.start(db.database, db.name);
+    const publisherCpu = process.cpuUsage();
     const ingest = await runPhase(
       'ingest',
       { mode: 'worker', mqttUrl: broker.url, databaseUrl: db.url, expected: messages },
@@ -319,6 +327,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       profileDir,
     );
     const brokerCpuMs = cpuDelta(broker.pid, brokerCpuBefore);
+    const publisherCpuMs = ownCpuMsSince(publisherCpu);
     const postgresCpuMs = await backends.stop();
     const ingestRates = rates(ingest, messages);
     log(`ingest: phase B done, ${perS(ingestRates.ratePerS)}`);
@@ -375,12 +384,12 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       { measure: 'Worker RSS, subscribed and idle', value: `${ingest.readyRssMb.toFixed(0)} MB` },
       { measure: 'Worker JS heap used, peak', value: `${ingest.consumer.peakHeapUsedMb.toFixed(0)} MB` },
       {
-        measure: 'CPU per message, raw phase: subscriber / Mosquitto',
-        value: `${microsPerMessage(raw.consumer.cpuMs, messages)} / ${microsPerMessage(rawBrokerCpuMs, messages)}`,
+        measure: 'CPU per message, raw phase: subscriber / Mosquitto / publisher',
+        value: `${microsPerMessage(raw.consumer.cpuMs, messages)} / ${microsPerMessage(rawBrokerCpuMs, messages)} / ${microsPerMessage(rawPublisherCpuMs, messages)}`,
       },
       {
-        measure: 'CPU per message, ingest: worker / PostgreSQL / Mosquitto',
-        value: `${microsPerMessage(ingest.consumer.cpuMs, messages)} / ${microsPerMessage(postgresCpuMs, messages)} / ${microsPerMessage(brokerCpuMs, messages)}`,
+        measure: 'CPU per message, ingest: worker / PostgreSQL / Mosquitto / publisher',
+        value: `${microsPerMessage(ingest.consumer.cpuMs, messages)} / ${microsPerMessage(postgresCpuMs, messages)} / ${microsPerMessage(brokerCpuMs, messages)} / ${microsPerMessage(publisherCpuMs, messages)}`,
       },
       { measure: 'Raw, steady state (10 %–90 %)', value: perS(rawRates.steadyRatePerS) },
       { measure: 'Ingest, steady state (10 %–90 %)', value: perS(ingestRates.steadyRatePerS) },
@@ -407,7 +416,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       'Rates run from the first publish to the last message received (raw) or committed (ingest); the worker counts a message after its batch commits, and the count is polled every 10 ms.',
       `RSS is the receiving process alone (publisher and broker run elsewhere), sampled every 50 ms. For scale, the raw subscriber (Node, tsx and mqtt-packet, no work) was at ${raw.readyRssMb.toFixed(0)} MB idle and peaked at ${raw.consumer.peakRssMb.toFixed(0)} MB under the same traffic.`,
       'The broker checks no password or ACL here (deploy/mosquitto does): both phases skip that cost alike.',
-      'CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker\'s figure counts all its threads (garbage collection included), PostgreSQL\'s the backends serving the worker (not its WAL writer or checkpointer). Less noisy than the rates on a shared machine, and the worker\'s share is what scales out.',
+      'CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker\'s figure counts all its threads (garbage collection included), PostgreSQL\'s the backends serving the worker (not its WAL writer or checkpointer), the publisher\'s this bench process while the phase ran. Less noisy than the rates on a shared machine, and the worker\'s share is what scales out.',
     ];
     if (devices < TARGET_DEVICES) {
       notes.push(`The memory target is for ${formatInt(TARGET_DEVICES)} devices; this run used ${formatInt(devices)} (--devices ${TARGET_DEVICES} to check it).`);
