@@ -61,17 +61,21 @@ async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: stri
   const published: string[] = [];
   const acks: Array<Promise<unknown>> = [];
   const baseMs = Date.now() - 6 * 3_600_000;
+  /** Resolves when the process says it is subscribed; rejects if it exits first. */
+  const whenReady = (c: ChildProcess) =>
+    new Promise<void>((resolve, reject) => {
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/session ready|^ready$/m.test(out)) resolve();
+      });
+      c.once('exit', (code, signal) => reject(new Error(`the process under test exited (${code ?? signal}) before it was ready:\n${out}`)));
+    });
   let child = storm.start();
   // Until its first subscription, the broker holds nothing for the worker's session:
   // the stream starts once the first process says it is subscribed.
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/session ready|^ready$/m.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the process under test exited (${code}) before it was ready:\n${out}`)));
-  });
+  await whenReady(child);
+  let ready: Promise<void> = Promise.resolve();
   let kills = 0;
   let streaming = true;
 
@@ -83,7 +87,9 @@ async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: stri
       await kill(child);
       kills++;
       child = storm.start();
-      child.stdout?.resume();
+      ready = whenReady(child);
+      // A process killed before it was ready is simply replaced: only the last one must get there.
+      ready.catch(() => undefined);
     }
   })();
 
@@ -102,10 +108,15 @@ async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: stri
 
   const storedKeys = async () =>
     (await testDb.database.query<{ k: string }>(`SELECT device_id || ':' || seq AS k FROM telemetry`)).map((r) => r.k);
+  // The last process must be up before "nothing moves" can mean "nothing more will come":
+  // on a busy machine starting one takes seconds. Then: everything is there, or nothing
+  // has moved for five seconds (what is missing then is lost).
+  await ready;
   let last = -1;
-  for (let stable = 0, waited = 0; stable < 3 && waited < 90_000; waited += 1000) {
+  for (let stable = 0, waited = 0; stable < 5 && waited < 90_000; waited += 1000) {
     await sleep(1000);
     const n = (await storedKeys()).length;
+    if (n >= published.length) break;
     stable = n === last ? stable + 1 : 0;
     last = n;
   }
