@@ -107,8 +107,8 @@ describe('live hub', () => {
     await new Promise((r) => setTimeout(r, 150)); // the last batch
     expect(socket.sent.length).toBeGreaterThanOrEqual(3);
     expect(socket.sent.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 100) + 2);
-    // Timers may fire a millisecond early; never a batch inside the interval.
-    for (let i = 1; i < socket.sentAtMs.length; i++) expect(socket.sentAtMs[i]! - socket.sentAtMs[i - 1]!).toBeGreaterThanOrEqual(98);
+    // Never a batch inside the interval, even when a timer fires early (1 ms for the encoding between the clock and send).
+    for (let i = 1; i < socket.sentAtMs.length; i++) expect(socket.sentAtMs[i]! - socket.sentAtMs[i - 1]!).toBeGreaterThanOrEqual(99);
     // Nothing is lost on the way: the newest of every vehicle arrived.
     const last = new Map<string, string>();
     for (const batch of socket.sent) for (const p of (JSON.parse(batch) as { positions: LivePosition[] }).positions) last.set(p.vehicleId, p.at);
