@@ -9,14 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { telemetryTopic } from '../src/domain/topics.js';
 import type { BenchContext } from './ingest.js';
-import { BenchBroker, mosquittoAvailable } from './mosquitto.js';
+import { BenchBroker, freePort, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
 
@@ -30,17 +29,6 @@ const MEASURE_S = 20;
 const TARGET_P99_MS = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -21,6 +21,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createRepositories } from '../../src/repositories/index.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../src/security/secrets.js';
+import { freePort } from '../support/process.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/stores.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -80,15 +81,6 @@ async function runCli(args: string[], env: Record<string, string>) {
     env: { ...base, LOG_LEVEL: 'error', ...env },
     timeout: 60_000,
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** deploy/mosquitto/mosquitto.conf with the listener and the three paths rewritten, nothing else. */

@@ -1,21 +1,11 @@
 /** Runs Armada's real command line as a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../bench/mosquitto.js';
 
 export interface CliProcess {
   child: ChildProcess;
