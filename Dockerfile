@@ -1,13 +1,29 @@
 # Armada service image: API + ingest worker (`start`), or one role, or `migrate`.
-# The TypeScript runs through tsx (a runtime dependency), so there is no build step
-# and TypeScript itself (a devDependency) is not installed.
+# Two stages: the first compiles the TypeScript (`npm run build`, into dist/); the
+# second holds only that JavaScript and the production dependencies. Compiled code
+# starts faster and uses ~35 MB less memory than running the sources through tsx.
 #
 #   docker build -t armada .
 #   docker run --rm -p 3000:3000 -e DATABASE_URL=... -e MQTT_URL=... armada
-#   docker run --rm -e DATABASE_URL=... armada node --import tsx src/cli.ts migrate
+#   docker run --rm -e DATABASE_URL=... armada node dist/src/cli.js migrate
+FROM node:20-bookworm-slim AS build
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src/ ./src/
+COPY simulator/ ./simulator/
+RUN npm run build
+
 FROM node:20-bookworm-slim
 
+# NODE_OPTIONS caps V8's old generation. Without a cap, V8 sizes the heap from the
+# machine's memory (up to 4 GB) and lets garbage pile up: the ingest worker peaked at
+# ~240 MB for 10,000 devices with no cap, ~165 MB with this one, at the same CPU per
+# message (BENCHMARKS.md). Raise it for an API serving very large reports.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=512 \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=3000 \
     DATA_DIR=/app/data
@@ -19,10 +35,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
 
-COPY tsconfig.json ./
+COPY --from=build /app/dist/ ./dist/
 COPY migrations/ ./migrations/
-COPY simulator/ ./simulator/
-COPY src/ ./src/
 COPY web/ ./web/
 
 # DATA_DIR is used only without DATABASE_URL / MQTT_URL (embedded PGlite and
@@ -39,5 +53,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # Node itself is PID 1 (no npm or shell in between), so SIGTERM from `docker stop`
-# reaches the program's graceful shutdown. `--import tsx` loads TypeScript.
-CMD ["node", "--import", "tsx", "src/cli.ts", "start"]
+# reaches the program's graceful shutdown.
+CMD ["node", "dist/src/cli.js", "start"]

@@ -1,6 +1,6 @@
 /**
  * The receiving side of one benchmark phase, in a process of its own (forked by
- * bench/ingest.ts with `--import tsx`, as the Dockerfile runs the service):
+ * bench/ingest.ts compiled and with the Dockerfile's node options, as the image runs the service):
  *
  *  - raw: a bare MQTT session that acknowledges every QoS 1 message as soon as it is
  *    parsed, and does nothing else. The broker's delivery rate, with no work behind it.

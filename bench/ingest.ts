@@ -11,13 +11,13 @@
  * as a deployed worker would, and its memory is measured alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { BackendCpuWatch, processCpuMs } from './cpu.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { telemetryTopic } from '../src/domain/topics.js';
 import { createLogger } from '../src/logger.js';
+import { BackendCpuWatch, processCpuMs } from './cpu.js';
+import { buildLikeTheImage, imageNodeOptions, type ImageBuild } from './image-build.js';
 import { BenchBroker, benchBrokerSettings, MOSQUITTO_BIN, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
 import type { ChildMessage, ConsumerArgs, ConsumerResult, ParentMessage } from './protocol.js';
@@ -50,8 +50,6 @@ const READING_INTERVAL_MS = 10_000;
 const STALL_MS = 30_000;
 const READY_TIMEOUT_MS = 60_000;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./consumer-child.ts', import.meta.url));
 
 function progressLine(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
@@ -127,11 +125,13 @@ class Consumer {
     args: ConsumerArgs,
     signal: AbortSignal,
     profileDir: string | undefined,
-    nodeOptions: readonly string[] = [],
+    launch: { build: ImageBuild; nodeOptions: readonly string[] },
   ) {
-    this.child = fork(CHILD, [JSON.stringify(args)], {
-      cwd: ROOT,
-      execArgv: [...nodeOptions, '--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    // Compiled, with the image's node options (and any from --worker-node-options after
+    // them: for a flag given twice, node takes the last).
+    this.child = fork(launch.build.consumerChild, [JSON.stringify(args)], {
+      cwd: launch.build.app,
+      execArgv: [...launch.nodeOptions, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const child = this.child;
@@ -225,8 +225,10 @@ async function runPhase(
   prepared: PreparedMessages,
   ctx: BenchContext,
   profileDir: string | undefined,
+  build: ImageBuild,
 ): Promise<PhaseResult> {
-  const consumer = new Consumer(label, args, ctx.signal, profileDir, args.mode === 'worker' ? ctx.workerNodeOptions : []);
+  const nodeOptions = [...imageNodeOptions(), ...(args.mode === 'worker' ? ctx.workerNodeOptions : [])];
+  const consumer = new Consumer(label, args, ctx.signal, profileDir, { build, nodeOptions });
   try {
     const readyRssMb = await consumer.ready;
     const [published, result] = await Promise.all([
@@ -301,6 +303,10 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     log(`ingest: building ${formatInt(messages)} messages`);
     const prepared = prepareMessages(buildTraffic(deviceIds, messages, Date.now()));
 
+    log('ingest: compiling as the image does (npm run build)');
+    const build = await buildLikeTheImage();
+    cleanups.push(async () => build.remove());
+
     const broker = await BenchBroker.start(brokerSettings);
     cleanups.push(() => broker.stop());
     const profileDir = ctx.profile ? mkdtempSync(join(tmpdir(), 'armada-bench-profile-')) : undefined;
@@ -308,7 +314,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     log(`ingest: phase A, raw broker delivery (${broker.url})`);
     const rawBrokerCpuBefore = processCpuMs(broker.pid);
     const rawPublisherCpu = process.cpuUsage();
-    const raw = await runPhase('raw', { mode: 'raw', mqttUrl: broker.url, expected: messages }, prepared, ctx, undefined);
+    const raw = await runPhase('raw', { mode: 'raw', mqttUrl: broker.url, expected: messages }, prepared, ctx, undefined, build);
     const rawRates = rates(raw, messages);
     log(`ingest: phase A done, ${perS(rawRates.ratePerS)}`);
 
@@ -325,6 +331,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       prepared,
       ctx,
       profileDir,
+      build,
     );
     const brokerCpuMs = cpuDelta(broker.pid, brokerCpuBefore);
     const publisherCpuMs = ownCpuMsSince(publisherCpu);
@@ -359,7 +366,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     settings.push(
       `${formatInt(messages)} messages from ${formatInt(devices)} devices (${formatInt(messages / devices)} each), JSON payload of ${formatInt(prepared.payloadBytesMean)} bytes on average, one publisher keeping ${formatInt(PUBLISH_WINDOW)} QoS 1 messages unacknowledged`,
       `Private Mosquitto on 127.0.0.1, anonymous, no persistence; max_inflight_messages ${formatInt(brokerSettings.maxInflightMessages)}, max_queued_messages ${formatInt(brokerSettings.maxQueuedMessages)} (${brokerSettings.source})`,
-      `Worker as shipped (startServices, worker role): INGEST_BATCH_SIZE ${w.batchSize}, INGEST_BATCH_WAIT_MS ${w.batchWaitMs}, run with node ${ctx.workerNodeOptions.length > 0 ? `${ctx.workerNodeOptions.join(' ')} ` : ''}--import tsx like the Docker image${ctx.workerNodeOptions.length > 0 ? ' (node options from --worker-node-options)' : ''}`,
+      `Worker as shipped (startServices, worker role): INGEST_BATCH_SIZE ${w.batchSize}, INGEST_BATCH_WAIT_MS ${w.batchWaitMs}, compiled (npm run build) and run with node ${[...imageNodeOptions(), ...ctx.workerNodeOptions].join(' ')} like the Docker image${ctx.workerNodeOptions.length > 0 ? ` (${ctx.workerNodeOptions.join(' ')} from --worker-node-options)` : ' (NODE_OPTIONS from its Dockerfile)'}`,
     );
     const rows: BenchRow[] = [
       { measure: 'Raw broker delivery, immediate PUBACK', value: perS(rawRates.ratePerS) },
@@ -414,7 +421,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     ];
     const notes = [
       'Rates run from the first publish to the last message received (raw) or committed (ingest); the worker counts a message after its batch commits, and the count is polled every 10 ms.',
-      `RSS is the receiving process alone (publisher and broker run elsewhere), sampled every 50 ms. For scale, the raw subscriber (Node, tsx and mqtt-packet, no work) was at ${raw.readyRssMb.toFixed(0)} MB idle and peaked at ${raw.consumer.peakRssMb.toFixed(0)} MB under the same traffic.`,
+      `RSS is the receiving process alone (publisher and broker run elsewhere), sampled every 50 ms. For scale, the raw subscriber (compiled the same way, Node and mqtt-packet, no work) was at ${raw.readyRssMb.toFixed(0)} MB idle and peaked at ${raw.consumer.peakRssMb.toFixed(0)} MB under the same traffic.`,
       'The broker checks no password or ACL here (deploy/mosquitto does): both phases skip that cost alike.',
       'CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker\'s figure counts all its threads (garbage collection included), PostgreSQL\'s the backends serving the worker (not its WAL writer or checkpointer), the publisher\'s this bench process while the phase ran. Less noisy than the rates on a shared machine, and the worker\'s share is what scales out.',
     ];

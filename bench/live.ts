@@ -9,12 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { telemetryTopic } from '../src/domain/topics.js';
 import type { BenchContext } from './ingest.js';
+import { buildLikeTheImage, imageNodeOptions } from './image-build.js';
 import { BenchBroker, freePort, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
@@ -27,7 +27,6 @@ const RATE_PER_S = 2000;
 const WARMUP_S = 5;
 const MEASURE_S = 20;
 const TARGET_P99_MS = 100;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -42,9 +41,10 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
   const broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'deploy/mosquitto/mosquitto.conf' });
   const bench = await createBenchDatabase(ctx.adminUrl, logger);
   const httpPort = await freePort();
+  const build = await buildLikeTheImage();
   const adminKey = `bench-live-admin-${Date.now()}-0123456789`;
-  const service = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
-    cwd: ROOT,
+  const service = spawn(process.execPath, [...imageNodeOptions(), build.cli, 'start'], {
+    cwd: build.app,
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: bench.url,
@@ -148,7 +148,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
       status: 'ok',
       settings: [
         `${formatInt(DEVICES)} devices reporting once a second (${formatInt(RATE_PER_S)} msg/s target, QoS 1) to a private Mosquitto; ${formatInt(CLIENTS)} WebSocket clients, each subscribed to one of ${departments.length} departments`,
-        `Armada as shipped: \`start\` (API and ingest worker in one process) on PostgreSQL, its own process; ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured`,
+        `Armada as shipped: \`start\` (API and ingest worker in one process), compiled and run with node ${imageNodeOptions().join(' ')} like the Docker image, on PostgreSQL, its own process; ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured`,
         'Latency: receipt time at the client minus the fix time, which the publisher sets to the moment it publishes (publisher and clients share this process and clock)',
       ],
       rows: [
@@ -180,5 +180,6 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
     }
     await bench.drop();
     await broker.stop();
+    build.remove();
   }
 }

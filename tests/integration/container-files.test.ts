@@ -1,19 +1,22 @@
 /**
  * Keeps the Dockerfile and the armada service of docker-compose.yml honest without a
- * Docker engine: the health check one-liners run against a stub HTTP server, the
- * image's command starts the CLI the way the container does, the files it copies
- * exist, and everything src/ imports at run time survives `npm ci --omit=dev`.
+ * Docker engine: the health check one-liners run against a stub HTTP server, the code
+ * is compiled as the build stage compiles it and started with the image's command and
+ * NODE_OPTIONS, the files it copies exist, and everything src/ imports at run time
+ * survives `npm ci --omit=dev`.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { freePort } from '../support/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -42,9 +45,9 @@ function execForm(args: string): string[] {
 
 type Run = { code: number; stdout: string; stderr: string };
 
-function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+function run(argv: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(argv[0]!, argv.slice(1), { cwd, env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -107,38 +110,104 @@ describe('container health checks', () => {
 
 describe('the image', () => {
   const steps = instructions(dockerfile);
+  const stages = steps.reduce<{ op: string; args: string }[][]>((acc, s) => (s.op === 'FROM' ? [...acc, [s]] : (acc.at(-1)!.push(s), acc)), []);
+  const [buildStage, runStage] = [stages.at(-2) ?? [], stages.at(-1) ?? []];
+  /** COPY sources of a stage that come from the build context (not from another stage). */
+  const contextSources = (stage: { op: string; args: string }[]) =>
+    stage
+      .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from='))
+      .flatMap((s) => s.args.split(/\s+/).slice(0, -1).map((a) => a.replace(/\/$/, '')));
+  const runCmd = execForm(steps.filter((s) => s.op === 'CMD').at(-1)!.args);
+  const nodeOptions = /NODE_OPTIONS=(\S+)/.exec(runStage.filter((s) => s.op === 'ENV').map((s) => s.args).join(' '))?.[1];
 
   it('copies files that exist', () => {
-    const copies = steps.filter((s) => s.op === 'COPY').map((s) => s.args.split(/\s+/).slice(0, -1));
-    expect(copies.length).toBeGreaterThan(0);
-    for (const sources of copies) for (const source of sources) expect(existsSync(join(ROOT, source)), source).toBe(true);
+    const sources = stages.flatMap(contextSources);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect(existsSync(join(ROOT, source)), source).toBe(true);
   });
 
-  it('holds every folder the service reads at run time', () => {
-    const sources = new Set(steps.filter((s) => s.op === 'COPY').flatMap((s) => s.args.split(/\s+/).slice(0, -1).map((a) => a.replace(/\/$/, ''))));
-    // The code, the SQL it migrates with, the simulator the demo drives, and the map page.
-    for (const folder of ['src', 'migrations', 'simulator', 'web']) expect(sources.has(folder), folder).toBe(true);
+  it('compiles the code in a build stage and runs only the compiled code', () => {
+    expect(stages).toHaveLength(2);
+    expect(buildStage.some((s) => s.op === 'RUN' && s.args.includes('npm run build'))).toBe(true);
+    // The code and the simulator the demo drives are compiled...
+    for (const folder of ['src', 'simulator', 'tsconfig.json', 'tsconfig.build.json']) expect(contextSources(buildStage), folder).toContain(folder);
+    // ...and the image holds their output, the SQL it migrates with, and the map page.
+    expect(runStage.some((s) => s.op === 'COPY' && /^--from=build\s+\/app\/dist\/?\s+\.\/dist\/?$/.test(s.args))).toBe(true);
+    for (const folder of ['migrations', 'web']) expect(contextSources(runStage), folder).toContain(folder);
+    expect(contextSources(runStage)).not.toContain('src');
+    expect(runStage.some((s) => s.op === 'RUN' && s.args.includes('npm ci --omit=dev'))).toBe(true);
+    const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; compilerOptions: { outDir: string } };
+    expect(build.compilerOptions.outDir).toBe('dist');
+    expect(build.include.sort()).toEqual(['simulator', 'src']);
   });
 
-  it('starts the CLI with node --import tsx (the image runs the command as PID 1)', async () => {
-    const cmd = execForm(steps.filter((s) => s.op === 'CMD').at(-1)!.args);
-    expect(cmd).toEqual(['node', '--import', 'tsx', 'src/cli.ts', 'start']);
-    expect(compose.services.armada.command).toBeUndefined();
-    // The same loader and entry, asked for its usage instead of starting.
-    const help = await run([...cmd.slice(0, -1), '--help']);
-    expect(help.code, help.stderr).toBe(0);
-    expect(help.stdout).toMatch(/\bstart\b/);
-    expect(help.stdout).toMatch(/\bmigrate\b/);
-    // compose's migrate service uses the npm script.
-    expect(compose.services.migrate.command).toEqual(['npm', 'run', 'migrate']);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.migrate).toBeDefined();
-  }, 30_000);
+  it('caps the V8 heap through NODE_OPTIONS (the worker memory figure in BENCHMARKS.md depends on it)', () => {
+    expect(nodeOptions).toMatch(/^--max-old-space-size=\d+$/);
+  });
+
+  describe('the compiled service', () => {
+    // Laid out as the image's /app: the build stage's dist/ beside package.json, the
+    // migrations, the map page and the dependencies (links to this checkout's).
+    let app: string;
+    beforeAll(async () => {
+      app = mkdtempSync(join(tmpdir(), 'armada-image-'));
+      for (const entry of ['package.json', 'migrations', 'web', 'node_modules']) symlinkSync(join(ROOT, entry), join(app, entry));
+      const tsc = await run([process.execPath, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')]);
+      expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
+    }, 120_000);
+    afterAll(() => {
+      if (app) rmSync(app, { recursive: true, force: true });
+    });
+
+    it("answers the CLI's usage through the image's CMD (node as PID 1, no loader)", async () => {
+      expect(runCmd).toEqual(['node', 'dist/src/cli.js', 'start']);
+      expect(compose.services.armada.command).toBeUndefined();
+      const help = await run([process.execPath, ...runCmd.slice(1, -1), '--help'], {}, app);
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toMatch(/\bstart\b/);
+      expect(help.stdout).toMatch(/\bmigrate\b/);
+      // compose's migrate service runs the same compiled CLI.
+      expect(compose.services.migrate.command).toEqual(['node', 'dist/src/cli.js', 'migrate']);
+    }, 30_000);
+
+    it('starts, migrates its database, serves the map and stops cleanly on SIGTERM', async () => {
+      const [httpPort, mqttPort] = [await freePort(), await freePort()];
+      const dataDir = mkdtempSync(join(tmpdir(), 'armada-image-data-'));
+      // Zero-setup mode (no DATABASE_URL or MQTT_URL): PGlite and the embedded broker.
+      const { DATABASE_URL: _db, MQTT_URL: _mqtt, ...inherited } = process.env;
+      const child = spawn(process.execPath, [...runCmd.slice(1)], {
+        cwd: app,
+        env: { ...inherited, NODE_OPTIONS: nodeOptions, DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = once(child, 'exit');
+      try {
+        const base = `http://127.0.0.1:${httpPort}`;
+        let ready = 0;
+        for (let i = 0; i < 240 && ready !== 200 && child.exitCode === null; i++) {
+          ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+          if (ready !== 200) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(ready, stderr).toBe(200);
+        const page = await fetch(`${base}/`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toMatch(/<html/i);
+        child.kill('SIGTERM');
+        const [code] = await exited;
+        expect(code, stderr).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }, 90_000);
+  });
 
   it('needs at run time only packages that npm ci --omit=dev installs', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const runtime = new Set(Object.keys(pkg.dependencies));
-    expect(runtime.has('tsx')).toBe(true); // the loader in CMD
     const builtins = new Set(builtinModules);
     const missing = new Set<string>();
     const files = ['src', 'simulator'].flatMap((d) => tsFiles(join(ROOT, d)));
