@@ -205,7 +205,10 @@ export class BrokerSession extends EventEmitter {
   private flushOutgoing(): void {
     const packets = this.outgoing;
     this.outgoing = [];
-    if (packets.length > 0 && this.socket && !this.socket.destroyed) this.socket.write(packets.length === 1 ? packets[0]! : Buffer.concat(packets));
+    // After close() has ended the socket nothing more may be written ("write after end").
+    if (packets.length > 0 && this.socket && !this.socket.destroyed && !this.socket.writableEnded) {
+      this.socket.write(packets.length === 1 ? packets[0]! : Buffer.concat(packets));
+    }
   }
 
   /** Stops reading from the broker (TCP backpressure) until resume(). */
@@ -242,7 +245,8 @@ export class BrokerSession extends EventEmitter {
     if (!socket || socket.destroyed) return;
     await new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
-      if (this.ready) socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
+      // PUBACKs of batches committed in this tick are still queued: they go out first.
+      if (this.ready) socket.end(Buffer.concat([...this.outgoing.splice(0), mqttPacket.generate({ cmd: 'disconnect' })]));
       else socket.destroy();
       setTimeout(() => socket.destroy(), 2000).unref();
     });
