@@ -102,7 +102,7 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
    */
   async function writeInOneStatement(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[], reportTz: string) {
     const sorted = [...readings].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs));
-    const rows = await database.query<{ stored: number; advanced: string[] | null; seq_missing_added: number }>(
+    const rows = await database.query<{ stored: number; advanced: string | null; seq_missing_added: number }>(
       `WITH input AS (
          SELECT v AS vehicle_id, d AS device_id, to_timestamp(f / 1000.0) AS fix_at, to_timestamp(r / 1000.0) AS received_at,
                 la AS lat, lo AS lon, s AS speed_kmh, h AS heading_deg, a AS altitude_m, sa AS satellites, hd AS hdop,
@@ -170,7 +170,8 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
          SELECT * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::int[])
        )
        SELECT (SELECT count(*)::int FROM ins) AS stored,
-              (SELECT array_agg(vehicle_id::text) FROM latest) AS advanced,
+              -- One comma-joined text: the driver parses a text[] element by element.
+              (SELECT string_agg(vehicle_id::text, ',') FROM latest) AS advanced,
               (SELECT coalesce(sum(greatest(missing_added, 0)), 0)::int FROM dev) AS seq_missing_added`,
       [
         JSON.stringify(sorted.map(toRecord)),
@@ -190,7 +191,7 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
       const seen = newest.get(r.vehicleId);
       if (!seen || r.fixAtMs > seen.fixAtMs) newest.set(r.vehicleId, r);
     }
-    const advanced = (row.advanced ?? []).map((vehicleId) => {
+    const advanced = (row.advanced ? row.advanced.split(',') : []).map((vehicleId) => {
       const reading = newest.get(vehicleId)!;
       return { vehicleId, departmentId: reading.departmentId, reading };
     });
