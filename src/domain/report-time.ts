@@ -111,11 +111,14 @@ export function daysOverlapping(tz: string, fromMs: number, toMs: number): Local
 /**
  * When the fleet works: ISO weekdays (1 = Monday … 7 = Sunday) and a daily window in
  * minutes after local midnight, [startMin, endMin). Driving outside it is reported.
+ * `holidays` are report days that are not working days whatever their weekday (public
+ * holidays, the collective leave days around them).
  */
 export interface WorkingHours {
   weekdays: readonly number[];
   startMin: number;
   endMin: number;
+  holidays?: ReadonlySet<LocalDay>;
 }
 
 /** Kupang's city offices: Monday to Friday, 07:00 to 16:00 WITA. */
@@ -142,11 +145,43 @@ export function parseWorkingHours(text: string): WorkingHours {
   return { weekdays: [...weekdays].sort(), startMin, endMin };
 }
 
-/** True when the instant lies inside the working hours (in the report zone). */
+/** The longest range one entry of a holiday list may span (a typo like 2026/2027 must not expand to years). */
+const MAX_HOLIDAY_RANGE_DAYS = 366;
+
+function parseCalendarDay(text: string): LocalDay {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) throw new Error(`"${text}" is not a date like 2026-12-25`);
+  // A day that does not exist (2026-02-30) comes back as another one.
+  if (dayFromUtcFields(new Date(parseDay(text))) !== text) throw new Error(`"${text}" is not a day of the calendar`);
+  return text;
+}
+
+/**
+ * Parses a list of non-working days: ISO dates separated by commas (or spaces), and
+ * inclusive ranges written as ISO intervals, "2026-12-24/2026-12-26". An empty text is
+ * no holidays. The days are report days, in REPORT_TZ.
+ */
+export function parseHolidays(text: string): Set<LocalDay> {
+  const days = new Set<LocalDay>();
+  for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+    const [first, last, extra] = entry.split('/');
+    if (extra !== undefined) throw new Error(`"${entry}" is not a date or a range like 2026-12-24/2026-12-26`);
+    const from = parseCalendarDay(first!);
+    const to = last === undefined ? from : parseCalendarDay(last);
+    const span = daysBetween(from, to);
+    if (span < 0) throw new Error(`"${entry}" ends before it starts`);
+    if (span >= MAX_HOLIDAY_RANGE_DAYS) throw new Error(`"${entry}" spans more than ${MAX_HOLIDAY_RANGE_DAYS} days`);
+    for (let i = 0; i <= span; i++) days.add(addDays(from, i));
+  }
+  return days;
+}
+
+/** True when the instant lies inside the working hours (in the report zone), on a day that is not a holiday. */
 export function isWorkingTime(tz: string, hours: WorkingHours, utcMs: number): boolean {
   const local = new Date(utcMs + tzOffsetMs(tz, utcMs));
   const isoWeekday = ((local.getUTCDay() + 6) % 7) + 1;
   if (!hours.weekdays.includes(isoWeekday)) return false;
   const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
-  return minute >= hours.startMin && minute < hours.endMin;
+  if (minute < hours.startMin || minute >= hours.endMin) return false;
+  // Only now the day's name: most instants were settled above without building a string.
+  return !(hours.holidays && hours.holidays.size > 0 && hours.holidays.has(dayFromUtcFields(local)));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateReading, freshAlertState, type AlertReading, type AlertRules } from '../../src/domain/alerts.js';
 import { containsPoint, KUPANG_CITY_BOUNDARY } from '../../src/domain/geofence.js';
-import { DEFAULT_WORKING_HOURS } from '../../src/domain/report-time.js';
+import { DEFAULT_WORKING_HOURS, parseHolidays } from '../../src/domain/report-time.js';
 import { kupangPlaces } from '../../simulator/kupang.js';
 
 const rules: AlertRules = {
@@ -43,6 +43,18 @@ describe('alert rules', () => {
     const at = (s: number, extra: Partial<AlertReading>) => reading(saturday / 1000 + s, extra);
     const alerts = run([at(0, { speedKmh: 0, ignition: false }), at(10, { speedKmh: 20 }), at(20, { speedKmh: 25 }), at(30, { speedKmh: 0, ignition: false }), at(40, { speedKmh: 10 })]);
     expect(alerts.map((a) => a.kind)).toEqual(['outside_working_hours', 'outside_working_hours']);
+  });
+
+  it('reports use on a public holiday as outside working hours, and not the working day after', () => {
+    const holidayRules: AlertRules = { ...rules, workingHours: { ...DEFAULT_WORKING_HOURS, holidays: parseHolidays('2026-11-25') } };
+    const state = freshAlertState();
+    // Wednesday 2026-11-25 10:00 WITA, a working weekday: a holiday here.
+    const onHoliday = [reading(0), reading(10)].flatMap((r) => evaluateReading(state, vehicle, r, holidayRules));
+    expect(onHoliday.map((a) => [a.kind, a.atMs])).toEqual([['outside_working_hours', WORK_MS]]);
+    // Without the holiday the same readings raise nothing.
+    expect(run([reading(0), reading(10)])).toEqual([]);
+    // Thursday 10:00 WITA is a working day again.
+    expect(evaluateReading(freshAlertState(), vehicle, reading(86_400), holidayRules)).toEqual([]);
   });
 
   it('raises a geofence exit on leaving, not for a vehicle first seen outside', () => {

@@ -63,4 +63,20 @@ describe('loadConfig', () => {
     expect(message).not.toContain('too-short-secret');
     expect(message).not.toContain('hunter2');
   });
+
+  it('reads the holidays of the working calendar, and names a bad date', () => {
+    expect(loadConfig({}).analytics.workingHours.holidays?.size).toBe(0);
+    const c = loadConfig({ WORKING_HOLIDAYS: '2026-08-17,2026-12-24/2026-12-26' });
+    expect([...c.analytics.workingHours.holidays!].sort()).toEqual(['2026-08-17', '2026-12-24', '2026-12-25', '2026-12-26']);
+    expect(c.analytics.workingHours.weekdays).toEqual([1, 2, 3, 4, 5]);
+    let error: unknown;
+    try {
+      loadConfig({ WORKING_HOLIDAYS: '2026-08-17,2026-13-01' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toHaveLength(1);
+    expect((error as ConfigError).problems[0]).toMatch(/^WORKING_HOLIDAYS .*"2026-13-01"/);
+  });
 });

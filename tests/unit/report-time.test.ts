@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dayRangeMs, daysBetween, daysOverlapping, isWorkingTime, localDayOf, parseWorkingHours, tzOffsetMs } from '../../src/domain/report-time.js';
+import { addDays, dayRangeMs, daysBetween, daysOverlapping, isWorkingTime, localDayOf, parseHolidays, parseWorkingHours, tzOffsetMs } from '../../src/domain/report-time.js';
 
 describe('report days', () => {
   it('puts a WITA day at 16:00 UTC the evening before', () => {
@@ -42,5 +42,34 @@ describe('working hours', () => {
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 26, 22, 59))).toBe(false);
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 27, 8))).toBe(false); // 16:00 WITA
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 28, 2))).toBe(false); // Saturday 10:00
+  });
+});
+
+describe('holidays', () => {
+  it('parses dates and inclusive ranges, and names what is wrong', () => {
+    expect([...parseHolidays('')]).toEqual([]);
+    expect([...parseHolidays('2026-12-25, 2026-08-17')].sort()).toEqual(['2026-08-17', '2026-12-25']);
+    expect([...parseHolidays('2026-12-30/2027-01-01,2026-12-31')].sort()).toEqual(['2026-12-30', '2026-12-31', '2027-01-01']);
+    expect(() => parseHolidays('2026-02-30')).toThrow('2026-02-30');
+    expect(() => parseHolidays('25/12/2026')).toThrow();
+    expect(() => parseHolidays('2026-12-26/2026-12-24')).toThrow('ends before it starts');
+    expect(() => parseHolidays('2026-01-01/2028-01-01')).toThrow('more than 366 days');
+    expect(() => parseHolidays('2026-12-25/2026-12-26/2026-12-27')).toThrow();
+  });
+
+  it('makes a holiday a non-working day in the report zone, from local midnight to midnight', () => {
+    // Christmas 2026 is a Friday: a working weekday, off as a holiday.
+    const hours = { ...parseWorkingHours('Mon-Fri 07:00-16:00'), holidays: parseHolidays('2026-12-25') };
+    const plain = parseWorkingHours('Mon-Fri 07:00-16:00');
+    const christmas10Wita = Date.UTC(2026, 11, 25, 2);
+    expect(isWorkingTime('Asia/Makassar', plain, christmas10Wita)).toBe(true);
+    expect(isWorkingTime('Asia/Makassar', hours, christmas10Wita)).toBe(false);
+    // 07:00 WITA on Christmas Eve and Boxing Day are 23:00 UTC the day before: still working days.
+    expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 11, 23, 23))).toBe(true);
+    expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 11, 24, 23))).toBe(false); // 25th, 07:00 WITA
+    expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 11, 27, 23))).toBe(true); // Monday 28th, 07:00 WITA
+    // The day is the report zone's: 2026-12-25 10:00 UTC is 18:00 WITA but 09:00 on the 25th in London.
+    expect(isWorkingTime('Europe/London', hours, Date.UTC(2026, 11, 25, 9))).toBe(false);
+    expect(isWorkingTime('Europe/London', hours, Date.UTC(2026, 11, 24, 9))).toBe(true);
   });
 });
