@@ -13,6 +13,13 @@
  * `maxBufferedBytes` unsent is skipped for that flush and tried again an interval
  * later; its positions keep conflating, so a slow client costs a bounded amount of
  * memory and nothing to the others.
+ *
+ * A snapshot first, then batches: a client is added waiting for its snapshot, and after
+ * every `subscribe` it waits again. Meanwhile its positions are held (and conflate); once
+ * the snapshot is sent (`snapshotSent`), those not newer than the snapshot's position of
+ * their vehicle are dropped and the rest go out. A client is never sent a position of a
+ * vehicle older than one it already has, so a late snapshot cannot roll its map back.
+ * Alerts that come while a client waits for its snapshot follow it.
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -36,12 +43,18 @@ export interface ClientFilter {
 
 export interface LiveClient {
   setFilter(filter: ClientFilter): void;
+  /** A snapshot is on its way: hold this client's positions until it has been sent. */
+  awaitSnapshot(): void;
+  /** The snapshot was sent with these vehicles' positions: what is held and newer goes out. */
+  snapshotSent(vehicles: Iterable<{ vehicleId: string; at: string }>): void;
   /** The socket answered a ping. */
   alive(): void;
   close(): void;
 }
 
 const OPEN = 1;
+/** Alerts kept for a client while its snapshot is on its way. */
+const MAX_HELD_ALERTS = 100;
 
 export interface LiveHubOptions {
   logger: Logger;
@@ -79,6 +92,11 @@ export function createLiveHub(options: LiveHubOptions) {
     socket: LiveSocket;
     filter: ClientFilter;
     pending: Map<string, LivePosition>;
+    /** Waiting for its snapshot: positions are held, alerts queued. */
+    awaitingSnapshot: boolean;
+    heldAlerts: string[];
+    /** The newest position time (ms) per vehicle the client has or has pending: nothing older is sent. */
+    newestAtMs: Map<string, number>;
     awaitingPong: boolean;
     /** When this client was last sent a batch (performance.now()). */
     lastFlushAtMs: number;
@@ -91,7 +109,7 @@ export function createLiveHub(options: LiveHubOptions) {
   function flushClient(c: State, force = false): void {
     c.scheduled?.cancel();
     c.scheduled = undefined;
-    if (c.pending.size === 0 || c.socket.readyState !== OPEN || !clients.has(c)) return;
+    if (c.awaitingSnapshot || c.pending.size === 0 || c.socket.readyState !== OPEN || !clients.has(c)) return;
     // A timer can fire a few milliseconds early (it counts from the event loop's cached
     // time): the limit is kept to the letter, so wait out the rest of the interval.
     const waitMs = c.lastFlushAtMs + flushEveryMs - performance.now();
@@ -157,11 +175,15 @@ export function createLiveHub(options: LiveHubOptions) {
   return {
     /** A committed newest position: queued for every client that may see it. */
     publish(position: LivePosition): void {
+      const atMs = Date.parse(position.at);
       for (const c of clients) {
         if (!visible(c.filter, position)) continue;
+        // Not newer than what the client has (its snapshot, or a position already sent or pending): dropped.
+        if (atMs <= (c.newestAtMs.get(position.vehicleId) ?? Number.NEGATIVE_INFINITY)) continue;
+        c.newestAtMs.set(position.vehicleId, atMs);
         if (c.pending.has(position.vehicleId)) metrics.conflated.inc();
         c.pending.set(position.vehicleId, position);
-        wake(c);
+        if (!c.awaitingSnapshot) wake(c);
       }
     },
     /** An alert goes out at once to every client that may see its vehicle: alerts are not conflated. */
@@ -169,18 +191,59 @@ export function createLiveHub(options: LiveHubOptions) {
       const message = JSON.stringify({ ...alert, type: 'alert' });
       for (const c of clients) {
         if (!visible(c.filter, alert) || c.socket.readyState !== OPEN) continue;
+        if (c.awaitingSnapshot) {
+          // A snapshot is a query away; a client flooded with alerts meanwhile keeps the newest.
+          if (c.heldAlerts.length >= MAX_HELD_ALERTS) c.heldAlerts.shift();
+          c.heldAlerts.push(message);
+          continue;
+        }
         c.socket.send(message);
         metrics.alerts.inc();
       }
     },
     addClient(socket: LiveSocket, filter: ClientFilter): LiveClient {
-      const state: State = { socket, filter, pending: new Map(), awaitingPong: false, lastFlushAtMs: Number.NEGATIVE_INFINITY, scheduled: undefined };
+      const state: State = {
+        socket,
+        filter,
+        pending: new Map(),
+        awaitingSnapshot: true,
+        heldAlerts: [],
+        newestAtMs: new Map(),
+        awaitingPong: false,
+        lastFlushAtMs: Number.NEGATIVE_INFINITY,
+        scheduled: undefined,
+      };
       clients.add(state);
       metrics.clients.set(clients.size);
       return {
         setFilter(next) {
           state.filter = next;
           for (const [vehicleId, p] of state.pending) if (!visible(next, p)) state.pending.delete(vehicleId);
+        },
+        awaitSnapshot() {
+          state.awaitingSnapshot = true;
+          state.scheduled?.cancel();
+          state.scheduled = undefined;
+        },
+        snapshotSent(vehicles) {
+          if (!state.awaitingSnapshot) return;
+          // The client's map is now the snapshot: it holds nothing else.
+          const newest = new Map<string, number>();
+          for (const v of vehicles) newest.set(v.vehicleId, Date.parse(v.at));
+          for (const [vehicleId, p] of state.pending) {
+            const atMs = Date.parse(p.at);
+            if (atMs <= (newest.get(vehicleId) ?? Number.NEGATIVE_INFINITY)) state.pending.delete(vehicleId);
+            else newest.set(vehicleId, atMs);
+          }
+          state.newestAtMs = newest;
+          state.awaitingSnapshot = false;
+          const alerts = state.heldAlerts;
+          state.heldAlerts = [];
+          if (state.socket.readyState === OPEN) {
+            for (const message of alerts) state.socket.send(message);
+            metrics.alerts.inc(alerts.length);
+          }
+          if (state.pending.size > 0) wake(state);
         },
         alive() {
           state.awaitingPong = false;

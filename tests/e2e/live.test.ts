@@ -16,7 +16,7 @@ let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let keyA: string;
 
-type Message = { type: string; vehicles?: Array<{ vehicleId: string; status: string }>; positions?: Array<{ vehicleId: string; at: string; lat: number }>; message?: string };
+type Message = { type: string; vehicles?: Array<{ vehicleId: string; status: string; at: string }>; positions?: Array<{ vehicleId: string; at: string; lat: number }>; message?: string };
 
 /** A client that records everything it is sent. */
 async function openFeed(query: string, headers: Record<string, string> = {}) {
@@ -37,6 +37,60 @@ async function publish(d: { deviceId: string; secret: string }, lat: number, age
   const ts = new Date(Date.now() - ageMs).toISOString();
   await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts, lat, lon: 123.6, speedKmh: 30, ignition: true }), { qos: 1 });
   await client.endAsync();
+  return ts;
+}
+
+/**
+ * Makes the next snapshot query wait for `release()`, either before it reads (so it sees
+ * what is committed meanwhile) or after (so what is committed meanwhile is newer than it).
+ * `read` resolves when the query is underway (before) or has read (after).
+ */
+function delayNextSnapshot(when: 'before' | 'after') {
+  const repo = t.services.repos.positions;
+  const original = repo.latest;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let signal!: () => void;
+  const read = new Promise<void>((r) => (signal = r));
+  const delay = { calls: 0, read, release, restore: () => (repo.latest = original) };
+  repo.latest = async (...args) => {
+    delay.calls++;
+    delay.restore();
+    if (when === 'before') {
+      signal();
+      await gate;
+    }
+    const rows = await original.apply(repo, args);
+    if (when === 'after') {
+      signal();
+      await gate;
+    }
+    return rows;
+  };
+  return delay;
+}
+
+/**
+ * From `from` on: a snapshot first, and after it only positions newer than what the
+ * client already has of their vehicle (the snapshot's, or one sent before).
+ */
+function expectSnapshotThenNewer(messages: Message[], from: number) {
+  const rest = messages.slice(from).filter((m) => m.type === 'snapshot' || m.type === 'positions');
+  expect(rest[0]?.type).toBe('snapshot');
+  const newest = new Map(rest[0]!.vehicles!.map((v) => [v.vehicleId, Date.parse(v.at)]));
+  for (const m of rest.slice(1)) {
+    expect(m.type).toBe('positions');
+    for (const p of m.positions!) {
+      expect(Date.parse(p.at), `a position of ${p.vehicleId} not newer than what the client had`).toBeGreaterThan(newest.get(p.vehicleId) ?? -Infinity);
+      newest.set(p.vehicleId, Date.parse(p.at));
+    }
+  }
+}
+
+/** Publishes a position of `d` and waits until a client that is not held has it: the hub has it too. */
+async function publishThrough(observer: Message[], d: { deviceId: string; secret: string }, lat: number) {
+  const ts = await publish(d, lat);
+  await waitFor(async () => observer.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the position at the observer');
   return ts;
 }
 
@@ -122,6 +176,47 @@ describe('live feed', () => {
     await waitFor(async () => messages.filter((m) => m.type === 'error').length === 2, 'two errors');
     expect(messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([expect.stringContaining('JSON'), expect.stringContaining('vehicleIds')]);
     ws.close();
+  });
+
+  it.each(['after', 'before'] as const)(
+    'sends the snapshot before any position, even one committed while the snapshot is read (query held %s reading)',
+    async (when) => {
+      const observer = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+      await waitFor(async () => observer.messages.find((m) => m.type === 'snapshot'), "the observer's snapshot");
+      const delay = delayNextSnapshot(when);
+      const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+      await delay.read;
+      const held = await publishThrough(observer.messages, a, when === 'after' ? -10.17105 : -10.17106);
+      delay.release();
+      const snapshot = await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
+      const aInSnapshot = snapshot.vehicles!.find((v) => v.vehicleId === a.vehicleId)!;
+      // Read after the commit, the snapshot has it; read before, the position follows the snapshot.
+      if (when === 'before') expect(aInSnapshot.at).toBe(held);
+      else await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === held)), 'the held position');
+      const next = await publishThrough(messages, a, when === 'after' ? -10.17107 : -10.17108);
+      expectSnapshotThenNewer(messages, 0);
+      expect(messages.flatMap((m) => m.positions ?? []).map((p) => p.at)).toEqual(when === 'after' ? [held, next] : [next]);
+      ws.close();
+      observer.ws.close();
+    },
+  );
+
+  it('sends the snapshot of a subscribe before any position of the new subscription', async () => {
+    const observer = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => observer.messages.find((m) => m.type === 'snapshot'), "the observer's snapshot");
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the first snapshot');
+    const delay = delayNextSnapshot('after');
+    const from = messages.length;
+    ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [a.vehicleId] }));
+    await delay.read;
+    const held = await publishThrough(observer.messages, a, -10.17109);
+    delay.release();
+    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === held)), 'the held position');
+    expectSnapshotThenNewer(messages, from);
+    expect(messages.slice(from).find((m) => m.type === 'snapshot')!.vehicles!.map((v) => v.vehicleId)).toEqual([a.vehicleId]);
+    ws.close();
+    observer.ws.close();
   });
 
   it('counts live clients and pushed positions in /metrics', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { createLiveHub, type LiveSocket } from '../../src/live/hub.js';
+import { createLiveHub, type ClientFilter, type LiveHub, type LiveSocket } from '../../src/live/hub.js';
 import type { LivePosition } from '../../src/domain/live.js';
 
 class FakeSocket implements LiveSocket {
@@ -23,11 +23,24 @@ const position = (vehicleId: string, departmentId: string, at: number): LivePosi
   speedKmh: 10, headingDeg: null, fuelLitres: null, fuelPercent: null, ignition: true, batteryV: null,
 });
 
+const everything: ClientFilter = { scopeDepartmentId: null, departmentIds: null, vehicleIds: null };
+
+/** A client whose (empty) snapshot has been sent, as the route does before any batch. */
+function addReady(hub: LiveHub, socket: LiveSocket, filter: ClientFilter = everything) {
+  const client = hub.addClient(socket, filter);
+  client.snapshotSent([]);
+  return client;
+}
+
+const types = (socket: FakeSocket) => socket.sent.map((m) => (JSON.parse(m) as { type: string }).type);
+const sentPositions = (socket: FakeSocket) =>
+  socket.sent.flatMap((m) => (JSON.parse(m) as { positions?: LivePosition[] }).positions ?? []).map((p) => [p.vehicleId, p.at]);
+
 describe('live hub', () => {
   it('sends each client the newest position per vehicle, in one batch per flush', () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
     const socket = new FakeSocket();
-    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    addReady(hub, socket);
     for (let i = 0; i < 5; i++) hub.publish(position('v1', 'd1', i * 1000));
     hub.publish(position('v2', 'd1', 0));
     hub.flush();
@@ -46,8 +59,8 @@ describe('live hub', () => {
     const slow = new FakeSocket();
     const fast = new FakeSocket();
     slow.bufferedAmount = 10_000;
-    hub.addClient(slow, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
-    hub.addClient(fast, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    addReady(hub, slow);
+    addReady(hub, fast);
     for (let round = 0; round < 100; round++) {
       for (let v = 0; v < 10; v++) hub.publish(position(`v${v}`, 'd1', round * 1000));
       hub.flush();
@@ -65,7 +78,7 @@ describe('live hub', () => {
   it('keeps a department-limited client to its department, whatever it subscribes to', () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
     const socket = new FakeSocket();
-    const client = hub.addClient(socket, { scopeDepartmentId: 'd1', departmentIds: null, vehicleIds: null });
+    const client = addReady(hub, socket, { scopeDepartmentId: 'd1', departmentIds: null, vehicleIds: null });
     client.setFilter({ scopeDepartmentId: 'd1', departmentIds: new Set(['d2']), vehicleIds: null });
     hub.publish(position('v9', 'd2', 0));
     hub.flush();
@@ -77,7 +90,7 @@ describe('live hub', () => {
     // Two batches a second: a 500 ms interval, long beside any scheduling delay.
     const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBatchesPerSecond: 2 });
     const socket = new FakeSocket();
-    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    addReady(hub, socket);
     const publishedAt = performance.now();
     hub.publish(position('v1', 'd1', 0));
     hub.publish(position('v2', 'd1', 0)); // same tick: same batch
@@ -97,7 +110,7 @@ describe('live hub', () => {
   it('never sends a client more than maxBatchesPerSecond batches, however fast positions come', async () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBatchesPerSecond: 10 });
     const socket = new FakeSocket();
-    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    addReady(hub, socket);
     const startedAt = performance.now();
     for (let i = 0; i < 120; i++) {
       hub.publish(position(`v${i % 7}`, 'd1', i));
@@ -120,13 +133,61 @@ describe('live hub', () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }), maxBufferedBytes: 1000 });
     const socket = new FakeSocket();
     socket.bufferedAmount = 10_000;
-    hub.addClient(socket, { scopeDepartmentId: null, departmentIds: null, vehicleIds: null });
+    addReady(hub, socket);
     hub.publish(position('v1', 'd1', 0));
     await new Promise((r) => setTimeout(r, 20));
     expect(socket.sent).toHaveLength(0);
     socket.bufferedAmount = 0;
     await new Promise((r) => setTimeout(r, 150));
     expect(socket.sent).toHaveLength(1);
+    hub.close();
+  });
+
+  it('holds a new client\'s positions until its snapshot is sent, then sends only those newer than the snapshot', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const socket = new FakeSocket();
+    const client = hub.addClient(socket, everything);
+    // Committed while the snapshot query runs.
+    hub.publish(position('v1', 'd1', 1000));
+    hub.publish(position('v2', 'd1', 5000));
+    hub.publishAlert({ type: 'speeding', vehicleId: 'v1', departmentId: 'd1' });
+    hub.flush();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(socket.sent).toHaveLength(0);
+    // The snapshot read v1 after its position (2000) and v2 before its (4000).
+    socket.send(JSON.stringify({ type: 'snapshot' }));
+    client.snapshotSent([
+      { vehicleId: 'v1', at: new Date(2000).toISOString() },
+      { vehicleId: 'v2', at: new Date(4000).toISOString() },
+    ]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(types(socket)).toEqual(['snapshot', 'alert', 'positions']);
+    expect(sentPositions(socket)).toEqual([['v2', new Date(5000).toISOString()]]);
+    // A late position older than the snapshot's never follows it.
+    hub.publish(position('v1', 'd1', 1500));
+    hub.flush();
+    expect(sentPositions(socket)).toEqual([['v2', new Date(5000).toISOString()]]);
+    hub.publish(position('v1', 'd1', 3000));
+    hub.flush();
+    expect(sentPositions(socket)).toEqual([['v2', new Date(5000).toISOString()], ['v1', new Date(3000).toISOString()]]);
+    hub.close();
+  });
+
+  it('holds positions again from a subscribe until its snapshot is sent', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const socket = new FakeSocket();
+    const client = addReady(hub, socket);
+    client.setFilter({ scopeDepartmentId: null, departmentIds: null, vehicleIds: new Set(['v1']) });
+    client.awaitSnapshot();
+    hub.publish(position('v1', 'd1', 1000));
+    hub.publish(position('v1', 'd1', 2000)); // conflated while held
+    await new Promise((r) => setTimeout(r, 30));
+    expect(socket.sent).toHaveLength(0);
+    socket.send(JSON.stringify({ type: 'snapshot' }));
+    client.snapshotSent([{ vehicleId: 'v1', at: new Date(1000).toISOString() }]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(types(socket)).toEqual(['snapshot', 'positions']);
+    expect(sentPositions(socket)).toEqual([['v1', new Date(2000).toISOString()]]);
     hub.close();
   });
 });

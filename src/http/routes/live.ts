@@ -5,11 +5,15 @@
  * Origin must be the API's own or an allowed one. The client gets a snapshot of the
  * vehicles it may see, then position batches; it may narrow what it gets with
  * `{"type":"subscribe","departmentIds":[…],"vehicleIds":[…]}`.
+ *
+ * The snapshot comes first, always: the hub holds the client's positions from the moment
+ * it is added (and again from each `subscribe`) until the snapshot has been sent, then
+ * sends those newer than it. A snapshot overtaken by a newer `subscribe` is not sent.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, AppError } from '../../errors.js';
-import type { ClientFilter } from '../../live/hub.js';
+import { visible, type ClientFilter } from '../../live/hub.js';
 import type { AppDeps } from '../app.js';
 import { toLatestPosition } from './positions.js';
 
@@ -47,21 +51,37 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const hub = deps.live!;
         const scope = request.auth.departmentId;
         let filter: ClientFilter = { scopeDepartmentId: scope, departmentIds: null, vehicleIds: null };
+        // Added waiting for its snapshot: positions committed during the query are held, not sent ahead of it.
         const client = hub.addClient(socket, filter);
+        let open = true;
+        /** Which snapshot is the wanted one: an older one still querying is not sent. */
+        let generation = 0;
 
         const sendSnapshot = async () => {
-          const nowMs = deps.now().getTime();
+          client.awaitSnapshot();
+          const mine = ++generation;
           const rows = await deps.repos.positions.latest(request.auth);
-          const vehicles = rows
-            .filter((r) => (!filter.departmentIds || filter.departmentIds.has(r.departmentId)) && (!filter.vehicleIds || filter.vehicleIds.has(r.vehicleId)))
-            .map((r) => toLatestPosition(r, nowMs));
+          if (mine !== generation || !open) return;
+          const nowMs = deps.now().getTime();
+          const vehicles = rows.filter((r) => visible(filter, r)).map((r) => toLatestPosition(r, nowMs));
           socket.send(JSON.stringify({ type: 'snapshot', vehicles }));
+          client.snapshotSent(vehicles);
         };
+        const snapshot = () =>
+          sendSnapshot().catch((err: Error) => {
+            request.log.warn({ err: err.message }, 'live snapshot failed; closing the connection');
+            // Without its snapshot the client would wait for ever: it reconnects and tries again.
+            if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
+          });
 
         // Listeners first, synchronously: messages that arrive during the snapshot query are not lost.
+        const closed = () => {
+          open = false;
+          client.close();
+        };
         socket.on('pong', () => client.alive());
-        socket.on('close', () => client.close());
-        socket.on('error', () => client.close());
+        socket.on('close', closed);
+        socket.on('error', closed);
         socket.on('message', (data: Buffer) => {
           let parsed: unknown;
           try {
@@ -81,9 +101,9 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             vehicleIds: message.data.vehicleIds ? new Set(message.data.vehicleIds) : null,
           };
           client.setFilter(filter);
-          sendSnapshot().catch((err: Error) => request.log.warn({ err: err.message }, 'live snapshot failed'));
+          void snapshot();
         });
-        sendSnapshot().catch((err: Error) => request.log.warn({ err: err.message }, 'live snapshot failed'));
+        void snapshot();
       },
     );
   };
