@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
 import { DEFAULT_FUEL_SETTINGS } from './domain/fuel.js';
-import { parseHolidays, parseWorkingHours } from './domain/report-time.js';
+import { parseWorkingHours } from './domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 
 /**
@@ -51,20 +51,17 @@ const workingHours = z.string().refine(
   { message: 'must look like "Mon-Fri 07:00-16:00"' },
 );
 
-const holidays = z.string().superRefine((text, ctx) => {
-  try {
-    parseHolidays(text);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `must list dates and ranges like "2026-12-25,2026-12-24/2026-12-26": ${(err as Error).message}` });
-  }
-});
-
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   MQTT_URL: z.preprocess(emptyAsUndefined, mqttUrl.optional()),
   DATA_DIR: z.string().min(1).default('./data'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
+  /**
+   * A process without the API (`worker`) serves /metrics, /healthz and /readyz on this
+   * port when it is set (on HTTP_HOST). Processes with the API serve them on HTTP_PORT.
+   */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, port.optional()),
   MQTT_PORT: port.default(1883),
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
@@ -135,8 +132,6 @@ const envSchema = z.object({
   FUEL_EVENT_MERGE_S: nonNegative.default(DEFAULT_FUEL_SETTINGS.mergeGapS),
   /** Official working hours, in REPORT_TZ: driving outside them is reported. */
   WORKING_HOURS: workingHours.default('Mon-Fri 07:00-16:00'),
-  /** Days in REPORT_TZ that are not working days whatever their weekday (public holidays, collective leave). */
-  WORKING_HOLIDAYS: holidays.default(''),
   /** Seconds between runs of the daily rollup job. */
   ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
 });
@@ -147,6 +142,7 @@ export type Config = Readonly<{
   dataDir: string;
   httpHost: string;
   httpPort: number;
+  metricsPort: number | undefined;
   mqttHost: string;
   mqttPort: number;
   reportTz: string;
@@ -212,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     httpHost: e.HTTP_HOST,
     httpPort: e.HTTP_PORT,
+    metricsPort: e.METRICS_PORT,
     mqttHost: e.MQTT_HOST,
     mqttPort: e.MQTT_PORT,
     reportTz: e.REPORT_TZ,
@@ -253,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         drainMinTankPercent: e.FUEL_DRAIN_MIN_TANK_PERCENT,
         mergeGapS: e.FUEL_EVENT_MERGE_S,
       }),
-      workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
+      workingHours: Object.freeze(parseWorkingHours(e.WORKING_HOURS)),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
     }),
   });

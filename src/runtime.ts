@@ -37,7 +37,7 @@ export interface Services {
   readonly rollups: RollupJob;
   readonly metrics: Metrics;
   readonly app: FastifyInstance | undefined;
-  /** The API's base URL once it listens. */
+  /** The API's base URL once it listens (a worker's: its METRICS_PORT server, if set). */
   readonly httpUrl: string | undefined;
   close(): Promise<void>;
 }
@@ -110,7 +110,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
         ? await startExternalIngest({ ...ingestDeps, brokerUrl: config.mqttUrl })
         : await startEmbeddedIngest({ ...ingestDeps, host: config.mqttHost, port: config.mqttPort, brokerLogger: logger.child({ component: 'broker' }) });
       const running = ingest;
-      closers.push(() => running.stop());
+      const ingestLogger = ingestDeps.logger;
+      closers.push(async () => {
+        await running.stop();
+        // What this process did, for the operator (and the shutdown tests).
+        ingestLogger.info({ ...running.counters }, 'ingest stopped');
+      });
     }
     const broker = ingest?.broker;
 
@@ -173,6 +178,22 @@ export async function startServices(config: Config, roles: Roles, options: Start
       const port = typeof address === 'object' && address ? address.port : config.httpPort;
       const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
       httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    }
+
+    if (!roles.api && config.metricsPort !== undefined) {
+      const { startOpsServer } = await import('./http/ops-server.js');
+      const runningIngest = ingest;
+      const ops = await startOpsServer({
+        host: config.httpHost,
+        port: config.metricsPort,
+        registry: metrics.registry,
+        readiness: async () => ({ database: await database.ping(), ...(runningIngest ? { mqtt: runningIngest.isReady() } : {}) }),
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EADDRINUSE' ? new PortInUseError('METRICS_PORT', config.metricsPort!, 'Set METRICS_PORT to a free port.') : err;
+      });
+      closers.push(() => ops.close());
+      httpUrl = ops.url;
+      logger.info({ url: `${ops.url}/metrics` }, 'serving metrics');
     }
 
     const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);

@@ -179,6 +179,8 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   }
   let session: BrokerSession | undefined;
   let databaseBack: Promise<void> | undefined;
+  /** Set by stop(): what arrives from now on is left unacknowledged for the next session. */
+  let stopping = false;
   const alerts = alertEngine(deps, (topic, payload) => session?.publish(topic, payload));
   const worker = createIngestWorker<SessionMessage>({
     ...workerSettings(deps),
@@ -186,6 +188,11 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     source: {
       committed: (messages) => session!.acknowledge(messages),
       failed: (messages) => {
+        // While stopping, a message the worker no longer takes simply stays unacknowledged:
+        // the broker keeps it in this persistent session. Reconnecting here would drop the
+        // socket before the batches being committed are acknowledged, and their messages
+        // would come back as duplicates.
+        if (stopping) return;
         // The broker resends everything unacknowledged after a reconnect; what this
         // connection delivered and we still hold would only be stored twice. Until the
         // database answers again, the messages are safer at the broker than here.
@@ -195,7 +202,10 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
         session!.reconnect('a batch could not be committed', databaseBack);
       },
       pause: () => session!.pause(),
-      resume: () => session!.resume(),
+      // Once stopping, the session stays paused whatever the worker's backlog.
+      resume: () => {
+        if (!stopping) session!.resume();
+      },
     },
     live: { publish: (topic, payload) => session!.publish(topic, payload) },
   });
@@ -232,6 +242,10 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
       await alerts.idle();
     },
     async stop() {
+      stopping = true;
+      // No more reads from the broker (TCP backpressure); the batches in hand are committed
+      // and acknowledged, then the session disconnects.
+      running.pause();
       await refresher?.stop().catch(() => undefined);
       await worker.stop();
       await alerts.stop();
