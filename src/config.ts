@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
 import { DEFAULT_FUEL_SETTINGS } from './domain/fuel.js';
-import { parseWorkingHours } from './domain/report-time.js';
+import { parseHolidays, parseWorkingHours } from './domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 
 /**
@@ -50,6 +50,14 @@ const workingHours = z.string().refine(
   },
   { message: 'must look like "Mon-Fri 07:00-16:00"' },
 );
+
+const holidays = z.string().superRefine((text, ctx) => {
+  try {
+    parseHolidays(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `must list dates and ranges like "2026-12-25,2026-12-24/2026-12-26": ${(err as Error).message}` });
+  }
+});
 
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
@@ -132,6 +140,8 @@ const envSchema = z.object({
   FUEL_EVENT_MERGE_S: nonNegative.default(DEFAULT_FUEL_SETTINGS.mergeGapS),
   /** Official working hours, in REPORT_TZ: driving outside them is reported. */
   WORKING_HOURS: workingHours.default('Mon-Fri 07:00-16:00'),
+  /** Days in REPORT_TZ that are not working days whatever their weekday (public holidays, collective leave). */
+  WORKING_HOLIDAYS: holidays.default(''),
   /** Seconds between runs of the daily rollup job. */
   ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
 });
@@ -250,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         drainMinTankPercent: e.FUEL_DRAIN_MIN_TANK_PERCENT,
         mergeGapS: e.FUEL_EVENT_MERGE_S,
       }),
-      workingHours: Object.freeze(parseWorkingHours(e.WORKING_HOURS)),
+      workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
     }),
   });
