@@ -190,4 +190,30 @@ describe('live hub', () => {
     expect(sentPositions(socket)).toEqual([['v1', new Date(2000).toISOString()]]);
     hub.close();
   });
+
+  it('terminates a client that does not answer pings, and keeps one that does', async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), pingEveryMs: 40 });
+    const silent = new FakeSocket();
+    const answering = new (class extends FakeSocket {
+      pings = 0;
+      override ping() {
+        this.pings++;
+        setImmediate(() => client.alive()); // the pong comes back a moment later
+      }
+    })();
+    addReady(hub, silent);
+    const client = addReady(hub, answering);
+    // Pinged at the first tick, found silent at the next: gone after two intervals or so.
+    const deadline = performance.now() + 5000;
+    while (silent.readyState !== 3 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(silent.readyState).toBe(3);
+    expect(hub.clientCount).toBe(1);
+    // Several more pings, each answered: still there.
+    const pingsSoFar = answering.pings;
+    while (answering.pings < pingsSoFar + 5 && performance.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(answering.pings).toBeGreaterThanOrEqual(pingsSoFar + 5);
+    expect(answering.readyState).toBe(1);
+    expect(hub.clientCount).toBe(1);
+    hub.close();
+  });
 });
