@@ -9,7 +9,10 @@
  *   4. reading filters, in order           (null_island, future_timestamp, too_old, implausible_jump)
  *
  * The worker commits what it returns. Apart from the device lookup the steps are pure;
- * the jump filter remembers each vehicle's newest accepted fix in this process.
+ * the jump filter remembers each vehicle's newest accepted fix in this process. That
+ * memory starts from the committed latest positions (so a jump across a restart is
+ * caught), and after a failed commit it is dropped and read again: fixes that were
+ * never committed must not vouch for the redelivered readings judged against them.
  */
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
@@ -40,11 +43,14 @@ export interface PipelineSettings {
 
 export type DeviceLookup = (deviceId: string) => DeviceIdentity | undefined | Promise<DeviceIdentity | undefined>;
 
-interface Fix {
+export interface Fix {
   fixAtMs: number;
   lat: number;
   lon: number;
 }
+
+/** Each vehicle's newest committed fix (vehicle_latest), to start the jump filter from. */
+export type NewestFixLoader = () => Promise<Iterable<readonly [vehicleId: string, fix: Fix]>>;
 
 interface FilterContext {
   message: RawMessage;
@@ -126,11 +132,22 @@ function bind(r: Reading, deviceId: string, device: DeviceIdentity, receivedAtMs
 /** The filters alone, in order, for the loop. */
 const filters: readonly ReadingFilter[] = readingFilters.map(([, filter]) => filter);
 
-export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings }) {
+export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings; loadNewestFixes?: NewestFixLoader }) {
   /** Each vehicle's newest accepted fix, for the jump filter. */
-  const newestFix = new Map<string, Fix>();
+  let newestFix = new Map<string, Fix>();
+  /** The memory must be (re)read from the database before the next batch. */
+  let stale = deps.loadNewestFixes !== undefined;
 
-  return async function processMessages(messages: readonly RawMessage[]): Promise<PipelineResult> {
+  async function reload(load: NewestFixLoader): Promise<void> {
+    const fresh = new Map<string, Fix>();
+    for (const [vehicleId, fix] of await load()) fresh.set(vehicleId, { fixAtMs: fix.fixAtMs, lat: fix.lat, lon: fix.lon });
+    newestFix = fresh;
+    stale = false;
+  }
+
+  async function processMessages(messages: readonly RawMessage[]): Promise<PipelineResult> {
+    // A failed load fails this batch (it is redelivered), rather than judging without memory.
+    if (stale && deps.loadNewestFixes) await reload(deps.loadNewestFixes);
     const result: PipelineResult = { readings: [], rejected: [] };
     const reject = (m: RawMessage, deviceId: string | null, reason: RejectReason, detail: string, payload = m.payload) =>
       result.rejected.push({ receivedAtMs: m.receivedAtMs, topic: m.topic, deviceId, reason, detail, payload });
@@ -187,6 +204,14 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
       }
     }
     return result;
-  };
+  }
+
+  return Object.assign(processMessages, {
+    /** A batch failed to commit: forget what was learnt, read the committed fixes again. */
+    forget(): void {
+      newestFix = new Map();
+      stale = deps.loadNewestFixes !== undefined;
+    },
+  });
 }
-export type Pipeline = ReturnType<typeof createPipeline>;
+export type Pipeline = ((messages: readonly RawMessage[]) => Promise<PipelineResult>) & { forget?(): void };

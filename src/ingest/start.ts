@@ -23,7 +23,7 @@ import { createAlertEngine, type AlertEngine } from '../alerts/engine.js';
 import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
 import { ownedTopics, type Partition } from './partition.js';
-import { createPipeline, type RawMessage } from './pipeline.js';
+import { createPipeline, type Fix, type RawMessage } from './pipeline.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
 
 export interface RunningIngest {
@@ -60,6 +60,7 @@ function workerSettings(deps: IngestDeps) {
     pipeline: createPipeline({
       lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
       settings: { maxFutureS: config.maxFutureS, maxAgeDays: config.maxAgeDays, maxImpliedSpeedKmh: config.maxImpliedSpeedKmh },
+      loadNewestFixes: () => loadNewestFixes(database),
     }),
     writer: telemetryWriter(database, { reportTz: config.reportTz }),
     logger,
@@ -85,6 +86,14 @@ function alertEngine(deps: IngestDeps, publish: (topic: string, payload: string)
     logger: deps.logger.child({ component: 'alerts' }),
     silentAfterS: config.deviceSilentAfterS,
   });
+}
+
+/** Every vehicle's latest committed fix: where the jump filter starts. */
+async function loadNewestFixes(database: Pick<Database, 'query'>): Promise<Array<readonly [string, Fix]>> {
+  const rows = await database.query<{ vehicle_id: string; fix_ms: number; lat: number; lon: number }>(
+    'SELECT vehicle_id, (extract(epoch FROM fix_at) * 1000)::float8 AS fix_ms, lat, lon FROM vehicle_latest',
+  );
+  return rows.map((r) => [r.vehicle_id, { fixAtMs: Number(r.fix_ms), lat: Number(r.lat), lon: Number(r.lon) }] as const);
 }
 
 /** Resolves once the database answers a trivial query, asking with growing pauses. */

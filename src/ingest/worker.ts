@@ -161,6 +161,8 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
       outcome = await writer.writeBatch(processed.readings, processed.rejected);
       for (const q of processed.rejected) metrics?.quarantined.inc({ reason: q.reason });
     } catch (err) {
+      // The pipeline's memory of newest fixes now holds some that were never committed.
+      pipeline.forget?.();
       counters.failedBatches++;
       metrics?.failedBatches.inc();
       logger.error({ err: (err as Error).message, messages: batch.length }, 'ingest batch failed; nothing of it acknowledged');

@@ -1,0 +1,107 @@
+/**
+ * The jump filter's memory: it starts from the committed latest fixes, and after a
+ * failed commit it is read again, so a redelivered GPS jump is judged as it was the
+ * first time. Also: the worker tells the pipeline when a commit fails.
+ */
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createPipeline, type Fix, type RawMessage } from '../../src/ingest/pipeline.js';
+import { createIngestWorker } from '../../src/ingest/worker.js';
+import type { DeviceIdentity } from '../../src/repositories/devices.js';
+
+const device: DeviceIdentity = { id: 'dev-1', vehicleId: 'veh-1', departmentId: 'dep-1', protocol: 'armada', secretHash: '', active: true };
+const settings = { maxFutureS: 300, maxAgeDays: 400, maxImpliedSpeedKmh: 250 };
+const T0 = Date.parse('2026-11-28T02:00:00Z');
+/** Kupang, and ~110 km away: a jump when seconds apart. */
+const NEAR = { lat: -10.17, lon: 123.6 };
+const FAR = { lat: -9.17, lon: 123.6 };
+
+function message(seconds: number, at: { lat: number; lon: number }): RawMessage {
+  return {
+    topic: 'fleet/v1/devices/dev-1/telemetry',
+    payload: Buffer.from(JSON.stringify({ ts: new Date(T0 + seconds * 1000).toISOString(), ...at })),
+    receivedAtMs: T0 + 3_600_000,
+  };
+}
+
+const outcome = (r: Awaited<ReturnType<ReturnType<typeof createPipeline>>>) => ({
+  stored: r.readings.map((x) => (x.fixAtMs - T0) / 1000),
+  rejected: r.rejected.map((x) => x.reason),
+});
+
+describe('the jump filter memory', () => {
+  it('starts from the committed latest fix: a jump right after a restart is caught', async () => {
+    const committed: Array<readonly [string, Fix]> = [['veh-1', { fixAtMs: T0, ...NEAR }]];
+    const seeded = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => committed });
+    expect(outcome(await seeded([message(10, FAR)]))).toEqual({ stored: [], rejected: ['implausible_jump'] });
+    // Without the committed fix, the first reading has nothing to be judged against.
+    const blank = createPipeline({ lookupDevice: () => device, settings });
+    expect(outcome(await blank([message(10, FAR)]))).toEqual({ stored: [10], rejected: [] });
+  });
+
+  it('after forget(), a redelivered batch is judged against the committed fixes again', async () => {
+    const committed: Array<readonly [string, Fix]> = [['veh-1', { fixAtMs: T0, ...NEAR }]];
+    let loads = 0;
+    const pipeline = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => (loads++, committed) });
+    const batch = [message(10, NEAR), message(20, FAR), message(30, NEAR)];
+    expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 30], rejected: ['implausible_jump'] });
+    // The commit failed: the broker redelivers the same batch.
+    pipeline.forget();
+    expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 30], rejected: ['implausible_jump'] });
+    expect(loads).toBe(2);
+  });
+
+  it('without forget(), the uncommitted newest fix would wave the redelivered jump through', async () => {
+    // The behaviour forget() exists to prevent: the jump is older than the remembered
+    // fix at 30 s, and older readings are not judged.
+    const pipeline = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => [['veh-1', { fixAtMs: T0, ...NEAR }]] });
+    const batch = [message(10, NEAR), message(20, FAR), message(30, NEAR)];
+    await pipeline(batch);
+    expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 20, 30], rejected: [] });
+  });
+
+  it('a load that fails fails the batch (it is redelivered) instead of judging without memory', async () => {
+    let fail = true;
+    const pipeline = createPipeline({
+      lookupDevice: () => device,
+      settings,
+      loadNewestFixes: async () => {
+        if (fail) throw new Error('database down');
+        return [['veh-1', { fixAtMs: T0, ...NEAR }]];
+      },
+    });
+    await expect(pipeline([message(10, FAR)])).rejects.toThrow('database down');
+    fail = false;
+    expect(outcome(await pipeline([message(10, FAR)]))).toEqual({ stored: [], rejected: ['implausible_jump'] });
+  });
+
+  it('the worker calls forget() when a commit fails, and not when it succeeds', async () => {
+    const calls: string[] = [];
+    const pipeline = Object.assign(async (messages: readonly RawMessage[]) => (calls.push(`run ${messages.length}`), { readings: [], rejected: [] }), {
+      forget: () => calls.push('forget'),
+    });
+    let failNext = true;
+    const worker = createIngestWorker({
+      source: { committed: () => calls.push('committed'), failed: () => calls.push('failed'), pause: () => undefined, resume: () => undefined },
+      live: { publish: () => undefined },
+      pipeline,
+      writer: {
+        writeBatch: async () => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('commit failed');
+          }
+          return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
+        },
+      },
+      logger: pino({ level: 'silent' }),
+      batchSize: 1,
+      batchWaitMs: 1,
+    });
+    worker.accept(message(10, NEAR));
+    await worker.idle();
+    worker.accept(message(20, NEAR));
+    await worker.idle();
+    expect(calls).toEqual(['run 1', 'forget', 'failed', 'run 1', 'committed']);
+  });
+});
