@@ -94,6 +94,14 @@ async function publishThrough(observer: Message[], d: { deviceId: string; secret
   return ts;
 }
 
+/** A metric's value (without labels) from /metrics. */
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${t.services.httpUrl}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!match) throw new Error(`${name} is not in /metrics`);
+  return Number(match[1]);
+}
+
 beforeAll(async () => {
   t = await startTestService();
   a = await registerVehicleWithDevice(t);
@@ -219,10 +227,35 @@ describe('live feed', () => {
     observer.ws.close();
   });
 
-  it('counts live clients and pushed positions in /metrics', async () => {
-    const text = await (await fetch(`${t.services.httpUrl}/metrics`)).text();
-    expect(text).toMatch(/^armada_live_positions_pushed_total [1-9]/m);
-    expect(text).toContain('armada_live_clients');
+  it('counts open live clients in /metrics', async () => {
+    // The other tests' clients are closed (or closing): the gauge follows the open ones.
+    await waitFor(async () => (await metric('armada_live_clients')) === 0, 'no live clients');
+    const feeds = await Promise.all([1, 2, 3].map(() => openFeed('', { authorization: `Bearer ${t.adminKey}` })));
+    await waitFor(async () => (await metric('armada_live_clients')) === 3, 'three live clients');
+    feeds[0]!.ws.close();
+    await waitFor(async () => (await metric('armada_live_clients')) === 2, 'two live clients');
+    for (const f of feeds.slice(1)) f.ws.close();
+    await waitFor(async () => (await metric('armada_live_clients')) === 0, 'no live clients again');
+  });
+
+  it('counts positions conflated for a client, and pushed, in /metrics', async () => {
+    const observer = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => observer.messages.find((m) => m.type === 'snapshot'), "the observer's snapshot");
+    // A client waiting for its snapshot holds its positions: two of one vehicle conflate.
+    const delay = delayNextSnapshot('after');
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await delay.read;
+    const before = await metric('armada_live_positions_conflated_total');
+    const pushedBefore = await metric('armada_live_positions_pushed_total');
+    await publishThrough(observer.messages, a, -10.1711);
+    const newest = await publishThrough(observer.messages, a, -10.17111);
+    expect(await metric('armada_live_positions_conflated_total')).toBeGreaterThanOrEqual(before + 1);
+    delay.release();
+    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === newest)), 'the newest position');
+    expect(messages.flatMap((m) => m.positions ?? []).map((p) => p.at)).toEqual([newest]);
+    expect(await metric('armada_live_positions_pushed_total')).toBeGreaterThanOrEqual(pushedBefore + 3); // 2 to the observer, 1 to the client
+    ws.close();
+    observer.ws.close();
   });
 
   it.skipIf(!realBrokerUrl())('serves the same positions from a second API instance (each listens to the live topics)', async () => {

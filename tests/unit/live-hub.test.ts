@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { createLiveHub, type ClientFilter, type LiveHub, type LiveSocket } from '../../src/live/hub.js';
 import type { LivePosition } from '../../src/domain/live.js';
 
@@ -214,6 +215,23 @@ describe('live hub', () => {
     expect(answering.pings).toBeGreaterThanOrEqual(pingsSoFar + 5);
     expect(answering.readyState).toBe(1);
     expect(hub.clientCount).toBe(1);
+    hub.close();
+  });
+
+  it('counts conflated positions and open clients in its metrics', async () => {
+    const registry = new Registry();
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }), registry });
+    const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
+    const one = new FakeSocket();
+    addReady(hub, one);
+    const two = addReady(hub, new FakeSocket());
+    expect(await value('armada_live_clients')).toBe(2);
+    for (let i = 0; i < 5; i++) hub.publish(position('v1', 'd1', i * 1000)); // four replaced, for each of two clients
+    hub.flush();
+    expect(await value('armada_live_positions_conflated_total')).toBe(8);
+    expect(await value('armada_live_positions_pushed_total')).toBe(2);
+    two.close();
+    expect(await value('armada_live_clients')).toBe(1);
     hub.close();
   });
 });
