@@ -20,6 +20,10 @@
  * their vehicle are dropped and the rest go out. A client is never sent a position of a
  * vehicle older than one it already has, so a late snapshot cannot roll its map back.
  * Alerts that come while a client waits for its snapshot follow it.
+ *
+ * Each client remembers the API key it opened with: when that key is revoked, its
+ * connections are closed (`closeKey`, told by the revoking instance at once, and
+ * `revalidateKeys`, run now and then to catch revocations made on other instances).
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -31,6 +35,7 @@ export interface LiveSocket {
   readonly readyState: number;
   send(data: string): void;
   ping(): void;
+  close(code?: number, reason?: string): void;
   terminate(): void;
 }
 
@@ -53,6 +58,8 @@ export interface LiveClient {
 }
 
 const OPEN = 1;
+/** WebSocket close code "policy violation": the key may no longer read the feed. */
+export const CLOSE_KEY_REVOKED = 1008;
 /** Alerts kept for a client while its snapshot is on its way. */
 const MAX_HELD_ALERTS = 100;
 
@@ -90,6 +97,8 @@ export function createLiveHub(options: LiveHubOptions) {
 
   interface State {
     socket: LiveSocket;
+    /** The API key the connection was opened with. */
+    keyId: string | undefined;
     filter: ClientFilter;
     pending: Map<string, LivePosition>;
     /** Waiting for its snapshot: positions are held, alerts queued. */
@@ -154,14 +163,33 @@ export function createLiveHub(options: LiveHubOptions) {
     for (const c of clients) flushClient(c, true);
   }
 
+  function drop(c: State): void {
+    c.scheduled?.cancel();
+    c.scheduled = undefined;
+    clients.delete(c);
+    metrics.clients.set(clients.size);
+  }
+
+  /** Closes the connections opened with this key; answers how many. */
+  function closeKey(keyId: string): number {
+    let count = 0;
+    for (const c of clients) {
+      if (c.keyId !== keyId) continue;
+      drop(c);
+      if (c.socket.readyState === OPEN) c.socket.close(CLOSE_KEY_REVOKED, 'The API key has been revoked.');
+      else c.socket.terminate();
+      count++;
+    }
+    if (count > 0) options.logger.info({ apiKeyId: keyId, connections: count }, 'live connections of a revoked key closed');
+    return count;
+  }
+
   function ping(): void {
     for (const c of clients) {
       if (c.awaitingPong) {
         options.logger.info('live client did not answer a ping; closing');
-        c.scheduled?.cancel();
+        drop(c);
         c.socket.terminate();
-        clients.delete(c);
-        metrics.clients.set(clients.size);
         continue;
       }
       c.awaitingPong = true;
@@ -201,9 +229,10 @@ export function createLiveHub(options: LiveHubOptions) {
         metrics.alerts.inc();
       }
     },
-    addClient(socket: LiveSocket, filter: ClientFilter): LiveClient {
+    addClient(socket: LiveSocket, filter: ClientFilter, identity: { keyId?: string } = {}): LiveClient {
       const state: State = {
         socket,
+        keyId: identity.keyId,
         filter,
         pending: new Map(),
         awaitingSnapshot: true,
@@ -249,12 +278,28 @@ export function createLiveHub(options: LiveHubOptions) {
           state.awaitingPong = false;
         },
         close() {
-          state.scheduled?.cancel();
-          state.scheduled = undefined;
-          clients.delete(state);
-          metrics.clients.set(clients.size);
+          drop(state);
         },
       };
+    },
+    closeKey,
+    /**
+     * Asks about every key with an open connection whether it is still active, and closes
+     * the connections of those that are not. A key that cannot be checked stays open.
+     */
+    async revalidateKeys(isActive: (keyId: string) => Promise<boolean>): Promise<void> {
+      const keyIds = new Set<string>();
+      for (const c of clients) if (c.keyId !== undefined) keyIds.add(c.keyId);
+      for (const keyId of keyIds) {
+        let active: boolean;
+        try {
+          active = await isActive(keyId);
+        } catch (err) {
+          options.logger.warn({ err: (err as Error).message, apiKeyId: keyId }, 'live feed: could not check a key');
+          continue;
+        }
+        if (!active) closeKey(keyId);
+      }
     },
     get clientCount(): number {
       return clients.size;

@@ -258,6 +258,25 @@ describe('live feed', () => {
     observer.ws.close();
   });
 
+  it("closes a key's open connections when the key is revoked, and only that key's", async () => {
+    const created = (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'to revoke', role: 'viewer' } })).json()) as { id: string; key: string };
+    const doomed = await Promise.all([1, 2].map(() => openFeed('', { authorization: `Bearer ${created.key}` })));
+    const other = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    for (const f of [...doomed, other]) await waitFor(async () => f.messages.find((m) => m.type === 'snapshot'), 'the snapshot');
+    const closes = doomed.map((f) => new Promise<{ code: number; reason: string }>((resolve) => f.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))));
+    expect((await t.api(`/api/v1/api-keys/${created.id}/revoke`, { method: 'POST' })).status).toBe(200);
+    // Promptly: the waitFor-sized limit, not the minute the other instances take.
+    const closed = await Promise.race([Promise.all(closes), new Promise<'open'>((r) => setTimeout(() => r('open'), 10_000))]);
+    expect(closed).toEqual([
+      { code: 1008, reason: expect.stringContaining('revoked') },
+      { code: 1008, reason: expect.stringContaining('revoked') },
+    ]);
+    expect(other.ws.readyState).toBe(WebSocket.OPEN);
+    // And the key cannot open a new one.
+    await expect(openFeed('', { authorization: `Bearer ${created.key}` })).rejects.toThrow('HTTP 401');
+    other.ws.close();
+  });
+
   it.skipIf(!realBrokerUrl())('serves the same positions from a second API instance (each listens to the live topics)', async () => {
     const second = await startServices(
       loadConfig({ HTTP_PORT: '0', MQTT_URL: realBrokerUrl()!, RATE_LIMIT_PER_MINUTE: '100000' }),

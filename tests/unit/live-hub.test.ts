@@ -17,6 +17,11 @@ class FakeSocket implements LiveSocket {
   terminate() {
     this.readyState = 3;
   }
+  closedWith: number | undefined;
+  close(code?: number) {
+    this.closedWith = code;
+    this.readyState = 2;
+  }
 }
 
 const position = (vehicleId: string, departmentId: string, at: number): LivePosition => ({
@@ -232,6 +237,30 @@ describe('live hub', () => {
     expect(await value('armada_live_positions_pushed_total')).toBe(2);
     two.close();
     expect(await value('armada_live_clients')).toBe(1);
+    hub.close();
+  });
+
+  it("closes a revoked key's connections, told at once or when it checks the keys", async () => {
+    const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
+    const [a1, a2, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket(), new FakeSocket()];
+    for (const [socket, keyId] of [[a1, 'ka'], [a2, 'ka'], [b, 'kb'], [c, 'kc']] as const) hub.addClient(socket, everything, { keyId }).snapshotSent([]);
+    expect(hub.closeKey('ka')).toBe(2);
+    expect([a1.closedWith, a2.closedWith, b.closedWith]).toEqual([1008, 1008, undefined]);
+    hub.publish(position('v1', 'd1', 0));
+    hub.flush();
+    expect([a1.sent, a2.sent]).toEqual([[], []]); // nothing more for them
+    expect(b.sent).toHaveLength(1);
+    // Revoked on another instance: found when the keys are checked; a key that cannot be checked stays.
+    const asked: string[] = [];
+    await hub.revalidateKeys(async (keyId) => {
+      asked.push(keyId);
+      if (keyId === 'kc') throw new Error('database away');
+      return keyId !== 'kb';
+    });
+    expect(asked.sort()).toEqual(['kb', 'kc']);
+    expect(b.closedWith).toBe(1008);
+    expect(c.readyState).toBe(1);
+    expect(hub.clientCount).toBe(1);
     hub.close();
   });
 });

@@ -86,6 +86,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           );
         }
         if (outcome === 'revoked') request.log.info({ apiKeyId: key.id, by: request.auth.keyId }, 'api key revoked');
+        // Its open live-feed connections end now (other API instances notice within a minute).
+        deps.live?.closeKey(key.id);
         return apiKeyView(key);
       },
     );

@@ -9,13 +9,21 @@
  * The snapshot comes first, always: the hub holds the client's positions from the moment
  * it is added (and again from each `subscribe`) until the snapshot has been sent, then
  * sends those newer than it. A snapshot overtaken by a newer `subscribe` is not sent.
+ *
+ * The key is checked at the upgrade, and the connection ends when the key is revoked:
+ * at once on the instance that revoked it (routes/api-keys.ts tells the hub), and within
+ * `KEY_RECHECK_EVERY_MS` on the others, which ask the database about their clients' keys.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, AppError } from '../../errors.js';
 import { visible, type ClientFilter } from '../../live/hub.js';
+import { ALL_DEPARTMENTS } from '../../repositories/scope.js';
 import type { AppDeps } from '../app.js';
 import { toLatestPosition } from './positions.js';
+
+/** How often an instance checks that the keys of its open connections are still active. */
+export const KEY_RECHECK_EVERY_MS = 60_000;
 
 const subscribeMessage = z.object({
   type: z.literal('subscribe'),
@@ -35,6 +43,18 @@ function originAllowed(origin: string | undefined, host: string | undefined, all
 
 export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    const live = deps.live;
+    if (live) {
+      const recheck = setInterval(() => {
+        void live.revalidateKeys(async (keyId) => {
+          const key = await deps.repos.apiKeys.findById(ALL_DEPARTMENTS, keyId);
+          return key !== undefined && key.revokedAt === null;
+        });
+      }, KEY_RECHECK_EVERY_MS);
+      recheck.unref();
+      app.addHook('onClose', async () => clearInterval(recheck));
+    }
+
     app.get(
       '/live',
       {
@@ -52,7 +72,7 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const scope = request.auth.departmentId;
         let filter: ClientFilter = { scopeDepartmentId: scope, departmentIds: null, vehicleIds: null };
         // Added waiting for its snapshot: positions committed during the query are held, not sent ahead of it.
-        const client = hub.addClient(socket, filter);
+        const client = hub.addClient(socket, filter, { keyId: request.auth.keyId });
         let open = true;
         /** Which snapshot is the wanted one: an older one still querying is not sent. */
         let generation = 0;
