@@ -23,6 +23,15 @@ export function geofenceRepository(db: Db) {
       const [row] = await db.select().from(geofences).where(and(eq(geofences.id, id), visible(scope)));
       return row;
     },
+    /** Changes the given fields; undefined when the geofence is gone. */
+    async update(id: string, changes: Partial<Pick<typeof geofences.$inferInsert, 'name' | 'geometry'>>): Promise<Geofence | undefined> {
+      if (Object.keys(changes).length === 0) {
+        const [row] = await db.select().from(geofences).where(eq(geofences.id, id));
+        return row;
+      }
+      const [row] = await db.update(geofences).set(changes).where(eq(geofences.id, id)).returning();
+      return row;
+    },
     async remove(id: string): Promise<void> {
       await db.delete(geofences).where(eq(geofences.id, id));
     },

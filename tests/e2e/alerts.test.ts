@@ -2,6 +2,8 @@
  * Alerts end to end: a speeding vehicle and one leaving the city, published over MQTT,
  * come out stored, listed by GET /api/v1/alerts within the key's department, pushed
  * over the live feed, and acknowledged by a manager. A silent device is reported once.
+ * A geofence added and changed through the API raises an exit for its department's
+ * vehicles; bad geofences are refused with what is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -11,6 +13,17 @@ import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, ty
 let t: TestService;
 let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+/** A vehicle whose department has its own geofence, made through the API, and one of another department. */
+let fenced: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let unfenced: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
+let depotId: string;
+
+const square = (west: number, south: number, east: number, north: number) => ({
+  type: 'Polygon',
+  coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+});
+/** Inside the city, around the city hall; a vehicle driving east to 123.65 leaves it but not the city. */
+const DEPOT = square(123.58, -10.19, 123.62, -10.15);
 
 type Alert = { id: number; kind: string; vehicleId: string; departmentId: string; message: string; acknowledgedAt: string | null; acknowledgedNote: string | null };
 
@@ -25,6 +38,16 @@ beforeAll(async () => {
   t = await startTestService({ env: { SPEED_LIMIT_KMH: '60' } });
   a = await registerVehicleWithDevice(t);
   b = await registerVehicleWithDevice(t);
+  fenced = await registerVehicleWithDevice(t);
+  unfenced = await registerVehicleWithDevice(t);
+  // Made and moved through the API before any reading is judged: the alert engine reads
+  // the geofences when it judges its first batch (and every 30 s after).
+  const created = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Depot', departmentId: fenced.departmentId, geometry: square(124.2, -9.9, 124.3, -9.8) } });
+  expect(created.status).toBe(201);
+  depotId = ((await created.json()) as { id: string }).id;
+  const moved = await t.api(`/api/v1/geofences/${depotId}`, { method: 'PATCH', json: { geometry: DEPOT } });
+  expect(moved.status).toBe(200);
+  expect(await moved.json()).toMatchObject({ id: depotId, name: 'Depot', departmentId: fenced.departmentId, geometry: DEPOT });
 });
 
 afterAll(async () => {
@@ -93,6 +116,59 @@ describe('alerts', () => {
     expect(seenByA.every((x) => x.departmentId === a.departmentId)).toBe(true);
     const geofences = (await (await t.api('/api/v1/geofences')).json()) as Array<{ name: string }>;
     expect(geofences.map((g) => g.name)).toContain('Kota Kupang');
+  });
+
+  it("raises a geofence exit for a geofence made through the API, for its department's vehicles only", async () => {
+    const now = Date.now();
+    // In the depot, then east out of it (still in the city).
+    const drive = [
+      { ts: new Date(now - 180_000).toISOString(), lat: -10.17, lon: 123.6, speedKmh: 30, ignition: true },
+      { ts: new Date(now - 120_000).toISOString(), lat: -10.17, lon: 123.63, speedKmh: 30, ignition: true },
+      { ts: new Date(now - 60_000).toISOString(), lat: -10.17, lon: 123.65, speedKmh: 30, ignition: true },
+    ];
+    // The same drive by a vehicle of another department first: batches are judged in order,
+    // so once the fenced vehicle's alert is there, this one has been judged too.
+    await send(unfenced, drive);
+    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${unfenced.vehicleId}/track?from=${new Date(now - 600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 3, "the other department's readings");
+    await send(fenced, drive);
+    const exit = await waitFor(async () => (await alertsOf()).find((x) => x.vehicleId === fenced.vehicleId && x.kind === 'geofence_exit'), 'the depot exit');
+    expect(exit).toMatchObject({ departmentId: fenced.departmentId, message: expect.stringContaining('left Depot') });
+    expect((exit as Alert & { details: Record<string, unknown> }).details).toMatchObject({ geofenceId: depotId, geofenceName: 'Depot' });
+    expect((exit as Alert & { at: string }).at).toBe(drive[1]!.ts);
+    expect((await alertsOf()).filter((x) => x.kind === 'geofence_exit' && (x.vehicleId === unfenced.vehicleId || x.vehicleId === fenced.vehicleId))).toHaveLength(1);
+  });
+
+  it('refuses a bad geofence with a 400 that says what is wrong, and changes nothing', async () => {
+    const before = await (await t.api(`/api/v1/geofences`)).text();
+    const problems: Array<[string, unknown, RegExp]> = [
+      ['a point', { geometry: { type: 'Point', coordinates: [123.6, -10.17] } }, /body\.geometry\.type: .*Polygon/],
+      ['an open ring', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.7, -10.1], [123.5, -10.1]]] } }, /body\.geometry\.coordinates\.0: a ring must end where it starts/],
+      ['a ring of three positions', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.5, -10.2]]] } }, /body\.geometry\.coordinates\.0: .*>=4/],
+      ['a ring without area', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.6, -10.2], [123.7, -10.2], [123.5, -10.2]]] } }, /body\.geometry\.coordinates\.0: a ring must enclose an area/],
+      ['a flat polygon of a MultiPolygon', { geometry: { type: 'MultiPolygon', coordinates: [DEPOT.coordinates, [[[123.5, -10.2], [123.5, -10.2], [123.5, -10.2], [123.5, -10.2]]]] } }, /body\.geometry\.coordinates\.1\.0: a ring must enclose an area/],
+      ['latitude and longitude swapped', { geometry: square(-10.19, 123.58, -10.15, 123.62) }, /body\.geometry\.coordinates\.0\.0\.1: .*90/],
+      ['a department (it cannot be moved)', { departmentId: b.departmentId }, /departmentId/],
+      ['nothing to change', {}, /give `name`, `geometry` or both/],
+      ['an empty name', { name: ' ' }, /body\.name/],
+    ];
+    for (const [what, body, message] of problems) {
+      const res = await t.api(`/api/v1/geofences/${depotId}`, { method: 'PATCH', json: body });
+      expect(res.status, what).toBe(400);
+      const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code, what).toBe('validation_failed');
+      expect(error.message, what).toMatch(message);
+      if (what !== 'a department (it cannot be moved)' && what !== 'nothing to change' && what !== 'an empty name') {
+        // The same check when a geofence is added.
+        const post = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'bad', departmentId: fenced.departmentId, ...(body as object) } });
+        expect(post.status, `POST ${what}`).toBe(400);
+        expect(((await post.json()) as { error: { message: string } }).error.message, `POST ${what}`).toMatch(message);
+      }
+    }
+    expect(await (await t.api(`/api/v1/geofences`)).text()).toBe(before);
+    expect((await t.api('/api/v1/geofences/00000000-0000-4000-8000-000000000000', { method: 'PATCH', json: { name: 'x' } })).status).toBe(404);
+    const renamed = await t.api(`/api/v1/geofences/${depotId}`, { method: 'PATCH', json: { name: '  Depot Oeba ' } });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ id: depotId, name: 'Depot Oeba', geometry: DEPOT });
   });
 
   it('reports a silent device once', async () => {

@@ -1,8 +1,8 @@
 /**
  * Access control (issue 6): every /api/v1 route, enumerated from the app itself, called
  * with a key of another department (object level) and with a viewer key (function
- * level); API key listing and revocation; device secret rotation and deactivation;
- * the live feed's department scope.
+ * level); city-wide geofences; API key listing and revocation; device secret rotation
+ * and deactivation; the live feed's department scope.
  *
  * A route added later is covered automatically: the test fails until it can call it
  * (a path parameter it has no value for, a write without a sample body) or the route
@@ -60,6 +60,7 @@ beforeAll(async () => {
   await issueKey('managerA', 'manager', a.departmentId);
   await issueKey('financeA', 'finance', a.departmentId);
   await issueKey('viewerA', 'viewer', a.departmentId);
+  await issueKey('manager', 'manager');
   await issueKey('viewer', 'viewer');
   await issueKey('managerB', 'manager', b.departmentId);
   await issueKey('viewerB', 'viewer', b.departmentId);
@@ -139,6 +140,7 @@ function sampleBody(method: string, url: string): unknown {
     'POST /api/v1/api-keys/:id/revoke': undefined,
     'POST /api/v1/alerts/:id/acknowledge': { note: 'probe' },
     'POST /api/v1/geofences': { name: 'probe', departmentId: b.departmentId, geometry: square },
+    'PATCH /api/v1/geofences/:id': { name: 'probe', geometry: square },
     'DELETE /api/v1/geofences/:id': undefined,
   };
   const key = `${method} ${url}`;
@@ -222,6 +224,61 @@ describe('every /api/v1 route', () => {
 });
 
 // ---------------------------------------------------------------------------------
+// Geofences without a department
+
+describe('city-wide geofences', () => {
+  type Fence = { id: string; name: string; departmentId: string | null; geometry: unknown };
+  let city: Fence;
+  const stored = async (id: string) => t.services.repos.geofences.findById({ departmentId: null }, id);
+
+  beforeAll(async () => {
+    const all = (await (await t.api('/api/v1/geofences')).json()) as Fence[];
+    city = all.find((g) => g.departmentId === null && g.name === 'Kota Kupang')!;
+    expect(city).toBeDefined();
+  });
+
+  it('are shown to every department, and changed by nobody but an admin without a department', async () => {
+    // A department-limited admin sees the city boundary (it applies to its vehicles) …
+    expect(((await (await t.api('/api/v1/geofences', { key: keys.adminA })).json()) as Fence[]).map((g) => g.id)).toContain(city.id);
+    // … and can neither remove nor change it, nor can any manager.
+    for (const name of ['adminA', 'manager', 'managerA']) {
+      const del = await t.api(`/api/v1/geofences/${city.id}`, { method: 'DELETE', key: keys[name] });
+      expect(del.status, `DELETE as ${name}`).toBe(403);
+      expect(((await del.json()) as { error: { message: string } }).error.message).toContain('admin key without a department');
+      const patch = await t.api(`/api/v1/geofences/${city.id}`, { method: 'PATCH', key: keys[name], json: { name: 'Kota kecil', geometry: square } });
+      expect(patch.status, `PATCH as ${name}`).toBe(403);
+      const post = await t.api('/api/v1/geofences', { method: 'POST', key: keys[name], json: { name: 'Kota lain', geometry: square } });
+      if (name === 'manager') expect(post.status, 'POST without a department as manager').toBe(403);
+      else {
+        // A department's key that names no department adds a geofence of its own department, never a city-wide one.
+        expect(post.status, `POST as ${name}`).toBe(201);
+        const own = (await post.json()) as Fence;
+        expect(own.departmentId).toBe(a.departmentId);
+        expect((await t.api(`/api/v1/geofences/${own.id}`, { method: 'DELETE', key: keys[name] })).status).toBe(204);
+      }
+    }
+    expect(await stored(city.id)).toMatchObject({ name: 'Kota Kupang', geometry: city.geometry });
+    // The control: an admin without a department may change it, and remove a city-wide geofence.
+    const renamed = await t.api(`/api/v1/geofences/${city.id}`, { method: 'PATCH', json: { name: 'Kota Kupang (batas)' } });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ id: city.id, name: 'Kota Kupang (batas)', departmentId: null, geometry: city.geometry });
+    expect((await t.api(`/api/v1/geofences/${city.id}`, { method: 'PATCH', json: { name: 'Kota Kupang' } })).status).toBe(200);
+    const extra = (await (await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Teluk Kupang', geometry: square } })).json()) as Fence;
+    expect(extra.departmentId).toBeNull();
+    expect((await t.api(`/api/v1/geofences/${extra.id}`, { method: 'DELETE', key: keys.adminA })).status).toBe(403);
+    expect((await t.api(`/api/v1/geofences/${extra.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await stored(extra.id)).toBeUndefined();
+  });
+
+  it("let a department's manager change its own department's geofence, not another's", async () => {
+    expect((await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerA, json: { name: 'x' } })).status).toBe(404);
+    const res = await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerB, json: { name: 'Kota B (pasar)' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: geofenceB, name: 'Kota B (pasar)', departmentId: b.departmentId });
+  });
+});
+
+// ---------------------------------------------------------------------------------
 // API keys
 
 describe('API keys', () => {
@@ -243,11 +300,13 @@ describe('API keys', () => {
   });
 
   it('records when a key was last used', async () => {
+    // A key of its own: the ones above were used by the route tests.
+    await issueKey('unused', 'finance');
     const before = (await (await t.api('/api/v1/api-keys')).json()) as Array<{ id: string; lastUsedAt: string | null }>;
-    expect(before.find((k) => k.id === keyIds.financeA)!.lastUsedAt).toBeNull();
-    expect((await t.api('/api/v1/vehicles', { key: keys.financeA })).status).toBe(200);
+    expect(before.find((k) => k.id === keyIds.unused)!.lastUsedAt).toBeNull();
+    expect((await t.api('/api/v1/vehicles', { key: keys.unused })).status).toBe(200);
     const after = (await (await t.api('/api/v1/api-keys')).json()) as Array<{ id: string; lastUsedAt: string | null }>;
-    expect(Date.parse(after.find((k) => k.id === keyIds.financeA)!.lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(after.find((k) => k.id === keyIds.unused)!.lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('revokes a key: it stops working at once; revoking again changes nothing', async () => {

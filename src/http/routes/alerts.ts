@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { alertView } from '../../alerts/engine.js';
 import { alertKinds } from '../../domain/alerts.js';
-import { geofenceGeometrySchema } from '../../domain/geofence.js';
+import { geofenceGeometrySchema, type GeofenceGeometry } from '../../domain/geofence.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
-import { assertDepartmentVisible, requireRole } from '../auth.js';
+import { assertDepartmentVisible, requireRole, type AuthContext } from '../auth.js';
 import type { AppDeps } from '../app.js';
 import { errorResponse, iso, isoTime } from '../schemas.js';
 
@@ -24,6 +24,60 @@ const alert = z.object({
 });
 
 const geofence = z.object({ id: z.uuid(), name: z.string(), departmentId: z.uuid().nullable(), geometry: geofenceGeometrySchema, createdAt: z.string() });
+
+type Ring = ReadonlyArray<readonly [number, number]>;
+
+/** Twice the ring's signed area in square degrees (the shoelace formula); 0 for a ring that encloses nothing. */
+function ringArea2(ring: Ring): number {
+  let sum = 0;
+  for (let i = 0; i + 1 < ring.length; i++) sum += ring[i]![0] * ring[i + 1]![1] - ring[i + 1]![0] * ring[i]![1];
+  return sum;
+}
+
+/**
+ * What a geofence sent to the API must be, beyond the GeoJSON shape that
+ * geofenceGeometrySchema checks (positions in range, rings of four positions or more
+ * that end where they start): every ring must enclose an area. A ring whose corners
+ * are all the same point, or lie on one line, contains no position, so no vehicle
+ * could ever be inside it, and leaving it would never raise an alert.
+ */
+const geofenceInput = geofenceGeometrySchema.superRefine((geometry: GeofenceGeometry, ctx) => {
+  const polygons: Array<{ rings: readonly Ring[]; path: number[] }> =
+    geometry.type === 'Polygon' ? [{ rings: geometry.coordinates, path: [] }] : geometry.coordinates.map((rings, p) => ({ rings, path: [p] }));
+  for (const { rings, path } of polygons) {
+    rings.forEach((ring, r) => {
+      // 1e-12 square degrees is about a hundredth of a square metre.
+      if (Math.abs(ringArea2(ring)) < 2e-12) {
+        ctx.addIssue({ code: 'custom', path: ['coordinates', ...path, r], message: 'a ring must enclose an area: its corners are one point or on one line' });
+      }
+    });
+  }
+});
+
+const geofenceMessage = {
+  cityWide: 'A city-wide geofence (one without a department) applies to every department: only an admin key without a department may add, change or remove one.',
+};
+
+/**
+ * Who may add, change or remove a geofence (the role, admin or manager, is checked
+ * before). A city-wide geofence, with no department, applies to every department's
+ * vehicles: only an admin key without a department may write one, so neither a manager
+ * nor an admin limited to one department can change the city boundary for everybody.
+ * A department's geofence: a key that sees that department (other departments' answer
+ * 404, as everywhere).
+ */
+function assertMayWriteGeofence(auth: AuthContext, departmentId: string | null, what = 'Geofence'): void {
+  if (departmentId === null) {
+    if (auth.role !== 'admin' || auth.departmentId) throw new ForbiddenError(geofenceMessage.cityWide);
+    return;
+  }
+  assertDepartmentVisible(auth, departmentId, what);
+}
+
+const geofenceView = (g: { id: string; name: string; departmentId: string | null; geometry: GeofenceGeometry; createdAt: Date }) => ({
+  ...g,
+  createdAt: iso(g.createdAt)!,
+});
 
 export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { alerts, geofences, departments } = deps.repos;
@@ -87,7 +141,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/geofences',
       { schema: { tags: ['alerts'], summary: 'Geofences (GeoJSON); leaving one raises an alert', response: { 200: z.array(geofence) } } },
-      async (request) => (await geofences.list(request.auth)).map((g) => ({ ...g, createdAt: iso(g.createdAt)! })),
+      async (request) => (await geofences.list(request.auth)).map(geofenceView),
     );
 
     app.post(
@@ -97,19 +151,48 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['alerts'],
           summary: 'Add a geofence: a GeoJSON Polygon or MultiPolygon ([lon, lat] positions)',
-          body: z.object({ name: z.string().trim().min(1).max(200), departmentId: z.uuid().optional(), geometry: geofenceGeometrySchema }),
+          description:
+            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) for a key without a department; a city-wide geofence needs an admin key without a department.',
+          body: z.object({ name: z.string().trim().min(1).max(200), departmentId: z.uuid().optional(), geometry: geofenceInput }),
           response: { 201: geofence, 400: errorResponse, 403: errorResponse, 404: errorResponse },
         },
       },
       async (request, reply) => {
-        const departmentId = request.body.departmentId ?? request.auth.departmentId;
-        if (request.auth.role === 'manager' && !departmentId) throw new ForbiddenError('A city-wide geofence needs an admin key.');
-        if (departmentId) {
-          assertDepartmentVisible(request.auth, departmentId);
-          if (!(await departments.findById(departmentId))) throw new NotFoundError('Department');
-        }
+        const departmentId = request.body.departmentId ?? request.auth.departmentId ?? null;
+        assertMayWriteGeofence(request.auth, departmentId, 'Department');
+        if (departmentId && !(await departments.findById(departmentId))) throw new NotFoundError('Department');
         const created = await geofences.create({ name: request.body.name, departmentId, geometry: request.body.geometry });
-        return reply.code(201).send({ ...created, createdAt: iso(created.createdAt)! });
+        return reply.code(201).send(geofenceView(created));
+      },
+    );
+
+    app.patch(
+      '/geofences/:id',
+      {
+        preHandler: requireRole('admin', 'manager'),
+        schema: {
+          tags: ['alerts'],
+          summary: 'Rename a geofence or replace its area (GeoJSON Polygon or MultiPolygon, [lon, lat] positions)',
+          description:
+            'Its department stays: to move a geofence to another department, remove it and add it there. A city-wide geofence needs an admin key without a department. Alerts follow the change within 30 seconds.',
+          params: z.object({ id: z.uuid() }),
+          body: z
+            .object({ name: z.string().trim().min(1).max(200).optional(), geometry: geofenceInput.optional() })
+            .strict()
+            .refine((b) => b.name !== undefined || b.geometry !== undefined, { message: 'give `name`, `geometry` or both' }),
+          response: { 200: geofence, 400: errorResponse, 403: errorResponse, 404: errorResponse },
+        },
+      },
+      async (request) => {
+        const found = await geofences.findById(request.auth, request.params.id);
+        if (!found) throw new NotFoundError('Geofence');
+        assertMayWriteGeofence(request.auth, found.departmentId);
+        const updated = await geofences.update(found.id, {
+          ...(request.body.name !== undefined ? { name: request.body.name } : {}),
+          ...(request.body.geometry !== undefined ? { geometry: request.body.geometry } : {}),
+        });
+        if (!updated) throw new NotFoundError('Geofence');
+        return geofenceView(updated);
       },
     );
 
@@ -122,8 +205,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const found = await geofences.findById(request.auth, request.params.id);
         if (!found) throw new NotFoundError('Geofence');
-        if (!found.departmentId && request.auth.role !== 'admin') throw new ForbiddenError('A city-wide geofence needs an admin key.');
-        if (found.departmentId && request.auth.departmentId && found.departmentId !== request.auth.departmentId) throw new NotFoundError('Geofence');
+        assertMayWriteGeofence(request.auth, found.departmentId);
         await geofences.remove(found.id);
         return reply.code(204).send(null);
       },
