@@ -1,8 +1,9 @@
 /**
  * Access control (issue 6): every /api/v1 route, enumerated from the app itself, called
- * with a key of another department (object level) and with a viewer key (function
- * level); city-wide geofences; API key listing and revocation; device secret rotation
- * and deactivation; the live feed's department scope.
+ * with a key of another department (object level), and every write route with every
+ * role below the ones it admits, with and without a department (function level);
+ * city-wide geofences; API key listing and revocation; device secret rotation and
+ * deactivation; the live feed's department scope.
  *
  * A route added later is covered automatically: the test fails until it can call it
  * (a path parameter it has no value for, a write without a sample body) or the route
@@ -61,8 +62,10 @@ beforeAll(async () => {
   await issueKey('financeA', 'finance', a.departmentId);
   await issueKey('viewerA', 'viewer', a.departmentId);
   await issueKey('manager', 'manager');
+  await issueKey('finance', 'finance');
   await issueKey('viewer', 'viewer');
   await issueKey('managerB', 'manager', b.departmentId);
+  await issueKey('financeB', 'finance', b.departmentId);
   await issueKey('viewerB', 'viewer', b.departmentId);
   // Both vehicles have a latest position, so lists and the live snapshot have something to leak.
   await publish(a, -10.171, 5000);
@@ -154,6 +157,46 @@ async function call(method: string, url: string, key: string): Promise<Response>
   return t.api(path, { method, key, ...(body !== undefined ? { json: body } : {}) });
 }
 
+const ROLES = ['admin', 'manager', 'finance', 'viewer'] as const;
+type Role = (typeof ROLES)[number];
+
+/**
+ * Who may call each write route (README's table). A write route missing here fails the
+ * function-level test until its roles are written down.
+ */
+const WRITE_ROLES: Record<string, readonly Role[]> = {
+  'POST /api/v1/departments': ['admin'],
+  'POST /api/v1/api-keys': ['admin'],
+  'POST /api/v1/api-keys/:id/revoke': ['admin'],
+  'POST /api/v1/vehicles': ['admin', 'manager'],
+  'PATCH /api/v1/vehicles/:id': ['admin', 'manager'],
+  'POST /api/v1/devices': ['admin', 'manager'],
+  'PATCH /api/v1/devices/:id': ['admin', 'manager'],
+  'POST /api/v1/devices/:id/rotate-secret': ['admin', 'manager'],
+  'POST /api/v1/alerts/:id/acknowledge': ['admin', 'manager'],
+  'POST /api/v1/geofences': ['admin', 'manager'],
+  'PATCH /api/v1/geofences/:id': ['admin', 'manager'],
+  'DELETE /api/v1/geofences/:id': ['admin', 'manager'],
+};
+
+/** Keys of a role: without a department, of department A, and of department B (whose objects the probes name). */
+const keysOfRole = (role: Role) => [role, `${role}A`, `${role}B`];
+
+/** What an admin sees of everything, minus what reading it changes (a key's last use). */
+async function stateOfEverything(): Promise<Record<string, unknown>> {
+  const get = async (path: string) => (await t.api(path)).json();
+  const hashes = await Promise.all([b.deviceId, phoneB.id].map(async (id) => (await t.services.repos.devices.findIdentity(id))?.secretHash));
+  return {
+    departments: await get('/api/v1/departments'),
+    apiKeys: ((await get('/api/v1/api-keys')) as Array<Record<string, unknown>>).map(({ lastUsedAt: _, ...k }) => k),
+    vehicles: await get('/api/v1/vehicles'),
+    devicesB: await get(`/api/v1/vehicles/${b.vehicleId}/devices`),
+    geofences: await get('/api/v1/geofences'),
+    alerts: await get(`/api/v1/alerts?from=${new Date(Date.now() - 86_400_000).toISOString()}`),
+    hashes,
+  };
+}
+
 /** What must never appear in an answer to a key of department A. */
 function secretsOfB(): string[] {
   return [b.departmentId, b.vehicleId, b.deviceId, phoneB.id, encodeURIComponent(phoneB.id), 'DH 6002 BB', keyIds.managerB!, keyIds.viewerB!, geofenceB];
@@ -197,29 +240,57 @@ describe('every /api/v1 route', () => {
     expect(await t.services.repos.geofences.findById({ departmentId: null }, geofenceB)).toBeDefined();
   });
 
-  it('answers a viewer 403 on every write route, with or without a department', async () => {
+  it('answers every role below the ones a write route admits 403, with or without a department, and changes nothing', async () => {
+    const writes = apiRoutes.filter((r) => WRITE_METHODS.has(r.method));
+    expect(writes.length).toBeGreaterThanOrEqual(Object.keys(WRITE_ROLES).length);
+    const before = await stateOfEverything();
     const failures: string[] = [];
-    for (const { method, url } of apiRoutes.filter((r) => WRITE_METHODS.has(r.method))) {
-      for (const key of [keys.viewer!, keys.viewerA!]) {
-        const res = await call(method, url, key).catch((err: Error) => err);
-        if (res instanceof Error) {
-          failures.push(res.message);
-          break;
+    let probes = 0;
+    for (const { method, url } of writes) {
+      const allowed = WRITE_ROLES[`${method} ${url}`];
+      if (!allowed) {
+        failures.push(`${method} ${url}: which roles may call it? Add it to WRITE_ROLES in tests/integration/access.test.ts`);
+        continue;
+      }
+      for (const role of ROLES.filter((r) => !allowed.includes(r))) {
+        for (const name of keysOfRole(role)) {
+          const res = await call(method, url, keys[name]!).catch((err: Error) => err);
+          if (res instanceof Error) {
+            failures.push(res.message);
+            continue;
+          }
+          probes++;
+          const text = await res.text();
+          if (res.status !== 403) {
+            failures.push(`${method} ${url} as ${name}: ${res.status} ${text.slice(0, 200)}`);
+            continue;
+          }
+          // An error and nothing else: no object, no id, no key or secret.
+          const body = JSON.parse(text) as { error?: Record<string, unknown> };
+          if (Object.keys(body).join() !== 'error' || body.error?.code !== 'forbidden') failures.push(`${method} ${url} as ${name}: answered ${text.slice(0, 200)}`);
+          const leaked = [...secretsOfB(), a.departmentId, a.vehicleId, phoneB.secret, b.secret].filter((s) => text.includes(s));
+          if (leaked.length > 0) failures.push(`${method} ${url} as ${name}: answer names ${leaked.join(', ')}`);
         }
-        if (res.status !== 403) failures.push(`${method} ${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
       }
     }
     expect(failures).toEqual([]);
+    // admin-only routes × 3 lower roles, admin-or-manager ones × 2, each with 3 keys.
+    expect(probes).toBe(writes.reduce((n, r) => n + (ROLES.length - WRITE_ROLES[`${r.method} ${r.url}`]!.length) * 3, 0));
+    expect(await stateOfEverything()).toEqual(before);
   });
 
-  it('answers a manager 403 on the admin-only routes', async () => {
-    for (const [method, path] of [
-      ['GET', '/api/v1/api-keys'],
-      ['POST', `/api/v1/api-keys/${keyIds.viewerA}/revoke`],
-      ['GET', '/api/v1/quarantine'],
-    ] as const) {
-      expect((await t.api(path, { method, key: keys.managerA })).status, `${method} ${path}`).toBe(403);
+  it('answers every role below admin 403 on the admin-only reads', async () => {
+    const failures: string[] = [];
+    for (const path of ['/api/v1/api-keys', '/api/v1/quarantine']) {
+      for (const role of ['manager', 'finance', 'viewer'] as const) {
+        for (const name of keysOfRole(role)) {
+          const res = await t.api(path, { key: keys[name] });
+          const text = await res.text();
+          if (res.status !== 403 || Object.keys(JSON.parse(text) as object).join() !== 'error') failures.push(`GET ${path} as ${name}: ${res.status} ${text.slice(0, 200)}`);
+        }
+      }
     }
+    expect(failures).toEqual([]);
   });
 });
 
