@@ -227,6 +227,36 @@ describe('live feed', () => {
     observer.ws.close();
   });
 
+  it('coalesces a burst of subscribes into few snapshot queries, the last subscription winning', async () => {
+    const { ws, messages } = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
+    await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the first snapshot');
+    const repo = t.services.repos.positions;
+    const original = repo.latest;
+    let queries = 0;
+    repo.latest = async (...args) => {
+      queries++;
+      return original.apply(repo, args);
+    };
+    try {
+      const from = messages.length;
+      for (let i = 0; i < 10; i++) ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [i % 2 ? b.vehicleId : a.vehicleId] }));
+      ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [b.vehicleId] }));
+      await waitFor(
+        async () => messages.slice(from).some((m) => m.type === 'snapshot' && m.vehicles!.length === 1 && m.vehicles![0]!.vehicleId === b.vehicleId),
+        "the last subscription's snapshot",
+      );
+      await new Promise((r) => setTimeout(r, 300)); // room for any query still to come
+      // Eleven subscribes: one snapshot query, two if the burst straddled one.
+      expect(queries).toBeLessThanOrEqual(2);
+      const snapshots = messages.slice(from).filter((m) => m.type === 'snapshot');
+      expect(snapshots.at(-1)!.vehicles!.map((v) => v.vehicleId)).toEqual([b.vehicleId]);
+      expect(snapshots.length).toBeLessThanOrEqual(2);
+    } finally {
+      repo.latest = original;
+      ws.close();
+    }
+  });
+
   it('counts open live clients in /metrics', async () => {
     // The other tests' clients are closed (or closing): the gauge follows the open ones.
     await waitFor(async () => (await metric('armada_live_clients')) === 0, 'no live clients');

@@ -8,12 +8,18 @@
  *
  * The snapshot comes first, always: the hub holds the client's positions from the moment
  * it is added (and again from each `subscribe`) until the snapshot has been sent, then
- * sends those newer than it. A snapshot overtaken by a newer `subscribe` is not sent.
+ * sends those newer than it.
+ *
+ * A snapshot is a query of every vehicle's newest position, so a client runs one at a
+ * time and starts one at most every `SNAPSHOT_MIN_INTERVAL_MS`: subscribes that come
+ * meanwhile are coalesced (the last one wins) into the next snapshot. A snapshot whose
+ * query was overtaken by a newer `subscribe` is not sent; the next one is.
  *
  * The key is checked at the upgrade, and the connection ends when the key is revoked:
  * at once on the instance that revoked it (routes/api-keys.ts tells the hub), and within
  * `KEY_RECHECK_EVERY_MS` on the others, which ask the database about their clients' keys.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, AppError } from '../../errors.js';
@@ -24,6 +30,9 @@ import { toLatestPosition } from './positions.js';
 
 /** How often an instance checks that the keys of its open connections are still active. */
 export const KEY_RECHECK_EVERY_MS = 60_000;
+
+/** A client's snapshot queries start at least this far apart. */
+export const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 
 const subscribeMessage = z.object({
   type: z.literal('subscribe'),
@@ -74,25 +83,45 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         // Added waiting for its snapshot: positions committed during the query are held, not sent ahead of it.
         const client = hub.addClient(socket, filter, { keyId: request.auth.keyId });
         let open = true;
-        /** Which snapshot is the wanted one: an older one still querying is not sent. */
-        let generation = 0;
+        /** A snapshot has been asked for (at the start, or by a subscribe) and not yet queried. */
+        let wanted = false;
+        /** The loop that queries and sends snapshots is running. */
+        let running = false;
+        let lastQueryAtMs = Number.NEGATIVE_INFINITY;
 
-        const sendSnapshot = async () => {
-          client.awaitSnapshot();
-          const mine = ++generation;
-          const rows = await deps.repos.positions.latest(request.auth);
-          if (mine !== generation || !open) return;
-          const nowMs = deps.now().getTime();
-          const vehicles = rows.filter((r) => visible(filter, r)).map((r) => toLatestPosition(r, nowMs));
-          socket.send(JSON.stringify({ type: 'snapshot', vehicles }));
-          client.snapshotSent(vehicles);
+        const sendSnapshots = async () => {
+          try {
+            while (wanted && open) {
+              const waitMs = lastQueryAtMs + SNAPSHOT_MIN_INTERVAL_MS - performance.now();
+              if (waitMs > 0) await sleep(waitMs);
+              if (!open) return;
+              wanted = false;
+              lastQueryAtMs = performance.now();
+              const rows = await deps.repos.positions.latest(request.auth);
+              // A subscribe during the query: positions of its vehicles may have been dropped
+              // before it came, and this query may not have seen them. The next snapshot is sent.
+              if (wanted || !open) continue;
+              const nowMs = deps.now().getTime();
+              const vehicles = rows.filter((r) => visible(filter, r)).map((r) => toLatestPosition(r, nowMs));
+              socket.send(JSON.stringify({ type: 'snapshot', vehicles }));
+              client.snapshotSent(vehicles);
+            }
+          } finally {
+            running = false;
+          }
         };
-        const snapshot = () =>
-          sendSnapshot().catch((err: Error) => {
-            request.log.warn({ err: err.message }, 'live snapshot failed; closing the connection');
-            // Without its snapshot the client would wait for ever: it reconnects and tries again.
-            if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
-          });
+        const snapshot = () => {
+          client.awaitSnapshot();
+          wanted = true;
+          if (running) return; // coalesced into the running loop's next snapshot
+          running = true;
+          sendSnapshots()
+            .catch((err: Error) => {
+              request.log.warn({ err: err.message }, 'live snapshot failed; closing the connection');
+              // Without its snapshot the client would wait for ever: it reconnects and tries again.
+              if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
+            });
+        };
 
         // Listeners first, synchronously: messages that arrive during the snapshot query are not lost.
         const closed = () => {
@@ -121,9 +150,9 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             vehicleIds: message.data.vehicleIds ? new Set(message.data.vehicleIds) : null,
           };
           client.setFilter(filter);
-          void snapshot();
+          snapshot();
         });
-        void snapshot();
+        snapshot();
       },
     );
   };
