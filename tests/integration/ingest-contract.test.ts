@@ -1,11 +1,15 @@
 /**
  * The rest of the ingest contract end to end: OwnTracks phones, per-device seq gaps,
  * the filters that need a history, late data marked for the rollups, a device
- * flushing hours of buffered readings amid live traffic, and the metrics.
+ * flushing hours of buffered readings amid live traffic, the quarantine's payload cap,
+ * and the metrics.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { MAX_PAYLOAD_BYTES } from '../../src/domain/telemetry.js';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
+import { QUARANTINE_PAYLOAD_MAX_BYTES } from '../../src/repositories/telemetry.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 import { realBrokerUrl } from '../support/stores.js';
 
@@ -118,43 +122,139 @@ describe('seq gaps, filters and late data', () => {
   });
 });
 
+describe('quarantine', () => {
+  /** The contract (issue 3, GET /quarantine): a quarantined payload is kept up to 16 KiB. */
+  const CAP = 16 * 1024;
+  const quarantinedTotal = async (reason: string) => {
+    const text = await (await fetch(`${t.services.httpUrl}/metrics`)).text();
+    const m = new RegExp(`^armada_ingest_quarantined_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+
+  it('keeps a broken message cut to the cap, with its whole size, and counts its reason', async () => {
+    expect(QUARANTINE_PAYLOAD_MAX_BYTES).toBe(CAP);
+    const d = await registerVehicleWithDevice(t);
+    // Not JSON, 40 KB: over the quarantine cap, under the parser's limit. Random text, so a
+    // wrong piece of it (or a copy of something else) cannot pass for the first 16 KiB.
+    const broken = Buffer.from(`{"ts": "2026-11-27T01:02:03Z", "lat": -10.17, "lon": ${randomBytes(30_000).toString('base64')}`);
+    // Over the parser's limit as well: refused unread, kept the same way.
+    const huge = Buffer.concat([Buffer.from('{"pad": "'), Buffer.from(randomBytes(MAX_PAYLOAD_BYTES).toString('base64')), Buffer.from('"}')]);
+    expect(broken.byteLength).toBeGreaterThan(2 * CAP);
+    expect(huge.byteLength).toBeGreaterThan(MAX_PAYLOAD_BYTES);
+    const before = { notJson: await quarantinedTotal('not_json'), tooLarge: await quarantinedTotal('payload_too_large') };
+
+    const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+    await client.publishAsync(telemetryTopic(d.deviceId), broken, { qos: 1 });
+    await client.publishAsync(telemetryTopic(d.deviceId), huge, { qos: 1 });
+    await client.endAsync();
+
+    type Entry = { reason: string; topic: string; deviceId: string; payloadBase64: string; payloadBytes: number };
+    const entries = await waitFor(async () => {
+      const list = (await (await t.api(`/api/v1/quarantine?deviceId=${encodeURIComponent(d.deviceId)}`)).json()) as Entry[];
+      return list.length === 2 ? list : undefined;
+    }, 'both messages in quarantine');
+    for (const [reason, sent] of [['not_json', broken], ['payload_too_large', huge]] as const) {
+      const entry = entries.find((e) => e.reason === reason);
+      expect(entry, reason).toMatchObject({ topic: telemetryTopic(d.deviceId), deviceId: d.deviceId, payloadBytes: sent.byteLength });
+      const kept = Buffer.from(entry!.payloadBase64, 'base64');
+      expect(kept.byteLength, reason).toBe(CAP);
+      expect(kept.equals(sent.subarray(0, CAP)), `${reason}: the first ${CAP} bytes as sent`).toBe(true);
+    }
+    // The table agrees with the API (what is stored, not only what is answered).
+    const rows = await t.services.database.query<{ reason: string; kept: number; payload_bytes: number }>(
+      'SELECT reason, octet_length(payload)::int AS kept, payload_bytes FROM quarantine WHERE device_id = $1 ORDER BY reason',
+      [d.deviceId],
+    );
+    expect(rows).toEqual([
+      { reason: 'not_json', kept: CAP, payload_bytes: broken.byteLength },
+      { reason: 'payload_too_large', kept: CAP, payload_bytes: huge.byteLength },
+    ]);
+    // Counted by reason in /metrics (after the commit: wait for the counter too).
+    await waitFor(async () => (await quarantinedTotal('not_json')) === before.notJson + 1, 'not_json counted once more');
+    await waitFor(async () => (await quarantinedTotal('payload_too_large')) === before.tooLarge + 1, 'payload_too_large counted once more');
+    expect(await rowsFor(d.vehicleId)).toBe(0);
+  });
+});
+
 describe('offline flush', () => {
-  it('stores 8 hours buffered by 50 devices, interleaved with their live traffic, and keeps the live position latest', async () => {
-    const devices = await Promise.all(Array.from({ length: 50 }, () => registerVehicleWithDevice(t)));
-    const nowMs = Date.now();
-    const startMs = nowMs - 8 * 3_600_000;
+  it('stores 8 hours buffered by 50 devices while their live readings keep arriving, each once, and keeps the newest live fix latest', async () => {
+    const DEVICES = 50;
+    const TICKS = 6;
     const intervalMs = 30_000;
-    const perDevice = (8 * 3_600_000) / intervalMs; // 960
-    const clients = await Promise.all(devices.map((d) => connectDevice(t.deviceMqttUrl, d.deviceId, d.secret)));
-    const sends: Array<Promise<unknown>> = [];
-    devices.forEach((d, i) => {
-      const buffered = Array.from({ length: perDevice }, (_, k) => ({
-        ts: new Date(startMs + k * intervalMs).toISOString(),
-        // A track that ends where the device is now (its live fixes): physically possible.
-        lat: -10.1702 - (perDevice - k) * 1e-5,
-        lon: 123.6078 + i * 1e-5,
-        speedKmh: 25,
-        seq: k + 1,
-      }));
-      const topic = telemetryTopic(d.deviceId);
-      // Live first, then the backlog in two arrays, then live again: the newest fix must win.
-      sends.push(clients[i]!.publishAsync(topic, JSON.stringify({ ts: new Date(nowMs - 2000).toISOString(), lat: -10.1702, lon: 123.6078, seq: perDevice + 1 }), { qos: 1 }));
-      sends.push(clients[i]!.publishAsync(topic, JSON.stringify(buffered.slice(0, perDevice / 2)), { qos: 1 }));
-      sends.push(clients[i]!.publishAsync(topic, JSON.stringify(buffered.slice(perDevice / 2)), { qos: 1 }));
-      sends.push(clients[i]!.publishAsync(topic, JSON.stringify({ ts: new Date(nowMs - 1000).toISOString(), lat: -10.1703, lon: 123.6079, seq: perDevice + 2 }), { qos: 1 }));
+    const perDevice = (8 * 3_600_000) / intervalMs; // 960 buffered readings
+    const chunk = perDevice / TICKS; // 160 a message: the backlog goes out in six arrays
+    const devices = await Promise.all(Array.from({ length: DEVICES }, () => registerVehicleWithDevice(t)));
+    const nowMs = Date.now();
+    // The backlog: 8 hours up to 10 minutes ago. Live fixes: one a minute since, the newest a minute ago.
+    const startMs = nowMs - 8 * 3_600_000 - 10 * 60_000;
+    const liveAt = (k: number) => nowMs - (TICKS + 1 - k) * 60_000;
+    const home = { lat: -10.1702, lon: 123.6078 };
+    // A track that ends where the device is now (near its live fixes): physically possible.
+    const buffered = (i: number, j: number) => ({
+      ts: new Date(startMs + j * intervalMs).toISOString(),
+      lat: home.lat - (perDevice - j) * 1e-5,
+      lon: home.lon + i * 1e-5,
+      speedKmh: 25,
+      seq: j + 1,
     });
-    await Promise.all(sends);
+    const live = (i: number, k: number) => ({ ts: new Date(liveAt(k)).toISOString(), lat: home.lat + (k + 1) * 1e-5, lon: home.lon + i * 1e-5, speedKmh: 10 + k, seq: perDevice + k + 1 });
+    const clients = await Promise.all(devices.map((d) => connectDevice(t.deviceMqttUrl, d.deviceId, d.secret)));
     const ids = devices.map((d) => d.vehicleId);
+    const sends: Array<Promise<unknown>> = [];
+    const send = (i: number, payload: unknown) => sends.push(clients[i]!.publishAsync(telemetryTopic(devices[i]!.deviceId), JSON.stringify(payload), { qos: 1 }));
+    const part = (i: number, k: number) => Array.from({ length: chunk }, (_, n) => buffered(i, k * chunk + n));
+    // Each tick, every device sends a live fix and the part of its backlog before (80 minutes);
+    // half the devices the fix first, half the backlog first. Ticks are apart in time: the live
+    // traffic arrives while earlier parts of the flush are being stored.
+    for (let k = 0; k < TICKS; k++) {
+      devices.forEach((_, i) => {
+        const messages = k === 0 ? [live(i, k)] : i % 2 === 0 ? [live(i, k), part(i, k - 1)] : [part(i, k - 1), live(i, k)];
+        for (const m of messages) send(i, m);
+      });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    // The flush ends after the newest live fix has been stored: its last part, older than every
+    // live fix, comes in a later commit and must not take the latest state back.
+    const newestStored = async () =>
+      Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[]) AND fix_at = $2', [ids, new Date(liveAt(TICKS - 1)).toISOString()]))[0]!.n);
+    await waitFor(async () => (await newestStored()) === DEVICES, 'the newest live fixes', 60_000);
+    devices.forEach((_, i) => send(i, part(i, TICKS - 1)));
+    const expected = DEVICES * (perDevice + TICKS);
     const total = async () => Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = ANY($1::uuid[])', [ids]))[0]!.n);
-    await waitFor(async () => (await total()) === devices.length * (perDevice + 2), 'every buffered and live reading', 60_000).catch(async (err: Error) => {
+    await waitFor(async () => (await total()) >= expected, 'every buffered and live reading', 60_000).catch(async (err: Error) => {
       // Say what did arrive, so a failure shows where the readings stopped.
       const quarantined = await t.services.database.query('SELECT reason, count(*)::int AS n FROM quarantine GROUP BY reason');
       const counters = t.services.ingest?.counters;
-      throw new Error(`${err.message}: ${await total()} of ${devices.length * (perDevice + 2)} stored; quarantine ${JSON.stringify(quarantined)}; worker ${JSON.stringify(counters)}`);
+      throw new Error(`${err.message}: ${await total()} of ${expected} stored; quarantine ${JSON.stringify(quarantined)}; worker ${JSON.stringify(counters)}`);
     });
-    const latest = await t.services.database.query<{ fix_at: Date | string }>('SELECT fix_at FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[])', [ids]);
-    expect(latest).toHaveLength(devices.length);
-    for (const row of latest) expect(new Date(row.fix_at).toISOString()).toBe(new Date(nowMs - 1000).toISOString());
+    await t.services.ingest!.idle();
+    // All stored, none twice: each device's seq numbers exactly 1..960+6, each once, at its own fix time.
+    const perVehicle = await t.services.database.query<{ vehicle_id: string; n: number; seqs: number; min_seq: number; max_seq: number; off_time: number }>(
+      `SELECT vehicle_id, count(*)::int AS n, count(DISTINCT seq)::int AS seqs, min(seq)::int AS min_seq, max(seq)::int AS max_seq,
+              count(*) FILTER (WHERE seq <= $2 AND fix_at <> to_timestamp(($3::float8 + (seq - 1) * $4) / 1000.0))::int AS off_time
+         FROM telemetry WHERE vehicle_id = ANY($1::uuid[]) GROUP BY vehicle_id`,
+      [ids, perDevice, startMs, intervalMs],
+    );
+    expect(perVehicle).toHaveLength(DEVICES);
+    for (const row of perVehicle) {
+      expect(row, row.vehicle_id).toMatchObject({ n: perDevice + TICKS, seqs: perDevice + TICKS, min_seq: 1, max_seq: perDevice + TICKS, off_time: 0 });
+    }
+    // Each vehicle's latest state is its newest live fix, whatever came in after it.
+    const latest = await t.services.database.query<{ vehicle_id: string; fix_at: Date | string; lat: number; lon: number; speed_kmh: number }>(
+      'SELECT vehicle_id, fix_at, lat, lon, speed_kmh FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[])',
+      [ids],
+    );
+    expect(latest).toHaveLength(DEVICES);
+    for (const row of latest) {
+      const i = ids.indexOf(row.vehicle_id);
+      const newest = live(i, TICKS - 1);
+      expect({ at: new Date(row.fix_at).toISOString(), lat: row.lat, lon: row.lon, speedKmh: row.speed_kmh }, `vehicle ${i}`).toEqual({
+        at: newest.ts,
+        lat: newest.lat,
+        lon: newest.lon,
+        speedKmh: newest.speedKmh,
+      });
+    }
     const list = (await (await t.api(`/api/v1/vehicles/${devices[0]!.vehicleId}/devices`)).json()) as Array<{ seqMissing: number }>;
     expect(list[0]!.seqMissing).toBe(0);
     await Promise.all(clients.map((c) => c.endAsync()));
