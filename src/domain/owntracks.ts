@@ -42,7 +42,11 @@ export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
     altitudeM: message.alt,
   };
   for (const [key, value] of Object.entries(message)) {
-    if (!MAPPED.has(key)) candidate[RENAMED_ATTRIBUTES[key] ?? key] = value;
+    if (MAPPED.has(key)) continue;
+    // Own names only (a field called `constructor` is not Object.prototype's), and defined,
+    // not assigned, so that even `__proto__` stays an ordinary field.
+    const name = Object.hasOwn(RENAMED_ATTRIBUTES, key) ? RENAMED_ATTRIBUTES[key]! : key;
+    Object.defineProperty(candidate, name, { value, enumerable: true, writable: true, configurable: true });
   }
   if (tst === undefined) delete candidate.ts;
   const one = parseReading(candidate);
