@@ -161,6 +161,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
+        ...(runningIngest ? { onGeofencesChanged: () => runningIngest.alerts.geofencesChanged() } : {}),
         readiness,
         ...(live ? { live } : {}),
       });

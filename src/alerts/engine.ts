@@ -78,9 +78,19 @@ export function createAlertEngine(options: AlertEngineOptions) {
   const MAX_BACKLOG = 8;
   const drained: Array<() => void> = [];
 
+  /** Each geofence's shape as last loaded, to see which ones a reload changed. */
+  let fenceShapes = new Map<string, string>();
+
   async function rules(): Promise<AlertRules> {
     if (now() - fencesLoadedAtMs > REFRESH_MS) {
-      fences = (await repos.geofences.all()).map((g) => ({ id: g.id, name: g.name, geometry: g.geometry, departmentId: g.departmentId }));
+      const loaded = (await repos.geofences.all()).map((g) => ({ id: g.id, name: g.name, geometry: g.geometry, departmentId: g.departmentId }));
+      const shapes = new Map(loaded.map((g) => [g.id, JSON.stringify(g.geometry)]));
+      // A fence whose shape changed (or that is gone) starts afresh for every vehicle: the
+      // next fix says where the vehicle is, and being outside the new shape is not "leaving".
+      const changed = [...fenceShapes].filter(([id, shape]) => shapes.get(id) !== shape).map(([id]) => id);
+      if (changed.length > 0) for (const state of states.values()) for (const id of changed) state.inside.delete(id);
+      fences = loaded;
+      fenceShapes = shapes;
       fencesLoadedAtMs = now();
     }
     return { ...options.rules, geofences: fences };
@@ -204,6 +214,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
       const run = queue.then(periodic);
       queue = run.catch((err: Error) => logger.warn({ err: err.message }, 'periodic alert check failed'));
       return run;
+    },
+    /** Geofences were created, changed or removed here: the next batch is judged with them. */
+    geofencesChanged(): void {
+      fencesLoadedAtMs = 0;
     },
     /** Resolves when everything handed over so far has been judged. */
     idle: () => queue,

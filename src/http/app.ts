@@ -40,6 +40,11 @@ export interface AppDeps {
   onDeviceRegistered?: () => Promise<void>;
   /** Told when a device's secret changes, so open broker connections made with the old one end. */
   onDeviceSecretChanged?: (deviceId: string) => void;
+  /**
+   * Told when a geofence is created, changed or removed, so this process's alert engine
+   * judges the next readings with it (other processes reload within 30 s).
+   */
+  onGeofencesChanged?: () => void;
   /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */
   rateLimit?: RateLimitOptions;
 }

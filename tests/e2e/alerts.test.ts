@@ -171,6 +171,35 @@ describe('alerts', () => {
     expect(await renamed.json()).toMatchObject({ id: depotId, name: 'Depot Oeba', geometry: DEPOT });
   });
 
+  it('judges the very next readings with a geofence just added or moved here, and a moved fence is not a "leave"', async () => {
+    const v = await registerVehicleWithDevice(t);
+    const start = Date.now() - 2 * 3_600_000;
+    // Ten minutes apart: the moves below stay far under the GPS-jump limit.
+    const at = (step: number, lat: number, lon: number) => ({ ts: new Date(start + step * 600_000).toISOString(), lat, lon, speedKmh: 20, ignition: true });
+    const stored = (n: number) =>
+      waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${v.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as { features: unknown[] }).features.length === n, `${n} readings`);
+    /** Sends, waits until stored and judged, and answers this vehicle's exits of the yard. */
+    const drive = async (readings: object[], total: number) => {
+      await send(v, readings);
+      await stored(total);
+      await t.services.ingest!.alerts.idle();
+      return (await alertsOf()).filter((x) => x.vehicleId === v.vehicleId && x.kind === 'geofence_exit' && x.message.includes('Yard'));
+    };
+    // The engine has just read the geofences (it judged this reading); the yard comes after.
+    expect(await drive([at(0, -10.17, 123.6)], 1)).toHaveLength(0);
+    const yard = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Yard', departmentId: v.departmentId, geometry: square(123.59, -10.18, 123.61, -10.16) } });
+    expect(yard.status).toBe(201);
+    const yardId = ((await yard.json()) as { id: string }).id;
+    // In the yard, then out: one exit, judged with the yard at once (not 30 s later).
+    expect(await drive([at(1, -10.17, 123.6), at(2, -10.17, 123.64)], 3)).toHaveLength(1);
+    // Back in; then the yard is moved away while the vehicle stands still. It never left.
+    expect(await drive([at(3, -10.17, 123.6)], 4)).toHaveLength(1);
+    expect((await t.api(`/api/v1/geofences/${yardId}`, { method: 'PATCH', json: { geometry: square(123.7, -10.18, 123.72, -10.16) } })).status).toBe(200);
+    expect(await drive([at(4, -10.17, 123.6), at(5, -10.17, 123.6)], 6)).toHaveLength(1);
+    // Into the moved yard and out of it: a real exit again.
+    expect(await drive([at(6, -10.17, 123.71), at(7, -10.17, 123.75)], 8)).toHaveLength(2);
+  });
+
   it('reports a silent device once', async () => {
     const c = await registerVehicleWithDevice(t);
     await send(c, [{ ts: new Date(Date.now() - 3 * 3_600_000).toISOString(), lat: -10.17, lon: 123.6 }]);

@@ -162,6 +162,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         assertMayWriteGeofence(request.auth, departmentId, 'Department');
         if (departmentId && !(await departments.findById(departmentId))) throw new NotFoundError('Department');
         const created = await geofences.create({ name: request.body.name, departmentId, geometry: request.body.geometry });
+        deps.onGeofencesChanged?.();
         return reply.code(201).send(geofenceView(created));
       },
     );
@@ -192,6 +193,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ...(request.body.geometry !== undefined ? { geometry: request.body.geometry } : {}),
         });
         if (!updated) throw new NotFoundError('Geofence');
+        deps.onGeofencesChanged?.();
         return geofenceView(updated);
       },
     );
@@ -207,6 +209,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!found) throw new NotFoundError('Geofence');
         assertMayWriteGeofence(request.auth, found.departmentId);
         await geofences.remove(found.id);
+        deps.onGeofencesChanged?.();
         return reply.code(204).send(null);
       },
     );
