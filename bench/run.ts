@@ -10,7 +10,7 @@ import { runAnalyticsBench } from './analytics.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
 import { describeMachine } from './machine.js';
-import { adminUrl, describeUrl } from './postgres.js';
+import { adminUrl, checkpoint, describeUrl } from './postgres.js';
 import { describeMachineLine, printSection, recordRun, renderRun, type BenchSection } from './report.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
@@ -101,6 +101,7 @@ async function main(): Promise<number> {
   for (const name of options.selected) {
     if (controller.signal.aborted) break;
     try {
+      await checkpoint(url);
       sections.push(await BENCHMARKS[name]!(ctx));
     } catch (err) {
       sections.push({ id: name, title: name, status: 'failed', reason: (err as Error).message, settings: [], rows: [], notes: [] });
