@@ -172,8 +172,20 @@ export const quarantine = pgTable(
     /** The raw payload, cut at QUARANTINE_PAYLOAD_MAX_BYTES; `payloadBytes` is its real size. */
     payload: bytea('payload').notNull(),
     payloadBytes: integer('payload_bytes').notNull(),
+    /**
+     * SHA-256 of the whole payload. The same payload on the same topic for the same reason
+     * (a redelivery, a device repeating itself) is one row, seen `timesSeen` times, the
+     * last at `lastReceivedAt`. Null for rows from before migration 0007.
+     */
+    payloadSha256: bytea('payload_sha256'),
+    timesSeen: integer('times_seen').notNull().default(1),
+    lastReceivedAt: timestamp('last_received_at', { withTimezone: true }),
   },
-  (t) => [index('quarantine_received_idx').on(t.receivedAt), index('quarantine_reason_idx').on(t.reason)],
+  (t) => [
+    index('quarantine_received_idx').on(t.receivedAt),
+    index('quarantine_reason_idx').on(t.reason),
+    uniqueIndex('quarantine_payload_key').on(t.topic, t.reason, t.payloadSha256),
+  ],
 );
 
 export const apiKeyRoles = ['admin', 'manager', 'finance', 'viewer'] as const;

@@ -10,6 +10,9 @@ export interface QuarantineRow {
   detail: string | null;
   payload: Uint8Array;
   payloadBytes: number;
+  /** How often this payload came on this topic for this reason (redeliveries included). */
+  timesSeen: number;
+  lastReceivedAt: Date;
 }
 
 export function quarantineRepository(db: Queryable) {
@@ -17,7 +20,8 @@ export function quarantineRepository(db: Queryable) {
     async list(filter: { fromMs: number; toMs: number; reason?: string; deviceId?: string; limit: number }): Promise<QuarantineRow[]> {
       const rows = await db.query(
         `SELECT id::float8 AS id, received_at AS "receivedAt", topic, device_id AS "deviceId", reason, detail, payload,
-                payload_bytes AS "payloadBytes"
+                payload_bytes AS "payloadBytes", times_seen AS "timesSeen",
+                coalesce(last_received_at, received_at) AS "lastReceivedAt"
            FROM quarantine
           WHERE received_at >= $1 AND received_at < $2
             AND ($3::text IS NULL OR reason = $3)
@@ -26,11 +30,15 @@ export function quarantineRepository(db: Queryable) {
           LIMIT $5`,
         [new Date(filter.fromMs).toISOString(), new Date(filter.toMs).toISOString(), filter.reason ?? null, filter.deviceId ?? null, filter.limit],
       );
-      return rows.map((r) => ({ ...(r as unknown as QuarantineRow), receivedAt: new Date(r.receivedAt as string | Date) }));
+      return rows.map((r) => ({
+        ...(r as unknown as QuarantineRow),
+        receivedAt: new Date(r.receivedAt as string | Date),
+        lastReceivedAt: new Date(r.lastReceivedAt as string | Date),
+      }));
     },
     async countByReason(): Promise<Array<{ reason: string; count: number }>> {
       return db.query<{ reason: string; count: number }>(
-        `SELECT reason, count(*)::int AS count FROM quarantine GROUP BY reason ORDER BY reason`,
+        `SELECT reason, sum(times_seen)::int AS count FROM quarantine GROUP BY reason ORDER BY reason`,
       );
     },
   };

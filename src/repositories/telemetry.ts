@@ -4,6 +4,7 @@
  * three times faster than drizzle's insert builder. Duplicates (same vehicle and fix
  * time: a redelivery or a device re-sending) are skipped by the primary key.
  */
+import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { Reading, RejectReason } from '../domain/telemetry.js';
 
@@ -43,6 +44,28 @@ export interface BatchOutcome {
 export const QUARANTINE_PAYLOAD_MAX_BYTES = 16 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A batch's rejections as quarantine rows: the same (topic, reason, payload) is one row. */
+interface QuarantineRow {
+  entry: QuarantineEntry;
+  sha256: Buffer;
+  times: number;
+  lastReceivedAtMs: number;
+}
+
+function quarantineRows(rejected: readonly QuarantineEntry[]): QuarantineRow[] {
+  const rows = new Map<string, QuarantineRow>();
+  for (const entry of rejected) {
+    const sha256 = createHash('sha256').update(entry.payload).digest();
+    const key = `${entry.reason}\u0000${entry.topic}\u0000${sha256.toString('hex')}`;
+    const seen = rows.get(key);
+    if (seen) {
+      seen.times++;
+      seen.lastReceivedAtMs = Math.max(seen.lastReceivedAtMs, entry.receivedAtMs);
+    } else rows.set(key, { entry, sha256, times: 1, lastReceivedAtMs: entry.receivedAtMs });
+  }
+  return [...rows.values()];
+}
 
 /**
  * One reading as a row of the batch's JSON parameter. A single JSON text, decoded by
@@ -101,6 +124,7 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
    * devices are touched in id order, so two batches committing at once cannot deadlock.
    */
   async function writeInOneStatement(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[], reportTz: string) {
+    const quarantine = quarantineRows(rejected);
     const sorted = [...readings].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs));
     const rows = await database.query<{ stored: number; advanced: string | null; seq_missing_added: number }>(
       `WITH input AS (
@@ -166,8 +190,15 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
          ON CONFLICT (vehicle_id, day) DO UPDATE SET marked_at = excluded.marked_at
        ),
        quarantined AS (
-         INSERT INTO quarantine (received_at, topic, device_id, reason, detail, payload, payload_bytes)
-         SELECT * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::int[])
+         -- A payload already quarantined on this topic for this reason (a redelivery of a
+         -- committed batch, a device repeating itself) is counted on its row, not stored again.
+         INSERT INTO quarantine AS q (received_at, topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, last_received_at)
+         SELECT * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::int[], $10::bytea[], $11::int[], $12::timestamptz[])
+         ON CONFLICT (topic, reason, payload_sha256) DO UPDATE SET
+           times_seen = q.times_seen + excluded.times_seen,
+           last_received_at = greatest(q.last_received_at, excluded.last_received_at),
+           detail = excluded.detail,
+           device_id = excluded.device_id
        )
        SELECT (SELECT count(*)::int FROM ins) AS stored,
               -- One comma-joined text: the driver parses a text[] element by element.
@@ -175,14 +206,17 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
               (SELECT coalesce(sum(greatest(missing_added, 0)), 0)::int FROM dev) AS seq_missing_added`,
       [
         JSON.stringify(sorted.map(toRecord)),
-        rejected.map((e) => iso(e.receivedAtMs)),
-        rejected.map((e) => e.topic),
-        rejected.map((e) => e.deviceId),
-        rejected.map((e) => e.reason),
-        rejected.map((e) => e.detail),
-        rejected.map((e) => e.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
-        rejected.map((e) => e.payload.byteLength),
+        quarantine.map((q) => iso(q.entry.receivedAtMs)),
+        quarantine.map((q) => q.entry.topic),
+        quarantine.map((q) => q.entry.deviceId),
+        quarantine.map((q) => q.entry.reason),
+        quarantine.map((q) => q.entry.detail),
+        quarantine.map((q) => q.entry.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
+        quarantine.map((q) => q.entry.payload.byteLength),
         reportTz,
+        quarantine.map((q) => q.sha256),
+        quarantine.map((q) => q.times),
+        quarantine.map((q) => iso(q.lastReceivedAtMs)),
       ],
     );
     const row = rows[0]!;

@@ -1,15 +1,15 @@
 /**
  * The rest of the ingest contract end to end: OwnTracks phones, per-device seq gaps,
  * the filters that need a history, late data marked for the rollups, a device
- * flushing hours of buffered readings amid live traffic, the quarantine's payload cap,
- * and the metrics.
+ * flushing hours of buffered readings amid live traffic, the quarantine's payload cap
+ * and its one row per repeated payload, and the metrics.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { MAX_PAYLOAD_BYTES } from '../../src/domain/telemetry.js';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
-import { QUARANTINE_PAYLOAD_MAX_BYTES } from '../../src/repositories/telemetry.js';
+import { QUARANTINE_PAYLOAD_MAX_BYTES, telemetryWriter } from '../../src/repositories/telemetry.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 import { realBrokerUrl } from '../support/stores.js';
 
@@ -173,6 +173,43 @@ describe('quarantine', () => {
     await waitFor(async () => (await quarantinedTotal('not_json')) === before.notJson + 1, 'not_json counted once more');
     await waitFor(async () => (await quarantinedTotal('payload_too_large')) === before.tooLarge + 1, 'payload_too_large counted once more');
     expect(await rowsFor(d.vehicleId)).toBe(0);
+  });
+
+  it('keeps a payload that comes again (a redelivery, a device repeating itself) as one row, counted', async () => {
+    const d = await registerVehicleWithDevice(t);
+    const topic = telemetryTopic(d.deviceId);
+    const broken = Buffer.from(`{"ts": "2026-11-27T01:02:03Z", "lat": -10.17, "lon": ${randomBytes(8).toString('hex')}`);
+    const other = Buffer.from(`not json either ${randomBytes(8).toString('hex')}`);
+    const before = await quarantinedTotal('not_json');
+    const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+    // Twice in one go (likely one batch), once more later (another batch), and one other payload.
+    await Promise.all([client.publishAsync(topic, broken, { qos: 1 }), client.publishAsync(topic, broken, { qos: 1 })]);
+    await waitFor(async () => (await quarantinedTotal('not_json')) >= before + 2, 'the first two');
+    await client.publishAsync(topic, broken, { qos: 1 });
+    await client.publishAsync(topic, other, { qos: 1 });
+    await client.endAsync();
+    await waitFor(async () => (await quarantinedTotal('not_json')) === before + 4, 'all four counted in /metrics');
+
+    type Entry = { payloadBase64: string; timesSeen: number; receivedAt: string; lastReceivedAt: string };
+    const entries = (await (await t.api(`/api/v1/quarantine?deviceId=${encodeURIComponent(d.deviceId)}`)).json()) as Entry[];
+    const find = (b: Buffer) => entries.filter((e) => Buffer.from(e.payloadBase64, 'base64').equals(b));
+    expect(entries).toHaveLength(2);
+    expect(find(broken)).toHaveLength(1);
+    expect(find(broken)[0]!.timesSeen).toBe(3);
+    expect(Date.parse(find(broken)[0]!.lastReceivedAt)).toBeGreaterThan(Date.parse(find(broken)[0]!.receivedAt));
+    expect(find(other)).toMatchObject([{ timesSeen: 1 }]);
+
+    // The writer itself: the same payload twice in one batch, then that batch delivered again
+    // (the worker died before its PUBACKs). One row, seen three times.
+    const writer = telemetryWriter(t.services.database, { reportTz: 'Asia/Makassar' });
+    const entry = { receivedAtMs: Date.now(), topic, deviceId: d.deviceId, reason: 'not_json' as const, detail: 'again', payload: Buffer.from(`third ${randomBytes(8).toString('hex')}`) };
+    await writer.writeBatch([], [entry, entry]);
+    await writer.writeBatch([], [entry]);
+    const rows = await t.services.database.query<{ times_seen: number }>(
+      "SELECT times_seen FROM quarantine WHERE device_id = $1 AND reason = 'not_json' ORDER BY times_seen",
+      [d.deviceId],
+    );
+    expect(rows.map((r) => r.times_seen)).toEqual([1, 3, 3]);
   });
 });
 

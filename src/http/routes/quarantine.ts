@@ -16,6 +16,8 @@ const entry = z.object({
   payload: z.string().describe('The raw payload as UTF-8 text (cut at 16 KiB)'),
   payloadBase64: z.string().describe('The same bytes, exactly, in base64'),
   payloadBytes: z.number().describe('The size of the whole payload as received'),
+  timesSeen: z.number().describe('How often this payload came on this topic for this reason: a redelivery or a device repeating itself adds to this row'),
+  lastReceivedAt: z.string().describe('When it last came (receivedAt is the first time)'),
 });
 
 export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -57,6 +59,8 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             payload: bytes.toString('utf8'),
             payloadBase64: bytes.toString('base64'),
             payloadBytes: r.payloadBytes,
+            timesSeen: r.timesSeen,
+            lastReceivedAt: r.lastReceivedAt.toISOString(),
           };
         });
       },
