@@ -105,7 +105,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     const metrics = createMetrics();
     let ingest: RunningIngest | undefined;
     if (roles.worker) {
-      const ingestDeps = { config, database, repos, logger: logger.child({ component: 'ingest' }), metrics: metrics.ingest };
+      const ingestDeps = { config, database, repos, logger: logger.child({ component: 'ingest' }), metrics: metrics.ingest, now };
       ingest = config.mqttUrl
         ? await startExternalIngest({ ...ingestDeps, brokerUrl: config.mqttUrl })
         : await startEmbeddedIngest({ ...ingestDeps, host: config.mqttHost, port: config.mqttPort, brokerLogger: logger.child({ component: 'broker' }) });

@@ -24,7 +24,7 @@ export interface AlertEngineOptions {
   /** Announces a stored alert (to the live topics). */
   publish: (topic: string, payload: string) => void;
   logger: Logger;
-  /** A vehicle whose newest fix is older than this is reported silent. */
+  /** A vehicle none of whose active devices has sent anything for this long is reported silent. */
   silentAfterS: number;
   checkEveryMs?: number;
   now?: () => number;
@@ -156,8 +156,15 @@ export function createAlertEngine(options: AlertEngineOptions) {
         atMs: now(),
         lat: s.lat,
         lon: s.lon,
-        message: `${s.plateNumber} has sent nothing since ${s.fixAt.toISOString()}`,
-        details: { lastFixAt: s.fixAt.toISOString(), silentAfterS: options.silentAfterS },
+        message: s.lastSeenAt
+          ? `${s.plateNumber} has sent nothing since ${s.lastSeenAt.toISOString()}`
+          : `${s.plateNumber} has sent nothing since its tracker was registered at ${s.registeredAt.toISOString()}`,
+        details: {
+          lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
+          lastFixAt: s.fixAt?.toISOString() ?? null,
+          registeredAt: s.registeredAt.toISOString(),
+          silentAfterS: options.silentAfterS,
+        },
       })),
     );
   }

@@ -52,6 +52,8 @@ interface IngestDeps {
   repos: Repositories;
   logger: Logger;
   metrics: IngestMetrics;
+  /** The clock of the alert engine's periodic checks (tests move it); default the system's. */
+  now?: () => Date;
 }
 
 function workerSettings(deps: IngestDeps) {
@@ -85,6 +87,7 @@ function alertEngine(deps: IngestDeps, publish: (topic: string, payload: string)
     publish,
     logger: deps.logger.child({ component: 'alerts' }),
     silentAfterS: config.deviceSilentAfterS,
+    ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
   });
 }
 

@@ -30,6 +30,18 @@ const toRow = (r: Record<string, unknown>): AlertRow => ({
   acknowledgedAt: r.acknowledgedAt ? new Date(r.acknowledgedAt as string) : null,
 });
 
+/** A vehicle gone silent: when it was last heard from (null: never), and its last fix. */
+export interface SilentVehicle {
+  vehicleId: string;
+  departmentId: string;
+  plateNumber: string;
+  lastSeenAt: Date | null;
+  registeredAt: Date;
+  fixAt: Date | null;
+  lat: number | null;
+  lon: number | null;
+}
+
 export function alertRepository(db: Queryable) {
   return {
     /** Stores the alerts and answers them with their ids, in the same order. */
@@ -111,18 +123,39 @@ export function alertRepository(db: Queryable) {
       return rows.map((r) => ({ ...(r as never as { vehicleId: string; departmentId: string; plateNumber: string; lat: number; lon: number; litres: number; moving: boolean }), at: new Date(r.at as string) }));
     },
     /**
-     * Vehicles whose newest fix is older than `silentForS` and that have no device_silent
-     * alert since that fix: each silence is reported once.
+     * Vehicles from whose active devices nothing has arrived for `silentForS` (by the
+     * server's clock: a tracker whose own clock is wrong is not silent while it sends), or
+     * that have sent nothing at all since their device was registered that long ago, and
+     * that have no device_silent alert since: each silence is reported once. Their last
+     * known position, if any, comes along.
      */
-    async newlySilent(nowMs: number, silentForS: number): Promise<Array<{ vehicleId: string; departmentId: string; plateNumber: string; fixAt: Date; lat: number; lon: number }>> {
+    async newlySilent(nowMs: number, silentForS: number): Promise<SilentVehicle[]> {
       const rows = await db.query(
-        `SELECT l.vehicle_id AS "vehicleId", v.department_id AS "departmentId", v.plate_number AS "plateNumber", l.fix_at AS "fixAt", l.lat, l.lon
-           FROM vehicle_latest l JOIN vehicles v ON v.id = l.vehicle_id
-          WHERE l.fix_at < $1::timestamptz - make_interval(secs => $2)
-            AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.vehicle_id = l.vehicle_id AND a.kind = 'device_silent' AND a.at >= l.fix_at)`,
+        `WITH heard AS (
+           SELECT vehicle_id, max(last_seen_at) AS last_seen_at, min(created_at) AS registered_at
+             FROM devices WHERE active GROUP BY vehicle_id
+         )
+         SELECT h.vehicle_id AS "vehicleId", v.department_id AS "departmentId", v.plate_number AS "plateNumber",
+                h.last_seen_at AS "lastSeenAt", h.registered_at AS "registeredAt", l.fix_at AS "fixAt", l.lat, l.lon
+           FROM heard h
+           JOIN vehicles v ON v.id = h.vehicle_id
+           LEFT JOIN vehicle_latest l ON l.vehicle_id = h.vehicle_id
+          WHERE coalesce(h.last_seen_at, h.registered_at) < $1::timestamptz - make_interval(secs => $2)
+            AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.vehicle_id = h.vehicle_id AND a.kind = 'device_silent'
+                              AND a.at >= coalesce(h.last_seen_at, h.registered_at))`,
         [new Date(nowMs).toISOString(), silentForS],
       );
-      return rows.map((r) => ({ ...(r as never as { vehicleId: string; departmentId: string; plateNumber: string; lat: number; lon: number }), fixAt: new Date(r.fixAt as string) }));
+      const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+      return rows.map((r) => ({
+        vehicleId: r.vehicleId as string,
+        departmentId: r.departmentId as string,
+        plateNumber: r.plateNumber as string,
+        lastSeenAt: at(r.lastSeenAt),
+        registeredAt: at(r.registeredAt)!,
+        fixAt: at(r.fixAt),
+        lat: r.lat === null ? null : Number(r.lat),
+        lon: r.lon === null ? null : Number(r.lon),
+      }));
     },
   };
 }

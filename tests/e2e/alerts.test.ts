@@ -1,7 +1,8 @@
 /**
  * Alerts end to end: a speeding vehicle and one leaving the city, published over MQTT,
  * come out stored, listed by GET /api/v1/alerts within the key's department, pushed
- * over the live feed, and acknowledged by a manager. A silent device is reported once.
+ * over the live feed, and acknowledged by a manager. A silent vehicle is reported once,
+ * judged by what arrives (not the tracker's clock), and so is one that never reported.
  * A geofence added and changed through the API raises an exit for its department's
  * vehicles; bad geofences are refused with what is wrong.
  */
@@ -200,13 +201,46 @@ describe('alerts', () => {
     expect(await drive([at(6, -10.17, 123.71), at(7, -10.17, 123.75)], 8)).toHaveLength(2);
   });
 
-  it('reports a silent device once', async () => {
-    const c = await registerVehicleWithDevice(t);
-    await send(c, [{ ts: new Date(Date.now() - 3 * 3_600_000).toISOString(), lat: -10.17, lon: 123.6 }]);
-    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${c.vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 1, 'the old reading');
-    await t.services.ingest!.alerts.checkPeriodic();
-    await t.services.ingest!.alerts.checkPeriodic();
-    const silent = (await alertsOf()).filter((x) => x.vehicleId === c.vehicleId && x.kind === 'device_silent');
-    expect(silent).toHaveLength(1);
+  it('reports a silent vehicle once: by what arrives, not by the tracker\'s clock, and one that never reported', async () => {
+    // A service of its own whose clock the test moves (DEVICE_SILENT_AFTER_S is an hour).
+    let offsetMs = 0;
+    const s = await startTestService({ now: () => new Date(Date.now() + offsetMs) });
+    try {
+      const silentOf = async () =>
+        ((await (await s.api('/api/v1/alerts')).json()) as Array<Alert & { details: Record<string, unknown> }>).filter((x) => x.kind === 'device_silent');
+      const reporting = await registerVehicleWithDevice(s);
+      const wrongClock = await registerVehicleWithDevice(s);
+      const neverReported = await registerVehicleWithDevice(s);
+      const publish = async (d: { deviceId: string; secret: string }, fixAgoMs: number) => {
+        const c = await connectDevice(s.deviceMqttUrl, d.deviceId, d.secret);
+        await c.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date(Date.now() - fixAgoMs).toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+        await c.endAsync();
+      };
+      await publish(reporting, 0);
+      // Its clock is three hours behind: every fix it sends looks three hours old.
+      await publish(wrongClock, 3 * 3_600_000);
+      const stored = async (vehicleId: string) =>
+        ((await (await s.api(`/api/v1/vehicles/${vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 1;
+      await waitFor(async () => (await stored(reporting.vehicleId)) && (await stored(wrongClock.vehicleId)), 'both readings');
+
+      // Now: both just sent something, and the third was registered a moment ago.
+      await s.services.ingest!.alerts.checkPeriodic();
+      expect(await silentOf()).toEqual([]);
+
+      // Two hours later, nothing more has come from any of them.
+      offsetMs = 2 * 3_600_000;
+      await s.services.ingest!.alerts.checkPeriodic();
+      await s.services.ingest!.alerts.checkPeriodic();
+      const silent = await silentOf();
+      expect(silent.map((x) => x.vehicleId).sort()).toEqual([reporting.vehicleId, wrongClock.vehicleId, neverReported.vehicleId].sort());
+      const never = silent.find((x) => x.vehicleId === neverReported.vehicleId)!;
+      expect(never.message).toMatch(/has sent nothing since its tracker was registered/);
+      expect(never.details).toMatchObject({ lastSeenAt: null, lastFixAt: null });
+      const heard = silent.find((x) => x.vehicleId === reporting.vehicleId)!;
+      expect(heard.message).toMatch(/has sent nothing since \d{4}-/);
+      expect(heard.details.lastSeenAt).not.toBeNull();
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -16,7 +16,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(options: { roles?: Roles; env?: Record<string, string> } = {}): Promise<TestService> {
+export async function startTestService(options: { roles?: Roles; env?: Record<string, string>; now?: () => Date } = {}): Promise<TestService> {
   const testDb = await createTestDatabase();
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
   const brokerUrl = realBrokerUrl();
@@ -41,6 +41,7 @@ export async function startTestService(options: { roles?: Roles; env?: Record<st
   const services = await startServices(config, options.roles ?? { api: true, worker: true }, {
     logger: silentLogger,
     database: testDb.database,
+    ...(options.now ? { now: options.now } : {}),
   });
   return {
     services,
