@@ -175,14 +175,16 @@ export const quarantine = pgTable(
     /**
      * SHA-256 of the whole payload. The same payload on the same topic for the same reason
      * (a redelivery, a device repeating itself) is one row, seen `timesSeen` times, the
-     * last at `lastReceivedAt`. Null for rows from before migration 0007.
+     * last at `lastReceivedAt` (what the list filters and sorts on). The hash is null for
+     * rows from before migration 0007.
      */
     payloadSha256: bytea('payload_sha256'),
     timesSeen: integer('times_seen').notNull().default(1),
-    lastReceivedAt: timestamp('last_received_at', { withTimezone: true }),
+    lastReceivedAt: timestamp('last_received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('quarantine_received_idx').on(t.receivedAt),
+    index('quarantine_last_received_idx').on(t.lastReceivedAt),
     index('quarantine_reason_idx').on(t.reason),
     uniqueIndex('quarantine_payload_key').on(t.topic, t.reason, t.payloadSha256),
   ],

@@ -20,13 +20,13 @@ export function quarantineRepository(db: Queryable) {
     async list(filter: { fromMs: number; toMs: number; reason?: string; deviceId?: string; limit: number }): Promise<QuarantineRow[]> {
       const rows = await db.query(
         `SELECT id::float8 AS id, received_at AS "receivedAt", topic, device_id AS "deviceId", reason, detail, payload,
-                payload_bytes AS "payloadBytes", times_seen AS "timesSeen",
-                coalesce(last_received_at, received_at) AS "lastReceivedAt"
+                payload_bytes AS "payloadBytes", times_seen AS "timesSeen", last_received_at AS "lastReceivedAt"
            FROM quarantine
-          WHERE received_at >= $1 AND received_at < $2
+          -- By the last time a payload came: one that keeps coming stays in today's list.
+          WHERE last_received_at >= $1 AND last_received_at < $2
             AND ($3::text IS NULL OR reason = $3)
             AND ($4::text IS NULL OR device_id = $4)
-          ORDER BY received_at DESC, id DESC
+          ORDER BY last_received_at DESC, id DESC
           LIMIT $5`,
         [new Date(filter.fromMs).toISOString(), new Date(filter.toMs).toISOString(), filter.reason ?? null, filter.deviceId ?? null, filter.limit],
       );

@@ -57,14 +57,16 @@ function quarantineRows(rejected: readonly QuarantineEntry[]): QuarantineRow[] {
   const rows = new Map<string, QuarantineRow>();
   for (const entry of rejected) {
     const sha256 = createHash('sha256').update(entry.payload).digest();
-    const key = `${entry.reason}\u0000${entry.topic}\u0000${sha256.toString('hex')}`;
+    const key = `${entry.topic}\u0000${entry.reason}\u0000${sha256.toString('hex')}`;
     const seen = rows.get(key);
     if (seen) {
       seen.times++;
       seen.lastReceivedAtMs = Math.max(seen.lastReceivedAtMs, entry.receivedAtMs);
     } else rows.set(key, { entry, sha256, times: 1, lastReceivedAtMs: entry.receivedAtMs });
   }
-  return [...rows.values()];
+  // In key order, as vehicles and devices are: two batches committing at once that both
+  // add to the same rows must take their locks in the same order, or they can deadlock.
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }
 
 /**

@@ -210,6 +210,19 @@ describe('quarantine', () => {
       [d.deviceId],
     );
     expect(rows.map((r) => r.times_seen)).toEqual([1, 3, 3]);
+
+    // First seen three days ago and again now: it is in today's list (the default window),
+    // listed by the last time it came.
+    const old = { ...entry, payload: Buffer.from(`old ${randomBytes(8).toString('hex')}`), receivedAtMs: Date.now() - 3 * 86_400_000 };
+    await writer.writeBatch([], [old]);
+    await writer.writeBatch([], [{ ...old, receivedAtMs: Date.now() }]);
+    const listed = ((await (await t.api(`/api/v1/quarantine?deviceId=${encodeURIComponent(d.deviceId)}`)).json()) as Entry[]).filter((e) =>
+      Buffer.from(e.payloadBase64, 'base64').equals(old.payload),
+    );
+    expect(listed).toHaveLength(1);
+    expect(listed[0]!.timesSeen).toBe(2);
+    expect(Date.parse(listed[0]!.receivedAt)).toBe(old.receivedAtMs);
+    expect(Date.now() - Date.parse(listed[0]!.lastReceivedAt)).toBeLessThan(60_000);
   });
 });
 

@@ -28,7 +28,7 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         preHandler: requireRole('admin'),
         schema: {
           tags: ['ingest'],
-          summary: 'Telemetry that could not be stored, newest first, with the reason (admin without a department)',
+          summary: 'Telemetry that could not be stored, by the last time it came, newest first, with the reason (admin without a department)',
           querystring: z.object({
             from: isoTime.optional().describe('Default: 24 hours before `to`'),
             to: isoTime.optional().describe('Default: now'),
