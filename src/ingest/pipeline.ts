@@ -12,7 +12,10 @@
  * the jump filter remembers each vehicle's newest accepted fix in this process. That
  * memory starts from the committed latest positions (so a jump across a restart is
  * caught), and after a failed commit it is dropped and read again: fixes that were
- * never committed must not vouch for the redelivered readings judged against them.
+ * never committed must not vouch for the redelivered readings judged against them. The
+ * fixes it rejected as jumps are remembered apart (a few per vehicle): redelivered after
+ * a newer fix was committed meanwhile (commits overlap), a jump would otherwise be older
+ * than the newest fix, and older readings are not judged.
  */
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
@@ -137,6 +140,9 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
   let newestFix = new Map<string, Fix>();
   /** The memory must be (re)read from the database before the next batch. */
   let stale = deps.loadNewestFixes !== undefined;
+  /** Fix times rejected as jumps, per vehicle, newest last (at most JUMPS_REMEMBERED). */
+  const rejectedJumps = new Map<string, number[]>();
+  const JUMPS_REMEMBERED = 32;
 
   async function reload(load: NewestFixLoader): Promise<void> {
     const fresh = new Map<string, Fix>();
@@ -186,7 +192,17 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
       for (const reading of parsed.readings) {
         context.previous = newestFix.get(device.vehicleId);
         let objection: Objection | null = null;
+        const jumps = rejectedJumps.get(device.vehicleId);
+        if (jumps !== undefined && jumps.includes(reading.fixAtMs)) {
+          objection = { reason: 'implausible_jump', detail: `the fix at ${iso(reading.fixAtMs)} was judged a GPS jump when it first came` };
+        }
         for (let f = 0; f < filters.length && !objection; f++) objection = filters[f]!(reading, context);
+        if (objection?.reason === 'implausible_jump' && !jumps?.includes(reading.fixAtMs)) {
+          const list = jumps ?? [];
+          list.push(reading.fixAtMs);
+          if (list.length > JUMPS_REMEMBERED) list.shift();
+          rejectedJumps.set(device.vehicleId, list);
+        }
         if (objection) {
           // One reading: keep the payload as it came. One of many: keep that reading alone.
           reject(message, deviceId, objection.reason, objection.detail, single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })));

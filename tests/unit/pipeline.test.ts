@@ -51,13 +51,31 @@ describe('the jump filter memory', () => {
     expect(loads).toBe(2);
   });
 
-  it('without forget(), the uncommitted newest fix would wave the redelivered jump through', async () => {
-    // The behaviour forget() exists to prevent: the jump is older than the remembered
-    // fix at 30 s, and older readings are not judged.
+  it('a redelivered jump is rejected again even without forget(): its rejection is remembered', async () => {
+    // Without that memory, the jump (20 s) would be older than the remembered fix at 30 s,
+    // and older readings are not judged: the fresh pipeline below, seeded the same way.
+    const seed = async (): Promise<Array<readonly [string, Fix]>> => [['veh-1', { fixAtMs: T0 + 30_000, ...NEAR }]];
     const pipeline = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => [['veh-1', { fixAtMs: T0, ...NEAR }]] });
     const batch = [message(10, NEAR), message(20, FAR), message(30, NEAR)];
     await pipeline(batch);
-    expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 20, 30], rejected: [] });
+    expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 30], rejected: ['implausible_jump'] });
+    expect(outcome(await createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: seed })([message(20, FAR)]))).toEqual({ stored: [20], rejected: [] });
+  });
+
+  it('a jump redelivered after a newer fix was committed meanwhile (overlapping commits) is rejected again', async () => {
+    // Batch A holds the jump; batch B, judged after it, a normal newer fix. A fails, B commits.
+    let committed: Array<readonly [string, Fix]> = [['veh-1', { fixAtMs: T0, ...NEAR }]];
+    const pipeline = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => committed });
+    const batchA = [message(20, FAR)];
+    expect(outcome(await pipeline(batchA))).toEqual({ stored: [], rejected: ['implausible_jump'] });
+    expect(outcome(await pipeline([message(30, NEAR)]))).toEqual({ stored: [30], rejected: [] });
+    committed = [['veh-1', { fixAtMs: T0 + 30_000, ...NEAR }]];
+    pipeline.forget();
+    // A comes back: older than the committed newest fix, it would not be judged at all.
+    expect(outcome(await pipeline(batchA))).toEqual({ stored: [], rejected: ['implausible_jump'] });
+    // The same fix from a fresh pipeline (what the memory of rejections prevents).
+    const fresh = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => committed });
+    expect(outcome(await fresh(batchA))).toEqual({ stored: [20], rejected: [] });
   });
 
   it('a load that fails fails the batch (it is redelivered) instead of judging without memory', async () => {
