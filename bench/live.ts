@@ -38,10 +38,11 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
   const title = 'Live feed: MQTT publish to WebSocket receipt';
   if (!mosquittoAvailable()) return { id: 'live', title, status: 'skipped', reason: 'the mosquitto binary is missing', settings: [], rows: [], notes: [] };
   const logger = pino({ level: 'silent' });
+  // First: if the build fails, there is nothing yet to clean up.
+  const build = await buildLikeTheImage();
   const broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'deploy/mosquitto/mosquitto.conf' });
   const bench = await createBenchDatabase(ctx.adminUrl, logger);
   const httpPort = await freePort();
-  const build = await buildLikeTheImage();
   const adminKey = `bench-live-admin-${Date.now()}-0123456789`;
   const service = spawn(process.execPath, [...imageNodeOptions(), build.cli, 'start'], {
     cwd: build.app,

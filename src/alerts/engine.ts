@@ -157,8 +157,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
         lat: s.lat,
         lon: s.lon,
         message: s.lastSeenAt
-          ? `${s.plateNumber} has sent nothing since ${s.lastSeenAt.toISOString()}`
-          : `${s.plateNumber} has sent nothing since its tracker was registered at ${s.registeredAt.toISOString()}`,
+          ? `${s.plateNumber} has delivered no usable reading since ${s.lastSeenAt.toISOString()}`
+          : `${s.plateNumber} has delivered no usable reading since its tracker was registered at ${s.registeredAt.toISOString()}`,
         details: {
           lastSeenAt: s.lastSeenAt?.toISOString() ?? null,
           lastFixAt: s.fixAt?.toISOString() ?? null,

@@ -214,10 +214,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
         session!.reconnect('a batch could not be committed', databaseBack);
       },
       pause: () => session!.pause(),
-      // Once stopping, the session stays paused whatever the worker's backlog.
-      resume: () => {
-        if (!stopping) session!.resume();
-      },
+      resume: () => session!.resume(),
     },
     live: { publish: (topic, payload) => session!.publish(topic, payload) },
   });
@@ -254,10 +251,11 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
       await alerts.idle();
     },
     async stop() {
+      // The worker takes nothing more; what still arrives is left unacknowledged (the broker
+      // sends at most its in-flight window). The session keeps reading, so pings are
+      // answered during a long drain and DISCONNECT closes at once; the batches in hand are
+      // committed and acknowledged first.
       stopping = true;
-      // No more reads from the broker (TCP backpressure); the batches in hand are committed
-      // and acknowledged, then the session disconnects.
-      running.pause();
       await refresher?.stop().catch(() => undefined);
       await worker.stop();
       await alerts.stop();

@@ -123,9 +123,10 @@ export function alertRepository(db: Queryable) {
       return rows.map((r) => ({ ...(r as never as { vehicleId: string; departmentId: string; plateNumber: string; lat: number; lon: number; litres: number; moving: boolean }), at: new Date(r.at as string) }));
     },
     /**
-     * Vehicles from whose active devices nothing has arrived for `silentForS` (by the
-     * server's clock: a tracker whose own clock is wrong is not silent while it sends), or
-     * that have sent nothing at all since their device was registered that long ago, and
+     * Vehicles from whose active devices no usable reading (one stored, or a duplicate of
+     * one) has arrived for `silentForS`, by the server's clock (a tracker whose own clock is
+     * wrong is not silent while it reports; one whose every message goes to quarantine is),
+     * or that have delivered none since their device was registered that long ago, and
      * that have no device_silent alert since: each silence is reported once. Their last
      * known position, if any, comes along.
      */

@@ -234,10 +234,10 @@ describe('alerts', () => {
       const silent = await silentOf();
       expect(silent.map((x) => x.vehicleId).sort()).toEqual([reporting.vehicleId, wrongClock.vehicleId, neverReported.vehicleId].sort());
       const never = silent.find((x) => x.vehicleId === neverReported.vehicleId)!;
-      expect(never.message).toMatch(/has sent nothing since its tracker was registered/);
+      expect(never.message).toMatch(/has delivered no usable reading since its tracker was registered/);
       expect(never.details).toMatchObject({ lastSeenAt: null, lastFixAt: null });
       const heard = silent.find((x) => x.vehicleId === reporting.vehicleId)!;
-      expect(heard.message).toMatch(/has sent nothing since \d{4}-/);
+      expect(heard.message).toMatch(/has delivered no usable reading since \d{4}-/);
       expect(heard.details.lastSeenAt).not.toBeNull();
     } finally {
       await s.close();
