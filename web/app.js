@@ -9,6 +9,20 @@ const OFFLINE_AFTER_MS = 15 * 60 * 1000;
 const STATUSES = ['moving', 'idle', 'stopped', 'offline'];
 /** Plate labels under the markers from this zoom on. */
 const LABELS_FROM_ZOOM = 13;
+/** Alert kinds (src/domain/alerts.ts) as the panel names them. */
+const ALERT_KINDS = {
+  speeding: 'Speeding',
+  outside_working_hours: 'Outside working hours',
+  geofence_exit: 'Left geofence',
+  low_battery: 'Low battery',
+  device_silent: 'Device silent',
+  fuel_drain: 'Fuel drain',
+};
+/** The panel lists at most this many unacknowledged alerts, of the last ALERTS_SINCE_DAYS days. */
+const ALERTS_SHOWN = 50;
+const ALERTS_SINCE_DAYS = 30;
+/** Alerts acknowledged elsewhere (another manager, another tab) leave the list within this. */
+const ALERTS_REFRESH_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
 const timeFormat = new Intl.DateTimeFormat('en-GB', {
@@ -49,11 +63,23 @@ function startSession(key) {
 
   const map = ensureMap();
 
+  let alertTimer = null;
+
   async function api(path) {
     const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
     if (res.status === 401) throw new Unauthorized();
     if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
     return res.json();
+  }
+
+  async function post(path, body) {
+    const res = await fetch(`/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 401) throw new Unauthorized();
+    return res;
   }
 
   async function loadReferenceData() {
@@ -116,6 +142,8 @@ function startSession(key) {
       attempt = 0;
       setConn('live', 'live');
       if (fleet.size === 0) reloadFleetSoon(); // the first load failed: department names and plates
+      // From now on new alerts are pushed; those raised before (or while the feed was down) are listed by the API.
+      loadAlerts();
     };
     ws.onmessage = (event) => {
       let msg;
@@ -131,6 +159,8 @@ function startSession(key) {
       } else if (msg.type === 'positions') {
         for (const p of msg.positions) upsert(p);
         scheduleRender();
+      } else if (msg.type === 'alert') {
+        alertPushed(msg);
       }
     };
     ws.onclose = async () => {
@@ -296,6 +326,182 @@ function startSession(key) {
       m.marker.openTooltip();
     }
     for (const tr of $('vehicle-list').children) tr.classList.toggle('selected', tr.dataset.vehicleId === vehicleId);
+    for (const li of $('alert-list').children) li.classList.toggle('selected', li.dataset.vehicleId === vehicleId);
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  let shownAlerts = []; // unacknowledged alerts, in the order listed (newest first)
+  const alertItems = new Map(); // alert id -> its <li>, kept so a typed note or an error survives new alerts
+  const acknowledgedHere = new Set(); // ids this page acknowledged: a list fetched before that must not bring them back
+  let moreAlerts = false; // the API has more unacknowledged alerts than the list shows
+  let alertsLoaded = false;
+  let alertsLoading = false;
+  let alertsAgain = false;
+  let pushedDuringLoad = null; // alerts pushed while a list request runs: it may not have them
+
+  /** The unacknowledged alerts from the API, newest first; alerts pushed meanwhile stay on top. */
+  async function loadAlerts() {
+    if (stopped) return;
+    if (alertsLoading) {
+      alertsAgain = true;
+      return;
+    }
+    alertsLoading = true;
+    try {
+      do {
+        alertsAgain = false;
+        pushedDuringLoad = [];
+        const from = new Date(Date.now() - ALERTS_SINCE_DAYS * 86_400_000).toISOString();
+        let list;
+        try {
+          list = await api(`/alerts?unacknowledged=true&limit=${ALERTS_SHOWN}&from=${encodeURIComponent(from)}`);
+        } catch (err) {
+          if (err instanceof Unauthorized) return unauthorized();
+          if (!stopped) setAlertsStatus(`Alerts could not be loaded${err instanceof TypeError ? ' (server unreachable)' : ` (${err.message.replace(/^.*: /, '')})`}; trying again soon.`);
+          return;
+        }
+        if (stopped) return;
+        const listed = new Set(list.map((a) => a.id));
+        const pushed = pushedDuringLoad.filter((a) => !listed.has(a.id)).reverse();
+        moreAlerts = list.length >= ALERTS_SHOWN;
+        alertsLoaded = true;
+        setAlertsStatus('');
+        showAlerts([...pushed, ...list]);
+      } while (alertsAgain && !stopped);
+    } finally {
+      alertsLoading = false;
+      pushedDuringLoad = null;
+    }
+  }
+
+  function alertPushed(a) {
+    if (a.acknowledgedAt || acknowledgedHere.has(a.id)) return;
+    pushedDuringLoad?.push(a);
+    if (shownAlerts.some((s) => s.id === a.id)) return; // already listed (fetched, or pushed twice)
+    alertsLoaded = true;
+    showAlerts([a, ...shownAlerts]);
+  }
+
+  function setAlertsStatus(text) {
+    const el = $('alerts-status');
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  /** Makes the list these alerts, in this order, moving as few items as it can (a focused note keeps its focus). */
+  function showAlerts(list) {
+    const ids = new Set();
+    list = list.filter((a) => {
+      if (acknowledgedHere.has(a.id) || ids.has(a.id)) return false;
+      ids.add(a.id);
+      return true;
+    });
+    if (list.length > ALERTS_SHOWN) {
+      for (const a of list.splice(ALERTS_SHOWN)) ids.delete(a.id);
+      moreAlerts = true;
+    }
+    shownAlerts = list;
+    const ol = $('alert-list');
+    let refocus = -1;
+    for (const [id, li] of alertItems) {
+      if (ids.has(id)) continue;
+      if (li.contains(document.activeElement)) refocus = [...ol.children].indexOf(li);
+      li.remove();
+      alertItems.delete(id);
+    }
+    list.forEach((a, i) => {
+      let li = alertItems.get(a.id);
+      if (!li) {
+        li = alertItem(a);
+        alertItems.set(a.id, li);
+      }
+      if (ol.children[i] !== li) ol.insertBefore(li, ol.children[i] ?? null);
+    });
+    // Focus does not fall back to the page when the alert it was in goes: the alert now in its place (or the summary) takes it.
+    if (refocus >= 0) (ol.children[Math.min(refocus, ol.children.length - 1)]?.querySelector('.alert-show') ?? $('alerts').querySelector('summary')).focus();
+    const count = $('alert-count');
+    count.textContent = `${list.length}${moreAlerts ? '+' : ''}`;
+    count.dataset.count = String(list.length);
+    $('alerts-empty').hidden = !alertsLoaded || list.length > 0;
+  }
+
+  function alertItem(a) {
+    const kind = ALERT_KINDS[a.kind] ?? a.kind.replaceAll('_', ' ');
+    const plate = a.plateNumber ?? fleet.get(a.vehicleId)?.plateNumber ?? a.vehicleId.slice(0, 8);
+    const li = document.createElement('li');
+    li.className = 'alert';
+    if (a.vehicleId === selected) li.classList.add('selected');
+    li.dataset.alertId = String(a.id);
+    li.dataset.kind = a.kind;
+    li.dataset.vehicleId = a.vehicleId;
+
+    const show = Object.assign(document.createElement('button'), { type: 'button', className: 'alert-show', title: `Show ${plate} on the map` });
+    const time = Object.assign(document.createElement('time'), { className: 'alert-time', dateTime: a.at, textContent: fmt.time(a.at) });
+    show.append(
+      Object.assign(document.createElement('span'), { className: 'alert-kind', textContent: kind }),
+      Object.assign(document.createElement('span'), { className: 'alert-plate', textContent: plate }),
+      time,
+      Object.assign(document.createElement('span'), { className: 'alert-message', textContent: a.message }),
+    );
+    show.addEventListener('click', () => showAlertVehicle(a));
+
+    const form = Object.assign(document.createElement('form'), { className: 'alert-ack' });
+    const note = Object.assign(document.createElement('input'), {
+      type: 'text',
+      className: 'alert-note',
+      maxLength: 1000,
+      placeholder: 'Note (optional)',
+      autocomplete: 'off',
+    });
+    note.setAttribute('aria-label', `Note on acknowledging the ${kind.toLowerCase()} alert of ${plate} (optional)`);
+    const button = Object.assign(document.createElement('button'), { type: 'submit', className: 'alert-ack-button', textContent: 'Acknowledge' });
+    form.append(note, button);
+    const error = Object.assign(document.createElement('p'), { className: 'alert-error', hidden: true });
+    error.setAttribute('role', 'alert');
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (button.getAttribute('aria-disabled') !== 'true') acknowledge(a, { note, button, error });
+    });
+
+    li.append(show, form, error);
+    return li;
+  }
+
+  function showAlertVehicle(a) {
+    if (vehicles.has(a.vehicleId)) return select(a.vehicleId, true);
+    // No position of the vehicle on the map (yet): at least show where the alert happened.
+    select(a.vehicleId, false);
+    if (a.lat != null && a.lon != null) map.setView([a.lat, a.lon], Math.max(map.getZoom(), 15));
+  }
+
+  async function acknowledge(a, { note, button, error }) {
+    // aria-disabled, not disabled: the button keeps the keyboard focus while the request runs.
+    button.setAttribute('aria-disabled', 'true');
+    button.textContent = 'Acknowledging…';
+    error.hidden = true;
+    const text = note.value.trim();
+    let failure;
+    try {
+      const res = await post(`/alerts/${a.id}/acknowledge`, text ? { note: text } : {});
+      if (res.ok) {
+        acknowledgedHere.add(a.id);
+        if (!stopped) showAlerts(shownAlerts);
+        if (moreAlerts) loadAlerts(); // the next one moves up into the list
+        return;
+      }
+      // A viewer's or finance key gets 403: the API says why; the alert stays.
+      const body = await res.json().catch(() => null);
+      failure = body?.error?.message ?? `HTTP ${res.status}`;
+    } catch (err) {
+      if (err instanceof Unauthorized) return unauthorized();
+      failure = err instanceof TypeError ? 'the server could not be reached; try again.' : err.message;
+    }
+    if (stopped) return;
+    button.removeAttribute('aria-disabled');
+    button.textContent = 'Acknowledge';
+    error.textContent = `Not acknowledged: ${failure}`;
+    error.hidden = false;
   }
 
   const onFilter = () => render();
@@ -314,6 +520,9 @@ function startSession(key) {
     connect();
     // Vehicles go offline without any message: recompute statuses now and then.
     tickTimer = setInterval(render, 30_000);
+    alertTimer = setInterval(() => {
+      if (socket?.readyState === WebSocket.OPEN) loadAlerts();
+    }, ALERTS_REFRESH_MS);
   })();
 
   return {
@@ -322,12 +531,19 @@ function startSession(key) {
       clearTimeout(retryTimer);
       if (retryTimer) clearInterval(retryTimer.countdown);
       clearInterval(tickTimer);
+      clearInterval(alertTimer);
       $('filter').removeEventListener('input', onFilter);
       socket?.close();
       socket = null;
       for (const m of markers.values()) m.marker.remove();
       markers.clear();
       $('vehicle-list').replaceChildren();
+      $('alert-list').replaceChildren();
+      alertItems.clear();
+      $('alert-count').textContent = '0';
+      $('alert-count').dataset.count = '0';
+      $('alerts-empty').hidden = true;
+      setAlertsStatus('');
     },
   };
 }

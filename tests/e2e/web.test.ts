@@ -1,13 +1,15 @@
 /**
  * The live map in a real browser (Debian's Chromium through playwright-core): the key
  * form, markers and the side panel from the snapshot, a position published over MQTT
- * moving its marker, a wrong key, and a department-limited key. The browser may reach
- * only the test server: map tiles and everything else are refused, so the map is grey.
+ * moving its marker, a wrong key, a department-limited key, and the alerts panel (a
+ * speeding alert pushed over the live feed, acknowledged by an admin, refused to a
+ * viewer). The browser may reach only the test server: map tiles and everything else
+ * are refused, so the map is grey.
  * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`).
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 
@@ -36,8 +38,20 @@ async function publish(d: Device, fix: { lat: number; lon: number; speedKmh: num
   return ts;
 }
 
+/** Several readings in one message, `ts` in milliseconds from now. */
+async function publishReadings(d: Device, readings: Array<{ ageMs: number; lat: number; lon: number; speedKmh: number; ignition: boolean }>) {
+  const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
+  const now = Date.now();
+  const payload = readings.map(({ ageMs, ...r }) => ({ ts: new Date(now - ageMs).toISOString(), ...r }));
+  await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify(payload), { qos: 1 });
+  await client.endAsync();
+}
+
+type Alert = { id: number; kind: string; vehicleId: string; at: string; message: string; acknowledgedAt: string | null; acknowledgedNote: string | null };
+const alertsOf = async (vehicleId: string) => ((await (await t.api(`/api/v1/alerts?vehicleId=${vehicleId}`)).json()) as Alert[]).filter((x) => x.kind === 'speeding');
+
 /** A fresh browser profile that may reach the test server and nothing else. */
-async function openPage(path: string): Promise<Page> {
+async function openPage(path: string, beforeLoad?: (page: Page) => Promise<unknown>): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Makassar' });
   contexts.push(context);
   const origin = new URL(base).origin;
@@ -48,6 +62,7 @@ async function openPage(path: string): Promise<Page> {
     return route.abort('blockedbyclient');
   });
   const page = await context.newPage();
+  await beforeLoad?.(page);
   await page.goto(`${base}${path}`);
   return page;
 }
@@ -60,7 +75,8 @@ const markerTransform = (page: Page, vehicleId: string) =>
 
 describe.skipIf(!hasChromium)(hasChromium ? 'live map page (Chromium)' : `live map page: skipped, needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`, () => {
   beforeAll(async () => {
-    t = await startTestService();
+    // Speeding above 60 km/h; every hour a working hour, so driving at any time of the test raises nothing else.
+    t = await startTestService({ env: { SPEED_LIMIT_KMH: '60', WORKING_HOURS: 'Mon-Sun 00:00-24:00' } });
     base = t.services.httpUrl!;
     a = await registerVehicleWithDevice(t, { plate: plateA });
     b = await registerVehicleWithDevice(t, { plate: plateB });
@@ -157,5 +173,107 @@ describe.skipIf(!hasChromium)(hasChromium ? 'live map page (Chromium)' : `live m
     await expect.poll(() => row(page, a.vehicleId).locator('.speed').textContent(), { timeout: 5_000 }).toBe('41');
     expect(await markers(page).count()).toBe(1);
     expect(await page.locator(`[data-vehicle-id="${b.vehicleId}"]`).count()).toBe(0);
+  });
+
+  it('lists unacknowledged alerts: pushed over the live feed at once, once each; an admin acknowledges one, a viewer is told why not', async () => {
+    // The page's live feed goes through this route, which passes everything on and records what the server sent.
+    let feed: WebSocketRoute | undefined;
+    const fromServer: Array<{ type: string; id?: number }> = [];
+    const admin = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`, (page) =>
+      page.routeWebSocket(/\/api\/v1\/live/, (ws) => {
+        feed = ws;
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+          fromServer.push(JSON.parse(String(m)));
+          ws.send(m);
+        });
+      }),
+    );
+    await expect.poll(() => admin.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+    await expect.poll(() => admin.locator('#alerts-empty').isVisible()).toBe(true);
+    expect(await admin.locator('#alert-count').textContent()).toBe('0');
+    const alertRequests: string[] = [];
+    admin.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/v1/alerts')) alertRequests.push(r.url());
+    });
+    await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+    // A goes over the 60 km/h limit: one speeding alert, on the panel without a reload or a request.
+    const item = (page: Page, d: Device) => page.locator(`#alert-list li[data-vehicle-id="${d.vehicleId}"][data-kind="speeding"]`);
+    await publishReadings(a, [50, 75, 70].map((speedKmh, i) => ({ ageMs: 300 - i * 100, lat: -10.166, lon: 123.601, speedKmh, ignition: true })));
+    await expect.poll(() => item(admin, a).count(), { timeout: 10_000 }).toBe(1);
+    const [alertA] = await alertsOf(a.vehicleId);
+    expect(alertA).toBeDefined();
+    expect(fromServer.some((m) => m.type === 'alert' && m.id === alertA!.id)).toBe(true);
+    expect(alertRequests).toEqual([]);
+    expect(await admin.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await item(admin, a).getAttribute('data-alert-id')).toBe(String(alertA!.id));
+    expect(await item(admin, a).locator('.alert-kind').textContent()).toBe('Speeding');
+    expect(await item(admin, a).locator('.alert-plate').textContent()).toBe(plateA);
+    expect(await item(admin, a).locator('.alert-message').textContent()).toBe(alertA!.message);
+    expect(alertA!.message).toContain('75 km/h');
+    // In WITA (UTC+8), as the page shows other times.
+    const wita = new Date(Date.parse(alertA!.at) + 8 * 3_600_000).toISOString().slice(11, 19);
+    expect(await item(admin, a).locator('time').getAttribute('datetime')).toBe(alertA!.at);
+    expect(await item(admin, a).locator('time').textContent()).toMatch(new RegExp(`^\\d{1,2} \\w{3},? ${wita} WITA$`));
+    expect(await admin.locator('#alert-count').textContent()).toBe('1');
+    expect(await admin.locator('#alerts-empty').isVisible()).toBe(false);
+
+    // The same alert pushed again is not listed twice (the position after it shows it has been handled).
+    feed!.send(JSON.stringify({ ...alertA, type: 'alert' }));
+    feed!.send(JSON.stringify({ type: 'positions', positions: [{ vehicleId: a.vehicleId, departmentId: a.departmentId, at: new Date().toISOString(), lat: -10.166, lon: 123.601, speedKmh: 66, headingDeg: 50, ignition: true }] }));
+    await expect.poll(() => row(admin, a.vehicleId).locator('.speed').textContent(), { timeout: 5_000 }).toBe('66');
+    expect(await admin.locator('#alert-list li').count()).toBe(1);
+    expect(await admin.locator('#alert-count').textContent()).toBe('1');
+
+    // Newer alerts go on top.
+    await publishReadings(b, [40, 90].map((speedKmh, i) => ({ ageMs: 200 - i * 100, lat: -10.176, lon: 123.624, speedKmh, ignition: true })));
+    await expect.poll(() => item(admin, b).count(), { timeout: 10_000 }).toBe(1);
+    expect(await admin.locator('#alert-list li').first().getAttribute('data-vehicle-id')).toBe(b.vehicleId);
+    expect(await admin.locator('#alert-count').textContent()).toBe('2');
+    expect(alertRequests).toEqual([]);
+    await admin.screenshot({ path: '/tmp/armada-alerts.png' });
+
+    // A click on an alert shows its vehicle on the map and selects its row.
+    await item(admin, a).locator('.alert-show').click();
+    await expect.poll(() => row(admin, a.vehicleId).getAttribute('class')).toBe('selected');
+    await expect.poll(() => admin.locator('.leaflet-tooltip .vm-tip b').textContent()).toBe(plateA);
+
+    // A viewer of A's department: the listed alert (loaded, not pushed), and the API's 403 message on Acknowledge.
+    const viewerRes = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'alerts viewer A', role: 'viewer', departmentId: a.departmentId } });
+    const viewerKey = ((await viewerRes.json()) as { key: string }).key;
+    const refused = await t.api(`/api/v1/alerts/${alertA!.id}/acknowledge`, { method: 'POST', key: viewerKey, json: {} });
+    expect(refused.status).toBe(403);
+    const refusal = ((await refused.json()) as { error: { message: string } }).error.message;
+    const viewer = await openPage(`/web/#key=${encodeURIComponent(viewerKey)}`);
+    await expect.poll(() => item(viewer, a).count(), { timeout: 10_000 }).toBe(1);
+    expect(await viewer.locator('#alert-list li').count()).toBe(1);
+    expect(await viewer.locator('#alert-count').textContent()).toBe('1');
+    await item(viewer, a).locator('.alert-note').fill('seen');
+    await item(viewer, a).getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => item(viewer, a).locator('.alert-error').isVisible(), { timeout: 5_000 }).toBe(true);
+    expect(await item(viewer, a).locator('.alert-error').textContent()).toBe(`Not acknowledged: ${refusal}`);
+    expect(refusal).toContain('viewer');
+    expect(await item(viewer, a).count()).toBe(1);
+    expect(await item(viewer, a).getByRole('button', { name: 'Acknowledge' }).textContent()).toBe('Acknowledge');
+    expect(await viewer.locator('#alert-count').textContent()).toBe('1');
+    expect((await alertsOf(a.vehicleId))[0]!.acknowledgedAt).toBeNull();
+
+    // The admin acknowledges A's alert with a note: it leaves the list, and the API has it acknowledged.
+    await item(admin, a).locator('.alert-note').fill('Driver warned by phone');
+    await item(admin, a).getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => item(admin, a).count(), { timeout: 5_000 }).toBe(0);
+    expect(await admin.locator('#alert-count').textContent()).toBe('1');
+    const [acked] = await alertsOf(a.vehicleId);
+    expect(acked!.acknowledgedAt).not.toBeNull();
+    expect(acked!.acknowledgedNote).toBe('Driver warned by phone');
+    // And B's, without a note: nothing left.
+    await item(admin, b).getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => admin.locator('#alerts-empty').isVisible(), { timeout: 5_000 }).toBe(true);
+    expect(await admin.locator('#alert-count').textContent()).toBe('0');
+    const [ackedB] = await alertsOf(b.vehicleId);
+    expect(ackedB!.acknowledgedAt).not.toBeNull();
+    expect(ackedB!.acknowledgedNote).toBeNull();
+    expect(await item(viewer, a).locator('.alert-error').isVisible()).toBe(true);
   });
 });
