@@ -45,10 +45,12 @@ function execForm(args: string): string[] {
 
 type Run = { code: number; stdout: string; stderr: string };
 
-function run(argv: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
+function run(argv: string[], env: Record<string, string> = {}, cwd = ROOT, timeoutMs = 20_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(argv[0]!, argv.slice(1), { cwd, env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(argv[0]!, argv.slice(1), { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      // Say so when the time ran out: an empty failure otherwise.
+      if (err?.killed) stderr += `\n(killed after ${timeoutMs} ms: ${argv.join(' ')})`;
       resolve({ code, stdout, stderr });
     });
   });
@@ -152,7 +154,7 @@ describe('the image', () => {
     beforeAll(async () => {
       app = mkdtempSync(join(tmpdir(), 'armada-image-'));
       for (const entry of ['package.json', 'migrations', 'web', 'node_modules']) symlinkSync(join(ROOT, entry), join(app, entry));
-      const tsc = await run([process.execPath, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')]);
+      const tsc = await run([process.execPath, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')], {}, ROOT, 110_000);
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
     }, 120_000);
     afterAll(() => {
