@@ -176,9 +176,15 @@ export class BrokerSession extends EventEmitter {
     });
   }
 
-  /** Sends the PUBACKs of these messages; those from an earlier connection are skipped. */
+  /**
+   * Sends the PUBACKs of these messages; those from an earlier connection are skipped.
+   * Not gated on `ready`: a resumed session gets its queued messages right after CONNACK,
+   * before the SUBACKs, and a batch of them can commit first. Their PUBACKs must still go
+   * out, or the broker keeps them in flight for the whole connection and, once its
+   * in-flight window is full of them, delivers nothing more.
+   */
   acknowledge(messages: readonly SessionMessage[]): void {
-    if (!this.socket || !this.ready) return;
+    if (!this.socket || !this.connacked) return;
     const ids: number[] = [];
     for (const m of messages) {
       if (m.qos === 1 && m.messageId !== undefined && m.connection === this.connection) ids.push(m.messageId);
