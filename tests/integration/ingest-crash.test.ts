@@ -5,16 +5,14 @@
  * ingest that acknowledges before it stores, and the checker must catch its losses.
  * Needs a real PostgreSQL (the worker is its own process) and the mosquitto binary.
  */
-import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
 import { mulberry32 } from '../../simulator/fleet.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
-import { createRepositories } from '../../src/repositories/index.js';
-import { hashDeviceSecret } from '../../src/security/secrets.js';
 import { scoreStream } from '../support/loss-checker.js';
+import { seedStreamDevices } from '../support/seed-devices.js';
 import { projectRoot } from '../support/process.js';
 import { createTestDatabase, realPostgresConfigured, type TestDatabase } from '../support/stores.js';
 
@@ -28,21 +26,6 @@ interface Storm {
   killEveryMs: [number, number];
   /** The process under test: started again after every kill. */
   start: () => ChildProcess;
-}
-
-async function seedDevices(testDb: TestDatabase, n: number): Promise<string[]> {
-  const repos = createRepositories(testDb.database);
-  const dep = await repos.departments.create({ code: `C${randomBytes(2).toString('hex')}`, name: 'Crash' });
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = await repos.vehicles.create({
-      plateNumber: `DH C${i}`, departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
-    });
-    const id = `crash-${i}`;
-    await repos.devices.create({ id, vehicleId: v.id, protocol: 'armada', secretHash: hashDeviceSecret('unused') });
-    ids.push(id);
-  }
-  return ids;
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -141,7 +124,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest unde
   it('loses nothing, duplicates nothing, invents nothing', async () => {
     const testDb = await createTestDatabase();
     dbs.push(testDb);
-    const deviceIds = await seedDevices(testDb, 50);
+    const deviceIds = await seedStreamDevices(testDb, 50, 'crash');
     const env = { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url, WORKER_ID: 'crash', LOG_LEVEL: 'info' };
     const report = await runStorm(testDb, broker.url, deviceIds, {
       devices: 50,
@@ -164,7 +147,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest unde
   it('catches the losses of an ingest that acknowledges before it stores (negative control)', async () => {
     const testDb = await createTestDatabase();
     dbs.push(testDb);
-    const deviceIds = await seedDevices(testDb, 20);
+    const deviceIds = await seedStreamDevices(testDb, 20, 'crash');
     const env = { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url };
     const report = await runStorm(testDb, broker.url, deviceIds, {
       devices: 20,

@@ -8,34 +8,17 @@
  *
  * Also: a worker-only process serves /metrics on METRICS_PORT, with the ingest counters.
  */
-import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
-import { createRepositories } from '../../src/repositories/index.js';
-import { hashDeviceSecret } from '../../src/security/secrets.js';
 import { scoreStream } from '../support/loss-checker.js';
+import { seedStreamDevices } from '../support/seed-devices.js';
 import { freePort, projectRoot } from '../support/process.js';
 import { createTestDatabase, realPostgresConfigured, type TestDatabase } from '../support/stores.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function seedDevices(testDb: TestDatabase, n: number): Promise<string[]> {
-  const repos = createRepositories(testDb.database);
-  const dep = await repos.departments.create({ code: `T${randomBytes(2).toString('hex')}`, name: 'Shutdown' });
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = await repos.vehicles.create({
-      plateNumber: `DH T${i}`, departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
-    });
-    const id = `term-${i}`;
-    await repos.devices.create({ id, vehicleId: v.id, protocol: 'armada', secretHash: hashDeviceSecret('unused') });
-    ids.push(id);
-  }
-  return ids;
-}
 
 interface Worker {
   child: ChildProcess;
@@ -86,7 +69,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
   it('acknowledges what it committed before it disconnects: the next worker gets no duplicates, nothing is lost', async () => {
     const testDb = await createTestDatabase();
     dbs.push(testDb);
-    const deviceIds = await seedDevices(testDb, 20);
+    const deviceIds = await seedStreamDevices(testDb, 20, 'term');
     const env = { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url, WORKER_ID: 'sigterm', LOG_LEVEL: 'info' };
 
     const first = startWorker(env);
@@ -153,7 +136,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
   it('serves /metrics, /healthz and /readyz on METRICS_PORT without the API', async () => {
     const testDb = await createTestDatabase();
     dbs.push(testDb);
-    const [deviceId] = await seedDevices(testDb, 1);
+    const [deviceId] = await seedStreamDevices(testDb, 1, 'term');
     const metricsPort = await freePort();
     const worker = startWorker({ PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url, WORKER_ID: 'metrics', LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
     children.push(worker.child);
