@@ -175,7 +175,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Rename a geofence or replace its area (GeoJSON Polygon or MultiPolygon, [lon, lat] positions)',
           description:
-            'Its department stays: to move a geofence to another department, remove it and add it there. A city-wide geofence needs an admin key without a department. Alerts follow the change within 30 seconds.',
+            'Its department stays: to move a geofence to another department, remove it and add it there. A city-wide geofence needs an admin key without a department. An ingest worker in the same process judges the next readings with the change; workers in other processes within 30 seconds.',
           params: z.object({ id: z.uuid() }),
           body: z
             .object({ name: z.string().trim().min(1).max(200).optional(), geometry: geofenceInput.optional() })
