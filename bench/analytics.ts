@@ -16,6 +16,7 @@ import { startRollupJob } from '../src/analytics/rollup-job.js';
 import type { Analytics } from '../src/analytics/service.js';
 import { addDays, dayRangeMs, localDayOf } from '../src/domain/report-time.js';
 import { createRepositories } from '../src/repositories/index.js';
+import { createServices } from '../src/services.js';
 import { ALL_DEPARTMENTS } from '../src/repositories/scope.js';
 import type { BenchContext } from './ingest.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
@@ -49,7 +50,7 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     const { database } = bench;
     const deviceIds = await seedFleet(database, FLEET);
     const repos = createRepositories(database);
-    const analytics: Analytics = repos.analytics;
+    const analytics: Analytics = createServices(repos).analytics;
     const vehicles = await repos.vehicles.list(ALL_DEPARTMENTS);
     const [{ vehicle_id: firstVehicleId }] = (await database.query<{ vehicle_id: string }>('SELECT vehicle_id FROM devices WHERE id = $1', [deviceIds[0]])) as [{ vehicle_id: string }];
     const vehicle = vehicles.find((v) => v.id === firstVehicleId)!;
@@ -86,7 +87,7 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     await database.query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [deviceIds[0]]);
     await database.query('ANALYZE');
 
-    const job = startRollupJob({ database, analytics, vehicles: repos.vehicles, logger }, { autoStart: false });
+    const job = startRollupJob({ database, analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger }, { autoStart: false });
     const rollupStarted = performance.now();
     const run = await job.runOnce();
     const rollupMs = performance.now() - rollupStarted;
@@ -118,7 +119,7 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
       `INSERT INTO analytics_vehicle_state (vehicle_id, seen_at, computed_at) SELECT id, now() - interval '1 minute', now() FROM vehicles
        ON CONFLICT (vehicle_id) DO NOTHING`,
     );
-    await analytics.repo.rebuildMonthRollups();
+    await repos.analytics.rebuildMonthRollups();
     await database.query('ANALYZE vehicle_day_rollups');
     await database.query('ANALYZE vehicle_month_rollups');
     const seedMs = performance.now() - seedStarted;

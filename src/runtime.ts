@@ -18,6 +18,7 @@ import type { LiveHub } from './live/hub.js';
 import type { LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
+import { createServices, type DomainServices } from './services.js';
 
 export interface Roles {
   api: boolean;
@@ -28,6 +29,8 @@ export interface Services {
   readonly config: Config;
   readonly database: Database;
   readonly repos: Repositories;
+  /** The services over the repositories (analytics, finance). */
+  readonly domain: DomainServices;
   /** Set when this process runs the embedded broker. */
   readonly broker: EmbeddedBroker | undefined;
   /** Where devices connect: MQTT_URL, or the embedded broker. */
@@ -91,13 +94,14 @@ export async function startServices(config: Config, roles: Roles, options: Start
     const database = options.database ?? (await openConfiguredDatabase(config, logger));
     if (!options.database) closers.push(() => database.close());
     await migrateDatabase(database);
-    const repos = createRepositories(database, config.analytics);
+    const repos = createRepositories(database);
+    const domain = createServices(repos, { analytics: config.analytics });
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
     await ensureDefaultGeofence(repos);
     // The API's processes keep the rollups current (an advisory lock lets one run at a
     // time on PostgreSQL); a worker-only process spends itself on ingest alone.
     const rollups = startRollupJob(
-      { database, analytics: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) },
+      { database, analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) },
       { autoStart: roles.api },
     );
     closers.push(() => rollups.stop());
@@ -154,6 +158,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
       app = await buildApp({
         database,
         repos,
+        services: domain,
         logger: logger.child({ component: 'http' }),
         now,
         metrics: metrics.registry,
@@ -198,7 +203,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     }
 
     const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);
-    return { config, database, repos, broker, deviceMqttUrl, ingest, rollups, metrics, app, httpUrl, close: closeAll };
+    return { config, database, repos, domain, broker, deviceMqttUrl, ingest, rollups, metrics, app, httpUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -23,6 +23,7 @@ import { analyseWindow } from '../domain/analysis.js';
 import { addDays, daysBetween, dayRangeMs, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { AnalysisReading } from '../domain/trips.js';
 import { ALL_DEPARTMENTS } from '../repositories/scope.js';
+import type { AnalyticsRepository } from '../repositories/analytics.js';
 import type { VehicleRepository } from '../repositories/vehicles.js';
 import { contextMs, type Analytics, type AnalysedVehicle } from './service.js';
 
@@ -36,6 +37,8 @@ const ROLLUP_LOCK_KEY = 0x41524d44; // "ARMD"
 export interface RollupJobDeps {
   database: Database;
   analytics: Analytics;
+  /** Where the days are stored. */
+  analyticsRepo: AnalyticsRepository;
   vehicles: Pick<VehicleRepository, 'list'>;
   logger: Logger;
   now?: () => Date;
@@ -60,7 +63,7 @@ export interface RollupJob {
 
 export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boolean } = {}): RollupJob {
   const { analytics, logger } = deps;
-  const repo = analytics.repo;
+  const repo = deps.analyticsRepo;
   const tz = analytics.settings.reportTz;
   const now = deps.now ?? (() => new Date());
   const intervalMs = (deps.intervalS ?? analytics.settings.rollupIntervalS) * 1000;

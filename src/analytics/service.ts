@@ -8,12 +8,11 @@
  * edges in a way that adds up (src/domain/analysis.ts): sums add, and trips or stops cut
  * at midnight are joined again.
  */
-import type { Database } from '../db/client.js';
 import { analyseWindow, mergePieces, type AnalysisSettings, type SegmentPiece, type WindowAnalysis } from '../domain/analysis.js';
 import type { FuelEvent, FuelSource, VehicleFuelSpec } from '../domain/fuel.js';
 import { addDays, dayRangeMs, daysOverlapping, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { TripSettings } from '../domain/trips.js';
-import { analyticsRepository, type RollupRow, type VehicleState } from '../repositories/analytics.js';
+import type { AnalyticsRepository, RollupRow, VehicleState } from '../repositories/analytics.js';
 import { addDays as addRollupDays, addUnit, emptyTally, resolveTally, type FuelTally } from './fuel-tally.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './settings.js';
 
@@ -172,8 +171,8 @@ function addActivity(
 const differs = (over: Partial<TripSettings>, base: TripSettings) =>
   (Object.keys(over) as Array<keyof TripSettings>).some((k) => over[k] !== undefined && over[k] !== base[k]);
 
-export function createAnalytics(database: Database, settings: AnalyticsSettings = DEFAULT_ANALYTICS_SETTINGS) {
-  const repo = analyticsRepository(database);
+/** The service over its repository (built by the composition root, src/services.ts). */
+export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSettings = DEFAULT_ANALYTICS_SETTINGS) {
   const tz = settings.reportTz;
   const analysisSettings = (trips: TripSettings): AnalysisSettings => ({ trips, fuel: settings.fuel, tz, workingHours: settings.workingHours });
   const defaultContext = contextMs(settings.trips);
@@ -247,7 +246,6 @@ export function createAnalytics(database: Database, settings: AnalyticsSettings 
   }
 
   return {
-    repo,
     settings,
     computeWindow,
 

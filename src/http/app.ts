@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import type { LiveHub } from '../live/hub.js';
 import type { Repositories } from '../repositories/index.js';
+import type { DomainServices } from '../services.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
@@ -22,6 +23,7 @@ import { apiRoutes } from './routes/index.js';
 export interface AppDeps {
   database: Pick<Database, 'ping'>;
   repos: Repositories;
+  services: DomainServices;
   logger: Logger;
   now: () => Date;
   /** The live feed's hub; without it /api/v1/live answers 503 (this process has no broker). */

@@ -1,8 +1,10 @@
-/** All repositories over one database. A new aggregate's repository is added here. */
-import { createAnalytics } from '../analytics/service.js';
-import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from '../analytics/settings.js';
+/**
+ * All repositories over one database: data access only, no services (those are built
+ * over the repositories in src/services.ts). A new aggregate's repository is added here.
+ */
 import type { Database } from '../db/client.js';
 import { alertRepository } from './alerts.js';
+import { analyticsRepository } from './analytics.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
@@ -11,8 +13,7 @@ import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
 import { vehicleRepository } from './vehicles.js';
 
-/** `analytics` settings come from the configuration (`config.analytics`); tests may leave them out. */
-export function createRepositories(database: Database, analytics: AnalyticsSettings = DEFAULT_ANALYTICS_SETTINGS) {
+export function createRepositories(database: Database) {
   return {
     departments: departmentRepository(database.db),
     vehicles: vehicleRepository(database.db),
@@ -22,8 +23,8 @@ export function createRepositories(database: Database, analytics: AnalyticsSetti
     quarantine: quarantineRepository(database),
     alerts: alertRepository(database),
     geofences: geofenceRepository(database.db),
-    /** Trips, stops, fuel and the fleet report (src/analytics/service.ts). */
-    analytics: createAnalytics(database, analytics),
+    /** Readings, rollups and the analytics job's state. */
+    analytics: analyticsRepository(database),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -14,6 +14,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createRepositories, type Repositories } from '../../src/repositories/index.js';
+import { createServices } from '../../src/services.js';
 import { startServices } from '../../src/runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/security/secrets.js';
 import { connectDevice, waitFor } from '../support/service.js';
@@ -45,7 +46,7 @@ async function newKey(role: 'admin' | 'viewer' = 'viewer'): Promise<string> {
 /** The API alone, listening on a real socket (so the client address is the socket's), with small limits. */
 async function startApi(rateLimit = { perMinute: 5, failedAuthPerMinute: 3 }) {
   const metrics = createMetrics();
-  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit });
+  const app = await buildApp({ database: testDb.database, repos, services: createServices(repos), logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit });
   apps.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };

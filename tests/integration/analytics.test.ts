@@ -85,7 +85,7 @@ beforeAll(async () => {
   };
   keys.financeB = await issue('finance', b.departmentId);
   keys.viewer = await issue('viewer');
-  job = startRollupJob({ database: t.testDb.database, analytics: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
+  job = startRollupJob({ database: t.testDb.database, analytics: t.services.domain.analytics, analyticsRepo: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
 });
 
 afterAll(async () => {
@@ -184,7 +184,7 @@ describe('the rollups', () => {
     expect(mine.map((r) => r.day)).toEqual(expect.arrayContaining([day1, day2]));
     expect(mine.find((r) => r.day === day1)).toMatchObject({ trip_count: 4, refuel_count: 1, fuel_source: 'sensor' });
     expect(rows.find((r) => r.vehicle_id === b.vehicleId && r.day === day1)?.fuel_source).toBe('counter');
-    const period = await t.services.repos.analytics.vehiclePeriod((await t.services.repos.vehicles.findById({ departmentId: null }, a.vehicleId))!, Date.parse(periodFrom), Date.parse(periodTo));
+    const period = await t.services.domain.analytics.vehiclePeriod((await t.services.repos.vehicles.findById({ departmentId: null }, a.vehicleId))!, Date.parse(periodFrom), Date.parse(periodTo));
     expect(period.storedDays).toBe(2);
     expect(period.computedWindows).toBe(0);
   });
@@ -225,7 +225,7 @@ describe('the rollups', () => {
   });
 
   it('keeps a late mark renewed while the job ran', async () => {
-    const repo = t.services.repos.analytics.repo;
+    const repo = t.services.repos.analytics;
     await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day, marked_at) VALUES ($1, $2, now() - interval '1 minute')`, [b.vehicleId, day1]);
     const [mark] = await repo.pendingLateDays(10);
     await t.testDb.database.query(`UPDATE telemetry_late_days SET marked_at = now() WHERE vehicle_id = $1`, [b.vehicleId]);
@@ -294,7 +294,7 @@ describe('the fleet fuel report', () => {
          FROM generate_series('2025-01-15'::date, '2025-04-10'::date, interval '1 day') AS d`,
       [c.vehicleId],
     );
-    const repo = t.services.repos.analytics.repo;
+    const repo = t.services.repos.analytics;
     await repo.rebuildMonthRollups();
     const skip = [{ vehicleId: c.vehicleId, day: '2025-02-10' }, { vehicleId: c.vehicleId, day: '2025-01-25' }];
     const sums = (await repo.rollupSums([c.vehicleId], '2025-01-20', '2025-04-05', skip)).get(c.vehicleId)!;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { createRepositories, type Repositories } from '../../src/repositories/index.js';
+import { createServices } from '../../src/services.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/security/secrets.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/stores.js';
 
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 async function register(onDeviceRegistered: () => Promise<void>, deviceId: string) {
-  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), onDeviceRegistered });
+  const app = await buildApp({ database: testDb.database, repos, services: createServices(repos), logger: silentLogger, now: () => new Date(), onDeviceRegistered });
   apps.push(app);
   const startedAt = Date.now();
   const res = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: { authorization: `Bearer ${adminKey}` }, payload: { id: deviceId, vehicleId } });

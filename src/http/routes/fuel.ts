@@ -81,7 +81,8 @@ const csvColumns: Array<CsvColumn<CsvRow>> = [
 const MAX_DAYS = 366;
 
 export function fuelRoutes(deps: AppDeps): FastifyPluginAsyncZod {
-  const { vehicles, analytics } = deps.repos;
+  const { vehicles } = deps.repos;
+  const { analytics } = deps.services;
   return async (app) => {
     app.get(
       '/vehicles/:id/fuel',

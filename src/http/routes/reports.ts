@@ -38,7 +38,8 @@ const columns: Array<CsvColumn<Row>> = (Object.keys(row.shape) as Array<keyof Ro
 const MAX_DAYS = 731;
 
 export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
-  const { vehicles, analytics } = deps.repos;
+  const { vehicles } = deps.repos;
+  const { analytics } = deps.services;
   const tz = analytics.settings.reportTz;
   return async (app) => {
     app.get(

@@ -95,7 +95,8 @@ const MAX_DAYS = 366;
 const MAX_DAYS_WITH_OVERRIDES = 31;
 
 export function tripRoutes(deps: AppDeps): FastifyPluginAsyncZod {
-  const { vehicles, analytics } = deps.repos;
+  const { vehicles } = deps.repos;
+  const { analytics } = deps.services;
   const querystring = z.object({ ...periodParams, ...tripOverrideParams });
   return async (app) => {
     for (const kind of ['trips', 'stops'] as const) {
