@@ -1,9 +1,11 @@
 /**
- * Results as a table on the terminal and as a dated section in BENCHMARKS.md. The
- * newest run goes on top, under a marker line; everything above the marker (the
- * introduction) and every older run below it are left exactly as they are.
+ * Results as a table on the terminal, as a run file under bench/results/ (JSON for the
+ * figures, Markdown to read), and in BENCHMARKS.md, which is rewritten from the run files:
+ * the method once, the targets with their latest verdicts, and the latest figures of each
+ * benchmark. Older runs stay in bench/results/ as they were written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MachineInfo } from './machine.js';
 
 export type Verdict = 'PASS' | 'BELOW' | 'OK' | 'FAIL';
@@ -27,34 +29,41 @@ export interface BenchSection {
   notes: string[];
 }
 
-export const RUNS_MARKER = '<!-- bench/run.ts inserts each new run below this line, newest first -->';
+/** One run of `npm run bench`, as kept in bench/results/<time>.json. */
+export interface RecordedRun {
+  startedAt: string;
+  machine: string;
+  sections: BenchSection[];
+}
 
 const INTRO = `# Benchmarks
 
-Measured by \`npm run bench\` (bench/run.ts). Options:
+Measured by \`npm run bench\` (bench/run.ts), which rewrites this page from the run files in
+[bench/results/](bench/results/) (one JSON and one Markdown file per run, the history). Options:
 
     npm run bench                                   # 100,000 messages from 1,000 devices
     npm run bench -- --messages 20000 --devices 200 # quicker
-    npm run bench -- --only ingest --no-write       # print only, leave this file alone
+    npm run bench -- --only ingest --no-write       # print only, record nothing
 
 It needs PostgreSQL (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`;
 the user must be allowed to create databases: each run creates \`armada_bench_<time>\` and drops it)
 and the \`mosquitto\` binary (\`/usr/sbin/mosquitto\`, or \`BENCH_MOSQUITTO\`): the run starts its own
 broker on a free port. \`INGEST_BATCH_SIZE\` and \`INGEST_BATCH_WAIT_MS\`, if set, reach the worker.
 
-**Ingest** publishes the same QoS 1 messages twice with the same publisher: first to a bare
+**Method.** Each benchmark starts after a \`CHECKPOINT\`, so the previous one's writes do not land
+in its measurement. Where a figure depends on the machine, the same run measures a baseline on it
+first: **ingest** publishes the same QoS 1 messages twice with the same publisher, first to a bare
 subscriber that acknowledges each message at once (the broker's raw delivery rate, the ceiling),
-then to Armada's ingest worker as it ships (\`startServices\`, worker role only), where a message
-counts once its batch is committed. Both rates are timed from the first publish to the last
-message received (raw) or committed (ingest). Receivers run in their own process, so the worker's
-memory is its own.
-
-These are measurements on whatever machine ran them, often a small shared one: read them as
-ratios between the two phases and between runs on the same machine, not as promises. Targets
-are printed as PASS or BELOW; the benchmark records, it does not fail on a target.
-
-${RUNS_MARKER}
+then to Armada's ingest worker as it ships (compiled as the image's build stage compiles it, run
+with the Dockerfile's \`NODE_OPTIONS\`), where a message counts once its batch is committed. Both
+rates are timed from the first publish to the last message received or committed. Receivers run
+in their own process, so the worker's memory is its own. These machines are small and shared:
+read figures as ratios within one run, and compare runs of the same day only. Targets are printed
+as PASS or BELOW; a benchmark records, it does not fail on a target (it fails on wrong results).
 `;
+
+/** Where the run files are kept, beside this file. */
+export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -124,13 +133,46 @@ export function renderRun(startedAt: Date, machine: MachineInfo, sections: reado
   ].join('\n');
 }
 
-/** Puts `run` on top of the earlier runs; creates the file with its introduction if needed. */
-export function recordRun(path: string, run: string): void {
-  const existing = existsSync(path) ? readFileSync(path, 'utf8') : INTRO;
-  const at = existing.indexOf(RUNS_MARKER);
-  const text =
-    at === -1
-      ? `${existing.trimEnd()}\n\n${RUNS_MARKER}\n\n${run}`
-      : `${existing.slice(0, at + RUNS_MARKER.length)}\n\n${run}\n${existing.slice(at + RUNS_MARKER.length).replace(/^\n+/, '')}`;
-  writeFileSync(path, `${text.trimEnd()}\n`);
+function runFileStem(startedAt: string): string {
+  return startedAt.replace(/\.\d{3}Z$/, 'Z').replaceAll(':', '-');
+}
+
+/** Every recorded run, oldest first. */
+export function readRuns(dir: string): RecordedRun[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RecordedRun);
+}
+
+/** BENCHMARKS.md from the runs: the method, every target with its latest verdict, the latest figures per benchmark. */
+export function renderBenchmarks(runs: readonly RecordedRun[]): string {
+  const latest = new Map<string, { run: RecordedRun; section: BenchSection }>();
+  const byTime = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  for (const run of byTime) for (const section of run.sections) if (section.status === 'ok') latest.set(section.id, { run, section });
+  const at = (run: RecordedRun) => run.startedAt.replace(/\.\d{3}Z$/, 'Z');
+  const lines = [INTRO, '## Targets', '', '| benchmark | measure | target | latest | verdict | measured |', '| --- | --- | --- | ---: | --- | --- |'];
+  for (const { run, section } of latest.values()) {
+    for (const r of section.rows.filter((row) => row.target)) {
+      lines.push(`| ${section.id} | ${r.measure} | ${r.target} | ${r.value} | ${r.verdict ?? ''} | ${at(run)} |`);
+    }
+  }
+  lines.push('', '## Latest figures', '');
+  for (const { run, section } of latest.values()) {
+    lines.push(markdownSection(section).replace(/^### .*/, (h) => `${h}\n\nRun of ${at(run)} on ${run.machine} ([all runs](bench/results/))`), '');
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Keeps a run in bench/results/ and rewrites BENCHMARKS.md from all the runs there. */
+export function recordRun(benchmarksFile: string, startedAt: Date, machine: MachineInfo, sections: readonly BenchSection[]): string {
+  const dir = RESULTS_DIR.pathname;
+  mkdirSync(dir, { recursive: true });
+  const run: RecordedRun = { startedAt: startedAt.toISOString(), machine: describeMachineLine(machine), sections: [...sections] };
+  const stem = runFileStem(run.startedAt);
+  writeFileSync(join(dir, `${stem}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(dir, `${stem}.md`), renderRun(startedAt, machine, sections));
+  writeFileSync(benchmarksFile, renderBenchmarks(readRuns(dir)));
+  return join(dir, `${stem}.md`);
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the benchmarks, prints their figures, and records them with the
- * machine and the date at the top of BENCHMARKS.md (see its introduction for options).
+ * machine and the date in bench/results/ and BENCHMARKS.md (see its introduction for options).
  * A benchmark records where things stand; missing a target does not fail the run,
  * wrong results (lost or duplicated data) do.
  */
@@ -11,7 +11,7 @@ import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
 import { describeMachine } from './machine.js';
 import { adminUrl, checkpoint, describeUrl } from './postgres.js';
-import { describeMachineLine, printSection, recordRun, renderRun, type BenchSection } from './report.js';
+import { describeMachineLine, printSection, recordRun, type BenchSection } from './report.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
   ingest: runIngestBench,
@@ -26,7 +26,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --messages N   messages to publish (default 100000)
   --devices N    devices they come from (default 1000)
   --only NAMES   run only these benchmarks, comma-separated (${Object.keys(BENCHMARKS).join(', ')})
-  --no-write     print the figures, leave BENCHMARKS.md alone
+  --no-write     print the figures, record nothing
   --profile      also write the ingest worker's CPU profile (node --cpu-prof)
   --worker-node-options="FLAGS"
                  node options for the ingest worker's process, e.g. heap limits:
@@ -111,8 +111,8 @@ async function main(): Promise<number> {
   sections.forEach(printSection);
   const recorded = sections.filter((s) => s.status === 'ok');
   if (options.write && !controller.signal.aborted && recorded.length > 0) {
-    recordRun(BENCHMARKS_FILE, renderRun(startedAt, machine, recorded));
-    console.log(`\nRecorded in ${BENCHMARKS_FILE}${recorded.length < sections.length ? ' (only the benchmarks that completed)' : ''}.`);
+    const runFile = recordRun(BENCHMARKS_FILE, startedAt, machine, recorded);
+    console.log(`\nRecorded in ${runFile} and ${BENCHMARKS_FILE}${recorded.length < sections.length ? ' (only the benchmarks that completed)' : ''}.`);
   } else if (options.write) {
     console.log('\nNothing recorded: no benchmark completed.');
   }
