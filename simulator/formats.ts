@@ -1,5 +1,5 @@
 /**
- * How a reading goes on the wire: Armada's own JSON (DESIGN.md, "MQTT contract") on
+ * How a reading goes on the wire: Armada's own JSON (docs/mqtt.md) on
  * `fleet/v1/devices/{deviceId}/telemetry`, or an OwnTracks location message on
  * `owntracks/{user}/{device}` (device id `user/device`; tst in epoch seconds, vel in
  * km/h; OwnTracks carries no fuel).

@@ -23,7 +23,7 @@ Modes:
   --load-rate MSG_PER_S load: --vehicles devices publishing this many messages a
                         second in total for --duration seconds; reports the rate
                         achieved
-  --replay FILE.gpx     replay a GPX track (e.g. ../shared/fixtures/tracks/) as one
+  --replay FILE.gpx     replay a GPX track (e.g. tests/fixtures/tracks/) as one
                         device, at the recorded times (shifted to --from if given);
                         as fast as possible, or paced with --speedup
 
@@ -86,7 +86,7 @@ Examples:
     --to 2026-12-01T00:00:00+08:00 --out readings.jsonl --truth truth.jsonl
   npm run simulate -- --api http://127.0.0.1:3000 --api-key "$KEY" --vehicles 20 --interval 2
   npm run simulate -- --mqtt mqtt://127.0.0.1:1883 --vehicles 1000 --load-rate 5000 --duration 60
-  npm run simulate -- --replay ../shared/fixtures/tracks/around-visnjan-with-car.gpx --out gpx.jsonl
+  npm run simulate -- --replay tests/fixtures/tracks/around-visnjan-with-car.gpx --out gpx.jsonl
 `;
 
 export class UsageError extends Error {}

@@ -1,7 +1,7 @@
 /**
  * Fuel: how much a vehicle used, and when fuel went into or out of its tank. Pure.
  *
- * Three sources, best first (DESIGN.md, "Fuel arithmetic"):
+ * Three sources, best first (docs/analytics.md, "Fuel"):
  *  - counter: the engine's cumulative fuel counter (CAN `fuelUsedLitres`): the sum of
  *    its increments; a counter that goes backwards (an ECU reset) adds nothing;
  *  - sensor: the tank level (`fuelLitres`, or `fuelPercent` × tank), smoothed, with

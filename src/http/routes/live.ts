@@ -1,6 +1,6 @@
 /**
- * The live feed, `GET /api/v1/live` upgraded to a WebSocket (DESIGN.md, "WebSocket
- * contract"). The key is checked before the upgrade like any request (Bearer header,
+ * The live feed, `GET /api/v1/live` upgraded to a WebSocket (the WebSocket contract in
+ * docs/api.md). The key is checked before the upgrade like any request (Bearer header,
  * or `?token=` for browsers, which cannot set headers on a WebSocket); a browser's
  * Origin must be the API's own or an allowed one. The client gets a snapshot of the
  * vehicles it may see, then position batches; it may narrow what it gets with
