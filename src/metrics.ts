@@ -6,7 +6,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'armada_process_' });
+  // prom-client's own names start with process_ or nodejs_: 'armada_' keeps them ours without doubling
+  // (armada_process_cpu_seconds_total, not armada_process_process_cpu_seconds_total).
+  collectDefaultMetrics({ register: registry, prefix: 'armada_' });
   const registers = [registry];
   return {
     registry,
