@@ -14,6 +14,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
 COPY simulator/ ./simulator/
+COPY demo/ ./demo/
 RUN npm run build
 
 FROM node:20-bookworm-slim

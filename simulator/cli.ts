@@ -78,7 +78,7 @@ async function runBatchMode({ options: o, devices, receipts }: Setup): Promise<n
   const outputs = await openOutputs(o, devices);
   const progress = createProgress(process.stderr, o.quiet);
   const wallStart = Date.now();
-  let summary;
+  let summary: Awaited<ReturnType<typeof runBatch>>;
   try {
     summary = await runBatch(
       { ...fleetModelOptions(o), vehicles: devices.map(({ secret: _s, ...v }) => v), seed: o.seed, startMs: fromMs },
@@ -127,7 +127,7 @@ async function runLiveMode({ options: o, devices, receipts }: Setup): Promise<nu
   const truth = o.truthFile ? await JsonlWriter.open(o.truthFile) : null;
   const pendingPosts = new Set<Promise<void>>();
   const report = throttledErrorPrinter(err);
-  let simulation;
+  let simulation: Awaited<ReturnType<typeof startLiveSimulation>>;
   try {
     simulation = await startLiveSimulation({
       ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
@@ -221,7 +221,7 @@ async function runReplayMode({ options: o, devices }: Setup): Promise<number> {
     return 1;
   }
   const deviceId = devices[0]?.secret !== undefined ? devices[0].deviceId : o.deviceId;
-  let replay;
+  let replay: ReturnType<typeof gpxReplay>;
   try {
     replay = gpxReplay(parseGpx(text), { deviceId, format: o.format, ...(o.fromMs === undefined ? {} : { shiftToMs: o.fromMs }) });
   } catch (e) {

@@ -769,7 +769,7 @@ function refuelLitres(s: VehicleState): number {
   return Math.max(0, Math.min(free, fillUp || capacity < 30 ? brim : amount));
 }
 
-function startDrain(s: VehicleState, ctx: Context): void {
+function startDrain(s: VehicleState): void {
   const d = s.drains.shift()!;
   const capacity = s.setup.spec.tankCapacityLitres;
   // A thief leaves enough to reach a station: a vehicle that runs dry is found out at once.
@@ -979,7 +979,7 @@ function roamingJob(s: VehicleState): Job {
 
 const BUS_ROUTE = ['Terminal Kota Lama', 'Pasar Oeba', 'Kantor Gubernur NTT', 'Pasar Oebobo', 'Lippo Plaza Kupang', 'Universitas Nusa Cendana'];
 
-function workJobs(s: VehicleState, ctx: Context, plan: DayPlan, untilS: number): Job[] {
+function workJobs(s: VehicleState, plan: DayPlan, untilS: number): Job[] {
   const r = s.move;
   const cap = (durationS: number) => Math.max(60, Math.min(durationS, untilS - s.tS));
   switch (s.setup.duty) {
@@ -1074,7 +1074,7 @@ function decideNext(s: VehicleState, ctx: Context): void {
   }
 
   if (inWindow && t < window.toS - 15 * 60) {
-    s.jobs = workJobs(s, ctx, plan, window.toS);
+    s.jobs = workJobs(s, plan, window.toS);
     if (s.jobs.length > 0) return startJob(s, ctx, s.jobs.shift()!);
   }
   if (!atHome(s)) return startJob(s, ctx, homeJob(s));
@@ -1116,7 +1116,7 @@ function processNow(s: VehicleState, ctx: Context): void {
       continue;
     }
     if (drainDue(s)) {
-      startDrain(s, ctx);
+      startDrain(s);
       continue;
     }
     if (s.tS >= s.nextReadingS) {

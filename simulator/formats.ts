@@ -4,7 +4,6 @@
  * `owntracks/{user}/{device}` (device id `user/device`; tst in epoch seconds, vel in
  * km/h; OwnTracks carries no fuel).
  */
-import { telemetryTopic } from '../src/domain/topics.js';
 
 export type OutputFormat = 'armada' | 'owntracks';
 
@@ -69,7 +68,7 @@ export type Payload = ArmadaPayload | OwnTracksPayload;
 const OWNTRACKS_ID = /^[A-Za-z0-9_.:-]{1,64}\/[A-Za-z0-9_.:-]{1,64}$/;
 
 export function topicFor(format: OutputFormat, deviceId: string): string {
-  if (format === 'armada') return telemetryTopic(deviceId);
+  if (format === 'armada') return `fleet/v1/devices/${deviceId}/telemetry`;
   if (!OWNTRACKS_ID.test(deviceId)) throw new Error(`an OwnTracks device id is "user/device", got "${deviceId}"`);
   return `owntracks/${deviceId}`;
 }

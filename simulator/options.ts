@@ -182,7 +182,7 @@ const wholeSeconds = (n: number) => Number.isInteger(n) && n >= 1 && n <= 3600;
 
 /** Answers null when --help was asked for. */
 export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOptions | null {
-  let parsed;
+  let parsed: { values: Record<string, unknown> };
   try {
     parsed = parseArgs({
       args: argv,

@@ -3,7 +3,7 @@
  * the Kupang demo fleet in turn (its cars, pickups, trucks, buses, ambulances and
  * motorcycles, with their sensors and departments' duties).
  */
-import { demoSimVehicle, demoVehicles, type DemoVehicle } from '../src/demo/kupang-fleet.js';
+import { demoSimVehicle, demoVehicles, type DemoVehicle } from './demo-fleet.js';
 import type { OutputFormat } from './formats.js';
 import type { SimVehicle } from './vehicles.js';
 

@@ -120,18 +120,6 @@ function medianOf(a: Float64Array, lo: number, hi: number, scratch: Float64Array
   return (lower + maxBelow) / 2;
 }
 
-/** Median of the selected values (by index list). */
-function medianOfIndexes(a: Float64Array, idx: readonly number[], scratch: Float64Array): number {
-  for (let i = 0; i < idx.length; i++) scratch[i] = a[idx[i]!]!;
-  const n = idx.length;
-  const mid = n >> 1;
-  const lower = quickselect(scratch, 0, n - 1, mid);
-  if (n % 2 === 1) return lower;
-  let maxBelow = -Infinity;
-  for (let i = 0; i < mid; i++) if (scratch[i]! > maxBelow) maxBelow = scratch[i]!;
-  return (lower + maxBelow) / 2;
-}
-
 /** k-th smallest of a[lo..hi]; partially reorders a. */
 function quickselect(a: Float64Array, lo: number, hi: number, k: number): number {
   while (hi > lo) {

@@ -193,7 +193,7 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
         context.previous = newestFix.get(device.vehicleId);
         let objection: Objection | null = null;
         const jumps = rejectedJumps.get(device.vehicleId);
-        if (jumps !== undefined && jumps.includes(reading.fixAtMs)) {
+        if (jumps?.includes(reading.fixAtMs)) {
           objection = { reason: 'implausible_jump', detail: `the fix at ${iso(reading.fixAtMs)} was judged a GPS jump when it first came` };
         }
         for (let f = 0; f < filters.length && !objection; f++) objection = filters[f]!(reading, context);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoVehicles } from '../../src/demo/kupang-fleet.js';
+import { demoVehicles } from '../../simulator/demo-fleet.js';
 import { freePort, runCli, type CliProcess } from '../support/process.js';
 import { waitFor } from '../support/service.js';
 

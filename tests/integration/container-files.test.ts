@@ -112,7 +112,11 @@ describe('container health checks', () => {
 
 describe('the image', () => {
   const steps = instructions(dockerfile);
-  const stages = steps.reduce<{ op: string; args: string }[][]>((acc, s) => (s.op === 'FROM' ? [...acc, [s]] : (acc.at(-1)!.push(s), acc)), []);
+  const stages: { op: string; args: string }[][] = [];
+  for (const s of steps) {
+    if (s.op === 'FROM') stages.push([s]);
+    else stages.at(-1)!.push(s);
+  }
   const [buildStage, runStage] = [stages.at(-2) ?? [], stages.at(-1) ?? []];
   /** COPY sources of a stage that come from the build context (not from another stage). */
   const contextSources = (stage: { op: string; args: string }[]) =>
@@ -131,8 +135,8 @@ describe('the image', () => {
   it('compiles the code in a build stage and runs only the compiled code', () => {
     expect(stages).toHaveLength(2);
     expect(buildStage.some((s) => s.op === 'RUN' && s.args.includes('npm run build'))).toBe(true);
-    // The code and the simulator the demo drives are compiled...
-    for (const folder of ['src', 'simulator', 'tsconfig.json', 'tsconfig.build.json']) expect(contextSources(buildStage), folder).toContain(folder);
+    // The code, the simulator and the demo that wires them are compiled...
+    for (const folder of ['src', 'simulator', 'demo', 'tsconfig.json', 'tsconfig.build.json']) expect(contextSources(buildStage), folder).toContain(folder);
     // ...and the image holds their output, the SQL it migrates with, and the map page.
     expect(runStage.some((s) => s.op === 'COPY' && /^--from=build\s+\/app\/dist\/?\s+\.\/dist\/?$/.test(s.args))).toBe(true);
     for (const folder of ['migrations', 'web']) expect(contextSources(runStage), folder).toContain(folder);
@@ -140,7 +144,7 @@ describe('the image', () => {
     expect(runStage.some((s) => s.op === 'RUN' && s.args.includes('npm ci --omit=dev'))).toBe(true);
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; compilerOptions: { outDir: string } };
     expect(build.compilerOptions.outDir).toBe('dist');
-    expect(build.include.sort()).toEqual(['simulator', 'src']);
+    expect(build.include.sort()).toEqual(['demo', 'simulator', 'src']);
   });
 
   it('caps the V8 heap through NODE_OPTIONS (the worker memory figure in BENCHMARKS.md depends on it)', () => {

@@ -83,7 +83,6 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     const acks: Array<Promise<unknown>> = [];
     const baseMs = Date.now() - 3_600_000;
     const rounds = 200;
-    let second: Worker | undefined;
     const stream = (async () => {
       for (let seq = 1; seq <= rounds; seq++) {
         deviceIds.forEach((id, i) => {
@@ -100,7 +99,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     expect(await first.exited, first.output()).toBe(0);
     const firstCounters = stoppedCounters(first.output());
 
-    second = startWorker(env);
+    const second = startWorker(env);
     children.push(second.child);
     await second.ready;
     await stream;

@@ -14,9 +14,10 @@ export interface CliProcess {
   exited: Promise<number | string>;
 }
 
-/** `tsx src/cli.ts <command>` with only the given environment (plus PATH and HOME). */
+/** `tsx src/cli.ts <command>` (`demo`: `tsx demo/cli.ts`) with only the given environment (plus PATH and HOME). */
 export function runCli(command: string, env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', command], {
+  const args = command === 'demo' ? ['demo/cli.ts'] : ['src/cli.ts', command];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -224,17 +224,15 @@ export function synthesise(
   return { readings, trueLevels, usedLitres: used, distanceM, events, idleS, startMs: opts.startMs, endMs: opts.startMs + tS * 1000 };
 }
 
-/** A plausible working day: night parking, errands, a refuel when low, lunch, home. */
-export function randomDay(seed: number, vehicle: SyntheticVehicle, startLitres: number, extra: Phase[] = []): Phase[] {
+/** A plausible working day: night parking, errands (with `extra`, e.g. a refuel, after the second), home. */
+export function randomDay(seed: number, extra: Phase[] = []): Phase[] {
   const rng = mulberry32(seed * 7919 + 13);
   const phases: Phase[] = [{ kind: 'park', seconds: 6 * 3600 + Math.floor(rng() * 3600) }];
   const errands = 3 + Math.floor(rng() * 5);
-  let level = startLitres;
   for (let e = 0; e < errands; e++) {
     if (rng() < 0.5) phases.push({ kind: 'idle', seconds: 30 + Math.floor(rng() * 90) });
     const metres = 2000 + rng() * 12_000;
     phases.push({ kind: 'drive', metres, cruiseKmh: 25 + rng() * 30, lights: Math.floor(rng() * 4) });
-    level -= (vehicle.ratedLitresPer100Km * metres) / 100_000;
     if (rng() < 0.4) phases.push({ kind: 'idle', seconds: 20 + Math.floor(rng() * 60) });
     phases.push({ kind: 'park', seconds: 600 + Math.floor(rng() * 3600) });
     if (e === 1 && extra.length > 0) phases.push(...extra);

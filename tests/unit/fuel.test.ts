@@ -112,7 +112,7 @@ describe('refuels and drains', () => {
     let falseEvents = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const extra: Phase[] = seed % 3 === 0 ? [{ kind: 'refuel', litres: 10 + (seed % 7) * 4 }] : seed % 3 === 1 ? [{ kind: 'drain', litres: 8 + (seed % 5) * 2 }] : [];
-      const { truth, fuel } = run(randomDay(seed, vehicle, 40, extra), { seed, startLitres: 40 });
+      const { truth, fuel } = run(randomDay(seed, extra), { seed, startLitres: 40 });
       const detected = [...fuel.refuels, ...fuel.drains];
       for (const ev of truth.events) {
         expected++;
@@ -129,13 +129,13 @@ describe('refuels and drains', () => {
 describe('litres used by the level sensor', () => {
   it('is within 3 % (or 0.1 L on light days) on days without refuels or drains', () => {
     for (let seed = 1; seed <= 12; seed++) {
-      const { truth, fuel } = run(randomDay(seed, vehicle, 40), { seed, startLitres: 40 });
+      const { truth, fuel } = run(randomDay(seed), { seed, startLitres: 40 });
       expect(Math.abs(fuel.usedLitres - truth.usedLitres), `seed ${seed}`).toBeLessThan(Math.max(0.1, 0.03 * truth.usedLitres));
     }
   });
 
   it('adds up across adjacent windows', () => {
-    const { truth } = run(randomDay(4, vehicle, 40, [{ kind: 'refuel', litres: 20 }]), { seed: 4, startLitres: 40 });
+    const { truth } = run(randomDay(4, [{ kind: 'refuel', litres: 20 }]), { seed: 4, startLitres: 40 });
     const whole = analyseWindow(truth.readings, vehicle, settings, truth.startMs, truth.endMs + 1).fuel.usedLitres;
     let parts = 0;
     const step = 3 * 3600_000;

@@ -11,8 +11,6 @@ import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
 import { readGpx } from '../support/gpx.js';
 import { GPX_FIXTURE } from '../support/fixtures.js';
 
-export { GPX_FIXTURE };
-
 describe('the Visnjan car track', () => {
   const points = readGpx(GPX_FIXTURE);
   const readings = points.map((p) => ({

@@ -4,7 +4,7 @@
  * fixed seeds, so a failure is a change in the model, not bad luck.
  */
 import { describe, expect, it } from 'vitest';
-import { demoSimVehicle, demoVehicles } from '../../src/demo/kupang-fleet.js';
+import { demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import type { ReadingTruth, SimMessage, SimVehicle } from '../../simulator/fleet.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';

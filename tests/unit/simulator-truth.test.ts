@@ -5,7 +5,7 @@
  * fraudulent as labelled).
  */
 import { describe, expect, it } from 'vitest';
-import { demoSimVehicle, demoVehicles } from '../../src/demo/kupang-fleet.js';
+import { demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import { witaMinuteOfDay } from '../../simulator/calendar.js';
 import type { ReadingTruth, SimVehicle } from '../../simulator/fleet.js';

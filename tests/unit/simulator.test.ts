@@ -5,7 +5,7 @@
  * replay in simulator-formats.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { demoDepartments, demoDeviceId, demoSimVehicle, demoVehicles } from '../../src/demo/kupang-fleet.js';
+import { demoDepartments, demoDeviceId, demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { parseTelemetryPayload } from '../../src/domain/telemetry.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import { isDutyTime, witaMinuteOfDay, witaWeekday, witaDayIndex } from '../../simulator/calendar.js';

@@ -16,7 +16,7 @@ function webRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'web', 'index.html'))) return join(dir, 'web');
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('web/index.html not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`web/index.html not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

@@ -3,9 +3,9 @@
  * there yet, and gives every demo tracker a fresh secret for this run: only secret
  * hashes are stored, so a second run cannot learn the old ones.
  */
-import type { Repositories } from '../repositories/index.js';
-import { generateDeviceSecret, hashDeviceSecret } from '../security/secrets.js';
-import { demoDepartments, demoDeviceId, demoVehicles, type DemoVehicle } from './kupang-fleet.js';
+import { demoDepartments, demoDeviceId, demoVehicles, type DemoVehicle } from '../simulator/demo-fleet.js';
+import type { Repositories } from '../src/repositories/index.js';
+import { generateDeviceSecret, hashDeviceSecret } from '../src/security/secrets.js';
 
 export interface SeededDevice {
   deviceId: string;

@@ -1,0 +1,77 @@
+/**
+ * `npm run demo`: the service with everything embedded, the Kupang demo fleet seeded, and
+ * the simulator driving it over MQTT. The one module that wires the service (src/) and
+ * the simulator (simulator/) together; neither of those imports the other.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { demoSimVehicle } from '../simulator/demo-fleet.js';
+import { startLiveSimulation } from '../simulator/live.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import type { Repositories } from '../src/repositories/index.js';
+import type { Services } from '../src/runtime.js';
+import { apiKeyPrefix, generateApiKey, hashApiKey } from '../src/security/secrets.js';
+import { fail, runService } from '../src/serve.js';
+import { seedDemoFleet } from './seed.js';
+
+/** The demo's admin key: ADMIN_API_KEY, or one made on first run and kept in DATA_DIR. */
+async function demoAdminKey(config: Config, repos: Repositories): Promise<string> {
+  if (config.adminApiKey) return config.adminApiKey;
+  const file = join(config.dataDir, 'demo-admin-key');
+  try {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (await repos.apiKeys.findActiveByHash(hashApiKey(saved))) return saved;
+  } catch {
+    // no saved key yet
+  }
+  const key = generateApiKey();
+  await repos.apiKeys.create({ name: 'demo admin', role: 'admin', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+async function startDemo(config: Config, services: Services, logger: ReturnType<typeof createLogger>): Promise<() => Promise<void>> {
+  const seeded = await seedDemoFleet(services.repos);
+  const key = await demoAdminKey(config, services.repos);
+  const simulation = await startLiveSimulation({
+    mqttUrl: services.deviceMqttUrl!,
+    devices: seeded.map((d) => ({ ...demoSimVehicle(d.vehicle, d.deviceId), secret: d.secret })),
+    intervalS: 2,
+    seed: 2026,
+    onError: (e) => logger.warn({ err: e.message }, 'simulator error'),
+  });
+  const url = services.httpUrl!;
+  process.stdout.write(
+    [
+      '',
+      `Armada demo: ${seeded.length} Kupang vehicles are driving.`,
+      '',
+      `  Live map       ${url}/#key=${encodeURIComponent(key)}`,
+      `  API            ${url}/api/v1`,
+      `  API docs       ${url}/docs`,
+      `  Admin API key  ${key}`,
+      `  MQTT broker    ${services.deviceMqttUrl}`,
+      '',
+      `  Try:  curl -H "Authorization: Bearer ${key}" ${url}/api/v1/positions/latest`,
+      '',
+      `Press Ctrl-C to stop. Data is kept in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}.`,
+      '',
+    ].join('\n'),
+  );
+  return () => simulation.stop();
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  fail(err);
+}
+const logger = createLogger(config.logLevel);
+try {
+  await runService(config, logger, { api: true, worker: true }, (services) => startDemo(config, services, logger));
+} catch (err) {
+  fail(err, logger);
+}
