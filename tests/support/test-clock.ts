@@ -10,7 +10,7 @@
  * processes keep the real time, so a file that uses the clock must not compare against them.
  *
  * `npm run test:dates` runs every test file that calls `useTestClock()` at several instants
- * (scripts/test-dates.sh): a Sunday, a Monday before work, a month end, a year end, just
+ * (.ci/test-dates): a Sunday, a Monday before work, a month end, a year end, just
  * before and just after midnight in Asia/Makassar.
  */
 import { afterAll } from 'vitest';
