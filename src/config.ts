@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
-import { DEFAULT_FUEL_SETTINGS } from './domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS } from './domain/fuel/index.js';
 import { parseHolidays, parseWorkingHours } from './domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 

@@ -5,7 +5,7 @@
  * its own best source, and the period's `fuelSource` names the weakest that was used, so
  * a report never claims more precision than its worst day had. Pure.
  */
-import type { FuelSource } from '../domain/fuel.js';
+import type { FuelSource } from '../domain/fuel/index.js';
 
 export interface FuelTally {
   activeUnits: number;

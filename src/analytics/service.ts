@@ -9,7 +9,7 @@
  * at midnight are joined again.
  */
 import { analyseWindow, mergePieces, type AnalysisSettings, type SegmentPiece, type WindowAnalysis } from '../domain/analysis.js';
-import type { FuelEvent, FuelSource, VehicleFuelSpec } from '../domain/fuel.js';
+import type { FuelEvent, FuelSource, VehicleFuelSpec } from '../domain/fuel/index.js';
 import { addDays, dayRangeMs, daysOverlapping, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { TripSettings } from '../domain/trips.js';
 import type { AnalyticsRepository, RollupRow, VehicleState } from '../repositories/analytics.js';

@@ -4,7 +4,7 @@
  * how often the rollup job runs. Built from the configuration (src/config.ts); the
  * defaults are the ones documented in README.md.
  */
-import { DEFAULT_FUEL_SETTINGS, type FuelSettings } from '../domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS, type FuelSettings } from '../domain/fuel/index.js';
 import { DEFAULT_WORKING_HOURS, type WorkingHours } from '../domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS, type TripSettings } from '../domain/trips.js';
 

@@ -11,7 +11,7 @@
  *    `mergePieces` joins the cut pieces of adjacent windows back into one;
  *  - a refuel or drain belongs to the window in which it began.
  */
-import { buildLevelModel, levelNear, sensorUsedLitres, type FuelEvent, type FuelSettings, type FuelSource, type LevelModel, type VehicleFuelSpec } from './fuel.js';
+import { buildLevelModel, levelNear, sensorUsedLitres, type FuelEvent, type FuelSettings, type FuelSource, type LevelModel, type VehicleFuelSpec } from './fuel/index.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 import { detectMotion, motionSegments, prepareTrack, type AnalysisReading, type Track, type TripSettings } from './trips.js';
 

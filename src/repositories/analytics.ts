@@ -6,7 +6,7 @@
  */
 import type { Database, Queryable } from '../db/client.js';
 import type { WindowAnalysis, SegmentPiece } from '../domain/analysis.js';
-import type { FuelEvent, FuelSource } from '../domain/fuel.js';
+import type { FuelEvent, FuelSource } from '../domain/fuel/index.js';
 import type { LocalDay } from '../domain/report-time.js';
 import type { AnalysisReading } from '../domain/trips.js';
 

@@ -9,7 +9,7 @@ import { simulatedFleet } from '../../simulator/sim-fleet.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRollupJob, type RollupJob } from '../../src/analytics/rollup-job.js';
 import { analyseWindow } from '../../src/domain/analysis.js';
-import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel/index.js';
 import { addDays, dayRangeMs, DEFAULT_WORKING_HOURS, localDayOf } from '../../src/domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
 import { registerVehicleWithDevice, startTestService, type TestService } from '../support/service.js';

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { simulatedFleet } from '../../simulator/sim-fleet.js';
 import { contextMs } from '../../src/analytics/service.js';
 import { analyseWindow, type WindowAnalysis } from '../../src/domain/analysis.js';
-import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel/index.js';
 import { dayRangeMs, DEFAULT_WORKING_HOURS } from '../../src/domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS, type TripSettings } from '../../src/domain/trips.js';
 import { matchEvents, mergedTruth, simulate, type SimulatedRun } from '../support/sim-truth.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyseWindow, type AnalysisSettings } from '../../src/domain/analysis.js';
-import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel/index.js';
 import { DEFAULT_WORKING_HOURS } from '../../src/domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
 import { DEFAULT_NOISE, randomDay, synthesise, type Phase, type SensorNoise } from '../support/synthetic-day.js';

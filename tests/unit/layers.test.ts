@@ -40,7 +40,7 @@ const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
   {
     path: 'src/repositories/probe.ts',
     forbidden: ["import { a } from '../analytics/service.js';", "import { a } from '../services.js';", "import { a } from '../finance/ledger.js';", "import { a } from '../http/app.js';"],
-    allowed: ["import { a } from '../db/client.js';", "import { a } from '../domain/fuel.js';", "import { a } from './scope.js';"],
+    allowed: ["import { a } from '../db/client.js';", "import { a } from '../domain/fuel/index.js';", "import { a } from './scope.js';"],
   },
   {
     path: 'src/repositories/finance/probe.ts',

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyseWindow, mergePieces, type AnalysisSettings, type SegmentPiece } from '../../src/domain/analysis.js';
-import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel.js';
+import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel/index.js';
 import { KNOTS_TO_KMH } from '../../src/domain/geo.js';
 import { DEFAULT_WORKING_HOURS } from '../../src/domain/report-time.js';
 import { detectMotion, prepareTrack, type AnalysisReading, type TripSettings } from '../../src/domain/trips.js';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { fuelSources } from '../../db/schema.js';
-import type { FuelEvent } from '../../domain/fuel.js';
+import type { FuelEvent } from '../../domain/fuel/index.js';
 import type { AppDeps } from '../app.js';
 import { sendCsv, toCsv, wantsCsv, type CsvColumn } from '../csv.js';
 import { isoOf, periodParams, resolvePeriod, round, roundOrNull } from '../report-params.js';
