@@ -13,7 +13,7 @@ import type { FuelEvent, FuelSource, VehicleFuelSpec } from '../domain/fuel/inde
 import { addDays, dayRangeMs, daysOverlapping, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { TripSettings } from '../domain/trips.js';
 import type { AnalyticsRepository, RollupRow, VehicleState } from '../repositories/analytics.js';
-import { addDays as addRollupDays, addUnit, emptyTally, resolveTally, type FuelTally } from './fuel-tally.js';
+import { addRollupDays, addUnit, emptyTally, resolveTally, type FuelTally } from '../domain/fuel/tally.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './settings.js';
 
 export interface AnalysedVehicle extends VehicleFuelSpec {

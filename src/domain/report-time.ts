@@ -73,6 +73,19 @@ export function addDays(day: LocalDay, n: number): LocalDay {
   return dayFromUtcFields(new Date(parseDay(day) + n * DAY_MS));
 }
 
+/** The month (its first day) a report day belongs to. */
+export const monthOf = (day: LocalDay): LocalDay => `${day.slice(0, 7)}-01`;
+
+/** The first day of the month after the one `month` (a month's first day) begins. */
+export function nextMonth(month: LocalDay): LocalDay {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7));
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+/** The last day of the month that `month` (its first day) begins. */
+export const lastDayOfMonth = (month: LocalDay): LocalDay => addDays(nextMonth(month), -1);
+
 /** Whole days from `a` to `b` (negative when b is earlier). */
 export function daysBetween(a: LocalDay, b: LocalDay): number {
   return Math.round((parseDay(b) - parseDay(a)) / DAY_MS);

@@ -7,7 +7,7 @@
 import type { Database, Queryable } from '../db/client.js';
 import type { WindowAnalysis, SegmentPiece } from '../domain/analysis.js';
 import type { FuelEvent, FuelSource } from '../domain/fuel/index.js';
-import type { LocalDay } from '../domain/report-time.js';
+import { addDays, lastDayOfMonth, monthOf, nextMonth, type LocalDay } from '../domain/report-time.js';
 import type { AnalysisReading } from '../domain/trips.js';
 
 export interface RollupRow {
@@ -86,20 +86,6 @@ export interface RefreshCandidate {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function nextMonth(month: LocalDay): LocalDay {
-  const y = Number(month.slice(0, 4));
-  const m = Number(month.slice(5, 7));
-  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-}
-
-function addDaysText(day: LocalDay, n: number): LocalDay {
-  return new Date(new Date(`${day}T00:00:00Z`).getTime() + n * 86_400_000).toISOString().slice(0, 10);
-}
-
-function lastDayOfMonth(month: LocalDay): LocalDay {
-  const next = new Date(`${nextMonth(month)}T00:00:00Z`).getTime() - 86_400_000;
-  return new Date(next).toISOString().slice(0, 10);
-}
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
@@ -131,9 +117,6 @@ const MONTH_AGGREGATES = `sum(days)::int AS days, sum(active_days)::int AS activ
 const MONTH_COLUMNS = `days, active_days, active_without_counter, active_without_sensor, rated_days, sensor_days, points, distance_km,
   distance_outside_hours_km, driving_s, idle_s, engine_s, max_speed_kmh, trip_count, fuel_used_litres, counter_litres, sensor_litres,
   rated_litres, idle_litres, counter_idle_litres, refuel_count, refuel_litres, drain_count, drain_litres`;
-
-/** The month (its first day) a report day belongs to. */
-export const monthOf = (day: LocalDay): LocalDay => `${day.slice(0, 7)}-01`;
 
 function toSums(r: Record<string, unknown>): RollupSums {
   return {
@@ -601,7 +584,7 @@ export function analyticsRepository(database: Database) {
             vehicleIds,
             firstDay,
             // The days before the first whole month, and after the last one (all of them without whole months).
-            wholeMonths.length > 0 ? addDaysText(wholeMonths[0]!, -1) : lastDay,
+            wholeMonths.length > 0 ? addDays(wholeMonths[0]!, -1) : lastDay,
             wholeMonths.length > 0 ? nextMonth(wholeMonths[wholeMonths.length - 1]!) : lastDay,
             lastDay,
             skip.map((x) => x.vehicleId),

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dayRangeMs, daysBetween, daysOverlapping, isWorkingTime, localDayOf, parseHolidays, parseWorkingHours, tzOffsetMs } from '../../src/domain/report-time.js';
+import {
+  addDays,
+  dayRangeMs,
+  daysBetween,
+  daysOverlapping,
+  isWorkingTime,
+  lastDayOfMonth,
+  localDayOf,
+  monthOf,
+  nextMonth,
+  parseHolidays,
+  parseWorkingHours,
+  tzOffsetMs,
+} from '../../src/domain/report-time.js';
 
 describe('report days', () => {
   it('puts a WITA day at 16:00 UTC the evening before', () => {
@@ -71,5 +84,16 @@ describe('holidays', () => {
     // The day is the report zone's: 2026-12-25 10:00 UTC is 18:00 WITA but 09:00 on the 25th in London.
     expect(isWorkingTime('Europe/London', hours, Date.UTC(2026, 11, 25, 9))).toBe(false);
     expect(isWorkingTime('Europe/London', hours, Date.UTC(2026, 11, 24, 9))).toBe(true);
+  });
+});
+
+describe('months', () => {
+  it('finds a day’s month, the next month and a month’s last day, across year ends and leap years', () => {
+    expect(monthOf('2026-12-06')).toBe('2026-12-01');
+    expect(nextMonth('2026-12-01')).toBe('2027-01-01');
+    expect(nextMonth('2026-01-01')).toBe('2026-02-01');
+    expect(lastDayOfMonth('2028-02-01')).toBe('2028-02-29');
+    expect(lastDayOfMonth('2026-02-01')).toBe('2026-02-28');
+    expect(lastDayOfMonth('2026-12-01')).toBe('2026-12-31');
   });
 });

@@ -5,7 +5,7 @@
  * its own best source, and the period's `fuelSource` names the weakest that was used, so
  * a report never claims more precision than its worst day had. Pure.
  */
-import type { FuelSource } from '../domain/fuel/index.js';
+import type { FuelSource } from './settings.js';
 
 export interface FuelTally {
   activeUnits: number;
@@ -67,7 +67,7 @@ export function addUnit(
 }
 
 /** Many days at once, as the rollup sums give them. */
-export function addDays(
+export function addRollupDays(
   tally: FuelTally,
   sums: {
     activeDays: number;
