@@ -15,6 +15,7 @@ import type { LiveHub } from '../live/hub.js';
 import type { Repositories } from '../repositories/index.js';
 import type { DomainServices } from '../services.js';
 import { bearerToken, createAuthenticator } from './auth.js';
+import { documentRoute } from './openapi.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
@@ -66,11 +67,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Armada API', version: '1', description: 'Fleet fuel and vehicle tracking' },
+      info: {
+        title: 'Armada API',
+        version: '1',
+        description: 'Fleet fuel and vehicle tracking',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+      },
+      servers: [{ url: '/', description: 'The Armada instance that serves this document' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => jsonSchemaTransform(documentRoute(input)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // Before any route, so it can take the upgrade of /api/v1/live.

@@ -43,13 +43,21 @@ export function createAuthenticator(apiKeys: Pick<ApiKeyRepository, 'findActiveB
   };
 }
 
-/** A preHandler that lets only the given roles through. */
+/** A preHandler that lets only the given roles through; it carries them, for the OpenAPI document. */
 export function requireRole(...roles: ApiKeyRole[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+  const check = async (request: FastifyRequest, _reply: FastifyReply) => {
     if (!roles.includes(request.auth.role)) {
       throw new ForbiddenError(`This needs the role ${roles.join(' or ')}; the key has the role ${request.auth.role}.`);
     }
   };
+  return Object.assign(check, { roles });
+}
+
+/** The roles a route's preHandlers admit, if one of them is a requireRole. */
+export function rolesOf(preHandler: unknown): readonly ApiKeyRole[] | undefined {
+  const handlers = Array.isArray(preHandler) ? preHandler : [preHandler];
+  for (const h of handlers) if (typeof h === 'function' && 'roles' in h) return (h as { roles: ApiKeyRole[] }).roles;
+  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ const latestPosition = z.object({
 
 const trackFeature = z.object({
   type: z.literal('Feature'),
-  geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]) }),
+  geometry: z.object({ type: z.literal('Point'), coordinates: z.array(z.number()).length(2).describe('[lon, lat]') }),
   properties: z.object({
     at: z.string(),
     speedKmh: z.number().nullable(),
