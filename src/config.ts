@@ -122,6 +122,11 @@ const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Longest time a reading waits in a batch before it is committed. */
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(10),
+  /**
+   * A message whose write fails alone with a data error this many times is quarantined with
+   * reason `poison` and acknowledged, so it cannot hold up the rest (docs/ingest-hardening.md).
+   */
+  INGEST_POISON_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
   REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
   REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
@@ -175,6 +180,7 @@ export type Config = Readonly<{
   ingestSubscriptions: 'wildcard' | 'per-device';
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
+  ingestPoisonAttempts: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
   analytics: Readonly<AnalyticsSettings>;
 }>;
@@ -241,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestSubscriptions: e.INGEST_SUBSCRIPTIONS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
+    ingestPoisonAttempts: e.INGEST_POISON_ATTEMPTS,
     analytics: Object.freeze({
       reportTz: e.REPORT_TZ,
       trips: Object.freeze({

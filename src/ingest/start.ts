@@ -69,6 +69,8 @@ function workerSettings(deps: IngestDeps) {
     metrics,
     batchSize: config.ingestBatchSize,
     batchWaitMs: config.ingestBatchWaitMs,
+    poisonAttempts: config.ingestPoisonAttempts,
+    databaseAnswers: () => database.ping(),
     // PGlite is one connection: a second concurrent batch would only queue behind the first.
     concurrency: database.kind === 'postgres' ? config.ingestConcurrency : 1,
   };
