@@ -127,6 +127,15 @@ const envSchema = z.object({
    * reason `poison` and acknowledged, so it cannot hold up the rest (docs/ingest-hardening.md).
    */
   INGEST_POISON_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** Days a quarantine row is kept after its payload last came; older rows are deleted (hourly). */
+  QUARANTINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * Rejects stored per device per QUARANTINE_CAP_PERIOD_MIN; beyond it they are only counted,
+   * on one `quarantine_cap` row per device and period. 0: no cap.
+   */
+  QUARANTINE_DEVICE_CAP: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  /** The period of QUARANTINE_DEVICE_CAP, in minutes. */
+  QUARANTINE_CAP_PERIOD_MIN: z.coerce.number().int().min(1).max(10_080).default(60),
   /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
   REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
   REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
@@ -181,6 +190,9 @@ export type Config = Readonly<{
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
   ingestPoisonAttempts: number;
+  quarantineRetentionDays: number;
+  quarantineDeviceCap: number;
+  quarantineCapPeriodMin: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
   analytics: Readonly<AnalyticsSettings>;
 }>;
@@ -248,6 +260,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
     ingestPoisonAttempts: e.INGEST_POISON_ATTEMPTS,
+    quarantineRetentionDays: e.QUARANTINE_RETENTION_DAYS,
+    quarantineDeviceCap: e.QUARANTINE_DEVICE_CAP,
+    quarantineCapPeriodMin: e.QUARANTINE_CAP_PERIOD_MIN,
     analytics: Object.freeze({
       reportTz: e.REPORT_TZ,
       trips: Object.freeze({

@@ -50,6 +50,7 @@ export const rejectReasons = [
   'timestamp_in_milliseconds',
   'parse_failed',
   'poison',
+  'quarantine_cap',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 

@@ -24,7 +24,28 @@ import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
 import { ownedTopics, type Partition } from './partition.js';
 import { createPipeline, type Fix, type RawMessage } from './pipeline.js';
+import { createQuarantineCap, startQuarantineRetention } from './quarantine-limits.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
+
+const RETENTION_INTERVAL_MS = 3_600_000;
+
+/**
+ * The quarantine's retention, run by the first worker only (the others would delete the
+ * same rows). The settings are shown as gauges in /metrics.
+ */
+function quarantineRetention(deps: IngestDeps) {
+  const { config, metrics } = deps;
+  metrics.quarantineRetentionDays.set(config.quarantineRetentionDays);
+  metrics.quarantineDeviceCap.set(config.quarantineDeviceCap);
+  if (config.workerIndex !== 0) return undefined;
+  return startQuarantineRetention({
+    expire: (days) => deps.repos.quarantine.expire(days),
+    retentionDays: config.quarantineRetentionDays,
+    intervalMs: RETENTION_INTERVAL_MS,
+    logger: deps.logger,
+    metrics,
+  });
+}
 
 export interface RunningIngest {
   readonly counters: IngestCounters;
@@ -42,6 +63,8 @@ export interface RunningIngest {
    * Resolves once the broker has granted them.
    */
   devicesChanged(): Promise<void>;
+  /** Deletes the quarantine rows older than the retention now (as the hourly run does); answers how many. */
+  expireQuarantine(): Promise<number>;
   /** Commits and acknowledges what it holds, then disconnects. */
   stop(): Promise<void>;
 }
@@ -70,6 +93,7 @@ function workerSettings(deps: IngestDeps) {
     batchSize: config.ingestBatchSize,
     batchWaitMs: config.ingestBatchWaitMs,
     poisonAttempts: config.ingestPoisonAttempts,
+    quarantineCap: createQuarantineCap({ cap: config.quarantineDeviceCap, periodMs: config.quarantineCapPeriodMin * 60_000 }, metrics),
     databaseAnswers: () => database.ping(),
     // PGlite is one connection: a second concurrent batch would only queue behind the first.
     concurrency: database.kind === 'postgres' ? config.ingestConcurrency : 1,
@@ -242,11 +266,13 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   // those devices with no subscriber (docs/scale-out.md, changing WORKER_COUNT). Whatever
   // they deliver is stored; a second copy is skipped by the primary key.
   const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
+  const retention = quarantineRetention(deps);
   return {
     counters: worker.counters,
     alerts,
     broker: undefined,
     isReady: () => running.isReady,
+    expireQuarantine: () => retention?.runNow() ?? Promise.resolve(0),
     devicesChanged: () => refresher?.refreshNow() ?? Promise.resolve(),
     idle: async () => {
       await worker.idle();
@@ -259,6 +285,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
       // committed and acknowledged first.
       stopping = true;
       await refresher?.stop().catch(() => undefined);
+      await retention?.stop();
       await worker.stop();
       await alerts.stop();
       await running.close();
@@ -292,11 +319,13 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
       new Promise<void>((resolve, reject) => worker.accept({ ...message, settle: (err) => (err ? reject(err) : resolve()) })),
   });
   const running = broker;
+  const retention = quarantineRetention(deps);
   return {
     counters: worker.counters,
     alerts,
     broker: running,
     isReady: () => true,
+    expireQuarantine: () => retention?.runNow() ?? Promise.resolve(0),
     // The embedded broker hands every publish to the worker: nothing to subscribe.
     devicesChanged: () => Promise.resolve(),
     idle: async () => {
@@ -304,6 +333,7 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
       await alerts.idle();
     },
     async stop() {
+      await retention?.stop();
       await worker.stop();
       await alerts.stop();
       await running.close();

@@ -20,6 +20,7 @@ import { pgErrorCode } from '../db/errors.js';
 import { deviceFromTopic, liveTopic } from '../domain/topics.js';
 import type { BatchOutcome, BoundReading, LatestAdvance, QuarantineEntry, TelemetryWriter } from '../repositories/telemetry.js';
 import type { Pipeline, PipelineResult, RawMessage } from './pipeline.js';
+import type { QuarantineCap } from './quarantine-limits.js';
 
 /** Where messages come from, and how they are acknowledged or handed back. */
 export interface IngestSource<M extends RawMessage> {
@@ -82,6 +83,8 @@ export interface IngestWorkerOptions<M extends RawMessage> {
   databaseAnswers?: () => Promise<boolean>;
   /** A message whose write fails alone this many times is quarantined as `poison` (default 3). */
   poisonAttempts?: number;
+  /** Bounds each device's rejects in the quarantine (./quarantine-limits.ts); none without it. */
+  quarantineCap?: QuarantineCap;
 }
 
 export function toLivePosition(advance: LatestAdvance): LivePosition {
@@ -222,6 +225,8 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
       fail(batch, err);
       return;
     }
+    // Capped here only: the one-by-one writes after a failure take their messages' rejects as they are.
+    if (options.quarantineCap) processed = { readings: processed.readings, rejected: options.quarantineCap(processed.rejected) };
     try {
       outcome = await writer.writeBatch(processed.readings, processed.rejected);
     } catch (err) {
