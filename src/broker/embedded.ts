@@ -1,14 +1,14 @@
 /**
  * The embedded MQTT broker (aedes) for the zero-setup mode: devices connect with
- * username = device id and password = device secret, and may publish only to their
- * own telemetry topic. Armada's own processes (ingest worker, API) connect with an
+ * username = device id (an OwnTracks phone may use the user part alone) and password =
+ * device secret, and may publish only to their own telemetry topic. Armada's own processes (ingest worker, API) connect with an
  * internal credential made fresh for each run and never leave this process.
  */
 import net from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceFromTopic, ownTracksTopic, telemetryTopic } from '../domain/topics.js';
+import { deviceFromTopic, ownTracksTopic, ownTracksUsername, telemetryTopic } from '../domain/topics.js';
 import type { RawMessage } from '../ingest/pipeline.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import { verifyDeviceSecret } from '../security/secrets.js';
@@ -47,7 +47,8 @@ export async function startEmbeddedBroker(options: {
   host: string;
   port: number;
   logger: Logger;
-  findDevice: (deviceId: string) => Promise<DeviceIdentity | undefined>;
+  /** The device an MQTT user name stands for (its id, or an OwnTracks phone's user part). */
+  findDevice: (username: string) => Promise<DeviceIdentity | undefined>;
   /**
    * Takes a telemetry message and resolves once it is committed. The device's PUBACK
    * waits for it (aedes acknowledges only after authorizePublish answers), so a device
@@ -96,7 +97,7 @@ export async function startEmbeddedBroker(options: {
             logger.info({ deviceId: device.id }, 'deactivated device connected');
           }
           identities.set(client, { kind: 'device', device });
-          lastKnown.set(device.id, device);
+          lastKnown.set(username, device);
           track(device.id, client);
           done(null, true);
         })
@@ -173,6 +174,7 @@ export async function startEmbeddedBroker(options: {
       const open = [...(connections.get(deviceId) ?? [])];
       connections.delete(deviceId);
       lastKnown.delete(deviceId);
+      lastKnown.delete(ownTracksUsername(deviceId));
       for (const client of open) client.close();
       return open.length;
     },

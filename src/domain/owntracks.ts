@@ -7,6 +7,14 @@
  */
 import { depthRejection, MAX_PAYLOAD_BYTES, nulRejection, parseReading, scanPayload, type ParseResult } from './telemetry.js';
 
+/**
+ * The largest tst taken as epoch seconds (the year 5138). Epoch milliseconds of any date
+ * since 1973 are larger: a sender that mixed the units up gets a reason that says so.
+ */
+const MAX_TST_S = 1e11;
+/** …and up to the same year in milliseconds; larger is neither, and validation names it. */
+const MAX_TST_MS = 1e14;
+
 /** Fields whose meaning differs from Armada's: renamed so nobody mistakes them. */
 const RENAMED_ATTRIBUTES: Record<string, string> = { acc: 'accuracyM', batt: 'phoneBatteryPercent', vac: 'verticalAccuracyM' };
 const MAPPED = new Set(['_type', 'tst', 'lat', 'lon', 'vel', 'cog', 'alt']);
@@ -46,6 +54,15 @@ function parseUnguarded(payload: Uint8Array): ParseResult {
     };
   }
   const tst = message.tst;
+  if (typeof tst === 'number' && tst > MAX_TST_S && tst < MAX_TST_MS) {
+    const asMs = new Date(tst).toISOString();
+    return {
+      readings: [],
+      rejections: [
+        { reason: 'timestamp_in_milliseconds', detail: `tst ${tst} is epoch milliseconds (${asMs}); OwnTracks sends tst in epoch seconds`, raw: null },
+      ],
+    };
+  }
   const candidate: Record<string, unknown> = {
     // Epoch seconds; a non-number is passed on as it is, for validation to name it.
     ts: typeof tst === 'number' ? Math.round(tst * 1000) : tst,

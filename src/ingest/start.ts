@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
-import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
+import { LEGACY_OWNTRACKS_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { Repositories } from '../repositories/index.js';
 import { telemetryWriter } from '../repositories/telemetry.js';
@@ -265,6 +265,13 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   // count are left alone: dropping them before the new owners have subscribed would leave
   // those devices with no subscriber (docs/scale-out.md, changing WORKER_COUNT). Whatever
   // they deliver is stored; a second copy is skipped by the primary key.
+  // Earlier versions subscribed to owntracks/+/+; with owntracks/# as well, the broker would
+  // deliver those messages twice. Not while partitioned: those subscriptions are per device.
+  if (!partition) {
+    await running.unsubscribe([LEGACY_OWNTRACKS_SUBSCRIPTION], { alsoUnknown: true }).catch((err: Error) => {
+      deps.logger.warn({ err: err.message }, 'could not drop the old OwnTracks subscription; its messages may come twice (stored once)');
+    });
+  }
   const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
   const retention = quarantineRetention(deps);
   return {
@@ -314,7 +321,7 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     host: deps.host,
     port: deps.port,
     logger: deps.brokerLogger,
-    findDevice: (id) => deps.repos.devices.findIdentity(id),
+    findDevice: (username) => deps.repos.devices.findIdentityByUsername(username),
     ingest: (message) =>
       new Promise<void>((resolve, reject) => worker.accept({ ...message, settle: (err) => (err ? reject(err) : resolve()) })),
   });
