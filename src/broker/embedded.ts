@@ -15,7 +15,8 @@ import { verifyDeviceSecret } from '../security/secrets.js';
 
 export const INTERNAL_USERNAME = 'armada-internal';
 
-type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity };
+/** A device and the user name it came in with (an OwnTracks phone may use its user part). */
+type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity; username: string };
 
 export interface EmbeddedBroker {
   readonly port: number;
@@ -96,7 +97,7 @@ export async function startEmbeddedBroker(options: {
             // Accepted so its messages reach quarantine with the reason, as the contract says.
             logger.info({ deviceId: device.id }, 'deactivated device connected');
           }
-          identities.set(client, { kind: 'device', device });
+          identities.set(client, { kind: 'device', device, username });
           lastKnown.set(username, device);
           track(device.id, client);
           done(null, true);
@@ -107,7 +108,7 @@ export async function startEmbeddedBroker(options: {
           const known = lastKnown.get(username);
           if (known && verifyDeviceSecret(password.toString('utf8'), known.secretHash)) {
             logger.warn({ err: err.message, deviceId: known.id }, 'device lookup failed; authenticated from the last known record');
-            identities.set(client, { kind: 'device', device: known });
+            identities.set(client, { kind: 'device', device: known, username });
             track(known.id, client);
             done(null, true);
             return;
@@ -119,11 +120,12 @@ export async function startEmbeddedBroker(options: {
     authorizePublish(client, packet, done) {
       const identity = client ? identities.get(client) : undefined;
       if (!identity) return done(new Error('not authenticated'));
-      if (identity.kind === 'device' && !mayPublish(identity.device, packet.topic)) {
+      if (identity.kind === 'device' && !mayPublish(identity.device, identity.username, packet.topic)) {
         logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
         return done(new Error('devices may publish only to their own telemetry topic'));
       }
-      if (!options.ingest || !deviceFromTopic(packet.topic)) return done(null);
+      // Whatever a device may publish goes to ingest, which stores it or quarantines it with a reason.
+      if (!options.ingest || (identity.kind === 'internal' && !deviceFromTopic(packet.topic))) return done(null);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       options.ingest({ topic: packet.topic, payload, receivedAtMs: Date.now() }).then(
         () => done(null),
@@ -190,12 +192,14 @@ export async function startEmbeddedBroker(options: {
 }
 
 /**
- * A device's own topic: its telemetry topic, or for an OwnTracks device its base topic
- * and the app's sub-topics beneath it (events, info, waypoints), which ingest ignores.
+ * A device's own topics, as the Mosquitto ACL grants them (deploy/mosquitto/acl): its
+ * telemetry topic, or for an OwnTracks device everything under `owntracks/<user name>/`
+ * (its topic, the app's sub-topics, a device id set wrong in the app), which ingest stores
+ * or quarantines with a reason.
  */
-function mayPublish(device: DeviceIdentity, topic: string): boolean {
+function mayPublish(device: DeviceIdentity, username: string, topic: string): boolean {
   if (device.protocol === 'owntracks') {
-    const base = ownTracksTopic(device.id);
+    const base = username === device.id ? ownTracksTopic(device.id) : `owntracks/${username}`;
     return topic === base || topic.startsWith(`${base}/`);
   }
   return topic === telemetryTopic(device.id);
