@@ -232,7 +232,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     } catch (err) {
       // The pipeline's memory of newest fixes now holds some that were never committed.
       pipeline.forget?.();
-      if (batch.length > 0 && (await dataMayBeAtFault(err))) await commitOneByOne(batch, err);
+      if (await dataMayBeAtFault(err)) await commitOneByOne(batch, err);
       else fail(batch, err);
       return;
     }
