@@ -41,7 +41,7 @@ export function createMetrics() {
       inFlight: new Gauge({ name: 'armada_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged', registers }),
       quarantineCapped: new Counter({
         name: 'armada_ingest_quarantine_capped_total',
-        help: 'Rejects beyond a device\'s quarantine cap: counted on one row per device and period, not stored (docs/ingest-hardening.md), by reason',
+        help: 'Rejects beyond a device\'s quarantine cap, by reason: counted on one row per device and period, not stored',
         labelNames: ['reason'] as const,
         registers,
       }),
@@ -55,7 +55,11 @@ export function createMetrics() {
         help: 'Quarantine rows deleted because their payload last came longer ago than the retention',
         registers,
       }),
-      quarantineRetentionDays: new Gauge({ name: 'armada_quarantine_retention_days', help: 'Days a quarantine row is kept after its payload last came (QUARANTINE_RETENTION_DAYS)', registers }),
+      quarantineRetentionDays: new Gauge({
+        name: 'armada_quarantine_retention_days',
+        help: 'Days a quarantine row is kept after its payload last came (QUARANTINE_RETENTION_DAYS)',
+        registers,
+      }),
       seqGaps: new Counter({
         name: 'armada_ingest_seq_missing_total',
         help: 'Readings found missing from per-device seq counters (a late reading that fills a gap counts back down in the per-device figure, not here)',

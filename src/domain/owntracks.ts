@@ -59,7 +59,11 @@ function parseUnguarded(payload: Uint8Array): ParseResult {
     return {
       readings: [],
       rejections: [
-        { reason: 'timestamp_in_milliseconds', detail: `tst ${tst} is epoch milliseconds (${asMs}); OwnTracks sends tst in epoch seconds`, raw: null },
+        {
+          reason: 'timestamp_in_milliseconds',
+          detail: `tst ${tst} is epoch milliseconds (${asMs}); OwnTracks sends tst in epoch seconds`,
+          raw: null,
+        },
       ],
     };
   }

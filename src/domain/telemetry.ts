@@ -175,9 +175,8 @@ export function scanPayload(payload: Uint8Array): PayloadShape {
     if (inString) {
       if (b === 0x5c) {
         // \u0000: a backslash, u, and four zeros.
-        if (payload[i + 1] === 0x75 && payload[i + 2] === 0x30 && payload[i + 3] === 0x30 && payload[i + 4] === 0x30 && payload[i + 5] === 0x30) {
-          hasNul = true;
-        }
+        const zeros = payload[i + 2] === 0x30 && payload[i + 3] === 0x30 && payload[i + 4] === 0x30 && payload[i + 5] === 0x30;
+        if (payload[i + 1] === 0x75 && zeros) hasNul = true;
         i++;
       } else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;

@@ -66,7 +66,8 @@ export function deviceFromTopic(topic: string): { deviceId: string; protocol: To
   const parts = topic.split('/');
   if (parts.length >= 3 && parts[0] === 'owntracks' && DEVICE_ID_PATTERN.test(parts[1]!) && DEVICE_ID_PATTERN.test(parts[2]!)) {
     const deviceId = `${parts[1]}/${parts[2]}`;
-    return parts.length === 3 ? { deviceId, protocol: 'owntracks' } : { deviceId, protocol: 'owntracks', subtopic: parts.slice(3).join('/') };
+    if (parts.length === 3) return { deviceId, protocol: 'owntracks' };
+    return { deviceId, protocol: 'owntracks', subtopic: parts.slice(3).join('/') };
   }
   return null;
 }

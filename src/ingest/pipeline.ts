@@ -191,11 +191,13 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
             message,
             deviceId,
             'unknown_topic',
-            `a location on ${message.topic.slice(0, 200)}: OwnTracks locations belong on ${ownTracksTopic(deviceId)}; the app publishes on ` +
-              `owntracks/<user name>/<device id>, so set the phone's MQTT user name to "${ownTracksUsername(deviceId)}" and its device id to "${deviceId.split('/')[1]}"`,
+            `a location on ${message.topic.slice(0, 200)}: OwnTracks locations belong on ${ownTracksTopic(deviceId)}; ` +
+              `the app publishes on owntracks/<user name>/<device id>, so set the phone's MQTT user name to ` +
+              `"${ownTracksUsername(deviceId)}" and its device id to "${deviceId.split('/')[1]}"`,
           );
         } else {
-          for (const r of parsed.rejections) reject(message, deviceId, r.reason, `on the sub-topic ${source.subtopic.slice(0, 100)}: ${r.detail}`);
+          const where = `on the sub-topic ${source.subtopic.slice(0, 100)}`;
+          for (const r of parsed.rejections) reject(message, deviceId, r.reason, `${where}: ${r.detail}`);
         }
         continue;
       }

@@ -67,7 +67,8 @@ export function createQuarantineCap(settings: QuarantineCapSettings, metrics?: P
         deviceId: entry.deviceId,
         reason: 'quarantine_cap',
         detail:
-          `more than ${settings.cap} rejects in ${periodMin} min from ${entry.deviceId ?? 'this topic'} since ${new Date(w.startMs).toISOString()}: ` +
+          `more than ${settings.cap} rejects in ${periodMin} min from ${entry.deviceId ?? 'this topic'} ` +
+          `since ${new Date(w.startMs).toISOString()}: ` +
           `the rest are counted here (times seen), not stored; the latest was ${entry.reason}: ${entry.detail.slice(0, 300)}`,
         payload: Buffer.from(`quarantine cap period from ${new Date(w.startMs).toISOString()}`),
       });

@@ -56,6 +56,8 @@ export interface IngestCounters {
  */
 const DATA_ERROR_CLASSES = new Set(['21', '22', '23', '54']);
 
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export interface IngestWorkerOptions<M extends RawMessage> {
   source: IngestSource<M>;
   live: LivePublisher;
@@ -252,7 +254,10 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
    * away, what is not committed yet is handed back, unacknowledged, as for any outage.
    */
   async function commitOneByOne(batch: readonly M[], batchErr: unknown): Promise<void> {
-    logger.warn({ err: (batchErr as Error).message, messages: batch.length }, 'ingest batch failed on its data; writing its messages one by one');
+    logger.warn(
+      { err: (batchErr as Error).message, messages: batch.length },
+      'ingest batch failed on its data; writing its messages one by one',
+    );
     const done: M[] = [];
     const readings: BoundReading[] = [];
     for (let i = 0; i < batch.length; i++) {
@@ -301,7 +306,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
       topic: message.topic,
       deviceId: deviceFromTopic(message.topic)?.deviceId ?? null,
       reason: 'poison',
-      detail: `writing this message alone failed ${poisonAttempts} times: ${code ? `${code} ` : ''}${(lastErr as Error)?.message ?? String(lastErr)}`.slice(0, 1000),
+      detail: `writing this message alone failed ${poisonAttempts} times: ${code ? `${code} ` : ''}${errorText(lastErr)}`.slice(0, 1000),
       payload: message.payload,
     };
     try {

@@ -46,7 +46,8 @@ describe('OwnTracks', () => {
     const phone = await connectDevice(t.deviceMqttUrl, 'budi', device.secret);
     const tst = Math.floor(Date.now() / 1000) - 5;
     const send = (topic: string, message: unknown) => phone.publishAsync(topic, JSON.stringify(message), { qos: 1 });
-    await send('owntracks/budi/phone', { _type: 'location', lat: -10.1581, lon: 123.6061, tst, vel: 18, cog: 90, alt: 40, acc: 8, batt: 77, tid: 'bd' });
+    const location = { _type: 'location', lat: -10.1581, lon: 123.6061, tst, vel: 18, cog: 90, alt: 40, acc: 8, batt: 77, tid: 'bd' };
+    await send('owntracks/budi/phone', location);
     await send('owntracks/budi/phone', { _type: 'lwt', tst });
     await send('owntracks/budi/phone/event', { _type: 'transition', event: 'enter', desc: 'Kantor', tst, lat: -10.1581, lon: 123.6061 });
     await send('owntracks/budi/phone', { _type: 'location', lat: -10.1582, lon: 123.6062, tst: tst * 1000 });
@@ -59,21 +60,25 @@ describe('OwnTracks', () => {
     expect(latest).toMatchObject({ at: new Date(tst * 1000).toISOString(), speedKmh: 18, lat: -10.1581 });
     const [row] = await t.services.database.query('SELECT attributes FROM telemetry WHERE vehicle_id = $1', [veh.id]);
     expect(row!.attributes).toEqual({ accuracyM: 8, phoneBatteryPercent: 77, tid: 'bd' });
-    const track = (await (await t.api(`/api/v1/vehicles/${veh.id}/track`)).json()) as { features: Array<{ properties: Record<string, unknown> }> };
+    type Track = { features: Array<{ properties: Record<string, unknown> }> };
+    const track = (await (await t.api(`/api/v1/vehicles/${veh.id}/track`)).json()) as Track;
     expect(track.features.map((f) => f.properties)).toEqual([
       {
-        at: new Date(tst * 1000).toISOString(), speedKmh: 18, headingDeg: 90, fuelLitres: null, ignition: null, altitudeM: 40, accuracyM: 8, phoneBatteryPercent: 77,
+        at: new Date(tst * 1000).toISOString(), speedKmh: 18, headingDeg: 90, fuelLitres: null, ignition: null,
+        altitudeM: 40, accuracyM: 8, phoneBatteryPercent: 77,
       },
     ]);
     await waitFor(async () => (await quarantined('budi/phone', 'not_a_location')) === 2, 'the lwt and the event in quarantine');
-    await waitFor(async () => (await quarantined('budi/phone', 'timestamp_in_milliseconds')) === 1, 'the location with tst in milliseconds in quarantine');
+    await waitFor(async () => (await quarantined('budi/phone', 'timestamp_in_milliseconds')) === 1, 'the tst in milliseconds');
   });
 
   it('refuses a second device whose MQTT user name would be taken', async () => {
     const d = await registerVehicleWithDevice(t, { deviceId: 'sari' });
-    const res = await t.api('/api/v1/devices', { method: 'POST', json: { id: 'sari/phone', vehicleId: d.vehicleId, protocol: 'owntracks' } });
+    const json = { id: 'sari/phone', vehicleId: d.vehicleId, protocol: 'owntracks' };
+    const res = await t.api('/api/v1/devices', { method: 'POST', json });
     expect(res.status).toBe(409);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('The MQTT user name "sari" is the device sari\'s');
+    const { error } = (await res.json()) as { error: { message: string } };
+    expect(error.message).toContain('The MQTT user name "sari" is the device sari\'s');
   });
 });
 

@@ -26,7 +26,9 @@ beforeAll(async () => {
   ids = await seedStreamDevices(t.testDb, DEVICES, `poison-${Date.now().toString(36)}`);
   await t.services.ingest!.devicesChanged();
   clients = await Promise.all(
-    ids.map((id) => mqtt.connectAsync(t.deviceMqttUrl, { clientId: id, username: id, password: 'unused', protocolVersion: 4, reconnectPeriod: 0 })),
+    ids.map((id) =>
+      mqtt.connectAsync(t.deviceMqttUrl, { clientId: id, username: id, password: 'unused', protocolVersion: 4, reconnectPeriod: 0 }),
+    ),
   );
 });
 
@@ -76,11 +78,18 @@ describe('poison messages in a stream', () => {
           'SELECT reason, count(*)::int AS n, sum(times_seen)::int AS seen FROM quarantine GROUP BY reason ORDER BY reason',
         )).map((r) => [r.reason, { rows: r.n, seen: r.seen }]),
       );
-    await waitFor(async () => (await stored()).rows >= expected && (await quarantined()).poison?.rows === POISONERS.length, 'every reading stored, the poison quarantined', 60_000);
+    await waitFor(
+      async () => (await stored()).rows >= expected && (await quarantined()).poison?.rows === POISONERS.length,
+      'every reading stored, the poison quarantined',
+      60_000,
+    );
     await t.services.ingest!.idle();
 
     expect(await stored()).toEqual({ rows: expected, distinct: expected });
-    const everyDevice = await query<{ n: number }>('SELECT count(DISTINCT device_id)::int AS n FROM telemetry WHERE seq <= $1', [READINGS_PER_DEVICE]);
+    const everyDevice = await query<{ n: number }>(
+      'SELECT count(DISTINCT device_id)::int AS n FROM telemetry WHERE seq <= $1',
+      [READINGS_PER_DEVICE],
+    );
     expect(everyDevice[0]!.n).toBe(DEVICES);
     // One row each, seen once: nothing was redelivered.
     const once = { rows: POISONERS.length, seen: POISONERS.length };
@@ -90,7 +99,10 @@ describe('poison messages in a stream', () => {
     );
     expect(poisonRow!.detail).toMatch(/^writing this message alone failed 3 times: 22P02 /);
     expect(JSON.parse(Buffer.from(poisonRow!.payload).toString()).seq).toBe(102);
-    const [notJson] = await query<{ detail: string }>(`SELECT detail FROM quarantine WHERE reason = 'not_json' AND device_id = $1`, [ids[0]]);
+    const [notJson] = await query<{ detail: string }>(
+      `SELECT detail FROM quarantine WHERE reason = 'not_json' AND device_id = $1`,
+      [ids[0]],
+    );
     expect(notJson!.detail).toContain('\\u0000');
     const counters = t.services.ingest!.counters;
     expect(counters.poisoned).toBe(POISONERS.length);

@@ -15,7 +15,9 @@ let device: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let client: MqttClient;
 
 beforeAll(async () => {
-  t = await startTestService({ env: { QUARANTINE_DEVICE_CAP: String(CAP), QUARANTINE_CAP_PERIOD_MIN: '1440', QUARANTINE_RETENTION_DAYS: '30' } });
+  t = await startTestService({
+    env: { QUARANTINE_DEVICE_CAP: String(CAP), QUARANTINE_CAP_PERIOD_MIN: '1440', QUARANTINE_RETENTION_DAYS: '30' },
+  });
   device = await registerVehicleWithDevice(t);
   await t.services.ingest!.devicesChanged();
   client = await connectDevice(t.deviceMqttUrl, device.deviceId, device.secret);
@@ -37,7 +39,8 @@ describe('quarantine limits', () => {
     }
     const rows = async () =>
       query<{ reason: string; rows: number; seen: number }>(
-        'SELECT reason, count(*)::int AS rows, sum(times_seen)::int AS seen FROM quarantine WHERE device_id = $1 GROUP BY reason ORDER BY reason',
+        `SELECT reason, count(*)::int AS rows, sum(times_seen)::int AS seen FROM quarantine
+          WHERE device_id = $1 GROUP BY reason ORDER BY reason`,
         [device.deviceId],
       );
     await waitFor(async () => (await rows()).reduce((sum, r) => sum + r.seen, 0) === 20, 'all 20 rejects accounted for');
@@ -56,7 +59,8 @@ describe('quarantine limits', () => {
     const insert = (daysAgo: number, n: number) =>
       query(
         `INSERT INTO quarantine (received_at, last_received_at, topic, device_id, reason, detail, payload, payload_bytes, payload_sha256)
-         VALUES (now() - make_interval(days => $1), now() - make_interval(days => $1), 'old/topic', NULL, 'not_json', 'old', $2, 3, sha256($2))`,
+         VALUES (now() - make_interval(days => $1), now() - make_interval(days => $1), 'old/topic', NULL, 'not_json', 'old',
+                 $2, 3, sha256($2))`,
         [daysAgo, Buffer.from(`old ${n}`)],
       );
     for (let n = 0; n < 3; n++) await insert(40, n);

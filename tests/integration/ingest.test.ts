@@ -147,7 +147,8 @@ describe('ingest', () => {
 
   it('quarantines, with a reason, what an OwnTracks phone sends on a topic that is not its device\'s', async () => {
     const user = `rina${Date.now().toString(36)}`;
-    const res = await t.api('/api/v1/devices', { method: 'POST', json: { id: `${user}/phone`, vehicleId: device.vehicleId, protocol: 'owntracks' } });
+    const json = { id: `${user}/phone`, vehicleId: device.vehicleId, protocol: 'owntracks' };
+    const res = await t.api('/api/v1/devices', { method: 'POST', json });
     expect(res.status).toBe(201);
     const phone = (await res.json()) as { secret: string; mqtt: { username: string } };
     expect(phone.mqtt.username).toBe(user);
@@ -157,7 +158,7 @@ describe('ingest', () => {
     await client.publishAsync(`owntracks/${user}/tablet`, location, { qos: 1 });
     await client.publishAsync(`owntracks/${user}`, location, { qos: 1 });
     await client.endAsync();
-    await waitFor(async () => (await quarantinedFor(`owntracks/${user}/tablet`, 'unknown_device')) === 1, 'the wrong device id in quarantine');
+    await waitFor(async () => (await quarantinedFor(`owntracks/${user}/tablet`, 'unknown_device')) === 1, 'the wrong device id');
     await waitFor(async () => (await quarantinedFor(`owntracks/${user}`, 'unknown_topic')) === 1, 'the short topic in quarantine');
   });
 });

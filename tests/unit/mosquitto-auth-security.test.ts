@@ -60,7 +60,8 @@ describe('passwordFileText for OwnTracks phones', () => {
   const users = (text: string) => text.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]);
 
   it('adds the user part as a second name, the one the app publishes under (owntracks/%u/%d)', () => {
-    const { text, written } = passwordFileText([{ id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1) }], service);
+    const phone = { id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1) };
+    const { text, written } = passwordFileText([phone], service);
     expect(users(text).slice(1)).toEqual([['budi', hashes.first], ['budi/phone', hashes.first]]);
     expect(written).toBe(1);
   });

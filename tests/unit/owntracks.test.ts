@@ -274,7 +274,8 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     ]);
     expect(readings).toEqual([]);
     expect(rejected.map((r) => [r.topic, r.deviceId, r.reason, r.detail])).toEqual([
-      ['owntracks/budi/phone/event', 'budi/phone', 'not_a_location', 'on the sub-topic event: OwnTracks _type "transition" carries no position'],
+      ['owntracks/budi/phone/event', 'budi/phone', 'not_a_location',
+        'on the sub-topic event: OwnTracks _type "transition" carries no position'],
       ['owntracks/budi/phone/info', 'budi/phone', 'not_a_location', 'on the sub-topic info: OwnTracks _type "card" carries no position'],
     ]);
   });

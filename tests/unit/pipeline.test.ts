@@ -133,7 +133,12 @@ describe('the worker and a poison message', () => {
   const pgError = (code: string, text: string) => Object.assign(new Error(text), { code });
   const secondsOf = (m: RawMessage) => (Date.parse(JSON.parse(m.payload.toString()).ts) - T0) / 1000;
   /** A worker whose writer throws `fail(readings)` for a write holding those readings (seconds after T0), if it returns one. */
-  function rig(options: { fail: (readings: number[]) => Error | undefined; databaseAnswers?: () => boolean; poisonAttempts?: number; batchSize?: number }) {
+  function rig(options: {
+    fail: (readings: number[]) => Error | undefined;
+    databaseAnswers?: () => boolean;
+    poisonAttempts?: number;
+    batchSize?: number;
+  }) {
     const writes: number[][] = [];
     const quarantined: Array<{ reason: string; detail: string; topic: string; deviceId: string | null }> = [];
     const acknowledged: number[] = [];
@@ -212,7 +217,8 @@ describe('the worker and a poison message', () => {
     expect(away.worker.counters).toMatchObject({ poisoned: 0, failedBatches: 1 });
   });
 
-  it.each(['57P01', '53100', '08006', '40P01', '25006'])('SQLSTATE %s (not the data) acknowledges nothing, even while the database answers', async (code) => {
+  const outageCodes = ['57P01', '53100', '08006', '40P01', '25006'];
+  it.each(outageCodes)('SQLSTATE %s (not the data) acknowledges nothing, even while the database answers', async (code) => {
     const r = rig({ fail: () => pgError(code, 'not the data'), databaseAnswers: () => true });
     await r.send(10, 20, 30);
     expect(r.acknowledged()).toEqual([]);

@@ -136,7 +136,9 @@ describe('poison payloads', () => {
     expect(payload.byteLength).toBeGreaterThan(10_000);
     const { readings, rejections } = parseTelemetryPayload(payload);
     expect(readings).toEqual([]);
-    expect(rejections).toEqual([{ reason: 'too_deeply_nested', detail: 'arrays and objects nested 5001 deep; the limit is 32', raw: null }]);
+    expect(rejections).toEqual([
+      { reason: 'too_deeply_nested', detail: 'arrays and objects nested 5001 deep; the limit is 32', raw: null },
+    ]);
   });
 
   it('takes attributes nested up to the limit, and counts no brackets inside strings', () => {
@@ -150,7 +152,8 @@ describe('poison payloads', () => {
   });
 
   it('rejects the element whose string holds U+0000, and keeps the others', () => {
-    const { readings, rejections } = parseTelemetryPayload(bytes([reading, { ...reading, lat: -10.2, driver: 'Ana\u0000' }, { ...reading, lat: -10.3 }]));
+    const payload = bytes([reading, { ...reading, lat: -10.2, driver: 'Ana\u0000' }, { ...reading, lat: -10.3 }]);
+    const { readings, rejections } = parseTelemetryPayload(payload);
     expect(readings.map((r) => r.lat)).toEqual([-10.17, -10.3]);
     expect(rejections).toHaveLength(1);
     expect(rejections[0]!.reason).toBe('nul_character');

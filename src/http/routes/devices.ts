@@ -42,10 +42,14 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   async function refuseNameClash(id: string, protocol: string | undefined): Promise<void> {
     if (protocol === 'owntracks') {
       const user = ownTracksUsername(id);
-      if (await devices.findById(user)) throw new ConflictError(`The MQTT user name "${user}" is the device ${user}'s; choose another user part.`);
+      if (await devices.findById(user)) {
+        throw new ConflictError(`The MQTT user name "${user}" is the device ${user}'s; choose another user part.`);
+      }
     } else {
       const phone = await devices.findIdentityByUsername(id);
-      if (phone && phone.id !== id) throw new ConflictError(`The MQTT user name "${id}" is the OwnTracks device ${phone.id}'s; choose another id.`);
+      if (phone && phone.id !== id) {
+        throw new ConflictError(`The MQTT user name "${id}" is the OwnTracks device ${phone.id}'s; choose another id.`);
+      }
     }
   }
 
