@@ -122,6 +122,20 @@ const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Longest time a reading waits in a batch before it is committed. */
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(10),
+  /**
+   * A message whose write fails alone with a data error this many times is quarantined with
+   * reason `poison` and acknowledged, so it cannot hold up the rest (docs/ingest-hardening.md).
+   */
+  INGEST_POISON_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** Days a quarantine row is kept after its payload last came; older rows are deleted (hourly). */
+  QUARANTINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * Rejects stored per device per QUARANTINE_CAP_PERIOD_MIN; beyond it they are only counted,
+   * on one `quarantine_cap` row per device and period. 0: no cap.
+   */
+  QUARANTINE_DEVICE_CAP: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  /** The period of QUARANTINE_DEVICE_CAP, in minutes. */
+  QUARANTINE_CAP_PERIOD_MIN: z.coerce.number().int().min(1).max(10_080).default(60),
   /** Trips and stops (Traccar's report.trip.*); each can be overridden per request. */
   REPORT_TRIP_MIN_DISTANCE_M: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDistanceM),
   REPORT_TRIP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minTripDurationS),
@@ -175,6 +189,10 @@ export type Config = Readonly<{
   ingestSubscriptions: 'wildcard' | 'per-device';
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
+  ingestPoisonAttempts: number;
+  quarantineRetentionDays: number;
+  quarantineDeviceCap: number;
+  quarantineCapPeriodMin: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
   analytics: Readonly<AnalyticsSettings>;
 }>;
@@ -241,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestSubscriptions: e.INGEST_SUBSCRIPTIONS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
+    ingestPoisonAttempts: e.INGEST_POISON_ATTEMPTS,
+    quarantineRetentionDays: e.QUARANTINE_RETENTION_DAYS,
+    quarantineDeviceCap: e.QUARANTINE_DEVICE_CAP,
+    quarantineCapPeriodMin: e.QUARANTINE_CAP_PERIOD_MIN,
     analytics: Object.freeze({
       reportTz: e.REPORT_TZ,
       trips: Object.freeze({

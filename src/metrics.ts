@@ -41,6 +41,27 @@ export function createMetrics() {
         registers,
       }),
       inFlight: new Gauge({ name: 'armada_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged', registers }),
+      quarantineCapped: new Counter({
+        name: 'armada_ingest_quarantine_capped_total',
+        help: 'Rejects beyond a device\'s quarantine cap, by reason: counted on one row per device and period, not stored',
+        labelNames: ['reason'] as const,
+        registers,
+      }),
+      quarantineDeviceCap: new Gauge({
+        name: 'armada_quarantine_device_cap',
+        help: 'Rejects stored per device per period before the rest are only counted (QUARANTINE_DEVICE_CAP; 0: no cap)',
+        registers,
+      }),
+      quarantineExpired: new Counter({
+        name: 'armada_quarantine_expired_total',
+        help: 'Quarantine rows deleted because their payload last came longer ago than the retention',
+        registers,
+      }),
+      quarantineRetentionDays: new Gauge({
+        name: 'armada_quarantine_retention_days',
+        help: 'Days a quarantine row is kept after its payload last came (QUARANTINE_RETENTION_DAYS)',
+        registers,
+      }),
       seqGaps: new Counter({
         name: 'armada_ingest_seq_missing_total',
         help: 'Readings found missing from per-device seq counters (a late reading that fills a gap counts back down in the per-device figure, not here)',

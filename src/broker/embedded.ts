@@ -1,21 +1,22 @@
 /**
  * The embedded MQTT broker (aedes) for the zero-setup mode: devices connect with
- * username = device id and password = device secret, and may publish only to their
- * own telemetry topic. Armada's own processes (ingest worker, API) connect with an
+ * username = device id (an OwnTracks phone may use the user part alone) and password =
+ * device secret, and may publish only to their own telemetry topic. Armada's own processes (ingest worker, API) connect with an
  * internal credential made fresh for each run and never leave this process.
  */
 import net from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceFromTopic, ownTracksTopic, telemetryTopic } from '../domain/topics.js';
+import { deviceFromTopic, ownTracksTopic, ownTracksUsername, telemetryTopic } from '../domain/topics.js';
 import type { RawMessage } from '../ingest/pipeline.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import { verifyDeviceSecret } from '../security/secrets.js';
 
 export const INTERNAL_USERNAME = 'armada-internal';
 
-type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity };
+/** A device and the user name it came in with (an OwnTracks phone may use its user part). */
+type Identity = { kind: 'internal' } | { kind: 'device'; device: DeviceIdentity; username: string };
 
 export interface EmbeddedBroker {
   readonly port: number;
@@ -47,7 +48,8 @@ export async function startEmbeddedBroker(options: {
   host: string;
   port: number;
   logger: Logger;
-  findDevice: (deviceId: string) => Promise<DeviceIdentity | undefined>;
+  /** The device an MQTT user name stands for (its id, or an OwnTracks phone's user part). */
+  findDevice: (username: string) => Promise<DeviceIdentity | undefined>;
   /**
    * Takes a telemetry message and resolves once it is committed. The device's PUBACK
    * waits for it (aedes acknowledges only after authorizePublish answers), so a device
@@ -95,8 +97,8 @@ export async function startEmbeddedBroker(options: {
             // Accepted so its messages reach quarantine with the reason, as the contract says.
             logger.info({ deviceId: device.id }, 'deactivated device connected');
           }
-          identities.set(client, { kind: 'device', device });
-          lastKnown.set(device.id, device);
+          identities.set(client, { kind: 'device', device, username });
+          lastKnown.set(username, device);
           track(device.id, client);
           done(null, true);
         })
@@ -106,7 +108,7 @@ export async function startEmbeddedBroker(options: {
           const known = lastKnown.get(username);
           if (known && verifyDeviceSecret(password.toString('utf8'), known.secretHash)) {
             logger.warn({ err: err.message, deviceId: known.id }, 'device lookup failed; authenticated from the last known record');
-            identities.set(client, { kind: 'device', device: known });
+            identities.set(client, { kind: 'device', device: known, username });
             track(known.id, client);
             done(null, true);
             return;
@@ -118,11 +120,12 @@ export async function startEmbeddedBroker(options: {
     authorizePublish(client, packet, done) {
       const identity = client ? identities.get(client) : undefined;
       if (!identity) return done(new Error('not authenticated'));
-      if (identity.kind === 'device' && !mayPublish(identity.device, packet.topic)) {
+      if (identity.kind === 'device' && !mayPublish(identity.device, identity.username, packet.topic)) {
         logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
         return done(new Error('devices may publish only to their own telemetry topic'));
       }
-      if (!options.ingest || !deviceFromTopic(packet.topic)) return done(null);
+      // Whatever a device may publish goes to ingest, which stores it or quarantines it with a reason.
+      if (!options.ingest || (identity.kind === 'internal' && !deviceFromTopic(packet.topic))) return done(null);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       options.ingest({ topic: packet.topic, payload, receivedAtMs: Date.now() }).then(
         () => done(null),
@@ -173,6 +176,7 @@ export async function startEmbeddedBroker(options: {
       const open = [...(connections.get(deviceId) ?? [])];
       connections.delete(deviceId);
       lastKnown.delete(deviceId);
+      lastKnown.delete(ownTracksUsername(deviceId));
       for (const client of open) client.close();
       return open.length;
     },
@@ -188,12 +192,14 @@ export async function startEmbeddedBroker(options: {
 }
 
 /**
- * A device's own topic: its telemetry topic, or for an OwnTracks device its base topic
- * and the app's sub-topics beneath it (events, info, waypoints), which ingest ignores.
+ * A device's own topics, as the Mosquitto ACL grants them (deploy/mosquitto/acl): its
+ * telemetry topic, or for an OwnTracks device everything under `owntracks/<user name>/`
+ * (its topic, the app's sub-topics, a device id set wrong in the app), which ingest stores
+ * or quarantines with a reason.
  */
-function mayPublish(device: DeviceIdentity, topic: string): boolean {
+function mayPublish(device: DeviceIdentity, username: string, topic: string): boolean {
   if (device.protocol === 'owntracks') {
-    const base = ownTracksTopic(device.id);
+    const base = username === device.id ? ownTracksTopic(device.id) : `owntracks/${username}`;
     return topic === base || topic.startsWith(`${base}/`);
   }
   return topic === telemetryTopic(device.id);

@@ -79,7 +79,7 @@ export const deviceProtocols = ['armada', 'owntracks'] as const;
 export const devices = pgTable(
   'devices',
   {
-    /** The MQTT username; for OwnTracks devices `user/device`. */
+    /** Also its MQTT username; an OwnTracks device is `user/device`, and its phone connects as `user` (src/domain/topics.ts). */
     id: text('id').primaryKey(),
     vehicleId: uuid('vehicle_id')
       .notNull()

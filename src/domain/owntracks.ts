@@ -5,16 +5,36 @@
  * and go through the same validation; the rest (accuracy, phone battery, tracker id,
  * connection) is kept as attributes. OwnTracks carries no fuel data.
  */
-import { MAX_PAYLOAD_BYTES, parseReading, type ParseResult } from './telemetry.js';
+import { depthRejection, MAX_PAYLOAD_BYTES, nulRejection, parseReading, scanPayload, type ParseResult } from './telemetry.js';
+
+/**
+ * The largest tst taken as epoch seconds (the year 5138). Epoch milliseconds of any date
+ * since 1973 are larger: a sender that mixed the units up gets a reason that says so.
+ */
+const MAX_TST_S = 1e11;
+/** …and up to the same year in milliseconds; larger is neither, and validation names it. */
+const MAX_TST_MS = 1e14;
 
 /** Fields whose meaning differs from Armada's: renamed so nobody mistakes them. */
 const RENAMED_ATTRIBUTES: Record<string, string> = { acc: 'accuracyM', batt: 'phoneBatteryPercent', vac: 'verticalAccuracyM' };
 const MAPPED = new Set(['_type', 'tst', 'lat', 'lon', 'vel', 'cog', 'alt']);
 
 export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
+  try {
+    return parseUnguarded(payload);
+  } catch (err) {
+    // Not expected (every input has a reason below); the message still goes to quarantine.
+    return { readings: [], rejections: [{ reason: 'parse_failed', detail: `the parser failed: ${(err as Error).message}`, raw: null }] };
+  }
+}
+
+function parseUnguarded(payload: Uint8Array): ParseResult {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
     return { readings: [], rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }] };
   }
+  const shape = scanPayload(payload);
+  const tooDeep = depthRejection(shape);
+  if (tooDeep) return { readings: [], rejections: [tooDeep] };
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -24,6 +44,8 @@ export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
   if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
     return { readings: [], rejections: [{ reason: 'not_an_object', detail: 'an OwnTracks message is a JSON object', raw: null }] };
   }
+  const nul = shape.hasNul ? nulRejection(decoded) : null;
+  if (nul) return { readings: [], rejections: [{ ...nul, raw: null }] };
   const message = decoded as Record<string, unknown>;
   if (message._type !== 'location') {
     return {
@@ -32,6 +54,19 @@ export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
     };
   }
   const tst = message.tst;
+  if (typeof tst === 'number' && tst > MAX_TST_S && tst < MAX_TST_MS) {
+    const asMs = new Date(tst).toISOString();
+    return {
+      readings: [],
+      rejections: [
+        {
+          reason: 'timestamp_in_milliseconds',
+          detail: `tst ${tst} is epoch milliseconds (${asMs}); OwnTracks sends tst in epoch seconds`,
+          raw: null,
+        },
+      ],
+    };
+  }
   const candidate: Record<string, unknown> = {
     // Epoch seconds; a non-number is passed on as it is, for validation to name it.
     ts: typeof tst === 'number' ? Math.round(tst * 1000) : tst,

@@ -45,6 +45,12 @@ export const rejectReasons = [
   'unknown_device',
   'inactive_device',
   'not_a_location',
+  'too_deeply_nested',
+  'nul_character',
+  'timestamp_in_milliseconds',
+  'parse_failed',
+  'poison',
+  'quarantine_cap',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 
@@ -62,6 +68,12 @@ export interface ParseResult {
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_READINGS_PER_MESSAGE = 5000;
+/**
+ * Deepest nesting of arrays and objects a payload may have (the batch array, the reading,
+ * and 30 levels of attributes). Deeper values overflow the stack of anything recursive
+ * that touches them later (JSON.stringify, String(), the database's JSON parser).
+ */
+export const MAX_JSON_DEPTH = 32;
 
 const optionalNumber = (schema: z.ZodNumber) => schema.nullish();
 
@@ -131,13 +143,83 @@ function toReading(value: z.infer<typeof readingSchema>): Reading {
   };
 }
 
+/** An element as JSON for the quarantine; never throws (String() of a cyclic or deep value can). */
 function stringifyElement(element: unknown): string {
   try {
-    const s = JSON.stringify(element) ?? String(element);
+    const s = JSON.stringify(element) ?? 'undefined';
     return s.length > RAW_ELEMENT_MAX_CHARS ? s.slice(0, RAW_ELEMENT_MAX_CHARS) : s;
-  } catch {
-    return String(element);
+  } catch (err) {
+    return `(not representable as JSON: ${(err as Error).message})`;
   }
+}
+
+export interface PayloadShape {
+  /** Deepest nesting of arrays and objects. */
+  depth: number;
+  /** A string holds the escape \u0000, which PostgreSQL cannot store in text or jsonb. */
+  hasNul: boolean;
+}
+
+/**
+ * One pass over the raw bytes, before JSON.parse: how deep the nesting goes, and whether a
+ * string escapes U+0000. Bytes, not characters: UTF-8 continuation bytes never equal the
+ * ASCII ones looked for. Invalid JSON gives some figure; JSON.parse then says what is wrong.
+ */
+export function scanPayload(payload: Uint8Array): PayloadShape {
+  let depth = 0;
+  let maxDepth = 0;
+  let inString = false;
+  let hasNul = false;
+  for (let i = 0; i < payload.length; i++) {
+    const b = payload[i]!;
+    if (inString) {
+      if (b === 0x5c) {
+        // \u0000: a backslash, u, and four zeros.
+        const zeros = payload[i + 2] === 0x30 && payload[i + 3] === 0x30 && payload[i + 4] === 0x30 && payload[i + 5] === 0x30;
+        if (payload[i + 1] === 0x75 && zeros) hasNul = true;
+        i++;
+      } else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > maxDepth) maxDepth = depth;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return { depth: maxDepth, hasNul };
+}
+
+/** The first NUL in a decoded value's strings (keys too), as a path like `note` or `tags.2`; null if none. */
+function nulPath(value: unknown, path: string, depthLeft: number): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '(value)' : null;
+  if (typeof value !== 'object' || value === null || depthLeft <= 0) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], path ? `${path}.${i}` : String(i), depthLeft - 1);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const name = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return `${name.replaceAll('\u0000', '\\u0000')} (the name)`;
+    const found = nulPath((value as Record<string, unknown>)[key], name, depthLeft - 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** A rejection for a value holding U+0000, or null. Only called when the scan saw one. */
+export function nulRejection(value: unknown): Omit<Rejection, 'raw'> | null {
+  const path = nulPath(value, '', MAX_JSON_DEPTH + 1);
+  return path === null
+    ? null
+    : { reason: 'nul_character', detail: `${path}: a string holds U+0000 (\\u0000), which PostgreSQL cannot store` };
+}
+
+/** Rejects a payload nested deeper than MAX_JSON_DEPTH, before anything recursive touches it. */
+export function depthRejection(shape: PayloadShape): Rejection | null {
+  return shape.depth > MAX_JSON_DEPTH
+    ? { reason: 'too_deeply_nested', detail: `arrays and objects nested ${shape.depth} deep; the limit is ${MAX_JSON_DEPTH}`, raw: null }
+    : null;
 }
 
 /** RFC 3339 date-time with seconds and a zone, as z.iso.datetime({ offset: true }) takes it. */
@@ -276,12 +358,25 @@ function isRejection(x: Reading | Omit<Rejection, 'raw'>): x is Omit<Rejection, 
  * In an array each element stands alone: good ones are kept, bad ones rejected.
  */
 export function parseTelemetryPayload(payload: Uint8Array): ParseResult {
+  try {
+    return parseTelemetryUnguarded(payload);
+  } catch (err) {
+    // Not expected: every input has a reason above. Should a case have been missed, the
+    // message still goes to quarantine instead of failing its whole batch.
+    return { readings: [], rejections: [{ reason: 'parse_failed', detail: `the parser failed: ${(err as Error).message}`, raw: null }] };
+  }
+}
+
+function parseTelemetryUnguarded(payload: Uint8Array): ParseResult {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
     return {
       readings: [],
       rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }],
     };
   }
+  const shape = scanPayload(payload);
+  const tooDeep = depthRejection(shape);
+  if (tooDeep) return { readings: [], rejections: [tooDeep] };
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   let decoded: unknown;
   try {
@@ -290,6 +385,8 @@ export function parseTelemetryPayload(payload: Uint8Array): ParseResult {
     return { readings: [], rejections: [{ reason: 'not_json', detail: (err as Error).message, raw: null }] };
   }
   if (!Array.isArray(decoded)) {
+    const nul = shape.hasNul ? nulRejection(decoded) : null;
+    if (nul) return { readings: [], rejections: [{ ...nul, raw: null }] };
     const one = parseReading(decoded);
     return isRejection(one) ? { readings: [], rejections: [{ ...one, raw: null }] } : { readings: [one], rejections: [] };
   }
@@ -302,7 +399,7 @@ export function parseTelemetryPayload(payload: Uint8Array): ParseResult {
   }
   const result: ParseResult = { readings: [], rejections: [] };
   decoded.forEach((element, index) => {
-    const one = parseReading(element);
+    const one = (shape.hasNul ? nulRejection(element) : null) ?? parseReading(element);
     if (isRejection(one)) result.rejections.push({ ...one, detail: `element ${index}: ${one.detail}`, raw: stringifyElement(element) });
     else result.readings.push(one);
   });

@@ -236,6 +236,8 @@ export class BrokerSession extends EventEmitter {
     if (until) this.reconnectGate = until;
     if (!this.socket) return;
     this.options.logger.warn({ reason }, 'mqtt session reconnecting to force redelivery');
+    // PUBACKs queued in this tick (messages of the same batch that did commit) go out first.
+    this.flushOutgoing();
     this.socket.destroy();
   }
 

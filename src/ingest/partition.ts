@@ -27,9 +27,13 @@ export function ownerOf(deviceId: string, count: number): number {
   return fnv1a32(deviceId) % count;
 }
 
-/** The one topic a device publishes on, by its protocol (OwnTracks ids are `user/device`). */
+/**
+ * The topic filter of a device, by its protocol: its telemetry topic, or for an OwnTracks
+ * device (id `user/device`) its topic and the app's sub-topics beneath it (`…/#` matches
+ * the topic itself too), whose messages are quarantined with a reason.
+ */
 export function deviceTopic(device: { id: string; protocol: string }): string {
-  return device.protocol === 'owntracks' ? ownTracksTopic(device.id) : telemetryTopic(device.id);
+  return device.protocol === 'owntracks' ? `${ownTracksTopic(device.id)}/#` : telemetryTopic(device.id);
 }
 
 export interface Partition {

@@ -20,7 +20,7 @@
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
-import { deviceFromTopic } from '../domain/topics.js';
+import { deviceFromTopic, ownTracksTopic, ownTracksUsername } from '../domain/topics.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import type { BoundReading, QuarantineEntry } from '../repositories/telemetry.js';
 
@@ -183,6 +183,24 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
       }
       // 3. payload → readings
       const parsed = source.protocol === 'owntracks' ? parseOwnTracksPayload(message.payload) : parseTelemetryPayload(message.payload);
+      if (source.subtopic !== undefined) {
+        // Beneath the device's topic: the app's events, info, waypoints … carry no position.
+        // A location there comes from a phone whose user name holds the device too.
+        if (parsed.readings.length > 0) {
+          reject(
+            message,
+            deviceId,
+            'unknown_topic',
+            `a location on ${message.topic.slice(0, 200)}: OwnTracks locations belong on ${ownTracksTopic(deviceId)}; ` +
+              `the app publishes on owntracks/<user name>/<device id>, so set the phone's MQTT user name to ` +
+              `"${ownTracksUsername(deviceId)}" and its device id to "${deviceId.split('/')[1]}"`,
+          );
+        } else {
+          const where = `on the sub-topic ${source.subtopic.slice(0, 100)}`;
+          for (const r of parsed.rejections) reject(message, deviceId, r.reason, `${where}: ${r.detail}`);
+        }
+        continue;
+      }
       for (const r of parsed.rejections) {
         reject(message, deviceId, r.reason, r.detail, r.raw === null ? message.payload : Buffer.from(r.raw));
       }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
-import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
+import { LEGACY_OWNTRACKS_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { Repositories } from '../repositories/index.js';
 import { telemetryWriter } from '../repositories/telemetry.js';
@@ -24,7 +24,28 @@ import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
 import { ownedTopics, type Partition } from './partition.js';
 import { createPipeline, type Fix, type RawMessage } from './pipeline.js';
+import { createQuarantineCap, startQuarantineRetention } from './quarantine-limits.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
+
+const RETENTION_INTERVAL_MS = 3_600_000;
+
+/**
+ * The quarantine's retention, run by the first worker only (the others would delete the
+ * same rows). The settings are shown as gauges in /metrics.
+ */
+function quarantineRetention(deps: IngestDeps) {
+  const { config, metrics } = deps;
+  metrics.quarantineRetentionDays.set(config.quarantineRetentionDays);
+  metrics.quarantineDeviceCap.set(config.quarantineDeviceCap);
+  if (config.workerIndex !== 0) return undefined;
+  return startQuarantineRetention({
+    expire: (days) => deps.repos.quarantine.expire(days),
+    retentionDays: config.quarantineRetentionDays,
+    intervalMs: RETENTION_INTERVAL_MS,
+    logger: deps.logger,
+    metrics,
+  });
+}
 
 export interface RunningIngest {
   readonly counters: IngestCounters;
@@ -42,6 +63,8 @@ export interface RunningIngest {
    * Resolves once the broker has granted them.
    */
   devicesChanged(): Promise<void>;
+  /** Deletes the quarantine rows older than the retention now (as the hourly run does); answers how many. */
+  expireQuarantine(): Promise<number>;
   /** Commits and acknowledges what it holds, then disconnects. */
   stop(): Promise<void>;
 }
@@ -69,6 +92,9 @@ function workerSettings(deps: IngestDeps) {
     metrics,
     batchSize: config.ingestBatchSize,
     batchWaitMs: config.ingestBatchWaitMs,
+    poisonAttempts: config.ingestPoisonAttempts,
+    quarantineCap: createQuarantineCap({ cap: config.quarantineDeviceCap, periodMs: config.quarantineCapPeriodMin * 60_000 }, metrics),
+    databaseAnswers: () => database.ping(),
     // PGlite is one connection: a second concurrent batch would only queue behind the first.
     concurrency: database.kind === 'postgres' ? config.ingestConcurrency : 1,
   };
@@ -239,12 +265,21 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   // count are left alone: dropping them before the new owners have subscribed would leave
   // those devices with no subscriber (docs/scale-out.md, changing WORKER_COUNT). Whatever
   // they deliver is stored; a second copy is skipped by the primary key.
+  // Earlier versions subscribed to owntracks/+/+; with owntracks/# as well, the broker would
+  // deliver those messages twice. Not while partitioned: those subscriptions are per device.
+  if (!partition) {
+    await running.unsubscribe([LEGACY_OWNTRACKS_SUBSCRIPTION], { alsoUnknown: true }).catch((err: Error) => {
+      deps.logger.warn({ err: err.message }, 'could not drop the old OwnTracks subscription; its messages may come twice (stored once)');
+    });
+  }
   const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
+  const retention = quarantineRetention(deps);
   return {
     counters: worker.counters,
     alerts,
     broker: undefined,
     isReady: () => running.isReady,
+    expireQuarantine: () => retention?.runNow() ?? Promise.resolve(0),
     devicesChanged: () => refresher?.refreshNow() ?? Promise.resolve(),
     idle: async () => {
       await worker.idle();
@@ -257,6 +292,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
       // committed and acknowledged first.
       stopping = true;
       await refresher?.stop().catch(() => undefined);
+      await retention?.stop();
       await worker.stop();
       await alerts.stop();
       await running.close();
@@ -285,16 +321,18 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     host: deps.host,
     port: deps.port,
     logger: deps.brokerLogger,
-    findDevice: (id) => deps.repos.devices.findIdentity(id),
+    findDevice: (username) => deps.repos.devices.findIdentityByUsername(username),
     ingest: (message) =>
       new Promise<void>((resolve, reject) => worker.accept({ ...message, settle: (err) => (err ? reject(err) : resolve()) })),
   });
   const running = broker;
+  const retention = quarantineRetention(deps);
   return {
     counters: worker.counters,
     alerts,
     broker: running,
     isReady: () => true,
+    expireQuarantine: () => retention?.runNow() ?? Promise.resolve(0),
     // The embedded broker hands every publish to the worker: nothing to subscribe.
     devicesChanged: () => Promise.resolve(),
     idle: async () => {
@@ -302,6 +340,7 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
       await alerts.idle();
     },
     async stop() {
+      await retention?.stop();
       await worker.stop();
       await alerts.stop();
       await running.close();

@@ -15,10 +15,12 @@
  */
 import type { Logger } from 'pino';
 import type { LivePosition } from '../domain/live.js';
-import { liveTopic } from '../domain/topics.js';
 import type { IngestMetrics } from '../metrics.js';
-import type { BatchOutcome, BoundReading, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
-import type { Pipeline, RawMessage } from './pipeline.js';
+import { pgErrorCode } from '../db/errors.js';
+import { deviceFromTopic, liveTopic } from '../domain/topics.js';
+import type { BatchOutcome, BoundReading, LatestAdvance, QuarantineEntry, TelemetryWriter } from '../repositories/telemetry.js';
+import type { Pipeline, PipelineResult, RawMessage } from './pipeline.js';
+import type { QuarantineCap } from './quarantine-limits.js';
 
 /** Where messages come from, and how they are acknowledged or handed back. */
 export interface IngestSource<M extends RawMessage> {
@@ -43,7 +45,18 @@ export interface IngestCounters {
   quarantined: number;
   batches: number;
   failedBatches: number;
+  /** Messages quarantined as `poison`: their write kept failing alone. */
+  poisoned: number;
 }
+
+/**
+ * SQLSTATE classes that blame the data, not the database: 21 cardinality violation,
+ * 22 data exception (22P05: U+0000 in text), 23 integrity constraint violation, 54 program
+ * limit exceeded (a value too large for an index or a row).
+ */
+const DATA_ERROR_CLASSES = new Set(['21', '22', '23', '54']);
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export interface IngestWorkerOptions<M extends RawMessage> {
   source: IngestSource<M>;
@@ -64,6 +77,16 @@ export interface IngestWorkerOptions<M extends RawMessage> {
    * of piling readings up in memory.
    */
   onCommitted?: (readings: readonly BoundReading[]) => Promise<void> | void;
+  /**
+   * Whether the database answers at all (a trivial query). A failed write without a
+   * SQLSTATE is then blamed on the data, and its batch written message by message.
+   * Without it only PostgreSQL's data errors are.
+   */
+  databaseAnswers?: () => Promise<boolean>;
+  /** A message whose write fails alone this many times is quarantined as `poison` (default 3). */
+  poisonAttempts?: number;
+  /** Bounds each device's rejects in the quarantine (./quarantine-limits.ts); none without it. */
+  quarantineCap?: QuarantineCap;
 }
 
 export function toLivePosition(advance: LatestAdvance): LivePosition {
@@ -88,7 +111,8 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
   const { source, live, pipeline, writer, logger, metrics, batchSize, batchWaitMs } = options;
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const maxPending = options.maxPending ?? batchSize * 20;
-  const counters: IngestCounters = { received: 0, stored: 0, duplicates: 0, quarantined: 0, batches: 0, failedBatches: 0 };
+  const poisonAttempts = Math.max(1, options.poisonAttempts ?? 3);
+  const counters: IngestCounters = { received: 0, stored: 0, duplicates: 0, quarantined: 0, batches: 0, failedBatches: 0, poisoned: 0 };
   let pending: M[] = [];
   let committing = 0;
   const running = new Set<Promise<void>>();
@@ -144,46 +168,155 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     running.add(run);
   }
 
-  async function commit(batch: M[]): Promise<void> {
-    const started = performance.now();
-    let outcome: BatchOutcome;
-    let readings: readonly BoundReading[];
-    try {
-      // The pipeline runs batch after batch, in the order they arrived (its jump filter
-      // compares each fix with the vehicle's previous one); only the commits overlap.
-      const processing = pipelineTail.then(() => pipeline(batch));
-      pipelineTail = processing.then(
-        () => undefined,
-        () => undefined,
-      );
-      const processed = await processing;
-      readings = processed.readings;
-      outcome = await writer.writeBatch(processed.readings, processed.rejected);
-      for (const q of processed.rejected) metrics?.quarantined.inc({ reason: q.reason });
-    } catch (err) {
-      // The pipeline's memory of newest fixes now holds some that were never committed.
-      pipeline.forget?.();
-      counters.failedBatches++;
-      metrics?.failedBatches.inc();
-      logger.error({ err: (err as Error).message, messages: batch.length }, 'ingest batch failed; nothing of it acknowledged');
-      source.failed(batch, err as Error);
-      return;
-    }
-    source.committed(batch);
-    metrics?.commitSeconds.observe((performance.now() - started) / 1000);
-    metrics?.batchSize.observe(batch.length);
-    metrics?.batches.inc();
+  /**
+   * The pipeline runs batch after batch, in the order they arrived (its jump filter
+   * compares each fix with the vehicle's previous one); only the commits overlap.
+   */
+  function runPipeline(messages: readonly M[]): Promise<PipelineResult> {
+    const processing = pipelineTail.then(() => pipeline(messages));
+    pipelineTail = processing.then(
+      () => undefined,
+      () => undefined,
+    );
+    return processing;
+  }
+
+  /** Nothing of these messages is acknowledged: the source arranges their redelivery. */
+  function fail(messages: readonly M[], err: unknown): void {
+    counters.failedBatches++;
+    metrics?.failedBatches.inc();
+    logger.error({ err: (err as Error).message, messages: messages.length }, 'ingest batch failed; nothing of it acknowledged');
+    source.failed(messages, err as Error);
+  }
+
+  /** Counts a committed write and announces the vehicles it advanced. */
+  function account(outcome: BatchOutcome, rejected: readonly QuarantineEntry[]): void {
+    for (const q of rejected) metrics?.quarantined.inc({ reason: q.reason });
     metrics?.stored.inc(outcome.stored);
     metrics?.duplicates.inc(outcome.duplicates);
     if (outcome.seqMissingAdded > 0) metrics?.seqGaps.inc(outcome.seqMissingAdded);
-    counters.batches++;
     counters.stored += outcome.stored;
     counters.duplicates += outcome.duplicates;
     counters.quarantined += outcome.quarantined;
     for (const advance of outcome.advanced) {
       live.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
     }
+  }
+
+  /**
+   * Whether a failed write may be the data's fault rather than the database's: an error
+   * PostgreSQL raises about the data, or one without a SQLSTATE (a driver or serializer
+   * error, a dropped connection) while the database answers. Anything else (the server
+   * gone, shutting down, out of disk, read-only, a deadlock) is an outage, and an outage
+   * acknowledges nothing.
+   */
+  async function dataMayBeAtFault(err: unknown): Promise<boolean> {
+    const code = pgErrorCode(err);
+    if (code !== undefined) return DATA_ERROR_CLASSES.has(code.slice(0, 2));
+    return (await options.databaseAnswers?.().catch(() => false)) ?? false;
+  }
+
+  async function commit(batch: M[]): Promise<void> {
+    const started = performance.now();
+    let outcome: BatchOutcome;
+    let processed: PipelineResult;
+    try {
+      processed = await runPipeline(batch);
+    } catch (err) {
+      pipeline.forget?.();
+      fail(batch, err);
+      return;
+    }
+    // Capped here only: the one-by-one writes after a failure take their messages' rejects as they are.
+    if (options.quarantineCap) processed = { readings: processed.readings, rejected: options.quarantineCap(processed.rejected) };
+    try {
+      outcome = await writer.writeBatch(processed.readings, processed.rejected);
+    } catch (err) {
+      // The pipeline's memory of newest fixes now holds some that were never committed.
+      pipeline.forget?.();
+      if (await dataMayBeAtFault(err)) await commitOneByOne(batch, err);
+      else fail(batch, err);
+      return;
+    }
+    source.committed(batch);
+    metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+    metrics?.batchSize.observe(batch.length);
+    metrics?.batches.inc();
+    counters.batches++;
+    account(outcome, processed.rejected);
+    await options.onCommitted?.(processed.readings);
+  }
+
+  /**
+   * The batch's write failed and one of its messages may be the cause: each is written
+   * alone. One that fails alone with a data error `poisonAttempts` times is quarantined
+   * as `poison` and acknowledged; the others commit. Should the database turn out to be
+   * away, what is not committed yet is handed back, unacknowledged, as for any outage.
+   */
+  async function commitOneByOne(batch: readonly M[], batchErr: unknown): Promise<void> {
+    logger.warn(
+      { err: (batchErr as Error).message, messages: batch.length },
+      'ingest batch failed on its data; writing its messages one by one',
+    );
+    const done: M[] = [];
+    const readings: BoundReading[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const message = batch[i]!;
+      const alone = await commitAlone(message);
+      if (alone.outage) {
+        if (done.length > 0) source.committed(done);
+        fail(batch.slice(i), alone.err);
+        if (readings.length > 0) await options.onCommitted?.(readings);
+        return;
+      }
+      done.push(message);
+      readings.push(...alone.readings);
+    }
+    source.committed(done);
+    counters.batches++;
+    metrics?.batches.inc();
     await options.onCommitted?.(readings);
+  }
+
+  type Alone = { outage: false; readings: readonly BoundReading[] } | { outage: true; err: unknown };
+
+  async function commitAlone(message: M): Promise<Alone> {
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= poisonAttempts; attempt++) {
+      let processed: PipelineResult;
+      try {
+        processed = await runPipeline([message]);
+      } catch (err) {
+        pipeline.forget?.();
+        return { outage: true, err };
+      }
+      try {
+        const outcome = await writer.writeBatch(processed.readings, processed.rejected);
+        account(outcome, processed.rejected);
+        return { outage: false, readings: processed.readings };
+      } catch (err) {
+        pipeline.forget?.();
+        if (!(await dataMayBeAtFault(err))) return { outage: true, err };
+        lastErr = err;
+      }
+    }
+    const code = pgErrorCode(lastErr);
+    const entry: QuarantineEntry = {
+      receivedAtMs: message.receivedAtMs,
+      topic: message.topic,
+      deviceId: deviceFromTopic(message.topic)?.deviceId ?? null,
+      reason: 'poison',
+      detail: `writing this message alone failed ${poisonAttempts} times: ${code ? `${code} ` : ''}${errorText(lastErr)}`.slice(0, 1000),
+      payload: message.payload,
+    };
+    try {
+      account(await writer.writeBatch([], [entry]), [entry]);
+    } catch (err) {
+      return { outage: true, err };
+    }
+    counters.poisoned++;
+    logger.error({ topic: message.topic.slice(0, 200), err: entry.detail }, 'poison message quarantined and acknowledged');
+    return { outage: false, readings: [] };
   }
 
   return {

@@ -11,11 +11,15 @@
  * on seeing a replaced file's old inode.
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { ownTracksUsername } from '../domain/topics.js';
 import { hashDeviceSecret } from '../security/secrets.js';
 
 export interface DeviceCredential {
   id: string;
   secretHash: string;
+  protocol?: string;
+  /** For OwnTracks devices of one user: the first registered gets the short user name. */
+  createdAt?: Date;
 }
 
 export interface SkippedDevice {
@@ -25,9 +29,11 @@ export interface SkippedDevice {
 
 /**
  * The ACL: the service user reads device telemetry and OwnTracks, reads and writes
- * the live topics and reads $SYS; every other user (a device, user name = device id)
- * may write its own telemetry topic, or for an OwnTracks device `owntracks/<user>/<device>`,
- * and read nothing. The same rules as deploy/mosquitto/acl (a unit test keeps them equal).
+ * the live topics and reads $SYS; every other user (a device, user name = device id, or
+ * for an OwnTracks phone its user part) may write its own telemetry topic, or everything
+ * under `owntracks/<user name>/`, and read nothing. What a phone sends there that is not a
+ * location on its device's topic is quarantined with a reason: Mosquitto would drop a
+ * denied publish silently. The same rules as deploy/mosquitto/acl (a unit test keeps them equal).
  */
 export function aclFileText(serviceUser: string): string {
   return [
@@ -40,9 +46,9 @@ export function aclFileText(serviceUser: string): string {
     'topic readwrite fleet/v1/live/#',
     'topic read $SYS/#',
     '',
-    '# Devices: %u is the user name, which is the device id.',
+    '# Devices: %u is the user name (the device id, or an OwnTracks phone\'s user part).',
     'pattern write fleet/v1/devices/%u/telemetry',
-    'pattern write owntracks/%u',
+    'pattern write owntracks/%u/#',
     '',
   ].join('\n');
 }
@@ -57,19 +63,42 @@ function unusable(device: DeviceCredential, serviceUser: string): string | undef
   return undefined;
 }
 
-/** The password file: the service user first, then one line per usable device, by id. */
+/**
+ * The password file: the service user first, then one line per usable device, by user
+ * name. An OwnTracks device `user/device` gets a second line under `user`, the name the app
+ * needs to publish on `owntracks/user/device` with its defaults; when a user has several,
+ * the one registered first (the embedded broker chooses the same), and never when another
+ * device's id is that name.
+ */
 export function passwordFileText(
   devices: readonly DeviceCredential[],
   service: { user: string; passwordHash: string },
 ): { text: string; written: number; skipped: SkippedDevice[] } {
-  const lines = [`${service.user}:${service.passwordHash}`];
+  const entries: Array<[user: string, hash: string]> = [];
   const skipped: SkippedDevice[] = [];
-  for (const device of [...devices].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+  const usable: DeviceCredential[] = [];
+  for (const device of devices) {
     const reason = unusable(device, service.user);
     if (reason) skipped.push({ id: device.id, reason });
-    else lines.push(`${device.id}:${device.secretHash}`);
+    else {
+      usable.push(device);
+      entries.push([device.id, device.secretHash]);
+    }
   }
-  return { text: `${lines.join('\n')}\n`, written: lines.length - 1, skipped };
+  const ids = new Set(devices.map((d) => d.id));
+  const phones = usable
+    .filter((d) => d.protocol === 'owntracks' && d.id.includes('/'))
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const taken = new Set<string>();
+  for (const phone of phones) {
+    const user = ownTracksUsername(phone.id);
+    if (ids.has(user) || taken.has(user) || user === service.user) continue;
+    taken.add(user);
+    entries.push([user, phone.secretHash]);
+  }
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const lines = [`${service.user}:${service.passwordHash}`, ...entries.map(([user, hash]) => `${user}:${hash}`)];
+  return { text: `${lines.join('\n')}\n`, written: usable.length, skipped };
 }
 
 /**

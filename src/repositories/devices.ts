@@ -51,10 +51,10 @@ export function deviceRepository(db: Db) {
         .where(and(eq(devices.id, id), scope.departmentId ? eq(vehicles.departmentId, scope.departmentId) : undefined));
       return row?.device;
     },
-    /** What a Mosquitto password file needs: every active device's id and secret hash, by id. */
-    async listActiveCredentials(): Promise<Array<{ id: string; secretHash: string }>> {
+    /** What a Mosquitto password file needs: every active device's id, protocol and secret hash, by id. */
+    async listActiveCredentials(): Promise<Array<{ id: string; secretHash: string; protocol: DeviceProtocol; createdAt: Date }>> {
       return db
-        .select({ id: devices.id, secretHash: devices.secretHash })
+        .select({ id: devices.id, secretHash: devices.secretHash, protocol: devices.protocol, createdAt: devices.createdAt })
         .from(devices)
         .where(eq(devices.active, true))
         .orderBy(asc(devices.id));
@@ -73,6 +73,22 @@ export function deviceRepository(db: Db) {
     async findIdentity(id: string): Promise<DeviceIdentity | undefined> {
       const [row] = await identities().where(eq(devices.id, id));
       return row;
+    },
+
+    /**
+     * The device an MQTT user name stands for: the device with that id, or else the
+     * OwnTracks device `<name>/…` (the app publishes on `owntracks/%u/%d`, so a phone's user
+     * name is the user part). Should one user have several, the name is the active one's
+     * registered first (the same choice as the Mosquitto password file).
+     */
+    async findIdentityByUsername(username: string): Promise<DeviceIdentity | undefined> {
+      const [exact] = await identities().where(eq(devices.id, username));
+      if (exact || username.includes('/')) return exact;
+      const [phone] = await identities()
+        .where(and(eq(devices.protocol, 'owntracks'), sql`split_part(${devices.id}, '/', 1) = ${username}`))
+        .orderBy(sql`${devices.active} DESC`, asc(devices.createdAt), asc(devices.id))
+        .limit(1);
+      return phone;
     },
 
     /** Every device's identity, for the ingest worker's cache (one query for the fleet). */

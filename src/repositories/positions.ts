@@ -25,7 +25,15 @@ export interface TrackPointRow {
   headingDeg: number | null;
   fuelLitres: number | null;
   ignition: boolean | null;
+  altitudeM: number | null;
+  /** From an OwnTracks phone (`acc`, `batt`), kept among the reading's attributes. */
+  accuracyM: number | null;
+  phoneBatteryPercent: number | null;
 }
+
+/** A numeric attribute, or null (an attribute of that name that is not a number reads as null, not as an error). */
+const numericAttribute = (name: string) =>
+  `CASE WHEN jsonb_typeof(attributes -> '${name}') = 'number' THEN (attributes ->> '${name}')::float8 END AS "${name}"`;
 
 const toDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 
@@ -51,7 +59,8 @@ export function positionRepository(db: Queryable) {
     async track(vehicleId: string, fromMs: number, toMs: number, limit: number): Promise<{ points: TrackPointRow[]; truncated: boolean }> {
       const rows = await db.query(
         `SELECT fix_at AS "fixAt", lat, lon, speed_kmh AS "speedKmh", heading_deg AS "headingDeg",
-                fuel_litres AS "fuelLitres", ignition
+                fuel_litres AS "fuelLitres", ignition, altitude_m AS "altitudeM",
+                ${numericAttribute('accuracyM')}, ${numericAttribute('phoneBatteryPercent')}
            FROM telemetry
           WHERE vehicle_id = $1 AND fix_at >= $2 AND fix_at < $3
           ORDER BY fix_at

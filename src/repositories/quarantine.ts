@@ -36,6 +36,26 @@ export function quarantineRepository(db: Queryable) {
         lastReceivedAt: new Date(r.lastReceivedAt as string | Date),
       }));
     },
+    /**
+     * Deletes rows whose payload last came more than `retentionDays` ago, a slice at a
+     * time (short transactions next to the ingest's); answers how many.
+     */
+    async expire(retentionDays: number, slice = 5000): Promise<number> {
+      let deleted = 0;
+      for (;;) {
+        const rows = await db.query<{ n: number }>(
+          `WITH gone AS (
+             DELETE FROM quarantine WHERE id IN (
+               SELECT id FROM quarantine WHERE last_received_at < now() - make_interval(days => $1::int) LIMIT $2)
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM gone`,
+          [retentionDays, slice],
+        );
+        const n = Number(rows[0]?.n ?? 0);
+        deleted += n;
+        if (n < slice) return deleted;
+      }
+    },
     async countByReason(): Promise<Array<{ reason: string; count: number }>> {
       return db.query<{ reason: string; count: number }>(
         `SELECT reason, sum(times_seen)::int AS count FROM quarantine GROUP BY reason ORDER BY reason`,

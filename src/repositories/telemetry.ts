@@ -45,6 +45,12 @@ export const QUARANTINE_PAYLOAD_MAX_BYTES = 16 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Text PostgreSQL can store: U+0000 written out as `\u0000`. A detail can quote the
+ * payload (JSON.parse's messages do), and one NUL would fail the whole batch's statement.
+ */
+const pgText = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\\u0000') : s);
+
 /** A batch's rejections as quarantine rows: the same (topic, reason, payload) is one row. */
 interface QuarantineRow {
   entry: QuarantineEntry;
@@ -209,10 +215,10 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
       [
         JSON.stringify(sorted.map(toRecord)),
         quarantine.map((q) => iso(q.entry.receivedAtMs)),
-        quarantine.map((q) => q.entry.topic),
-        quarantine.map((q) => q.entry.deviceId),
+        quarantine.map((q) => pgText(q.entry.topic)),
+        quarantine.map((q) => (q.entry.deviceId === null ? null : pgText(q.entry.deviceId))),
         quarantine.map((q) => q.entry.reason),
-        quarantine.map((q) => q.entry.detail),
+        quarantine.map((q) => pgText(q.entry.detail)),
         quarantine.map((q) => q.entry.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
         quarantine.map((q) => q.entry.payload.byteLength),
         reportTz,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { MAX_PAYLOAD_BYTES } from '../../src/domain/telemetry.js';
-import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
+import { telemetryTopic } from '../../src/domain/topics.js';
 import { QUARANTINE_PAYLOAD_MAX_BYTES, telemetryWriter } from '../../src/repositories/telemetry.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 import { realBrokerUrl } from '../support/stores.js';
@@ -29,7 +29,7 @@ const quarantined = async (deviceId: string, reason: string) =>
   Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE device_id = $1 AND reason = $2', [deviceId, reason]))[0]!.n);
 
 describe('OwnTracks', () => {
-  it('stores a phone location and quarantines its other messages', async () => {
+  it('stores a location from a phone set up with the app\'s defaults, and quarantines everything else it sends', async () => {
     const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'OWN', name: 'Phones' } })).json()) as { id: string };
     const veh = (await (
       await t.api('/api/v1/vehicles', {
@@ -40,12 +40,17 @@ describe('OwnTracks', () => {
     const res = await t.api('/api/v1/devices', { method: 'POST', json: { id: 'budi/phone', vehicleId: veh.id, protocol: 'owntracks' } });
     expect(res.status).toBe(201);
     const device = (await res.json()) as { secret: string; mqtt: { username: string; topic: string } };
-    expect(device.mqtt).toEqual({ username: 'budi/phone', topic: 'owntracks/budi/phone' });
+    // The app publishes on owntracks/%u/%d: user name `budi`, device id `phone`.
+    expect(device.mqtt).toEqual({ username: 'budi', topic: 'owntracks/budi/phone' });
 
-    const phone = await connectDevice(t.deviceMqttUrl, 'budi/phone', device.secret);
+    const phone = await connectDevice(t.deviceMqttUrl, 'budi', device.secret);
     const tst = Math.floor(Date.now() / 1000) - 5;
-    await phone.publishAsync(ownTracksTopic('budi/phone'), JSON.stringify({ _type: 'location', lat: -10.1581, lon: 123.6061, tst, vel: 18, cog: 90, alt: 40, acc: 8, batt: 77, tid: 'bd' }), { qos: 1 });
-    await phone.publishAsync(ownTracksTopic('budi/phone'), JSON.stringify({ _type: 'lwt', tst }), { qos: 1 });
+    const send = (topic: string, message: unknown) => phone.publishAsync(topic, JSON.stringify(message), { qos: 1 });
+    const location = { _type: 'location', lat: -10.1581, lon: 123.6061, tst, vel: 18, cog: 90, alt: 40, acc: 8, batt: 77, tid: 'bd' };
+    await send('owntracks/budi/phone', location);
+    await send('owntracks/budi/phone', { _type: 'lwt', tst });
+    await send('owntracks/budi/phone/event', { _type: 'transition', event: 'enter', desc: 'Kantor', tst, lat: -10.1581, lon: 123.6061 });
+    await send('owntracks/budi/phone', { _type: 'location', lat: -10.1582, lon: 123.6062, tst: tst * 1000 });
     await phone.endAsync();
 
     const latest = await waitFor(async () => {
@@ -55,7 +60,25 @@ describe('OwnTracks', () => {
     expect(latest).toMatchObject({ at: new Date(tst * 1000).toISOString(), speedKmh: 18, lat: -10.1581 });
     const [row] = await t.services.database.query('SELECT attributes FROM telemetry WHERE vehicle_id = $1', [veh.id]);
     expect(row!.attributes).toEqual({ accuracyM: 8, phoneBatteryPercent: 77, tid: 'bd' });
-    await waitFor(async () => (await quarantined('budi/phone', 'not_a_location')) === 1, 'the lwt message in quarantine');
+    type Track = { features: Array<{ properties: Record<string, unknown> }> };
+    const track = (await (await t.api(`/api/v1/vehicles/${veh.id}/track`)).json()) as Track;
+    expect(track.features.map((f) => f.properties)).toEqual([
+      {
+        at: new Date(tst * 1000).toISOString(), speedKmh: 18, headingDeg: 90, fuelLitres: null, ignition: null,
+        altitudeM: 40, accuracyM: 8, phoneBatteryPercent: 77,
+      },
+    ]);
+    await waitFor(async () => (await quarantined('budi/phone', 'not_a_location')) === 2, 'the lwt and the event in quarantine');
+    await waitFor(async () => (await quarantined('budi/phone', 'timestamp_in_milliseconds')) === 1, 'the tst in milliseconds');
+  });
+
+  it('refuses a second device whose MQTT user name would be taken', async () => {
+    const d = await registerVehicleWithDevice(t, { deviceId: 'sari' });
+    const json = { id: 'sari/phone', vehicleId: d.vehicleId, protocol: 'owntracks' };
+    const res = await t.api('/api/v1/devices', { method: 'POST', json });
+    expect(res.status).toBe(409);
+    const { error } = (await res.json()) as { error: { message: string } };
+    expect(error.message).toContain('The MQTT user name "sari" is the device sari\'s');
   });
 });
 

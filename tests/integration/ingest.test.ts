@@ -144,4 +144,21 @@ describe('ingest', () => {
     }
     await waitFor(async () => (await quarantinedFor(topic, 'unknown_device')) === 1, 'the unknown device in quarantine');
   });
+
+  it('quarantines, with a reason, what an OwnTracks phone sends on a topic that is not its device\'s', async () => {
+    const user = `rina${Date.now().toString(36)}`;
+    const json = { id: `${user}/phone`, vehicleId: device.vehicleId, protocol: 'owntracks' };
+    const res = await t.api('/api/v1/devices', { method: 'POST', json });
+    expect(res.status).toBe(201);
+    const phone = (await res.json()) as { secret: string; mqtt: { username: string } };
+    expect(phone.mqtt.username).toBe(user);
+    const client = await connectDevice(t.deviceMqttUrl, user, phone.secret);
+    const location = JSON.stringify({ _type: 'location', tst: Math.floor(Date.now() / 1000) - 5, lat: -10.16, lon: 123.6 });
+    // The app's device id set to `tablet` instead of `phone`; and a topic one level short.
+    await client.publishAsync(`owntracks/${user}/tablet`, location, { qos: 1 });
+    await client.publishAsync(`owntracks/${user}`, location, { qos: 1 });
+    await client.endAsync();
+    await waitFor(async () => (await quarantinedFor(`owntracks/${user}/tablet`, 'unknown_device')) === 1, 'the wrong device id');
+    await waitFor(async () => (await quarantinedFor(`owntracks/${user}`, 'unknown_topic')) === 1, 'the short topic in quarantine');
+  });
 });

@@ -166,7 +166,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     expect(stdout).toContain('3 active device(s); 1 deactivated device(s) left out');
     expect(stdout).toContain('HUP');
     const passwd = readFileSync(join(dir, 'passwd'), 'utf8');
-    expect(passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['armada', 'alice/phone', 'dev-1', 'dev-2']);
+    // The phone also under its user part: the OwnTracks app publishes on owntracks/%u/%d.
+    expect(passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['armada', 'alice', 'alice/phone', 'dev-1', 'dev-2']);
 
     port = await freePort();
     writeFileSync(join(dir, 'mosquitto.conf'), configFor(dir, port));
@@ -223,12 +224,22 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     await sleep(100);
     expect(received).toEqual([{ topic: 'fleet/v1/devices/dev-1/telemetry', payload: 'own' }]);
 
-    const phone = await asDevice('alice/phone');
+    // A phone set up with the app's defaults: user name `alice`, topics owntracks/alice/phone[/…].
+    const phone = await connect({ username: 'alice', password: secrets['alice/phone']!, clientId: 'alice-phone' });
     await phone.publishAsync('owntracks/bob/phone', 'forged', { qos: 1 });
     await phone.publishAsync('owntracks/alice/phone', '{"_type":"location"}', { qos: 1 });
-    await until(() => received.some((m) => m.topic === 'owntracks/alice/phone'), 'the OwnTracks message');
+    // The app's events: let through to the service, which quarantines them with a reason.
+    await phone.publishAsync('owntracks/alice/phone/event', '{"_type":"transition"}', { qos: 1 });
+    await until(() => received.some((m) => m.topic === 'owntracks/alice/phone/event'), 'the OwnTracks event');
     await sleep(100);
-    expect(received.map((m) => m.payload)).toEqual(['own', '{"_type":"location"}']);
+    expect(received.map((m) => m.payload)).toEqual(['own', '{"_type":"location"}', '{"_type":"transition"}']);
+    // The full id still works as a user name, for its own topics only.
+    const byId = await asDevice('alice/phone');
+    await byId.publishAsync('owntracks/alice/other', 'forged', { qos: 1 });
+    await byId.publishAsync('owntracks/alice/phone', 'by id', { qos: 1 });
+    await until(() => received.some((m) => m.payload === 'by id'), 'the message of the phone connected by id');
+    await sleep(100);
+    expect(received.map((m) => m.payload)).toEqual(['own', '{"_type":"location"}', '{"_type":"transition"}', 'by id']);
   });
 
   it('delivers nothing to a device subscribed to fleet/# (or #)', async () => {

@@ -44,12 +44,45 @@ describe('passwordFileText', () => {
       service,
     );
     const lines = text.trimEnd().split('\n');
+    // alice/phone is an OwnTracks id here only by its shape (no protocol given): no short name.
     expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['armada', 'alice/phone', 'dev-1', 'dev-2']);
     expect(lines.slice(1).every((l) => l.endsWith(`:${hash}`))).toBe(true);
     expect(verifyDeviceSecret('service-password', lines[0]!.slice('armada:'.length))).toBe(true);
     expect(written).toBe(3);
     expect(skipped.map((s) => s.id)).toEqual(['a:b', 'armada', 'dev-3']);
     expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('passwordFileText for OwnTracks phones', () => {
+  const service = { user: 'armada', passwordHash: hashDeviceSecret('service-password') };
+  const hashes = { first: hashDeviceSecret('first'), second: hashDeviceSecret('second'), other: hashDeviceSecret('other') };
+  const users = (text: string) => text.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]);
+
+  it('adds the user part as a second name, the one the app publishes under (owntracks/%u/%d)', () => {
+    const phone = { id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1) };
+    const { text, written } = passwordFileText([phone], service);
+    expect(users(text).slice(1)).toEqual([['budi', hashes.first], ['budi/phone', hashes.first]]);
+    expect(written).toBe(1);
+  });
+
+  it('gives a user part shared by several phones to the one registered first, and none that is another device\'s id', () => {
+    const { text } = passwordFileText(
+      [
+        { id: 'budi/tablet', secretHash: hashes.second, protocol: 'owntracks', createdAt: new Date(2000) },
+        { id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1000) },
+        { id: 'sari/hp', secretHash: hashes.other, protocol: 'owntracks', createdAt: new Date(0) },
+        { id: 'sari', secretHash: hashes.second, protocol: 'armada', createdAt: new Date(0) },
+      ],
+      service,
+    );
+    expect(users(text).slice(1)).toEqual([
+      ['budi', hashes.first],
+      ['budi/phone', hashes.first],
+      ['budi/tablet', hashes.second],
+      ['sari', hashes.second],
+      ['sari/hp', hashes.other],
+    ]);
   });
 });
 

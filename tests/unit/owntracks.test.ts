@@ -22,8 +22,8 @@ const location = { _type: 'location', tid: 'bd', lat: -10.1581, lon: 123.6061, t
 const ARMADA_FIELDS = ['ts', 'lat', 'lon', 'speedKmh', 'headingDeg', 'altitudeM', 'satellites', 'hdop', 'ignition', 'odometerKm', 'fuelLitres', 'fuelPercent', 'fuelUsedLitres', 'batteryV', 'seq'];
 const MAPPED = ['_type', 'tst', 'lat', 'lon', 'vel', 'cog', 'alt'];
 const RENAMED: Record<string, string> = { acc: 'accuracyM', batt: 'phoneBatteryPercent', vac: 'verticalAccuracyM' };
-/** What a rejected location is rejected for: the reading's validation, nothing else. */
-const VALIDATION_REASONS = ['missing_field', 'invalid_field', 'invalid_coordinates'];
+/** What a rejected location is rejected for: the reading's validation, or a tst in milliseconds. */
+const VALIDATION_REASONS = ['missing_field', 'invalid_field', 'invalid_coordinates', 'timestamp_in_milliseconds'];
 
 /** One outcome per OwnTracks message, with a reason from the stable list when it is a rejection. */
 function expectOneOutcome(result: ReturnType<typeof parseOwnTracksPayload>): void {
@@ -237,7 +237,8 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     ['an unregistered phone', 'owntracks/budi/tablet', 'unknown_device', 'budi/tablet'],
     ['a deactivated phone', 'owntracks/sari/tab', 'inactive_device', 'sari/tab'],
     ['a device registered for the Armada protocol', 'owntracks/ani/hp', 'wrong_protocol', 'ani/hp'],
-    ['an app sub-topic (events)', 'owntracks/budi/phone/event', 'unknown_topic', null],
+    // The phone's, beneath its topic: a location there means a user name holding the device too.
+    ['a level below the device topic', 'owntracks/budi/phone/phone', 'unknown_topic', 'budi/phone'],
     ['a topic with no device part', 'owntracks/budi', 'unknown_topic', null],
     ['a user name outside the device id pattern', 'owntracks/budi santoso/phone', 'unknown_topic', null],
   ])('quarantines a location from %s', async (_label, topic, reason, deviceId) => {
@@ -248,10 +249,40 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     expect(rejected[0]!.payload.equals(bytes(location))).toBe(true);
   });
 
-  it('quarantines a phone that sends tst in milliseconds as a fix from the far future', async () => {
-    const { readings, rejected } = await newPipeline()([message('owntracks/budi/phone', { ...location, tst: Date.now() })]);
+  it('quarantines a phone that sends tst in milliseconds with a reason that says so', async () => {
+    const tstMs = Date.parse('2026-11-28T02:00:00Z');
+    const { readings, rejected } = await newPipeline()([message('owntracks/budi/phone', { ...location, tst: tstMs })]);
     expect(readings).toEqual([]);
-    expect(rejected.map((r) => r.reason)).toEqual(['future_timestamp']);
+    expect(rejected.map((r) => [r.reason, r.detail])).toEqual([
+      ['timestamp_in_milliseconds', `tst ${tstMs} is epoch milliseconds (2026-11-28T02:00:00.000Z); OwnTracks sends tst in epoch seconds`],
+    ]);
+  });
+
+  it('tells a phone whose user name holds the device id too how to set it up', async () => {
+    const { rejected } = await newPipeline()([message('owntracks/budi/phone/phone', location)]);
+    expect(rejected[0]!.detail).toBe(
+      'a location on owntracks/budi/phone/phone: OwnTracks locations belong on owntracks/budi/phone; the app publishes on ' +
+        'owntracks/<user name>/<device id>, so set the phone\'s MQTT user name to "budi" and its device id to "phone"',
+    );
+  });
+
+  it('quarantines what the app sends on its sub-topics as the phone\'s, with the reason', async () => {
+    const event = { _type: 'transition', event: 'enter', desc: 'Kantor', tst: location.tst, lat: location.lat, lon: location.lon };
+    const { readings, rejected } = await newPipeline()([
+      message('owntracks/budi/phone/event', event),
+      message('owntracks/budi/phone/info', { _type: 'card', name: 'Budi' }),
+    ]);
+    expect(readings).toEqual([]);
+    expect(rejected.map((r) => [r.topic, r.deviceId, r.reason, r.detail])).toEqual([
+      ['owntracks/budi/phone/event', 'budi/phone', 'not_a_location',
+        'on the sub-topic event: OwnTracks _type "transition" carries no position'],
+      ['owntracks/budi/phone/info', 'budi/phone', 'not_a_location', 'on the sub-topic info: OwnTracks _type "card" carries no position'],
+    ]);
+  });
+
+  it('keeps acc, batt and alt', async () => {
+    const { readings } = await newPipeline()([message('owntracks/budi/phone', location)]);
+    expect(readings[0]).toMatchObject({ altitudeM: 40, attributes: { accuracyM: 8, phoneBatteryPercent: 77, tid: 'bd', conn: 'm' } });
   });
 
   it('judges each topic by its own protocol: no OwnTracks id fits an Armada topic, an Armada topic gets the Armada parser', async () => {
@@ -274,14 +305,21 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
       }),
       { numRuns: 300 },
     );
+    const level = fc.string().filter((x) => !x.includes('/'));
     fc.assert(
-      fc.property(fc.string(), fc.string(), (user, device) => {
+      fc.property(level, level, (user, device) => {
         const found = deviceFromTopic(`owntracks/${user}/${device}`);
         const fits = DEVICE_ID_PATTERN.test(user) && DEVICE_ID_PATTERN.test(device);
         expect(found).toEqual(fits ? { deviceId: `${user}/${device}`, protocol: 'owntracks' } : null);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('finds the device and the rest beneath its topic', () => {
+    expect(deviceFromTopic('owntracks/budi/phone/event')).toEqual({ deviceId: 'budi/phone', protocol: 'owntracks', subtopic: 'event' });
+    expect(deviceFromTopic('owntracks/budi/phone/a/b')).toEqual({ deviceId: 'budi/phone', protocol: 'owntracks', subtopic: 'a/b' });
+    expect(deviceFromTopic('owntracks/budi')).toBeNull();
   });
 
   // Topics: the registered phones' own, random user/device pairs, malformed owntracks topics, anything.

@@ -123,3 +123,128 @@ describe('the jump filter memory', () => {
     expect(calls).toEqual(['run 1', 'forget', 'failed', 'run 1', 'committed']);
   });
 });
+
+/**
+ * A write that fails because of one message's data (PostgreSQL 22P05: U+0000 in text) must
+ * not stop the others: the batch is written message by message, the culprit retried alone
+ * and quarantined as `poison`. A database that is away acknowledges nothing.
+ */
+describe('the worker and a poison message', () => {
+  const pgError = (code: string, text: string) => Object.assign(new Error(text), { code });
+  const secondsOf = (m: RawMessage) => (Date.parse(JSON.parse(m.payload.toString()).ts) - T0) / 1000;
+  /** A worker whose writer throws `fail(readings)` for a write holding those readings (seconds after T0), if it returns one. */
+  function rig(options: {
+    fail: (readings: number[]) => Error | undefined;
+    databaseAnswers?: () => boolean;
+    poisonAttempts?: number;
+    batchSize?: number;
+  }) {
+    const writes: number[][] = [];
+    const quarantined: Array<{ reason: string; detail: string; topic: string; deviceId: string | null }> = [];
+    const acknowledged: number[] = [];
+    const handedBack: number[] = [];
+    const worker = createIngestWorker({
+      source: {
+        committed: (ms) => acknowledged.push(...ms.map(secondsOf)),
+        failed: (ms) => handedBack.push(...ms.map(secondsOf)),
+        pause: () => undefined,
+        resume: () => undefined,
+      },
+      live: { publish: () => undefined },
+      pipeline: createPipeline({ lookupDevice: () => device, settings }),
+      writer: {
+        writeBatch: async (readings, rejected) => {
+          const seconds = readings.map((r) => (r.fixAtMs - T0) / 1000);
+          writes.push(seconds);
+          const err = options.fail(seconds);
+          if (err) throw err;
+          quarantined.push(...rejected.map((q) => ({ reason: q.reason, detail: q.detail, topic: q.topic, deviceId: q.deviceId })));
+          return { stored: readings.length, duplicates: 0, quarantined: rejected.length, advanced: [], seqMissingAdded: 0 };
+        },
+      },
+      logger: pino({ level: 'silent' }),
+      batchSize: options.batchSize ?? 3,
+      batchWaitMs: 1,
+      ...(options.poisonAttempts ? { poisonAttempts: options.poisonAttempts } : {}),
+      ...(options.databaseAnswers ? { databaseAnswers: async () => options.databaseAnswers!() } : {}),
+    });
+    const send = async (...seconds: number[]) => {
+      seconds.forEach((s) => worker.accept(message(s, NEAR)));
+      await worker.idle();
+    };
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    return { worker, writes, quarantined, send, acknowledged: () => sorted(acknowledged), handedBack: () => sorted(handedBack) };
+  }
+  /** The reading at 20 s is the poison. */
+  const poisonAt20 = (error: () => Error) => (readings: number[]) => (readings.includes(20) ? error() : undefined);
+
+  it('commits the rest of the batch, retries the culprit alone, then quarantines it as poison and acknowledges it', async () => {
+    const r = rig({ fail: poisonAt20(() => pgError('22P05', 'unsupported Unicode escape sequence')) });
+    await r.send(10, 20, 30);
+    expect(r.acknowledged()).toEqual([10, 20, 30]);
+    expect(r.handedBack()).toEqual([]);
+    // The batch, then each alone (20 three times), then 20's quarantine row.
+    expect(r.writes).toEqual([[10, 20, 30], [10], [20], [20], [20], [], [30]]);
+    expect(r.quarantined).toEqual([
+      {
+        reason: 'poison',
+        detail: 'writing this message alone failed 3 times: 22P05 unsupported Unicode escape sequence',
+        topic: 'fleet/v1/devices/dev-1/telemetry',
+        deviceId: 'dev-1',
+      },
+    ]);
+    expect(r.worker.counters).toMatchObject({ stored: 2, poisoned: 1, quarantined: 1, failedBatches: 0 });
+  });
+
+  it('takes the number of attempts from its setting', async () => {
+    const r = rig({ fail: poisonAt20(() => pgError('22021', 'invalid byte sequence')), poisonAttempts: 5, batchSize: 1 });
+    await r.send(20);
+    expect(r.writes.filter((w) => w.includes(20))).toHaveLength(1 + 5);
+    expect(r.worker.counters.poisoned).toBe(1);
+  });
+
+  it('an error without a SQLSTATE is blamed on the data only while the database answers', async () => {
+    const answering = rig({ fail: poisonAt20(() => new RangeError('Invalid string length')), databaseAnswers: () => true });
+    await answering.send(10, 20, 30);
+    expect(answering.acknowledged()).toEqual([10, 20, 30]);
+    expect(answering.worker.counters.poisoned).toBe(1);
+
+    const away = rig({ fail: () => new Error('connect ECONNREFUSED 127.0.0.1:5432'), databaseAnswers: () => false });
+    await away.send(10, 20, 30);
+    expect(away.acknowledged()).toEqual([]);
+    expect(away.handedBack()).toEqual([10, 20, 30]);
+    expect(away.writes).toHaveLength(1);
+    expect(away.worker.counters).toMatchObject({ poisoned: 0, failedBatches: 1 });
+  });
+
+  const outageCodes = ['57P01', '53100', '08006', '40P01', '25006'];
+  it.each(outageCodes)('SQLSTATE %s (not the data) acknowledges nothing, even while the database answers', async (code) => {
+    const r = rig({ fail: () => pgError(code, 'not the data'), databaseAnswers: () => true });
+    await r.send(10, 20, 30);
+    expect(r.acknowledged()).toEqual([]);
+    expect(r.handedBack()).toEqual([10, 20, 30]);
+    expect(r.writes).toHaveLength(1);
+    expect(r.quarantined).toEqual([]);
+  });
+
+  it('the database going away while messages are written one by one: what committed is acknowledged, the rest handed back', async () => {
+    let up = true;
+    const r = rig({
+      fail: (readings) => {
+        if (!up) return new Error('Connection terminated unexpectedly');
+        if (readings.includes(20)) {
+          // The poison's first lone attempt takes the database down with it.
+          if (readings.length === 1) up = false;
+          return pgError('22P05', 'unsupported Unicode escape sequence');
+        }
+        return undefined;
+      },
+      databaseAnswers: () => up,
+    });
+    await r.send(10, 20, 30);
+    expect(r.acknowledged()).toEqual([10]);
+    expect(r.handedBack()).toEqual([20, 30]);
+    expect(r.quarantined).toEqual([]);
+    expect(r.worker.counters).toMatchObject({ poisoned: 0, failedBatches: 1 });
+  });
+});

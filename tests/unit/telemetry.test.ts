@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseTelemetryPayload, parseWithSchema, quickReadingForTests, rejectReasons } from '../../src/domain/telemetry.js';
+import { MAX_JSON_DEPTH, parseTelemetryPayload, parseWithSchema, quickReadingForTests, rejectReasons } from '../../src/domain/telemetry.js';
 import { deviceIdFromTelemetryTopic, liveTopic, telemetryTopic } from '../../src/domain/topics.js';
 
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -123,6 +123,66 @@ describe('parseTelemetryPayload', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('poison payloads', () => {
+  const reading = { ts: '2026-11-27T01:02:03.000Z', lat: -10.17, lon: 123.6 };
+
+  it('rejects an element nested 5,000 deep (about 10 KB) without overflowing the stack', () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const payload = bytes(`[${JSON.stringify(reading)},${deep}]`);
+    expect(payload.byteLength).toBeGreaterThan(10_000);
+    const { readings, rejections } = parseTelemetryPayload(payload);
+    expect(readings).toEqual([]);
+    expect(rejections).toEqual([
+      { reason: 'too_deeply_nested', detail: 'arrays and objects nested 5001 deep; the limit is 32', raw: null },
+    ]);
+  });
+
+  it('takes attributes nested up to the limit, and counts no brackets inside strings', () => {
+    let nested: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH - 2; i++) nested = { n: nested };
+    const { readings, rejections } = parseTelemetryPayload(bytes([{ ...reading, nested, note: '[[[[{{{{"\\' + '['.repeat(100) }]));
+    expect(rejections).toEqual([]);
+    expect(readings).toHaveLength(1);
+    nested = { n: nested };
+    expect(parseTelemetryPayload(bytes([{ ...reading, nested }])).rejections[0]!.reason).toBe('too_deeply_nested');
+  });
+
+  it('rejects the element whose string holds U+0000, and keeps the others', () => {
+    const payload = bytes([reading, { ...reading, lat: -10.2, driver: 'Ana\u0000' }, { ...reading, lat: -10.3 }]);
+    const { readings, rejections } = parseTelemetryPayload(payload);
+    expect(readings.map((r) => r.lat)).toEqual([-10.17, -10.3]);
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]!.reason).toBe('nul_character');
+    expect(rejections[0]!.detail).toBe('element 1: driver: a string holds U+0000 (\\u0000), which PostgreSQL cannot store');
+    // The quarantined element is JSON with the NUL escaped: storable as it is.
+    expect(rejections[0]!.raw).toContain('\\u0000');
+    expect(rejections[0]!.raw).not.toContain('\u0000');
+  });
+
+  it('finds U+0000 in a nested value and in a field name; an escaped backslash before u0000 is not one', () => {
+    expect(parseTelemetryPayload(bytes({ ...reading, tags: ['ok', { x: '\u0000' }] })).rejections[0]!.detail).toBe(
+      'tags.1.x: a string holds U+0000 (\\u0000), which PostgreSQL cannot store',
+    );
+    expect(parseTelemetryPayload(bytes({ ...reading, ['a\u0000b']: 1 })).rejections[0]!.reason).toBe('nul_character');
+    const text = parseTelemetryPayload(bytes({ ...reading, note: 'C:\\u0000' }));
+    expect(text.rejections).toEqual([]);
+    expect(text.readings[0]!.attributes).toEqual({ note: 'C:\\u0000' });
+  });
+
+  it('never lets U+0000 into a reading, whatever the strings hold', () => {
+    const withNul = fc.string().map((s) => `${s}\u0000${s}`);
+    fc.assert(
+      fc.property(fc.dictionary(fc.oneof(fc.string(), withNul), fc.oneof(fc.string(), withNul, fc.array(withNul))), (extra) => {
+        const { readings, rejections } = parseTelemetryPayload(bytes([{ ...extra, ...reading }]));
+        expect(readings.length + rejections.length).toBe(1);
+        for (const r of readings) expect(JSON.stringify(r.attributes ?? {})).not.toContain('\\u0000');
+        for (const r of rejections) expect(r.reason).toBe('nul_character');
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NotFoundError } from '../../errors.js';
-import { telemetryTopic } from '../../domain/topics.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { ownTracksTopic, ownTracksUsername, telemetryTopic } from '../../domain/topics.js';
 import type { Device } from '../../repositories/devices.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../security/secrets.js';
 import { requireRole } from '../auth.js';
@@ -10,7 +10,6 @@ import { createDevice, createdDevice, device, errorResponse, iso } from '../sche
 
 /** A device id in a path: OwnTracks ids contain a slash, sent URL-encoded (`budi%2Fphone`). */
 const deviceParams = z.object({ id: z.string().min(1).max(129) });
-const mqttAccess = (d: Device) => ({ username: d.id, topic: d.protocol === 'owntracks' ? `owntracks/${d.id}` : telemetryTopic(d.id) });
 
 const view = (d: Device) => ({
   id: d.id,
@@ -27,6 +26,33 @@ const SUBSCRIBE_WAIT_MS = 5000;
 
 export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { devices, vehicles } = deps.repos;
+
+  /**
+   * How the device connects. An OwnTracks phone uses its user part as user name (the app
+   * publishes on `owntracks/%u/%d`), unless another device of that user holds the name.
+   */
+  async function mqttAccess(d: Device): Promise<{ username: string; topic: string }> {
+    if (d.protocol !== 'owntracks') return { username: d.id, topic: telemetryTopic(d.id) };
+    const user = ownTracksUsername(d.id);
+    const holder = await devices.findIdentityByUsername(user);
+    return { username: holder?.id === d.id ? user : d.id, topic: ownTracksTopic(d.id) };
+  }
+
+  /** An MQTT user name is one device's: an Armada id may not be an OwnTracks user part, nor the reverse. */
+  async function refuseNameClash(id: string, protocol: string | undefined): Promise<void> {
+    if (protocol === 'owntracks') {
+      const user = ownTracksUsername(id);
+      if (await devices.findById(user)) {
+        throw new ConflictError(`The MQTT user name "${user}" is the device ${user}'s; choose another user part.`);
+      }
+    } else {
+      const phone = await devices.findIdentityByUsername(id);
+      if (phone && phone.id !== id) {
+        throw new ConflictError(`The MQTT user name "${id}" is the OwnTracks device ${phone.id}'s; choose another id.`);
+      }
+    }
+  }
+
   return async (app) => {
     app.post(
       '/devices',
@@ -42,6 +68,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const target = await vehicles.findById(request.auth, request.body.vehicleId);
         if (!target) throw new NotFoundError('Vehicle');
+        await refuseNameClash(request.body.id, request.body.protocol);
         const secret = generateDeviceSecret();
         const created = await devices.create({ ...request.body, secretHash: hashDeviceSecret(secret) });
         if (deps.onDeviceRegistered) {
@@ -57,7 +84,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             )
             .finally(() => clearTimeout(timer));
         }
-        return reply.code(201).send({ ...view(created), secret, mqtt: mqttAccess(created) });
+        return reply.code(201).send({ ...view(created), secret, mqtt: await mqttAccess(created) });
       },
     );
 
@@ -98,7 +125,7 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         await devices.setSecretHash(found.id, hashDeviceSecret(secret));
         deps.onDeviceSecretChanged?.(found.id);
         request.log.info({ deviceId: found.id, by: request.auth.keyId }, 'device secret rotated');
-        return { ...view(found), secret, mqtt: mqttAccess(found) };
+        return { ...view(found), secret, mqtt: await mqttAccess(found) };
       },
     );
 

@@ -29,6 +29,9 @@ const trackFeature = z.object({
     headingDeg: z.number().nullable(),
     fuelLitres: z.number().nullable(),
     ignition: z.boolean().nullable(),
+    altitudeM: z.number().nullable(),
+    accuracyM: z.number().nullable().describe("The fix's horizontal accuracy, as an OwnTracks phone reports it (`acc`)"),
+    phoneBatteryPercent: z.number().nullable().describe("The phone's battery, as an OwnTracks phone reports it (`batt`)"),
   }),
 });
 const trackCollection = z.object({
@@ -112,6 +115,9 @@ export function positionRoutes(deps: AppDeps): FastifyPluginAsyncZod {
               headingDeg: p.headingDeg,
               fuelLitres: p.fuelLitres,
               ignition: p.ignition,
+              altitudeM: p.altitudeM,
+              accuracyM: p.accuracyM,
+              phoneBatteryPercent: p.phoneBatteryPercent,
             },
           })),
         };
