@@ -1,5 +1,5 @@
 /**
- * The telemetry payload contract (DESIGN.md, "MQTT contract") and its parser.
+ * The telemetry payload contract (docs/mqtt.md) and its parser.
  * Pure: bytes in, readings or reasons out. The parser never throws; every input
  * ends as a reading or as a rejection with a reason that goes to quarantine.
  */

@@ -1,4 +1,4 @@
-/** MQTT topic names of the public contract (DESIGN.md), built and parsed in one place. */
+/** MQTT topic names of the public contract (docs/mqtt.md), built and parsed in one place. */
 
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -70,10 +70,4 @@ export function deviceFromTopic(topic: string): { deviceId: string; protocol: To
     return { deviceId, protocol: 'owntracks', subtopic: parts.slice(3).join('/') };
   }
   return null;
-}
-
-export function parseLiveTopic(topic: string): { departmentId: string; vehicleId: string } | null {
-  const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'fleet' || parts[1] !== 'v1' || parts[2] !== 'live') return null;
-  return { departmentId: parts[3]!, vehicleId: parts[4]! };
 }

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const repos = createRepositories(testDb.database);
   app = await buildApp({ database: testDb.database, repos, services: createServices(repos), logger: silentLogger, now: () => new Date() });
   await app.ready();
-  doc = app.swagger() as typeof doc;
+  doc = app.swagger() as unknown as typeof doc;
 });
 
 afterAll(async () => {

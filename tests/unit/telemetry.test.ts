@@ -144,7 +144,7 @@ describe('poison payloads', () => {
   it('takes attributes nested up to the limit, and counts no brackets inside strings', () => {
     let nested: unknown = 1;
     for (let i = 0; i < MAX_JSON_DEPTH - 2; i++) nested = { n: nested };
-    const { readings, rejections } = parseTelemetryPayload(bytes([{ ...reading, nested, note: '[[[[{{{{"\\' + '['.repeat(100) }]));
+    const { readings, rejections } = parseTelemetryPayload(bytes([{ ...reading, nested, note: `[[[[{{{{"\\${'['.repeat(100)}` }]));
     expect(rejections).toEqual([]);
     expect(readings).toHaveLength(1);
     nested = { n: nested };
@@ -167,7 +167,7 @@ describe('poison payloads', () => {
     expect(parseTelemetryPayload(bytes({ ...reading, tags: ['ok', { x: '\u0000' }] })).rejections[0]!.detail).toBe(
       'tags.1.x: a string holds U+0000 (\\u0000), which PostgreSQL cannot store',
     );
-    expect(parseTelemetryPayload(bytes({ ...reading, ['a\u0000b']: 1 })).rejections[0]!.reason).toBe('nul_character');
+    expect(parseTelemetryPayload(bytes({ ...reading, "a\u0000b": 1 })).rejections[0]!.reason).toBe('nul_character');
     const text = parseTelemetryPayload(bytes({ ...reading, note: 'C:\\u0000' }));
     expect(text.rejections).toEqual([]);
     expect(text.readings[0]!.attributes).toEqual({ note: 'C:\\u0000' });
