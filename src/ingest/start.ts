@@ -286,6 +286,7 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     port: deps.port,
     logger: deps.brokerLogger,
     findDevice: (id) => deps.repos.devices.findIdentity(id),
+    limits: deps.config.embeddedBroker,
     ingest: (message) =>
       new Promise<void>((resolve, reject) => worker.accept({ ...message, settle: (err) => (err ? reject(err) : resolve()) })),
   });
