@@ -17,11 +17,16 @@ export interface EmbeddedBrokerLimits {
   maxConnections: number;
 }
 
+/**
+ * maxConnections: the whole embedded default (PGlite, ingest, API) was measured holding
+ * 2,000 devices reporting every 10 s, and not 5,000 (bench/embedded-broker.ts --service;
+ * docs/deployment.md has the figures). Past it, Mosquitto.
+ */
 export const DEFAULT_EMBEDDED_LIMITS: EmbeddedBrokerLimits = {
   maxPacketBytes: 256 * 1024,
   connectTimeoutMs: 10_000,
   authFailuresPerMinute: 30,
-  maxConnections: 5000,
+  maxConnections: 2000,
 };
 
 /**
