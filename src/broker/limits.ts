@@ -23,7 +23,8 @@ export interface EmbeddedBrokerLimits {
  * docs/deployment.md has the figures). Past it, Mosquitto.
  */
 export const DEFAULT_EMBEDDED_LIMITS: EmbeddedBrokerLimits = {
-  maxPacketBytes: 256 * 1024,
+  // The largest telemetry payload ingest takes (MAX_PAYLOAD_BYTES, 256 KiB), with room for the topic and header.
+  maxPacketBytes: 257 * 1024,
   connectTimeoutMs: 10_000,
   authFailuresPerMinute: 30,
   maxConnections: 2000,

@@ -287,6 +287,19 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
     await expect(as('dev-2', { ca: undefined }, 'devicesTls')).rejects.toThrow();
   });
 
+  it('takes a packet up to max_packet_size and disconnects a device that sends a larger one', async () => {
+    const max = Number(directive(conf, 'max_packet_size'));
+    expect(max).toBeGreaterThan(256 * 1024); // the largest payload ingest takes, plus topic and header
+    const received = await ingestSubscriber();
+    const device = await as('dev-2');
+    await device.publishAsync('fleet/v1/devices/dev-2/telemetry', Buffer.alloc(256 * 1024, 0x20), { qos: 1 });
+    await until(() => received.length === 1, 'the 256 KiB message');
+    const gone = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    device.publish('fleet/v1/devices/dev-2/telemetry', Buffer.alloc(max, 0x20), { qos: 1 });
+    await gone;
+    expect(received).toHaveLength(1);
+  });
+
   it("loses nothing while a device loops reconnecting with the ingest worker's client id", async () => {
     // The worker's real session code, with its real (predictable) client id.
     const workerClientId = `armada-ingest-${loadConfig({}).workerId}`;
