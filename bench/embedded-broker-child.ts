@@ -41,7 +41,9 @@ setInterval(() => {
   committed += batch.length;
   for (const m of batch) m.resolve();
   for (const m of batch) {
-    broker.publish(`fleet/v1/live/dept-1/${m.topic.split('/')[3]}`, JSON.stringify({ lat: -10.17, lon: 123.6, speedKmh: 30, at: Date.now(), pad: 'x'.repeat(300) }));
+    // About the size of a real live position.
+    const position = { lat: -10.17, lon: 123.6, speedKmh: 30, at: Date.now(), pad: 'x'.repeat(300) };
+    broker.publish(`fleet/v1/live/dept-1/${m.topic.split('/')[3]}`, JSON.stringify(position));
     livePublished++;
   }
 }, commitMs).unref();

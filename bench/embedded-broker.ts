@@ -88,7 +88,10 @@ function device(i: number): void {
   });
   socket.on('connect', () =>
     socket.write(
-      mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true, keepalive: 60, username: id, password: Buffer.from(SECRET) }),
+      mqttPacket.generate({
+        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true, keepalive: 60,
+        username: id, password: Buffer.from(SECRET),
+      }),
     ),
   );
   socket.on('data', (d: Buffer) => parser.parse(d));
@@ -106,7 +109,8 @@ function device(i: number): void {
         inFlight.set(messageId, Date.now());
         sent++;
         const payload = JSON.stringify({ seq: ++seq, ts: new Date().toISOString(), lat: -10.17, lon: 123.6, speedKmh: 30, fuelLitres: 20 });
-        socket.write(mqttPacket.generate({ cmd: 'publish', topic: `fleet/v1/devices/${id}/telemetry`, payload, qos: 1, messageId, retain: false, dup: false }));
+        const topic = `fleet/v1/devices/${id}/telemetry`;
+        socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId, retain: false, dup: false }));
       };
       setTimeout(() => {
         publish();
@@ -136,7 +140,8 @@ while (Date.now() < deadline && !childExit) {
   const s = stats.at(-1);
   const second = Math.floor((Date.now() - startedAt) / 1000);
   process.stderr.write(
-    `t=${second}s connected=${connected} refused=${refused} sent=${sent} acked=${acked} worstAck(last s)=${worstPerSecond.get(second - 1) ?? '-'}ms` +
+    `t=${second}s connected=${connected} refused=${refused} sent=${sent} acked=${acked} ` +
+      `worstAck(last s)=${worstPerSecond.get(second - 1) ?? '-'}ms` +
       (s ? ` broker: rss=${s.rssMb}MB loopLagMax=${s.lagMaxMs}ms` : '') +
       '\n',
   );

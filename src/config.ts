@@ -79,7 +79,7 @@ const envSchema = z.object({
     .min(1024)
     .max(268_435_455)
     .default(DEFAULT_EMBEDDED_LIMITS.maxPacketBytes)
-    .describe('Embedded broker: the largest MQTT packet it takes, header included; a larger one closes the connection as soon as its header arrives'),
+    .describe('Embedded broker: the largest MQTT packet it takes, header included; a larger one closes the connection at its header'),
   MQTT_CONNECT_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -93,14 +93,14 @@ const envSchema = z.object({
     .min(1)
     .max(100_000)
     .default(DEFAULT_EMBEDDED_LIMITS.authFailuresPerMinute)
-    .describe('Embedded broker: failed logins a minute from one address; past it that address is refused unchecked until the minute has passed'),
+    .describe('Embedded broker: failed logins a minute from one address; past it the address is refused unchecked for the minute'),
   MQTT_MAX_CONNECTIONS: z.coerce
     .number()
     .int()
     .min(1)
     .max(1_000_000)
     .default(DEFAULT_EMBEDDED_LIMITS.maxConnections)
-    .describe('Embedded broker: devices connected at once (docs/deployment.md: measured capacity); past it CONNACK 3 and a log line pointing to Mosquitto'),
+    .describe('Embedded broker: devices connected at once (measured: docs/deployment.md); past it CONNACK 3, a log line names Mosquitto'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
   /** Requests a minute per API key (or per client address without one), per API instance. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),

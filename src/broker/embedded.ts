@@ -93,7 +93,8 @@ export async function startEmbeddedBroker(options: {
       const address = client.conn && 'remoteAddress' in client.conn ? String(client.conn.remoteAddress) : 'unknown';
       const refuse = (message: string, returnCode: 2 | 4 | 5) => {
         if (throttle.failed(address)) {
-          logger.warn({ address, perMinute: limits.authFailuresPerMinute }, 'mqtt logins from this address refused for a minute: too many failed');
+          const fields = { address, perMinute: limits.authFailuresPerMinute };
+          logger.warn(fields, 'mqtt logins from this address refused for a minute: too many failed');
         }
         done(authError(message, returnCode), false);
       };
@@ -116,7 +117,8 @@ export async function startEmbeddedBroker(options: {
         return;
       }
       if (RESERVED_CLIENT_ID.test(client.id)) {
-        logger.info({ deviceId: username.slice(0, 64), clientId: client.id.slice(0, 64) }, "mqtt device refused: client id reserved for Armada's own clients");
+        const fields = { deviceId: username.slice(0, 64), clientId: client.id.slice(0, 64) };
+        logger.info(fields, "mqtt device refused: client id reserved for Armada's own clients");
         refuse('client id reserved for the service', 2);
         return;
       }
@@ -126,8 +128,9 @@ export async function startEmbeddedBroker(options: {
           capLoggedAtMs = now;
           logger.warn(
             { connected: broker.connectedClients, maxConnections: limits.maxConnections },
-            'embedded mqtt broker full: device connections refused (CONNACK 3, server unavailable). The embedded broker is for small fleets: ' +
-              'for more devices run Mosquitto and set MQTT_URL (docs/deployment.md), or raise MQTT_MAX_CONNECTIONS',
+            'embedded mqtt broker full: device connections refused (CONNACK 3, server unavailable). ' +
+              'The embedded broker is for small fleets: for more devices run Mosquitto and set MQTT_URL (docs/deployment.md), ' +
+              'or raise MQTT_MAX_CONNECTIONS',
           );
         }
         done(authError('server unavailable: connection limit reached', 3), false);
@@ -200,7 +203,8 @@ export async function startEmbeddedBroker(options: {
     broker.handle(socket);
     // After aedes has attached its reader, so this only reads along (see guardPacketSize).
     guardPacketSize(socket, limits.maxPacketBytes, (announcedBytes) => {
-      logger.warn({ address: socket.remoteAddress, announcedBytes, maxPacketBytes: limits.maxPacketBytes }, 'mqtt packet too large; connection closed');
+      const fields = { address: socket.remoteAddress, announcedBytes, maxPacketBytes: limits.maxPacketBytes };
+      logger.warn(fields, 'mqtt packet too large; connection closed');
       socket.destroy();
     });
   });

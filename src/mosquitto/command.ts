@@ -70,8 +70,11 @@ export async function runMosquittoAuth(args: readonly string[], config: Config, 
     const repos = createRepositories(database);
     const result = await writeMosquittoAuthFiles({ devices: repos.devices, ...options });
     const lines = [
-      `Wrote ${options.passwdPath}: ${result.devices} active device(s)${result.inactive ? `; ${result.inactive} deactivated device(s) left out` : ''}.`,
-      ...(options.service ? [`Wrote ${options.service.passwdPath}: the service user "${options.serviceUser}" (password from ${options.passwordVariable}).`] : []),
+      `Wrote ${options.passwdPath}: ${result.devices} active device(s)` +
+        `${result.inactive ? `; ${result.inactive} deactivated device(s) left out` : ''}.`,
+      ...(options.service
+        ? [`Wrote ${options.service.passwdPath}: the service user "${options.serviceUser}" (password from ${options.passwordVariable}).`]
+        : []),
       `Wrote ${options.aclPath}.`,
       ...result.skipped.map((s) => `Left out device "${s.id}": ${s.reason}.`),
       'Now make Mosquitto reload both files: docker compose kill -s HUP mosquitto  (or: kill -HUP <mosquitto pid>)',

@@ -55,12 +55,37 @@ async function startBroker(limits: Partial<EmbeddedBrokerLimits>, hold?: Array<(
 }
 
 async function connect(broker: EmbeddedBroker, opts: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...opts,
+  });
   opened.push({ close: () => client.endAsync(true) });
   return client;
 }
 
-const device = (broker: EmbeddedBroker, id: string, opts: IClientOptions = {}) => connect(broker, { username: id, password: SECRET, clientId: id, ...opts });
+const device = (broker: EmbeddedBroker, id: string, opts: IClientOptions = {}) =>
+  connect(broker, { username: id, password: SECRET, clientId: id, ...opts });
+
+/** Armada's own client (the API's live feed), with the internal credential. */
+function asInternal(broker: EmbeddedBroker, clientId: string): Promise<MqttClient> {
+  const internal = new URL(broker.internalUrl);
+  return connect(broker, { username: decodeURIComponent(internal.username), password: decodeURIComponent(internal.password), clientId });
+}
+
+/** A CONNECT packet; with a user name, the device secret as password. */
+function connectPacket(clientId: string, username?: string): Buffer {
+  return mqttPacket.generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId,
+    clean: true,
+    keepalive: 60,
+    ...(username ? { username, password: Buffer.from(SECRET) } : {}),
+  });
+}
 
 /** A raw socket; resolves `closed` when the broker closes it. */
 async function rawSocket(port: number, localAddress = '127.0.0.1') {
@@ -112,8 +137,7 @@ describe('embedded broker limits', () => {
     const { broker } = await startBroker({ connectTimeoutMs: 300 });
     const { socket, closed } = await rawSocket(broker.port);
     // Half a CONNECT, then nothing: a slow client holding a socket open.
-    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'slow', clean: true, keepalive: 60 });
-    socket.write(connect.subarray(0, 6));
+    socket.write(connectPacket('slow').subarray(0, 6));
     // aedes' own default is 30 s: only the configured timeout closes it this soon.
     expect(await within(closed, 5000)).toBe(true);
   });
@@ -132,11 +156,11 @@ describe('embedded broker limits', () => {
     other.on('data', (d: Buffer) => parser.parse(d));
     opened.push({ close: async () => void other.destroy() });
     await once(other, 'connect');
-    other.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'dev-1', clean: true, keepalive: 60, username: 'dev-1', password: Buffer.from(SECRET) }));
+    other.write(connectPacket('dev-1', 'dev-1'));
     expect((await connack).returnCode).toBe(0);
   });
 
-  it('refuses devices past the connection cap with CONNACK 3 and a log line pointing to Mosquitto, and takes one again when a place frees', async () => {
+  it('refuses devices past the cap with CONNACK 3 and a log line naming Mosquitto, and takes one again once a place frees', async () => {
     const { broker, log } = await startBroker({ maxConnections: 3 });
     const clients = [await device(broker, 'dev-1'), await device(broker, 'dev-2'), await device(broker, 'dev-3')];
     await expect(device(broker, 'dev-4')).rejects.toMatchObject({ code: 3 });
@@ -156,8 +180,7 @@ describe('embedded broker limits', () => {
 
   it("refuses a device using a client id of Armada's own clients, and leaves that client connected", async () => {
     const { broker } = await startBroker({});
-    const internal = new URL(broker.internalUrl);
-    const api = await connect(broker, { username: decodeURIComponent(internal.username), password: decodeURIComponent(internal.password), clientId: 'armada-api-0a1b2c3d' });
+    const api = await asInternal(broker, 'armada-api-0a1b2c3d');
     await expect(device(broker, 'dev-1', { clientId: 'armada-api-0a1b2c3d' })).rejects.toMatchObject({ code: 2 });
     await expect(device(broker, 'dev-1', { clientId: 'armada-ingest-1' })).rejects.toMatchObject({ code: 2 });
     // The simulator's ids (armada-sim-…) stay usable.
@@ -170,8 +193,7 @@ describe('embedded broker limits', () => {
     const hold: Array<() => void> = [];
     const { broker } = await startBroker({}, hold);
     // The live feed's subscriber (the API, in the service).
-    const internal = new URL(broker.internalUrl);
-    const live = await connect(broker, { username: decodeURIComponent(internal.username), password: decodeURIComponent(internal.password), clientId: 'live' });
+    const live = await asInternal(broker, 'live');
     let liveReceived = 0;
     live.on('message', () => liveReceived++);
     await live.subscribeAsync('fleet/v1/live/#', { qos: 0 });
@@ -188,13 +210,14 @@ describe('embedded broker limits', () => {
       parser.on('packet', (p) => {
         if (p.cmd === 'puback') acked++;
         if (p.cmd !== 'connack') return;
+        const topic = `fleet/v1/devices/${id}/telemetry`;
         const publishes = Array.from({ length: perDevice }, (_, i) =>
-          mqttPacket.generate({ cmd: 'publish', topic: `fleet/v1/devices/${id}/telemetry`, payload: `{"seq":${i}}`, qos: 1, messageId: i + 1, retain: false, dup: false }),
+          mqttPacket.generate({ cmd: 'publish', topic, payload: `{"seq":${i}}`, qos: 1, messageId: i + 1, retain: false, dup: false }),
         );
         socket.write(Buffer.concat(publishes));
       });
       socket.on('data', (data: Buffer) => parser.parse(data));
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true, keepalive: 60, username: id, password: Buffer.from(SECRET) }));
+      socket.write(connectPacket(id, id));
     }
     await until(() => hold.length === devices * perDevice, 'every publish held for the commit');
 

@@ -105,7 +105,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
 
   /** On the devices' listener, or on the service listener. */
   async function connect(opts: IClientOptions, listener: 'devices' | 'service' = 'devices'): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports[listener]}`, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+    const url = `mqtt://127.0.0.1:${ports[listener]}`;
+    const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
     clients.push(client);
     return client;
   }

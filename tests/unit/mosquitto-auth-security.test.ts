@@ -117,7 +117,8 @@ describe('parseMosquittoAuthArgs', () => {
     expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--nope'], env)).toThrow(MosquittoAuthUsageError);
     // The password is needed only to write the service's file.
     expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a'], {}).service).toBeUndefined();
-    expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-passwd', 's'], {})).toThrow(/MQTT_ARMADA_PASSWORD is not set/);
+    const withServiceFile = ['--passwd', 'p', '--acl', 'a', '--service-passwd', 's'];
+    expect(() => parseMosquittoAuthArgs(withServiceFile, {})).toThrow(/MQTT_ARMADA_PASSWORD is not set/);
     expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-user', 'a b'], env)).toThrow(/not a usable user name/);
   });
 });
