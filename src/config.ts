@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
+import { DEFAULT_EMBEDDED_LIMITS, type EmbeddedBrokerLimits } from './broker/limits.js';
 import { DEFAULT_FUEL_SETTINGS } from './domain/fuel/index.js';
 import { parseHolidays, parseWorkingHours } from './domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
@@ -72,6 +73,34 @@ const envSchema = z.object({
   METRICS_PORT: z.preprocess(emptyAsUndefined, port.optional()),
   MQTT_PORT: port.default(1883),
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  MQTT_MAX_PACKET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(268_435_455)
+    .default(DEFAULT_EMBEDDED_LIMITS.maxPacketBytes)
+    .describe('Embedded broker: the largest MQTT packet it takes, header included; a larger one closes the connection at its header'),
+  MQTT_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(300_000)
+    .default(DEFAULT_EMBEDDED_LIMITS.connectTimeoutMs)
+    .describe('Embedded broker: time a new connection has to send a complete CONNECT before it is closed'),
+  MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(DEFAULT_EMBEDDED_LIMITS.authFailuresPerMinute)
+    .describe('Embedded broker: failed logins a minute from one address; past it the address is refused unchecked for the minute'),
+  MQTT_MAX_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_EMBEDDED_LIMITS.maxConnections)
+    .describe('Embedded broker: devices connected at once (measured: docs/deployment.md); past it CONNACK 3, a log line names Mosquitto'),
   REPORT_TZ: timeZone.default('Asia/Makassar'),
   /** Requests a minute per API key (or per client address without one), per API instance. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
@@ -169,6 +198,8 @@ export type Config = Readonly<{
   metricsPort: number | undefined;
   mqttHost: string;
   mqttPort: number;
+  /** The embedded broker's limits (MQTT_MAX_PACKET_BYTES, MQTT_CONNECT_TIMEOUT_MS, MQTT_AUTH_FAILURES_PER_MINUTE, MQTT_MAX_CONNECTIONS). */
+  embeddedBroker: Readonly<EmbeddedBrokerLimits>;
   reportTz: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   allowedOrigins: readonly string[];
@@ -239,6 +270,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     mqttHost: e.MQTT_HOST,
     mqttPort: e.MQTT_PORT,
+    embeddedBroker: Object.freeze({
+      maxPacketBytes: e.MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT_MS,
+      authFailuresPerMinute: e.MQTT_AUTH_FAILURES_PER_MINUTE,
+      maxConnections: e.MQTT_MAX_CONNECTIONS,
+    }),
     reportTz: e.REPORT_TZ,
     logLevel: e.LOG_LEVEL,
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),

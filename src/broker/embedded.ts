@@ -12,6 +12,9 @@ import { deviceFromTopic, ownTracksTopic, ownTracksUsername, telemetryTopic } fr
 import type { RawMessage } from '../ingest/pipeline.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
 import { verifyDeviceSecret } from '../security/secrets.js';
+import { DEFAULT_EMBEDDED_LIMITS, guardPacketSize, LoginThrottle, type EmbeddedBrokerLimits } from './limits.js';
+
+export { DEFAULT_EMBEDDED_LIMITS, type EmbeddedBrokerLimits };
 
 export const INTERNAL_USERNAME = 'armada-internal';
 
@@ -40,7 +43,12 @@ export class PortInUseError extends Error {
   }
 }
 
-function authError(message: string, returnCode: 3 | 4 | 5): AuthenticateError {
+/** Client ids of Armada's own MQTT clients: a device using one would take over that client's session. */
+const RESERVED_CLIENT_ID = /^armada-(ingest|api)-/;
+/** The connection cap's log line is repeated at most this often. */
+const CAP_LOG_EVERY_MS = 60_000;
+
+function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
@@ -57,8 +65,12 @@ export async function startEmbeddedBroker(options: {
    * device's connection; its client sends the message again after reconnecting.
    */
   ingest?: (message: RawMessage) => Promise<void>;
+  limits?: Partial<EmbeddedBrokerLimits>;
 }): Promise<EmbeddedBroker> {
   const { logger } = options;
+  const limits = { ...DEFAULT_EMBEDDED_LIMITS, ...options.limits };
+  const throttle = new LoginThrottle(limits.authFailuresPerMinute);
+  let capLoggedAtMs = -Infinity;
   const internalPassword = randomBytes(24).toString('base64url');
   const identities = new WeakMap<Client, Identity>();
   const lastKnown = new Map<string, DeviceIdentity>();
@@ -72,17 +84,58 @@ export async function startEmbeddedBroker(options: {
   }
 
   const broker = await Aedes.createBroker({
+    // No limit on publishes in delivery at once. With aedes' default (100), a publish
+    // beyond it waits in mqemitter's queue, and the queue is drained by recursion: when
+    // a commit released thousands of device PUBACKs behind a few hundred live positions,
+    // the acknowledgements stalled, then the stack overflowed (5,000 devices). Each
+    // device's publishes are already bounded by the commit they wait for.
+    concurrency: 0,
+    connectTimeout: limits.connectTimeoutMs,
     authenticate(client, username, password, done) {
-      if (!username || !password) {
-        done(authError('username and password are required', 4), false);
-        return;
-      }
+      const address = client.conn && 'remoteAddress' in client.conn ? String(client.conn.remoteAddress) : 'unknown';
+      const refuse = (message: string, returnCode: 2 | 4 | 5) => {
+        if (throttle.failed(address)) {
+          const fields = { address, perMinute: limits.authFailuresPerMinute };
+          logger.warn(fields, 'mqtt logins from this address refused for a minute: too many failed');
+        }
+        done(authError(message, returnCode), false);
+      };
       if (username === INTERNAL_USERNAME) {
-        const given = Buffer.from(password);
+        // Checked before the throttle: Armada's own clients share 127.0.0.1 with whoever else connects from there.
+        const given = Buffer.from(password ?? '');
         const expected = Buffer.from(internalPassword);
         const ok = given.length === expected.length && timingSafeEqual(given, expected);
-        if (ok) identities.set(client, { kind: 'internal' });
-        done(ok ? null : authError('bad username or password', 4), ok);
+        if (!ok) return refuse('bad username or password', 4);
+        identities.set(client, { kind: 'internal' });
+        done(null, true);
+        return;
+      }
+      if (!throttle.allowed(address)) {
+        done(authError('too many failed logins from this address', 5), false);
+        return;
+      }
+      if (!username || !password) {
+        refuse('username and password are required', 4);
+        return;
+      }
+      if (RESERVED_CLIENT_ID.test(client.id)) {
+        const fields = { deviceId: username.slice(0, 64), clientId: client.id.slice(0, 64) };
+        logger.info(fields, "mqtt device refused: client id reserved for Armada's own clients");
+        refuse('client id reserved for the service', 2);
+        return;
+      }
+      if (broker.connectedClients >= limits.maxConnections) {
+        const now = Date.now();
+        if (now - capLoggedAtMs >= CAP_LOG_EVERY_MS) {
+          capLoggedAtMs = now;
+          logger.warn(
+            { connected: broker.connectedClients, maxConnections: limits.maxConnections },
+            'embedded mqtt broker full: device connections refused (CONNACK 3, server unavailable). ' +
+              'The embedded broker is for small fleets: for more devices run Mosquitto and set MQTT_URL (docs/deployment.md), ' +
+              'or raise MQTT_MAX_CONNECTIONS',
+          );
+        }
+        done(authError('server unavailable: connection limit reached', 3), false);
         return;
       }
       options
@@ -90,7 +143,7 @@ export async function startEmbeddedBroker(options: {
         .then((device) => {
           if (!device || !verifyDeviceSecret(password.toString('utf8'), device.secretHash)) {
             logger.info({ deviceId: username.slice(0, 64) }, 'mqtt device refused: bad id or secret');
-            done(authError('bad username or password', 4), false);
+            refuse('bad username or password', 4);
             return;
           }
           if (!device.active) {
@@ -149,7 +202,18 @@ export async function startEmbeddedBroker(options: {
     if (open?.size === 0) connections.delete(identity.device.id);
   });
 
-  const server = net.createServer(broker.handle);
+  const server = net.createServer((socket) => {
+    broker.handle(socket);
+    // After aedes has attached its reader, so this only reads along (see guardPacketSize).
+    guardPacketSize(socket, limits.maxPacketBytes, (announcedBytes) => {
+      const fields = { address: socket.remoteAddress, announcedBytes, maxPacketBytes: limits.maxPacketBytes };
+      logger.warn(fields, 'mqtt packet too large; connection closed');
+      socket.destroy();
+    });
+  });
+  // Sockets beyond the device cap with room for the internal clients and for refusals
+  // in progress; past this the kernel's connection is closed unanswered.
+  server.maxConnections = limits.maxConnections + Math.max(100, Math.ceil(limits.maxConnections / 10));
   broker.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
   broker.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'));
 

@@ -322,6 +322,7 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     port: deps.port,
     logger: deps.brokerLogger,
     findDevice: (username) => deps.repos.devices.findIdentityByUsername(username),
+    limits: deps.config.embeddedBroker,
     ingest: (message) =>
       new Promise<void>((resolve, reject) => worker.accept({ ...message, settle: (err) => (err ? reject(err) : resolve()) })),
   });

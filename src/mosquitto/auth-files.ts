@@ -1,10 +1,11 @@
 /**
  * Mosquitto's password and ACL files, written from the devices table
  * (`tsx src/cli.ts mosquitto-auth`). Device secrets are stored as Mosquitto `$7$`
- * PBKDF2-SHA512 hashes, so a password line is `<device id>:<stored hash>`; the
- * service user's line is hashed here from its password. Only active devices get a
- * line: a deactivated device is refused at its next connection once Mosquitto has
- * reloaded the files (SIGHUP).
+ * PBKDF2-SHA512 hashes, so a password line is `<device id>:<stored hash>`. The devices'
+ * file holds devices only; the service user has its own file, for the service listener
+ * (deploy/mosquitto/mosquitto.conf), its line hashed here from its password. Only
+ * active devices get a line: a deactivated device is refused at its next connection
+ * once Mosquitto has reloaded the files (SIGHUP).
  *
  * Files are rewritten in place (truncate and write, same inode), never replaced by a
  * rename: docker compose bind-mounts the single files, and the container would go
@@ -59,26 +60,29 @@ function unusable(device: DeviceCredential, serviceUser: string): string | undef
   if (/[:\s]/.test(device.id)) return 'its id contains ":" or white space, which a Mosquitto password file cannot hold';
   if (/[+#]/.test(device.id)) return 'its id contains an MQTT wildcard';
   if (device.id === serviceUser) return 'its id is the service user name';
+  // On the device listeners a device's client id is its user name: one named like the
+  // service's clients (armada-ingest-<WORKER_ID>, armada-api-…) could take their sessions.
+  if (/^armada($|-)/i.test(device.id)) return 'its id starts with "armada", reserved for the service\'s client ids';
   if (!/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(device.secretHash)) return 'its stored secret hash is not in Mosquitto $7$ format';
   return undefined;
 }
 
 /**
- * The password file: the service user first, then one line per usable device, by user
- * name. An OwnTracks device `user/device` gets a second line under `user`, the name the app
- * needs to publish on `owntracks/user/device` with its defaults; when a user has several,
- * the one registered first (the embedded broker chooses the same), and never when another
- * device's id is that name.
+ * The devices' password file: one line per usable device, by user name. The service user
+ * has no line here, so its password opens only the service listener. An OwnTracks device
+ * `user/device` gets a second line under `user`, the name the app needs to publish on
+ * `owntracks/user/device` with its defaults; when a user has several, the one registered
+ * first (the embedded broker chooses the same), and never when another device's id is that name.
  */
 export function passwordFileText(
   devices: readonly DeviceCredential[],
-  service: { user: string; passwordHash: string },
+  serviceUser: string,
 ): { text: string; written: number; skipped: SkippedDevice[] } {
   const entries: Array<[user: string, hash: string]> = [];
   const skipped: SkippedDevice[] = [];
   const usable: DeviceCredential[] = [];
   for (const device of devices) {
-    const reason = unusable(device, service.user);
+    const reason = unusable(device, serviceUser);
     if (reason) skipped.push({ id: device.id, reason });
     else {
       usable.push(device);
@@ -92,13 +96,18 @@ export function passwordFileText(
   const taken = new Set<string>();
   for (const phone of phones) {
     const user = ownTracksUsername(phone.id);
-    if (ids.has(user) || taken.has(user) || user === service.user) continue;
+    if (ids.has(user) || taken.has(user) || user === serviceUser || /^armada($|-)/i.test(user)) continue;
     taken.add(user);
     entries.push([user, phone.secretHash]);
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const lines = [`${service.user}:${service.passwordHash}`, ...entries.map(([user, hash]) => `${user}:${hash}`)];
-  return { text: `${lines.join('\n')}\n`, written: usable.length, skipped };
+  // Mosquitto takes an empty password file (it then refuses every client on that listener).
+  return { text: entries.map(([user, hash]) => `${user}:${hash}\n`).join(''), written: usable.length, skipped };
+}
+
+/** The service listener's password file: the service user alone. */
+export function servicePasswordFileText(service: { user: string; passwordHash: string }): string {
+  return `${service.user}:${service.passwordHash}\n`;
 }
 
 /**
@@ -135,18 +144,22 @@ export interface MosquittoAuthResult {
   inactive: number;
 }
 
-/** Writes both files from the devices table. */
+/** Writes the devices' password file and the ACL from the devices table, and the service's password file when asked. */
 export async function writeMosquittoAuthFiles(options: {
   devices: { listActiveCredentials(): Promise<DeviceCredential[]>; countInactive(): Promise<number> };
   passwdPath: string;
   aclPath: string;
   serviceUser: string;
-  servicePassword: string;
+  service?: { passwdPath: string; password: string };
 }): Promise<MosquittoAuthResult> {
   const active = await options.devices.listActiveCredentials();
   const inactive = await options.devices.countInactive();
-  const { text, written, skipped } = passwordFileText(active, { user: options.serviceUser, passwordHash: hashDeviceSecret(options.servicePassword) });
+  const { text, written, skipped } = passwordFileText(active, options.serviceUser);
   writeFileInPlace(options.passwdPath, text);
   writeFileInPlace(options.aclPath, aclFileText(options.serviceUser));
+  if (options.service) {
+    const line = servicePasswordFileText({ user: options.serviceUser, passwordHash: hashDeviceSecret(options.service.password) });
+    writeFileInPlace(options.service.passwdPath, line);
+  }
   return { devices: written, skipped, inactive };
 }

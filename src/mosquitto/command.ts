@@ -1,8 +1,9 @@
 /**
- * `tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-user armada]
- * [--service-password-env MQTT_ARMADA_PASSWORD]`: writes Mosquitto's password and ACL
- * files from the devices table (src/mosquitto/auth-files.ts), then says how to make
- * Mosquitto reload them.
+ * `tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-passwd FILE]
+ * [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]`: writes
+ * Mosquitto's devices' password file and ACL from the devices table, and the service
+ * listener's password file when asked (src/mosquitto/auth-files.ts), then says how to
+ * make Mosquitto reload them.
  */
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
@@ -11,12 +12,15 @@ import { createRepositories } from '../repositories/index.js';
 import { openConfiguredDatabase } from '../runtime.js';
 import { writeMosquittoAuthFiles } from './auth-files.js';
 
-export const MOSQUITTO_AUTH_USAGE = `Usage: tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
+export const MOSQUITTO_AUTH_USAGE = `Usage: tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-passwd FILE]
+         [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
 
-Writes Mosquitto's password file (the service user, then one line per active device:
-its id and its stored $7$ secret hash) and ACL file from the devices table of
-DATABASE_URL (or the PGlite database in DATA_DIR). Files are rewritten in place, so a
-bind mount keeps seeing them. Then reload Mosquitto: docker compose kill -s HUP mosquitto`;
+Writes Mosquitto's devices' password file (one line per active device: its id and its
+stored $7$ secret hash) and ACL file from the devices table of DATABASE_URL (or the
+PGlite database in DATA_DIR). With --service-passwd, also the service listener's
+password file: the service user alone, its password from the variable named by
+--service-password-env. Files are rewritten in place, so a bind mount keeps seeing
+them. Then reload Mosquitto: docker compose kill -s HUP mosquitto`;
 
 /** A mistake in the command line or the environment: printed as is, exit code 2. */
 export class MosquittoAuthUsageError extends Error {
@@ -34,6 +38,7 @@ export function parseMosquittoAuthArgs(args: readonly string[], env: NodeJS.Proc
       options: {
         passwd: { type: 'string' },
         acl: { type: 'string' },
+        'service-passwd': { type: 'string' },
         'service-user': { type: 'string', default: 'armada' },
         'service-password-env': { type: 'string', default: 'MQTT_ARMADA_PASSWORD' },
       },
@@ -49,11 +54,13 @@ export function parseMosquittoAuthArgs(args: readonly string[], env: NodeJS.Proc
   const serviceUser = values['service-user'] as string;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(serviceUser)) throw new MosquittoAuthUsageError(`--service-user "${serviceUser}" is not a usable user name.`);
   const passwordVariable = values['service-password-env'] as string;
+  const servicePasswdPath = values['service-passwd'] as string | undefined;
+  if (!servicePasswdPath) return { passwdPath, aclPath, serviceUser, passwordVariable, service: undefined };
   const servicePassword = env[passwordVariable];
   if (!servicePassword) {
     throw new MosquittoAuthUsageError(`${passwordVariable} is not set: it holds the password of the service user "${serviceUser}" (the one in MQTT_URL).`);
   }
-  return { passwdPath, aclPath, serviceUser, servicePassword, passwordVariable };
+  return { passwdPath, aclPath, serviceUser, passwordVariable, service: { passwdPath: servicePasswdPath, password: servicePassword } };
 }
 
 export async function runMosquittoAuth(args: readonly string[], config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<void> {
@@ -63,7 +70,11 @@ export async function runMosquittoAuth(args: readonly string[], config: Config, 
     const repos = createRepositories(database);
     const result = await writeMosquittoAuthFiles({ devices: repos.devices, ...options });
     const lines = [
-      `Wrote ${options.passwdPath}: the service user "${options.serviceUser}" (password from ${options.passwordVariable}) and ${result.devices} active device(s)${result.inactive ? `; ${result.inactive} deactivated device(s) left out` : ''}.`,
+      `Wrote ${options.passwdPath}: ${result.devices} active device(s)` +
+        `${result.inactive ? `; ${result.inactive} deactivated device(s) left out` : ''}.`,
+      ...(options.service
+        ? [`Wrote ${options.service.passwdPath}: the service user "${options.serviceUser}" (password from ${options.passwordVariable}).`]
+        : []),
       `Wrote ${options.aclPath}.`,
       ...result.skipped.map((s) => `Left out device "${s.id}": ${s.reason}.`),
       'Now make Mosquitto reload both files: docker compose kill -s HUP mosquitto  (or: kill -HUP <mosquitto pid>)',

@@ -1,14 +1,14 @@
 /**
  * `tsx src/cli.ts mosquitto-auth` against the real Mosquitto binary: the password and
  * ACL files it writes from the devices table, loaded by a broker running
- * deploy/mosquitto/mosquitto.conf (only the port and file paths changed), let each
+ * deploy/mosquitto/mosquitto.conf (only the ports and file paths changed), let each
  * device publish its own topic and nothing else, deliver a device nothing, refuse
  * anonymous and wrong-password clients, and, rewritten in place and reloaded with
  * SIGHUP, refuse a deactivated device and a rotated secret.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createRepositories } from '../../src/repositories/index.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../src/security/secrets.js';
+import { writeDeployConfig, writeTestCertificate, type ListenerPorts } from '../support/mosquitto-deploy.js';
 import { freePort } from '../support/process.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/stores.js';
 
@@ -83,24 +84,6 @@ async function runCli(args: string[], env: Record<string, string>) {
   });
 }
 
-/** deploy/mosquitto/mosquitto.conf with the listener and the three paths rewritten, nothing else. */
-function configFor(dir: string, port: number): string {
-  const conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
-  const replacements: Record<string, string> = {
-    listener: `listener ${port} 127.0.0.1`,
-    password_file: `password_file ${join(dir, 'passwd')}`,
-    acl_file: `acl_file ${join(dir, 'acl')}`,
-    persistence_location: `persistence_location ${join(dir, 'data')}/`,
-  };
-  return conf
-    .split('\n')
-    .map((line) => {
-      const key = /^\s*([^\s#]\S*)/.exec(line)?.[1];
-      return key && key in replacements ? replacements[key]! : line;
-    })
-    .join('\n');
-}
-
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -114,19 +97,21 @@ type Received = Array<{ topic: string; payload: string }>;
 describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => {
   let dir: string;
   let store: Store;
-  let port: number;
+  let ports: ListenerPorts;
   let broker: ChildProcess;
   let brokerLog = '';
   const clients: MqttClient[] = [];
   const secrets: Record<string, string> = {};
 
-  async function connect(opts: IClientOptions): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+  /** On the devices' listener, or on the service listener. */
+  async function connect(opts: IClientOptions, listener: 'devices' | 'service' = 'devices'): Promise<MqttClient> {
+    const url = `mqtt://127.0.0.1:${ports[listener]}`;
+    const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
     clients.push(client);
     return client;
   }
   const asDevice = (id: string) => connect({ username: id, password: secrets[id]!, clientId: `${id}-${Math.random().toString(36).slice(2, 8)}` });
-  const asService = () => connect({ username: 'armada', password: SERVICE_PASSWORD });
+  const asService = () => connect({ username: 'armada', password: SERVICE_PASSWORD }, 'service');
   function inbox(client: MqttClient): Received {
     const received: Received = [];
     client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
@@ -138,7 +123,11 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     await service.subscribeAsync({ 'fleet/v1/devices/+/telemetry': { qos: 1 }, 'owntracks/#': { qos: 1 } });
     return received;
   }
-  const generate = () => runCli(['--passwd', join(dir, 'passwd'), '--acl', join(dir, 'acl')], { ...store.env(), MQTT_ARMADA_PASSWORD: SERVICE_PASSWORD });
+  const generate = () =>
+    runCli(['--passwd', join(dir, 'passwd'), '--acl', join(dir, 'acl'), '--service-passwd', join(dir, 'service-passwd')], {
+      ...store.env(),
+      MQTT_ARMADA_PASSWORD: SERVICE_PASSWORD,
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'armada-mosquitto-auth-'));
@@ -167,22 +156,21 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     expect(stdout).toContain('HUP');
     const passwd = readFileSync(join(dir, 'passwd'), 'utf8');
     // The phone also under its user part: the OwnTracks app publishes on owntracks/%u/%d.
-    expect(passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['armada', 'alice', 'alice/phone', 'dev-1', 'dev-2']);
+    expect(passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['alice', 'alice/phone', 'dev-1', 'dev-2']);
+    expect(readFileSync(join(dir, 'service-passwd'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['armada']);
 
-    port = await freePort();
-    writeFileSync(join(dir, 'mosquitto.conf'), configFor(dir, port));
-    mkdirSync(join(dir, 'data'));
+    ports = { devices: await freePort(), devicesTls: await freePort(), service: await freePort() };
+    const confPath = writeDeployConfig(dir, ports);
+    writeTestCertificate(dir);
     // Started as root, Mosquitto drops to the `mosquitto` user before it reads the files.
-    chmodSync(dir, 0o755);
-    chmodSync(join(dir, 'data'), 0o777);
-    for (const f of ['acl', 'passwd', 'mosquitto.conf']) chmodSync(join(dir, f), 0o644);
-    broker = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const f of ['acl', 'passwd', 'service-passwd']) chmodSync(join(dir, f), 0o644);
+    broker = spawn(MOSQUITTO, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     broker.stdout!.on('data', (d: Buffer) => (brokerLog += d.toString()));
     broker.stderr!.on('data', (d: Buffer) => (brokerLog += d.toString()));
     const deadline = Date.now() + 5000;
     for (;;) {
       if (broker.exitCode !== null) throw new Error(`mosquitto exited:\n${brokerLog}`);
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = net.connect(ports.service, '127.0.0.1');
       const up = await once(socket, 'connect').then(
         () => true,
         () => false,
@@ -208,8 +196,11 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     await expect(connect({})).rejects.toMatchObject({ code: 5 });
     await expect(connect({ username: 'dev-1', password: 'not-the-secret' })).rejects.toMatchObject({ code: 5 });
     await expect(connect({ username: 'dev-1', password: secrets['dev-2']! })).rejects.toMatchObject({ code: 5 });
-    await expect(connect({ username: 'armada', password: 'not-the-password' })).rejects.toMatchObject({ code: 5 });
+    await expect(connect({ username: 'armada', password: 'not-the-password' }, 'service')).rejects.toMatchObject({ code: 5 });
     await expect(asDevice('dev-off')).rejects.toMatchObject({ code: 5 });
+    // Each password file opens its own listener only.
+    await expect(connect({ username: 'armada', password: SERVICE_PASSWORD }, 'devices')).rejects.toMatchObject({ code: 5 });
+    await expect(connect({ username: 'dev-1', password: secrets['dev-1']! }, 'service')).rejects.toMatchObject({ code: 5 });
   });
 
   it("delivers a device's own telemetry to the service user, and drops what it publishes to another device's topic", async () => {
@@ -259,7 +250,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
   });
 
   it('rewrites the files in place; after SIGHUP a deactivated device and a rotated secret are refused', async () => {
-    const inodes = [statSync(join(dir, 'passwd')).ino, statSync(join(dir, 'acl')).ino];
+    const files = ['passwd', 'acl', 'service-passwd'].map((f) => join(dir, f));
+    const inodes = files.map((f) => statSync(f).ino);
     const rotated = generateDeviceSecret();
     await store.with(async (repos) => {
       await repos.devices.setActive('dev-2', false);
@@ -267,7 +259,7 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     });
     const { stdout } = await generate();
     expect(stdout).toContain('2 active device(s); 2 deactivated device(s) left out');
-    expect([statSync(join(dir, 'passwd')).ino, statSync(join(dir, 'acl')).ino]).toEqual(inodes);
+    expect(files.map((f) => statSync(f).ino)).toEqual(inodes);
     broker.kill('SIGHUP');
     // The reload happens in the broker's main loop shortly after the signal.
     let refused = false;
@@ -288,7 +280,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
   });
 
   it('says what is wrong, with exit code 2, when the service password is not set', async () => {
-    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli.ts', 'mosquitto-auth', '--passwd', join(dir, 'x'), '--acl', join(dir, 'y')], {
+    const args = ['src/cli.ts', 'mosquitto-auth', '--passwd', join(dir, 'x'), '--acl', join(dir, 'y'), '--service-passwd', join(dir, 'z')];
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...store.env() },
       timeout: 60_000,

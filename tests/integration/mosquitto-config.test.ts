@@ -1,9 +1,9 @@
 /**
  * Keeps deploy/mosquitto/ and docker-compose.yml honest without a Docker engine: the
  * broker config and ACL run, as written, in the real Mosquitto binary; only the
- * listener port and the file paths are rewritten (rewriteForTest). The compose
- * file's broker health check runs against that broker, and its mounts are checked
- * against the paths the config names.
+ * listener ports and the file paths are rewritten (tests/support/mosquitto-deploy.ts).
+ * The compose file's broker health check runs against that broker, and its mounts
+ * and published ports are checked against what the config names.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -20,7 +20,10 @@ import YAML from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { hashDeviceSecret } from '../../src/security/secrets.js';
 import { canConnect } from '../../bench/mosquitto.js';
+import { BrokerSession } from '../../src/ingest/broker-session.js';
+import { writeDeployConfig, writeTestCertificate, LISTENERS, type ListenerName, type ListenerPorts } from '../support/mosquitto-deploy.js';
 import { freePort } from '../support/process.js';
+import { silentLogger } from '../support/stores.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const MOSQUITTO_PASSWD = 'mosquitto_passwd';
@@ -49,29 +52,17 @@ function directive(conf: string, key: string): string | undefined {
   return undefined;
 }
 
-/**
- * deploy/mosquitto/mosquitto.conf for a broker on 127.0.0.1:`port` whose files are
- * in `dir`. Rewrites the listener and the three paths, nothing else; each must
- * appear exactly once, so a changed config fails here instead of being half-tested.
- */
-function rewriteForTest(conf: string, dir: string, port: number): string {
-  const replacements: Record<string, string> = {
-    listener: `listener ${port} 127.0.0.1`,
-    password_file: `password_file ${join(dir, 'passwd')}`,
-    acl_file: `acl_file ${join(dir, 'acl')}`,
-    persistence_location: `persistence_location ${join(dir, 'data')}/`,
-  };
-  const seen = new Set<string>();
-  const lines = conf.split('\n').map((line) => {
-    const key = /^\s*([^\s#]\S*)/.exec(line)?.[1];
-    if (key === undefined || !(key in replacements)) return line;
-    if (seen.has(key)) throw new Error(`mosquitto.conf sets ${key} more than once; the test rewrites one`);
-    seen.add(key);
-    return replacements[key]!;
-  });
-  const missing = Object.keys(replacements).filter((k) => !seen.has(k));
-  if (missing.length > 0) throw new Error(`mosquitto.conf does not set ${missing.join(', ')}`);
-  return lines.join('\n');
+/** Each listener of the config with the settings that follow it (up to the next listener or section). */
+function listenerBlocks(conf: string): Array<{ port: number; get(key: string): string | undefined }> {
+  const blocks: Array<{ port: number; settings: Map<string, string> }> = [];
+  for (const line of conf.split('\n')) {
+    const m = /^\s*([^\s#]\S*)\s+(.*?)\s*$/.exec(line);
+    if (/^# ---/.test(line)) blocks.push({ port: -1, settings: new Map() }); // a new section ends the listener
+    if (!m) continue;
+    if (m[1] === 'listener') blocks.push({ port: Number(m[2]!.split(/\s+/)[0]), settings: new Map() });
+    else blocks.at(-1)?.settings.set(m[1]!, m[2]!);
+  }
+  return blocks.filter((b) => b.port >= 0).map((b) => ({ port: b.port, get: (key: string) => b.settings.get(key) }));
 }
 
 /** The real broker as a child process. */
@@ -81,7 +72,7 @@ class Broker {
 
   constructor(
     readonly confPath: string,
-    readonly port: number,
+    readonly ports: readonly number[],
   ) {}
 
   async start(): Promise<void> {
@@ -94,8 +85,8 @@ class Broker {
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(`mosquitto exited (${proc.exitCode ?? proc.signalCode}):\n${this.log}`);
       }
-      if (await canConnect(this.port)) return;
-      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${this.port}:\n${this.log}`);
+      if ((await Promise.all(this.ports.map((p) => canConnect(p)))).every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${this.ports.join(', ')}:\n${this.log}`);
       await sleep(25);
     }
   }
@@ -196,30 +187,38 @@ class RawSession {
 
 describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO})`, () => {
   const conf = readFileSync(CONF_FILE, 'utf8');
+  /** Devices, in the devices' password file; the service user alone in its own. */
   const passwords = {
-    armada: 'armada-service-password-for-tests',
     'dev-1': 'dev-1-secret',
+    'dev-2': 'dev-2-secret',
     'alice/phone': 'alice-phone-secret',
   };
+  const SERVICE_PASSWORD = 'armada-service-password-for-tests';
   let dir: string;
+  let ports: ListenerPorts;
   let port: number;
+  let ca: Buffer;
   let broker: Broker;
   const clients: MqttClient[] = [];
   const rawSessions: RawSession[] = [];
 
-  async function connect(opts: IClientOptions): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+  async function connect(opts: IClientOptions, listener: ListenerName = 'devices'): Promise<MqttClient> {
+    const url = listener === 'devicesTls' ? `mqtts://127.0.0.1:${ports.devicesTls}` : `mqtt://127.0.0.1:${ports[listener]}`;
+    const client = await mqtt.connectAsync(url, {
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: 3000,
+      ...(listener === 'devicesTls' ? { ca, rejectUnauthorized: true } : {}),
       ...opts,
     });
     clients.push(client);
     return client;
   }
 
-  function as(user: keyof typeof passwords, opts: IClientOptions = {}): Promise<MqttClient> {
-    return connect({ username: user, password: passwords[user], ...opts });
+  /** A device on its plain listener (or `listener`), or the service user on the service listener. */
+  function as(user: keyof typeof passwords | 'armada', opts: IClientOptions = {}, listener?: ListenerName): Promise<MqttClient> {
+    if (user === 'armada') return connect({ username: user, password: SERVICE_PASSWORD, ...opts }, listener ?? 'service');
+    return connect({ username: user, password: passwords[user], ...opts }, listener ?? 'devices');
   }
 
   function inbox(client: MqttClient): Received[] {
@@ -239,20 +238,18 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'armada-mosquitto-'));
-    port = await freePort();
+    ports = { devices: await freePort(), devicesTls: await freePort(), service: await freePort() };
+    port = ports.service;
     copyFileSync(ACL_FILE, join(dir, 'acl'));
-    writeFileSync(join(dir, 'mosquitto.conf'), rewriteForTest(conf, dir, port));
-    mkdirSync(join(dir, 'data'));
+    const confPath = writeDeployConfig(dir, ports);
+    ca = writeTestCertificate(dir);
     for (const [i, [user, password]] of Object.entries(passwords).entries()) {
       execFileSync(MOSQUITTO_PASSWD, [...(i === 0 ? ['-c'] : []), '-b', join(dir, 'passwd'), user, password]);
     }
-    // Started as root, Mosquitto drops to the `mosquitto` user before it reads the
-    // password and ACL files and writes persistence (as uid 1883 does in the image).
-    chmodSync(dir, 0o755);
-    chmodSync(join(dir, 'data'), 0o777);
-    for (const f of ['acl', 'passwd', 'mosquitto.conf']) chmodSync(join(dir, f), 0o644);
+    execFileSync(MOSQUITTO_PASSWD, ['-c', '-b', join(dir, 'service-passwd'), 'armada', SERVICE_PASSWORD]);
+    for (const f of ['acl', 'passwd', 'service-passwd']) chmodSync(join(dir, f), 0o644);
 
-    broker = new Broker(join(dir, 'mosquitto.conf'), port);
+    broker = new Broker(confPath, Object.values(ports));
     await broker.start();
   }, 15_000);
 
@@ -269,8 +266,100 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
 
   it('refuses a wrong password', async () => {
     await expect(connect({ username: 'dev-1', password: 'not-the-secret' })).rejects.toMatchObject({ code: 5 });
-    await expect(connect({ username: 'armada', password: 'not-the-secret' })).rejects.toMatchObject({ code: 5 });
+    await expect(connect({ username: 'armada', password: 'not-the-secret' }, 'service')).rejects.toMatchObject({ code: 5 });
   });
+
+  it("takes devices on the device listeners only and the service user on the service listener only", async () => {
+    await expect(as('dev-1', {}, 'service')).rejects.toMatchObject({ code: 5 });
+    await expect(as('armada', {}, 'devices')).rejects.toMatchObject({ code: 5 });
+    await expect(as('armada', {}, 'devicesTls')).rejects.toMatchObject({ code: 5 });
+    await expect(connect({}, 'service')).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('takes devices over TLS on the 8883 listener, with the same rules', async () => {
+    const received = await ingestSubscriber();
+    const device = await as('dev-2', {}, 'devicesTls');
+    await device.publishAsync('fleet/v1/devices/dev-1/telemetry', 'forged', { qos: 1 });
+    await device.publishAsync('fleet/v1/devices/dev-2/telemetry', 'over-tls', { qos: 1 });
+    await until(() => received.length > 0, 'the message sent over TLS');
+    expect(received).toEqual([{ topic: 'fleet/v1/devices/dev-2/telemetry', payload: 'over-tls' }]);
+    // A client that does not trust the certificate is not let in.
+    await expect(as('dev-2', { ca: undefined }, 'devicesTls')).rejects.toThrow();
+  });
+
+  it('takes a packet up to max_packet_size and disconnects a device that sends a larger one', async () => {
+    const max = Number(directive(conf, 'max_packet_size'));
+    expect(max).toBeGreaterThan(256 * 1024); // the largest payload ingest takes, plus topic and header
+    const received = await ingestSubscriber();
+    const device = await as('dev-2');
+    await device.publishAsync('fleet/v1/devices/dev-2/telemetry', Buffer.alloc(256 * 1024, 0x20), { qos: 1 });
+    await until(() => received.length === 1, 'the 256 KiB message');
+    const gone = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    device.publish('fleet/v1/devices/dev-2/telemetry', Buffer.alloc(max, 0x20), { qos: 1 });
+    await gone;
+    expect(received).toHaveLength(1);
+  });
+
+  it("loses nothing while a device loops reconnecting with the ingest worker's client id", async () => {
+    // The worker's real session code, with its real (predictable) client id.
+    const workerClientId = `armada-ingest-${loadConfig({}).workerId}`;
+    const received = new Set<string>();
+    const worker: BrokerSession = new BrokerSession({
+      url: `mqtt://armada:${SERVICE_PASSWORD}@127.0.0.1:${ports.service}`,
+      clientId: workerClientId,
+      subscriptions: ['fleet/v1/devices/+/telemetry'],
+      clean: false,
+      logger: silentLogger,
+      onMessage: (m) => {
+        received.add(m.payload.toString());
+        worker.acknowledge([m]);
+      },
+    });
+    worker.start();
+    try {
+      await worker.waitReady(5000);
+
+      // dev-2, with its valid credentials, takes the worker's id again and again on every
+      // listener, with clean and persistent sessions, subscribing to everything.
+      let attacking = true;
+      const accepted: Record<ListenerName, number> = { devices: 0, devicesTls: 0, service: 0 };
+      let refused = 0;
+      const attack = (async () => {
+        for (let i = 0; attacking; i++) {
+          const listener = (['devices', 'devicesTls', 'service'] as const)[i % 3]!;
+          const client = await as('dev-2', { clientId: workerClientId, clean: i % 2 === 0 }, listener).catch(() => undefined);
+          if (!client) {
+            refused++;
+            continue;
+          }
+          accepted[listener]++;
+          await client.subscribeAsync('#', { qos: 1 }).catch(() => undefined);
+          await sleep(15);
+          await client.endAsync(true);
+        }
+      })();
+
+      const device = await as('dev-1');
+      const total = 300;
+      for (let i = 0; i < total; i++) {
+        await device.publishAsync('fleet/v1/devices/dev-1/telemetry', String(i), { qos: 1 });
+        if (i % 10 === 9) await sleep(10);
+      }
+      attacking = false;
+      await attack;
+      // Every message was acknowledged to the device by the broker: all must reach the worker.
+      await until(() => received.size >= total, 'every message at the worker', 5000).catch(() => undefined);
+      const missing = Array.from({ length: total }, (_, i) => String(i)).filter((seq) => !received.has(seq));
+      expect(missing, `${missing.length} of ${total} messages lost`).toEqual([]);
+      // The attack was real: the device got in on its listeners many times (as itself),
+      // and never on the service listener.
+      expect(accepted.devices + accepted.devicesTls).toBeGreaterThan(10);
+      expect(accepted.service).toBe(0);
+      expect(refused).toBeGreaterThan(0);
+    } finally {
+      await worker.close();
+    }
+  }, 30_000);
 
   it('delivers a device telemetry message to the service user', async () => {
     const received = await ingestSubscriber();
@@ -353,12 +442,13 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
     const test: unknown = compose.services.mosquitto.healthcheck.test;
     expect(Array.isArray(test) && test[0] === 'CMD-SHELL').toBe(true);
     const inCompose = (test as string[])[1]!;
-    expect(inCompose).toContain(' -p 1883 ');
+    // The service listener: the only one where the service user exists.
+    expect(inCompose).toContain(` -p ${LISTENERS.service} `);
     // Compose's `$$` is a literal `$`; the broker runs on the test port.
-    const command = inCompose.replaceAll('$$', '$').replace(' -p 1883 ', ` -p ${port} `);
+    const command = inCompose.replaceAll('$$', '$').replace(` -p ${LISTENERS.service} `, ` -p ${ports.service} `);
     const run = (password: string) =>
       spawnSync('sh', ['-c', command], { env: { ...process.env, MQTT_ARMADA_PASSWORD: password }, timeout: 10_000 });
-    const ok = run(passwords.armada);
+    const ok = run(SERVICE_PASSWORD);
     expect(ok.status, ok.stderr.toString()).toBe(0);
     expect(run('wrong-password').status).not.toBe(0);
   });
@@ -374,7 +464,7 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
       // More than Mosquitto's default max_queued_messages (1000), which would drop the rest.
       const total = Math.max(inflight, 1000) + 500;
       expect(queued).toBeGreaterThanOrEqual(total);
-      const session = { clientId: 'armada-ingest-test', username: 'armada', password: passwords.armada };
+      const session = { clientId: 'armada-ingest-test', username: 'armada', password: SERVICE_PASSWORD };
 
       // The worker subscribes with a persistent session, then goes away.
       const first = await RawSession.connect(port, session);
@@ -433,19 +523,53 @@ describe('docker-compose.yml against deploy/mosquitto', () => {
     }),
   );
 
+  const listeners = listenerBlocks(conf);
+  const serviceListener = listeners.find((l) => l.port === LISTENERS.service)!;
+  const published = (service: string): string[] => (compose.services[service].ports ?? []).map(String);
+
   it('mounts the tested files where the config and the image expect them', () => {
     expect(mounts.get('/mosquitto/config/mosquitto.conf')).toBe(CONF_FILE); // the image's default -c path
-    expect(mounts.get(directive(conf, 'acl_file')!)).toBe(ACL_FILE);
-    expect(mounts.get(directive(conf, 'password_file')!)).toBe(join(ROOT, 'deploy/mosquitto/passwd'));
+    for (const listener of listeners) {
+      expect(mounts.get(listener.get('acl_file')!)).toBe(ACL_FILE);
+      const passwd = listener.port === LISTENERS.service ? 'deploy/mosquitto/service-passwd' : 'deploy/mosquitto/passwd';
+      expect(mounts.get(listener.get('password_file')!), `listener ${listener.port}`).toBe(join(ROOT, passwd));
+    }
+    const tls = listeners.find((l) => l.port === LISTENERS.devicesTls)!;
+    for (const file of [tls.get('certfile')!, tls.get('keyfile')!]) {
+      expect(mounts.get(dirname(file)), file).toBe(join(ROOT, 'deploy/certs'));
+    }
     const persistence = directive(conf, 'persistence_location')!.replace(/\/$/, '');
     expect(mounts.get(persistence)).toMatch(/^volume:/);
-    expect(mosquitto.ports).toContain(`1883:${directive(conf, 'listener')}`);
   });
 
-  it('gives the service the broker user and requires every secret', () => {
+  it('publishes the device listeners only, each forcing client id = user name; the service listener stays inside', () => {
+    expect(directive(conf, 'per_listener_settings')).toBe('true');
+    const deviceListeners = listeners.filter((l) => l.port !== LISTENERS.service);
+    expect(deviceListeners.map((l) => l.port).sort()).toEqual([LISTENERS.devices, LISTENERS.devicesTls]);
+    for (const l of deviceListeners) expect(l.get('use_username_as_clientid'), `listener ${l.port}`).toBe('true');
+    expect(published('mosquitto').sort()).toEqual(deviceListeners.map((l) => `${l.port}:${l.port}`).sort());
+    // The service keeps the client ids it chooses, on a listener no device can log in to.
+    expect(serviceListener.get('use_username_as_clientid')).toBeUndefined();
+    expect(serviceListener.get('password_file')).not.toBe(deviceListeners[0]!.get('password_file'));
+    for (const l of listeners) expect(l.get('allow_anonymous'), `listener ${l.port}`).toBe('false');
+  });
+
+  it('publishes nothing else but the HTTPS proxy, which forwards to the service', () => {
+    const publishing = Object.keys(compose.services).filter((name) => published(name).length > 0);
+    expect(publishing.sort()).toEqual(['mosquitto', 'proxy']);
+    expect(published('proxy').sort()).toEqual(['443:443', '80:80']);
+    const proxy = compose.services.proxy;
+    const caddyfile = (proxy.volumes as string[]).find((v) => v.endsWith(':/etc/caddy/Caddyfile:ro'))!;
+    const text = readFileSync(resolve(ROOT, caddyfile.split(':')[0]!), 'utf8');
+    expect(text).toContain(`reverse_proxy armada:${compose.services.armada.environment.HTTP_PORT}`);
+    expect(compose.services.armada.environment.HTTP_HOST).toBe('0.0.0.0');
+    expect(text).toMatch(/^\s*tls \{\$ARMADA_TLS[:}]/m);
+  });
+
+  it('gives the service the broker user on the service listener and requires every secret', () => {
     const text = readFileSync(COMPOSE_FILE, 'utf8');
     expect(compose.services.armada.environment.MQTT_URL).toMatch(
-      /^mqtt:\/\/armada:\$\{MQTT_ARMADA_PASSWORD:\?[^}]*\}@mosquitto:1883$/,
+      new RegExp(`^mqtt://armada:\\$\\{MQTT_ARMADA_PASSWORD:\\?[^}]*\\}@mosquitto:${serviceListener.port}$`),
     );
     const secrets = [...text.matchAll(/\$\{([A-Z_]*(?:PASSWORD|KEY|SECRET)[A-Z_]*)([^}]*)\}/g)];
     expect(secrets.length).toBeGreaterThan(0);

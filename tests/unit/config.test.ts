@@ -18,6 +18,20 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("reads the embedded broker's limits, with defaults, and refuses nonsense", () => {
+    const defaults = { maxPacketBytes: 263_168, connectTimeoutMs: 10_000, authFailuresPerMinute: 30, maxConnections: 2000 };
+    expect(loadConfig({}).embeddedBroker).toEqual(defaults);
+    const c = loadConfig({
+      MQTT_MAX_PACKET_BYTES: '65536',
+      MQTT_CONNECT_TIMEOUT_MS: '2000',
+      MQTT_AUTH_FAILURES_PER_MINUTE: '5',
+      MQTT_MAX_CONNECTIONS: '800',
+    });
+    expect(c.embeddedBroker).toEqual({ maxPacketBytes: 65_536, connectTimeoutMs: 2000, authFailuresPerMinute: 5, maxConnections: 800 });
+    expect(() => loadConfig({ MQTT_MAX_PACKET_BYTES: '10' })).toThrow(/MQTT_MAX_PACKET_BYTES/);
+    expect(() => loadConfig({ MQTT_MAX_CONNECTIONS: '0' })).toThrow(/MQTT_MAX_CONNECTIONS/);
+  });
+
   it('coerces numbers and reads URLs', () => {
     const c = loadConfig({
       HTTP_PORT: '8080',

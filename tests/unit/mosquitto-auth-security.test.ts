@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aclFileText, passwordFileText, writeFileInPlace } from '../../src/mosquitto/auth-files.js';
+import { aclFileText, passwordFileText, servicePasswordFileText, writeFileInPlace } from '../../src/mosquitto/auth-files.js';
 import { MosquittoAuthUsageError, parseMosquittoAuthArgs } from '../../src/mosquitto/command.js';
 import { hashDeviceSecret, verifyDeviceSecret } from '../../src/security/secrets.js';
 
@@ -30,8 +30,7 @@ describe('aclFileText', () => {
 
 describe('passwordFileText', () => {
   const hash = hashDeviceSecret('s3cret');
-  it('writes the service user first, then each usable device by id', () => {
-    const service = { user: 'armada', passwordHash: hashDeviceSecret('service-password') };
+  it('writes each usable device by id, and no service user', () => {
     const { text, written, skipped } = passwordFileText(
       [
         { id: 'dev-2', secretHash: hash },
@@ -41,28 +40,49 @@ describe('passwordFileText', () => {
         { id: 'armada', secretHash: hash },
         { id: 'dev-3', secretHash: 'plain-text' },
       ],
-      service,
+      'armada',
     );
     const lines = text.trimEnd().split('\n');
-    // alice/phone is an OwnTracks id here only by its shape (no protocol given): no short name.
-    expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['armada', 'alice/phone', 'dev-1', 'dev-2']);
-    expect(lines.slice(1).every((l) => l.endsWith(`:${hash}`))).toBe(true);
-    expect(verifyDeviceSecret('service-password', lines[0]!.slice('armada:'.length))).toBe(true);
+    expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['alice/phone', 'dev-1', 'dev-2']);
+    expect(lines.every((l) => l.endsWith(`:${hash}`))).toBe(true);
     expect(written).toBe(3);
     expect(skipped.map((s) => s.id)).toEqual(['a:b', 'armada', 'dev-3']);
     expect(text.endsWith('\n')).toBe(true);
   });
+
+  it("leaves out a device named like the service's client ids, which on a device listener would be its client id", () => {
+    const { text, skipped } = passwordFileText(
+      ['armada-ingest-1', 'armada-api-0a1b2c3d', 'ARMADA-x', 'armadillo-1'].map((id) => ({ id, secretHash: hash })),
+      'fleet-svc',
+    );
+    expect(skipped.map((s) => s.id)).toEqual(['ARMADA-x', 'armada-api-0a1b2c3d', 'armada-ingest-1']);
+    expect(skipped[0]!.reason).toMatch(/reserved/);
+    expect(text).toBe(`armadillo-1:${hash}\n`);
+  });
+
+  it('is empty without devices', () => {
+    expect(passwordFileText([], 'armada')).toEqual({ text: '', written: 0, skipped: [] });
+  });
+});
+
+describe('servicePasswordFileText', () => {
+  it('holds the service user alone, with its password hashed', () => {
+    const text = servicePasswordFileText({ user: 'armada', passwordHash: hashDeviceSecret('service-password') });
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(verifyDeviceSecret('service-password', lines[0]!.slice('armada:'.length))).toBe(true);
+  });
 });
 
 describe('passwordFileText for OwnTracks phones', () => {
-  const service = { user: 'armada', passwordHash: hashDeviceSecret('service-password') };
   const hashes = { first: hashDeviceSecret('first'), second: hashDeviceSecret('second'), other: hashDeviceSecret('other') };
   const users = (text: string) => text.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]);
 
   it('adds the user part as a second name, the one the app publishes under (owntracks/%u/%d)', () => {
     const phone = { id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1) };
-    const { text, written } = passwordFileText([phone], service);
-    expect(users(text).slice(1)).toEqual([['budi', hashes.first], ['budi/phone', hashes.first]]);
+    const { text, written } = passwordFileText([phone], 'armada');
+    expect(users(text)).toEqual([['budi', hashes.first], ['budi/phone', hashes.first]]);
     expect(written).toBe(1);
   });
 
@@ -74,9 +94,9 @@ describe('passwordFileText for OwnTracks phones', () => {
         { id: 'sari/hp', secretHash: hashes.other, protocol: 'owntracks', createdAt: new Date(0) },
         { id: 'sari', secretHash: hashes.second, protocol: 'armada', createdAt: new Date(0) },
       ],
-      service,
+      'armada',
     );
-    expect(users(text).slice(1)).toEqual([
+    expect(users(text)).toEqual([
       ['budi', hashes.first],
       ['budi/phone', hashes.first],
       ['budi/tablet', hashes.second],
@@ -113,19 +133,23 @@ describe('parseMosquittoAuthArgs', () => {
       passwdPath: 'p',
       aclPath: 'a',
       serviceUser: 'armada',
-      servicePassword: 'pw',
       passwordVariable: 'MQTT_ARMADA_PASSWORD',
+      service: undefined,
     });
-    expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-user', 'svc', '--service-password-env', 'OTHER'], env)).toMatchObject({
-      serviceUser: 'svc',
-      servicePassword: 'pw2',
+    expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-passwd', 's'], env)).toMatchObject({
+      service: { passwdPath: 's', password: 'pw' },
     });
+    const other = ['--passwd', 'p', '--acl', 'a', '--service-passwd', 's', '--service-user', 'svc', '--service-password-env', 'OTHER'];
+    expect(parseMosquittoAuthArgs(other, env)).toMatchObject({ serviceUser: 'svc', service: { password: 'pw2' } });
   });
 
   it('refuses a missing file, an unknown option and an unset password variable, naming them', () => {
     expect(() => parseMosquittoAuthArgs(['--passwd', 'p'], env)).toThrow(/--acl are required/);
     expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--nope'], env)).toThrow(MosquittoAuthUsageError);
-    expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a'], {})).toThrow(/MQTT_ARMADA_PASSWORD is not set/);
+    // The password is needed only to write the service's file.
+    expect(parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a'], {}).service).toBeUndefined();
+    const withServiceFile = ['--passwd', 'p', '--acl', 'a', '--service-passwd', 's'];
+    expect(() => parseMosquittoAuthArgs(withServiceFile, {})).toThrow(/MQTT_ARMADA_PASSWORD is not set/);
     expect(() => parseMosquittoAuthArgs(['--passwd', 'p', '--acl', 'a', '--service-user', 'a b'], env)).toThrow(/not a usable user name/);
   });
 });
