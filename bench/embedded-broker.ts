@@ -62,7 +62,6 @@ const port = await new Promise<number>((resolve, reject) => {
 const startedAt = Date.now();
 let connected = 0;
 let refused = 0;
-let connectFailed = 0;
 let sent = 0;
 let acked = 0;
 let worstAckMs = 0;
@@ -70,7 +69,6 @@ const refusalCodes = new Map<number, number>();
 /** Per second of the run: the slowest PUBACK that arrived then. */
 const worstPerSecond = new Map<number, number>();
 const sockets: net.Socket[] = [];
-let stopping = false;
 
 function device(i: number): void {
   const id = `bench-${i}`;
@@ -84,7 +82,6 @@ function device(i: number): void {
   socket.on('error', () => undefined);
   socket.on('close', () => {
     clearInterval(timer);
-    if (!stopping && !socket.connecting) connectFailed += 0;
   });
   socket.on('connect', () =>
     socket.write(
@@ -146,7 +143,7 @@ while (Date.now() < deadline && !childExit) {
       '\n',
   );
 }
-stopping = true;
+
 for (const s of sockets) s.destroy();
 const lastStats = stats.at(-1);
 const result = {
