@@ -12,10 +12,12 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import type { LiveHub } from '../live/hub.js';
+import { BadRequestError } from '../errors.js';
 import type { Repositories } from '../repositories/index.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
+import { registerInputChecks, requestIdOf } from './plugins/input.js';
 import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
 import { apiRoutes } from './routes/index.js';
 
@@ -53,11 +55,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    requestIdHeader: 'x-request-id',
+    // x-request-id is read by requestIdOf, which takes a client's id only when it is plain.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  registerInputChecks(app);
+  // An empty body sent as JSON is no body (a POST whose body is optional, such as an
+  // acknowledgement without a note); Fastify's own parser refuses it. Otherwise its parser, as is.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
   // Before any route: headers, x-request-id, rate limits (src/http/plugins/security.ts), HTTP metrics.
   await registerSecurity(app, deps.rateLimit ? { rateLimit: deps.rateLimit } : {});
   registerHttpMetrics(app, deps.metrics);
@@ -99,7 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.decorateRequest('auth', null as never);
       api.addHook('onRequest', async (request) => {
         // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
-        const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: string }).token : undefined);
+        const queryToken = request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: unknown }).token : undefined;
+        if (queryToken !== undefined && typeof queryToken !== 'string') throw new BadRequestError('Give `token` once.');
+        const token = bearerToken(request.headers.authorization) ?? queryToken;
         request.auth = await authenticate(token);
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();

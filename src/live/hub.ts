@@ -295,7 +295,7 @@ export function createLiveHub(options: LiveHubOptions) {
         try {
           active = await isActive(keyId);
         } catch (err) {
-          options.logger.warn({ err: (err as Error).message, apiKeyId: keyId }, 'live feed: could not check a key');
+          options.logger.warn({ err, apiKeyId: keyId }, 'live feed: could not check a key');
           continue;
         }
         if (!active) closeKey(keyId);

@@ -9,6 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
@@ -18,6 +20,7 @@ import { startServices } from '../../src/runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/security/secrets.js';
 import { connectDevice, waitFor } from '../support/service.js';
 import { createTestDatabase, realBrokerUrl, silentLogger, type TestDatabase } from '../support/stores.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 let testDb: TestDatabase;
 let repos: Repositories;
@@ -128,6 +131,14 @@ describe('headers, request ids, body size, metrics', () => {
     const id = made.headers.get('x-request-id');
     expect(id).toBeTruthy();
     expect(((await made.json()) as { error: { requestId: string } }).error.requestId).toBe(id);
+    // A client's id is echoed and logged only when it is short and plain; otherwise a fresh one is made.
+    for (const bad of ['x'.repeat(129), 'has spaces in it', 'quote"and<angle>', 'emoji-\u00e9']) {
+      const res = await api.get('/api/v1/vehicles', { 'x-request-id': bad });
+      const echoed = res.headers.get('x-request-id');
+      expect(echoed, bad).not.toBe(bad);
+      expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await api.get('/api/v1/vehicles', { 'x-request-id': 'x'.repeat(128) })).headers.get('x-request-id')).toBe('x'.repeat(128));
   });
 
   it('answers 413 with the error shape to a body over 1 MiB', async () => {
@@ -160,7 +171,88 @@ describe('headers, request ids, body size, metrics', () => {
   });
 });
 
+/** A logger whose output the test reads. */
+function capturingLogger() {
+  const sink = { text: '' };
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      sink.text += chunk.toString();
+      done();
+    },
+  });
+  return { logger: createLogger('trace', stream), sink };
+}
+
+describe('database outage', () => {
+  it('answers 503 with Retry-After, and logs neither the key, nor its hash, nor any other query parameter', async () => {
+    const { logger, sink } = capturingLogger();
+    let database: Database;
+    let outage: () => Promise<void>;
+    let cleanup = async () => {};
+    if (testDb.url) {
+      // Real PostgreSQL behind a proxy the test takes down.
+      const target = new URL(testDb.url);
+      const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+      await proxy.start();
+      const viaProxy = new URL(testDb.url);
+      viaProxy.host = `127.0.0.1:${proxy.port}`;
+      database = await openDatabase({ kind: 'postgres', url: viaProxy.toString(), logger: silentLogger });
+      outage = () => proxy.down();
+      cleanup = async () => {
+        await database.close().catch(() => undefined);
+        await proxy.stop();
+      };
+    } else {
+      database = testDb.database;
+      outage = async () => undefined; // replaced below: PGlite is "down" once closed
+    }
+    const key = generateApiKey();
+    const outageRepos = testDb.url ? createRepositories(database) : repos;
+    await outageRepos.apiKeys.create({ name: 'outage', role: 'viewer', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+    let pglite: Database | undefined;
+    if (!testDb.url) {
+      // PGlite: an own in-memory database, closed to make it unreachable.
+      pglite = await openDatabase({ kind: 'pglite', dataDir: undefined, logger: silentLogger });
+      await migrateDatabase(pglite);
+      database = pglite;
+      await createRepositories(pglite).apiKeys.create({ name: 'outage', role: 'viewer', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+      outage = () => pglite!.close();
+    }
+    const app = await buildApp({ database, repos: createRepositories(database), logger, now: () => new Date() });
+    try {
+      const headers = { authorization: `Bearer ${key}` };
+      expect((await app.inject({ url: '/api/v1/vehicles', headers })).statusCode).toBe(200);
+      await outage();
+      for (const url of ['/api/v1/vehicles', '/api/v1/departments']) {
+        const res = await app.inject({ url, headers });
+        expect(res.statusCode, res.body).toBe(503);
+        expect(res.headers['retry-after']).toBe('5');
+        expect(res.json()).toMatchObject({ error: { code: 'database_unavailable', requestId: expect.any(String) } });
+      }
+      expect(sink.text).toContain('database unavailable');
+      const secrets = [key, hashApiKey(key), hashApiKey(key).slice(0, 16), hashApiKey(key).slice(-16)];
+      expect(secrets.filter((s) => sink.text.includes(s))).toEqual([]);
+    } finally {
+      await app.close();
+      await cleanup();
+    }
+  });
+});
+
 describe('logs', () => {
+  it('redact a token in the query string however its name is spelled or encoded', async () => {
+    const { logger, sink } = capturingLogger();
+    const app = await buildApp({ database: testDb.database, repos, logger, now: () => new Date() });
+    apps.push(app);
+    const secret = `arm_${randomBytes(24).toString('base64url')}`;
+    for (const query of [`token=${secret}`, `%74oken=${secret}`, `TOKEN=${secret}`, `from=x&%54%6F%6B%65%6E=${secret}`, `t%6fken=${secret}&token=${secret}`]) {
+      await app.inject({ url: `/api/v1/live?${query}` });
+    }
+    expect(sink.text).toContain('incoming request');
+    expect(sink.text).toContain('[redacted]');
+    expect(sink.text).not.toContain(secret.slice(4, 20));
+  });
+
   it('never hold an API key, a device secret or its hash, at trace level', async () => {
     let captured = '';
     const sink = new Writable({

@@ -111,6 +111,33 @@ describe('validation and conflicts', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.departmentId', 'body.kind', 'body.tankCapacityLitres', 'body.fuelType']));
   });
 
+  it('answers 400, not 500, to a NUL character in a body string, a body key, a query value or a path parameter', async () => {
+    const nulBodies: Array<[string, unknown]> = [
+      ['/api/v1/departments', { code: 'NUL1', name: 'Bad\u0000name' }],
+      ['/api/v1/departments', { code: 'NUL2', name: 'ok', ['x\u0000']: 1 }],
+      ['/api/v1/devices', { id: 'nul\u0000dev', vehicleId: a.vehicleId }],
+    ];
+    for (const [path, json] of nulBodies) {
+      const res = await t.api(path, { method: 'POST', json });
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      expect((JSON.parse(text) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('NUL') });
+    }
+    for (const path of ['/api/v1/quarantine?deviceId=dev%00ice', '/api/v1/devices/dev%00ice/rotate-secret', '/api/v1/vehicles?x=%00']) {
+      const res = await t.api(path, { method: path.endsWith('rotate-secret') ? 'POST' : 'GET' });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBe(400);
+    }
+    // Nothing was stored on the way.
+    const departments = (await (await t.api('/api/v1/departments')).json()) as Array<{ code: string }>;
+    expect(departments.map((d) => d.code)).not.toContain('NUL1');
+  });
+
+  it('answers 400, not 500, to the live feed with `token` given twice', async () => {
+    const res = await fetch(`${t.services.httpUrl}/api/v1/live?token=a&token=b`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+  });
+
   it('answers 400 for JSON that does not parse', async () => {
     const res = await t.api('/api/v1/departments', { method: 'POST', body: '{"code":', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
