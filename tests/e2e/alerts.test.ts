@@ -103,6 +103,21 @@ describe('alerts', () => {
     expect((await alertsOf()).find((x) => x.id === speeding!.id)!.acknowledgedAt).not.toBeNull();
   });
 
+  it('acknowledges an alert sent with no body at all, or with an empty JSON body: the note is optional', async () => {
+    const stored = await t.services.repos.alerts.insertMany(
+      [1, 2].map((i) => ({ kind: 'speeding' as const, vehicleId: a.vehicleId, departmentId: a.departmentId, atMs: Date.now() - i * 1000, lat: -10.18, lon: 123.6, message: `probe ${i}`, details: {} })),
+    );
+    const [noBody, emptyJson] = stored.map((x) => x.id);
+    const bare = await fetch(`${t.services.httpUrl}/api/v1/alerts/${noBody}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${t.adminKey}` } });
+    expect(bare.status, await bare.clone().text()).toBe(200);
+    expect((await bare.json()) as Alert).toMatchObject({ id: noBody, acknowledgedNote: null, acknowledgedAt: expect.any(String) });
+    const empty = await t.api(`/api/v1/alerts/${emptyJson}/acknowledge`, { method: 'POST', body: '', headers: { 'content-type': 'application/json' } });
+    expect(empty.status, await empty.clone().text()).toBe(200);
+    expect((await empty.json()) as Alert).toMatchObject({ id: emptyJson, acknowledgedNote: null, acknowledgedAt: expect.any(String) });
+    // A body that is not JSON is still refused.
+    expect((await t.api(`/api/v1/alerts/${emptyJson}/acknowledge`, { method: 'POST', body: '{"note":', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+  });
+
   it('raises a geofence exit when a vehicle leaves the city, visible only to its department', async () => {
     const now = Date.now();
     await send(b, [

@@ -126,7 +126,8 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Acknowledge an alert (the first acknowledgement stands)',
           params: z.object({ id: z.coerce.number().int().positive() }),
-          body: z.object({ note: z.string().trim().max(1000).optional() }).optional(),
+          // No body at all (Fastify's null), an empty one or {}: the note is optional.
+          body: z.object({ note: z.string().trim().max(1000).optional() }).nullish(),
           response: { 200: alert, 403: errorResponse, 404: errorResponse },
         },
       },
