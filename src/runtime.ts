@@ -58,8 +58,8 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 /** Creates the first admin key from ADMIN_API_KEY when no admin key exists yet. */
 export async function bootstrapAdminKey(repos: Repositories, adminApiKey: string | undefined, logger: Logger): Promise<void> {
   if (!adminApiKey) return;
-  if (await repos.apiKeys.findActiveByHash(hashApiKey(adminApiKey))) return;
-  if ((await repos.apiKeys.countActiveAdmins()) > 0) {
+  if (await repos.apiKeys.findActiveByHash(hashApiKey(adminApiKey), new Date())) return;
+  if ((await repos.apiKeys.countActiveAdmins(new Date())) > 0) {
     logger.warn('ADMIN_API_KEY is set but an admin key already exists; it was not added (create keys through the API)');
     return;
   }

@@ -28,7 +28,7 @@ import { ALL_DEPARTMENTS } from '../../repositories/scope.js';
 import type { AppDeps } from '../app.js';
 import { toLatestPosition } from './positions.js';
 
-/** How often an instance checks that the keys of its open connections are still active. */
+/** How often an instance checks that the keys of its open connections are still active (not revoked, not expired). */
 export const KEY_RECHECK_EVERY_MS = 60_000;
 
 /** A client's snapshot queries start at least this far apart. */
@@ -57,7 +57,7 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       const recheck = setInterval(() => {
         void live.revalidateKeys(async (keyId) => {
           const key = await deps.repos.apiKeys.findById(ALL_DEPARTMENTS, keyId);
-          return key !== undefined && key.revokedAt === null;
+          return key !== undefined && key.revokedAt === null && (key.expiresAt === null || key.expiresAt.getTime() > deps.now().getTime());
         });
       }, KEY_RECHECK_EVERY_MS);
       recheck.unref();
@@ -117,7 +117,7 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           running = true;
           sendSnapshots()
             .catch((err: Error) => {
-              request.log.warn({ err: err.message }, 'live snapshot failed; closing the connection');
+              request.log.warn({ err }, 'live snapshot failed; closing the connection');
               // Without its snapshot the client would wait for ever: it reconnects and tries again.
               if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
             });
