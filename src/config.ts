@@ -77,6 +77,16 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Failed authentications a minute from one address before it gets 429. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** A request's headers and body must have arrived within this, or the connection is closed (408). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** A request's headers must have arrived within this (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(3_600_000).default(10_000),
+  /** An idle keep-alive connection is closed after this (behind a load balancer: longer than its idle timeout). */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Open connections (HTTP and live-feed WebSockets) this API instance accepts; further ones are closed at once. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Open live-feed connections one API key may have on this instance; one more is answered 429. */
+  LIVE_MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Fleet-wide speed limit for alerts (a vehicle's own speedLimitKmh wins). */
   SPEED_LIMIT_KMH: z.coerce.number().min(10).max(300).default(80),
   /** Below this battery voltage, with the engine off, a low-battery alert is raised. */
@@ -160,6 +170,8 @@ export type Config = Readonly<{
   allowedOrigins: readonly string[];
   rateLimitPerMinute: number;
   authFailuresPerMinute: number;
+  /** HTTP server limits (docs/http-hardening.md). */
+  http: Readonly<{ requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; liveConnectionsPerKey: number }>;
   speedLimitKmh: number;
   lowBatteryV: number;
   deviceSilentAfterS: number;
@@ -211,6 +223,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.INGEST_SUBSCRIPTIONS === 'per-device' && !e.MQTT_URL) {
     crossProblems.push('INGEST_SUBSCRIPTIONS=per-device needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    crossProblems.push(`HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (got ${e.HTTP_HEADERS_TIMEOUT_MS} and ${e.HTTP_REQUEST_TIMEOUT_MS})`);
+  }
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
@@ -226,6 +241,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    http: Object.freeze({
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      liveConnectionsPerKey: e.LIVE_MAX_CONNECTIONS_PER_KEY,
+    }),
     speedLimitKmh: e.SPEED_LIMIT_KMH,
     lowBatteryV: e.LOW_BATTERY_V,
     deviceSilentAfterS: e.DEVICE_SILENT_AFTER_S,

@@ -159,6 +159,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         metrics: metrics.registry,
         allowedOrigins: config.allowedOrigins,
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
+        http: config.http,
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
         ...(runningIngest ? { onGeofencesChanged: () => runningIngest.alerts.geofencesChanged() } : {}),

@@ -49,16 +49,53 @@ export interface AppDeps {
   onGeofencesChanged?: () => void;
   /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */
   rateLimit?: RateLimitOptions;
+  /** Timeouts and connection caps of the HTTP server (defaults: DEFAULT_HTTP_LIMITS). */
+  http?: Partial<HttpLimits>;
 }
 
+export interface HttpLimits {
+  /** Headers and body must have arrived within this, or the connection is closed. */
+  requestTimeoutMs: number;
+  /** Headers must have arrived within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections (HTTP and WebSocket) the server accepts; one more is closed at once. */
+  maxConnections: number;
+  /** Open live-feed connections per API key. */
+  liveConnectionsPerKey: number;
+}
+
+/** The defaults of HTTP_REQUEST_TIMEOUT_MS and the other settings in src/config.ts. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 10_000,
+  maxConnections: 5000,
+  liveConnectionsPerKey: 20,
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Without these a client sending a body (or its headers) a byte at a time holds a
+    // socket for ever. Node checks the timeouts every connectionsCheckingInterval, so it
+    // is kept well under the shortest of them.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     // x-request-id is read by requestIdOf, which takes a client's id only when it is plain.
     requestIdHeader: false,
     genReqId: requestIdOf,
   }).withTypeProvider<ZodTypeProvider>();
+  // Beyond this, Node closes a new connection at once (the live feed's WebSockets count too).
+  app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);

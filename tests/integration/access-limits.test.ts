@@ -4,6 +4,7 @@
  * limit, HTTP metrics, and a log that never holds a key or a secret.
  */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppDeps } from '../../src/http/app.js';
+import { createLiveHub } from '../../src/live/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createRepositories, type Repositories } from '../../src/repositories/index.js';
@@ -46,14 +48,16 @@ async function newKey(role: 'admin' | 'viewer' = 'viewer'): Promise<string> {
 }
 
 /** The API alone, listening on a real socket (so the client address is the socket's), with small limits. */
-async function startApi(rateLimit = { perMinute: 5, failedAuthPerMinute: 3 }) {
+async function startApi(rateLimit = { perMinute: 5, failedAuthPerMinute: 3 }, more: Partial<AppDeps> = {}) {
   const metrics = createMetrics();
-  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit });
+  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit, ...more });
   apps.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const base = `http://127.0.0.1:${port}`;
   return {
+    port,
+    base,
     get: (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers }),
     fetch: (path: string, init: RequestInit) => fetch(`${base}${path}`, init),
   };
@@ -182,6 +186,109 @@ function capturingLogger() {
   });
   return { logger: createLogger('trace', stream), sink };
 }
+
+/** A raw TCP connection to the API; `closed` settles when the server closes it (or after `waitMs`, with false). */
+async function rawSocket(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString()));
+  socket.on('error', () => undefined); // a reset by the server is a close too
+  const closedPromise = new Promise<true>((resolve) => socket.once('close', () => resolve(true)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    received: () => received,
+    closed: (waitMs: number) => Promise.race([closedPromise, new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref())]),
+  };
+}
+
+/** Writes `text` a byte every `everyMs` until the socket closes or the text ends. */
+function trickle(socket: net.Socket, text: string, everyMs = 100): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || i >= text.length) {
+      clearInterval(timer);
+      return;
+    }
+    socket.write(text[i++]!);
+  }, everyMs);
+}
+
+describe('HTTP timeouts and connection caps', () => {
+  // Short limits; the waits below are generous multiples of them, and only ever bound how long a failure takes.
+  const http = { requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 500 };
+  const GENEROUS_WAIT_MS = 20_000;
+
+  it('closes a connection that sends its body a byte at a time, with a valid key or without one', async () => {
+    const api = await startApi({ perMinute: 1000, failedAuthPerMinute: 1000 }, { http });
+    const key = await newKey('admin');
+    for (const auth of [`Authorization: Bearer ${key}\r\n`, '']) {
+      const c = await rawSocket(api.port);
+      c.socket.write(`POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+      trickle(c.socket, `{"code":"SLOW","name":"${'x'.repeat(99_970)}"}`);
+      expect(await c.closed(GENEROUS_WAIT_MS), auth ? 'with a key' : 'without a key').toBe(true);
+    }
+    expect(await repos.departments.list({ departmentId: null }).then((d) => d.some((x) => x.code === 'SLOW'))).toBe(false);
+  }, 60_000);
+
+  it('closes a connection that sends its headers a byte at a time, or nothing at all', async () => {
+    const api = await startApi({ perMinute: 1000, failedAuthPerMinute: 1000 }, { http });
+    const slow = await rawSocket(api.port);
+    trickle(slow.socket, `GET /api/v1/vehicles HTTP/1.1\r\nHost: x\r\n${'X-Pad: y\r\n'.repeat(1000)}\r\n`);
+    const silent = await rawSocket(api.port);
+    expect(await slow.closed(GENEROUS_WAIT_MS)).toBe(true);
+    expect(await silent.closed(GENEROUS_WAIT_MS)).toBe(true);
+  }, 60_000);
+
+  it('closes an idle keep-alive connection after its request was answered', async () => {
+    const api = await startApi({ perMinute: 1000, failedAuthPerMinute: 1000 }, { http });
+    const c = await rawSocket(api.port);
+    c.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await c.closed(GENEROUS_WAIT_MS)).toBe(true);
+    expect(c.received()).toMatch(/^HTTP\/1\.1 200 /);
+  }, 30_000);
+
+  it('closes connections beyond the cap at once, and serves the ones it holds', async () => {
+    const api = await startApi({ perMinute: 1000, failedAuthPerMinute: 1000 }, { http: { maxConnections: 2 } });
+    const held = [await rawSocket(api.port), await rawSocket(api.port)];
+    const extra = await rawSocket(api.port);
+    expect(await extra.closed(GENEROUS_WAIT_MS)).toBe(true);
+    expect(extra.received()).toBe('');
+    held[0]!.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await held[0]!.closed(GENEROUS_WAIT_MS)).toBe(true);
+    expect(held[0]!.received()).toMatch(/^HTTP\/1\.1 200 /);
+    held[1]!.socket.destroy();
+  }, 60_000);
+
+  it('caps live-feed connections per key (429 for one more); other keys are not affected', async () => {
+    const live = createLiveHub({ logger: silentLogger });
+    const api = await startApi({ perMinute: 1000, failedAuthPerMinute: 1000 }, { live, http: { liveConnectionsPerKey: 2 } });
+    const [k1, k2] = [await newKey(), await newKey()];
+    const open = (key: string) =>
+      new Promise<{ ws: WebSocket; status: number }>((resolve) => {
+        const ws = new WebSocket(`${api.base.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${key}` } });
+        ws.on('error', () => undefined);
+        ws.once('open', () => resolve({ ws, status: 101 }));
+        ws.once('unexpected-response', (_req, res) => resolve({ ws, status: res.statusCode ?? 0 }));
+      });
+    const first = [await open(k1), await open(k1)];
+    expect(first.map((c) => c.status)).toEqual([101, 101]);
+    const third = await open(k1);
+    expect(third.status).toBe(429);
+    const other = await open(k2);
+    expect(other.status).toBe(101);
+    // Once one closes, the key may open another.
+    first[0]!.ws.close();
+    await waitFor(async () => live.connectionsOfKey((await repos.apiKeys.findActiveByHash(hashApiKey(k1), new Date()))!.id) < 2, 'the close');
+    const again = await open(k1);
+    expect(again.status).toBe(101);
+    for (const c of [...first, third, other, again]) c.ws.terminate();
+    live.close();
+  }, 30_000);
+});
 
 describe('database outage', () => {
   it('answers 503 with Retry-After, and logs neither the key, nor its hash, nor any other query parameter', async () => {
