@@ -160,6 +160,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         allowedOrigins: config.allowedOrigins,
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
         http: config.http,
+        trustProxy: config.trustProxy,
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
         ...(runningIngest ? { onGeofencesChanged: () => runningIngest.alerts.geofencesChanged() } : {}),

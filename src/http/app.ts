@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import type { LiveHub } from '../live/hub.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, UnauthorizedError } from '../errors.js';
 import type { Repositories } from '../repositories/index.js';
 import { bearerToken, createAuthenticator } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
@@ -51,6 +51,12 @@ export interface AppDeps {
   rateLimit?: RateLimitOptions;
   /** Timeouts and connection caps of the HTTP server (defaults: DEFAULT_HTTP_LIMITS). */
   http?: Partial<HttpLimits>;
+  /**
+   * The reverse proxies in front (TRUST_PROXY): how many hops, or their addresses and
+   * CIDR ranges. The client's address then comes from X-Forwarded-For as they pass it on;
+   * without it (false), from the socket.
+   */
+  trustProxy?: number | string | false;
 }
 
 export interface HttpLimits {
@@ -75,11 +81,18 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   liveConnectionsPerKey: 20,
 };
 
+/** A hop count as proxy-addr takes it (the nth hop from the socket and nearer are proxies), else as given. */
+function trustProxyOption(trust: AppDeps['trustProxy']): string | boolean | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust ?? false;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    trustProxy: trustProxyOption(deps.trustProxy),
     // Without these a client sending a body (or its headers) a byte at a time holds a
     // socket for ever. Node checks the timeouts every connectionsCheckingInterval, so it
     // is kept well under the shortest of them.
@@ -109,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     parseJson(request, body as string, done);
   });
   // Before any route: headers, x-request-id, rate limits (src/http/plugins/security.ts), HTTP metrics.
-  await registerSecurity(app, deps.rateLimit ? { rateLimit: deps.rateLimit } : {});
+  const failedAuth = await registerSecurity(app, deps.rateLimit ? { rateLimit: deps.rateLimit } : {});
   registerHttpMetrics(app, deps.metrics);
 
   await app.register(fastifySwagger, {
@@ -147,12 +160,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.decorateRequest('auth', null as never);
-      api.addHook('onRequest', async (request) => {
+      api.addHook('onRequest', async (request, reply) => {
         // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
         const queryToken = request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: unknown }).token : undefined;
         if (queryToken !== undefined && typeof queryToken !== 'string') throw new BadRequestError('Give `token` once.');
         const token = bearerToken(request.headers.authorization) ?? queryToken;
-        request.auth = await authenticate(token);
+        // An address over its failed-authentication limit gets 429 unless the key is valid.
+        const blockedForS = failedAuth.blockedForS(request);
+        if (blockedForS !== undefined && !token) throw failedAuth.reject(reply, blockedForS);
+        try {
+          request.auth = await authenticate(token);
+        } catch (err) {
+          if (blockedForS !== undefined && err instanceof UnauthorizedError) throw failedAuth.reject(reply, blockedForS);
+          throw err;
+        }
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();
       for (const routes of apiRoutes) await typed.register(routes(deps));

@@ -86,7 +86,7 @@ describe('rate limits', () => {
     expect((await api.get('/docs/json')).status).toBe(429);
   });
 
-  it('throttles guessing keys per address, forged X-Forwarded-For or not; a key that worked recently still gets through', async () => {
+  it('throttles guessing keys per address, forged X-Forwarded-For or not; a valid key and the web page still get through', async () => {
     const api = await startApi();
     const [used, fresh] = [await newKey(), await newKey()];
     expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${used}` })).status).toBe(200);
@@ -95,9 +95,27 @@ describe('rate limits', () => {
     expect(blocked.status).toBe(429);
     expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     expect((await api.get('/api/v1/vehicles', forged(43))).status).toBe(429);
-    // The block is checked before any key lookup: a key not seen lately waits with the rest.
-    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${fresh}` })).status).toBe(429);
+    // A valid key gets through, whether it was used lately or never; the web page takes no key and is not blocked.
+    expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${fresh}` })).status).toBe(200);
     expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${used}` })).status).toBe(200);
+    expect((await api.get('/')).status).toBe(200);
+    // A wrong key is still refused with 429, not 401: the address stays blocked.
+    expect((await api.get('/api/v1/vehicles', { authorization: 'Bearer guess-y' })).status).toBe(429);
+  });
+
+  it('behind a trusted proxy (TRUST_PROXY), throttles each client, not the proxy', async () => {
+    const api = await startApi({ perMinute: 100, failedAuthPerMinute: 3 }, { trustProxy: '127.0.0.1' });
+    const key = await newKey();
+    const client = (ip: string, auth?: string) => ({ 'x-forwarded-for': ip, ...(auth ? { authorization: `Bearer ${auth}` } : {}) });
+    for (let i = 0; i < 3; i++) expect((await api.get('/api/v1/vehicles', client('203.0.113.7', `guess-${i}`))).status).toBe(401);
+    expect((await api.get('/api/v1/vehicles', client('203.0.113.7', 'guess-x'))).status).toBe(429);
+    expect((await api.get('/api/v1/vehicles', client('203.0.113.7'))).status).toBe(429);
+    // Another client behind the same proxy is not blocked; the blocked one's valid key and web page are not either.
+    expect((await api.get('/api/v1/vehicles', client('203.0.113.8', 'guess-z'))).status).toBe(401);
+    expect((await api.get('/api/v1/vehicles', client('203.0.113.7', key))).status).toBe(200);
+    expect((await api.get('/', client('203.0.113.7'))).status).toBe(200);
+    // The proxy's own address (no X-Forwarded-For) is a client of its own.
+    expect((await api.get('/api/v1/vehicles', { authorization: 'Bearer guess-p' })).status).toBe(401);
   });
 
   it('never limits /healthz, /readyz and /metrics', async () => {
