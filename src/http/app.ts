@@ -20,6 +20,7 @@ import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerInputChecks, requestIdOf } from './plugins/input.js';
 import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
 import { apiRoutes } from './routes/index.js';
+import { errorResponse } from './schemas.js';
 
 export interface AppDeps {
   database: Pick<Database, 'ping'>;
@@ -160,6 +161,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.decorateRequest('auth', null as never);
+      // Every API route may answer these, whatever it declares: documented once, here.
+      api.addHook('onRoute', (route) => {
+        const schema = (route.schema ?? {}) as { response?: Record<string, unknown> };
+        route.schema = {
+          ...schema,
+          response: {
+            400: errorResponse,
+            401: errorResponse.describe('No API key, or one that is not valid, revoked or expired'),
+            429: errorResponse.describe('Rate limited (per key, or per address after failed authentications); see Retry-After'),
+            503: errorResponse.describe('The database cannot be reached; see Retry-After'),
+            ...schema.response,
+          },
+        };
+      });
       api.addHook('onRequest', async (request, reply) => {
         // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
         const queryToken = request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: unknown }).token : undefined;

@@ -57,6 +57,15 @@ describe('authentication', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/vehicles', '/api/v1/devices', '/api/v1/positions/latest', '/api/v1/vehicles/{id}/track']),
     );
+    // Every API route documents the answers any request may get; the new fields and parameters are there.
+    type Op = { responses: Record<string, { headers?: unknown }>; parameters?: Array<{ name: string }>; requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } };
+    const paths = doc.paths as Record<string, Record<string, Op>>;
+    for (const [path, ops] of Object.entries(paths).filter(([p]) => p.startsWith('/api/v1/'))) {
+      for (const [method, op] of Object.entries(ops)) expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429', '503']));
+    }
+    expect(Object.keys(paths['/api/v1/api-keys']!.post!.requestBody!.content['application/json']!.schema.properties)).toContain('expiresAt');
+    expect(paths['/api/v1/geofences']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'offset']));
+    expect(Object.keys(paths['/api/v1/geofences']!.post!.responses)).toContain('409');
   });
 });
 
