@@ -341,6 +341,20 @@ describe('city-wide geofences', () => {
     expect(await stored(extra.id)).toBeUndefined();
   });
 
+  it("are paged within the key's scope: no page of a department's key holds another department's geofence", async () => {
+    const own = (await (await t.api('/api/v1/geofences', { method: 'POST', key: keys.managerA, json: { name: 'Kota A', geometry: square } })).json()) as Fence;
+    const seen: string[] = [];
+    for (let offset = 0; offset < 50; offset++) {
+      const page = (await (await t.api(`/api/v1/geofences?limit=1&offset=${offset}&departmentId=${b.departmentId}`, { key: keys.viewerA })).json()) as Fence[];
+      if (page.length === 0) break;
+      seen.push(...page.map((g) => g.id));
+    }
+    expect(seen).toContain(own.id);
+    expect(seen).toContain(city.id);
+    expect(seen).not.toContain(geofenceB);
+    expect((await t.api(`/api/v1/geofences/${own.id}`, { method: 'DELETE', key: keys.managerA })).status).toBe(204);
+  });
+
   it("let a department's manager change its own department's geofence, not another's", async () => {
     expect((await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerA, json: { name: 'x' } })).status).toBe(404);
     const res = await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerB, json: { name: 'Kota B (pasar)' } });
