@@ -60,7 +60,10 @@ const holidays = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** TRUST_PROXY: '' (none), a hop count, or addresses and CIDR ranges. `true` (trust anybody) is refused: any client could pick its address. */
+/**
+ * TRUST_PROXY: '' (none), a hop count, or addresses and CIDR ranges. `true` (trust
+ * anybody) is refused: any client could then pick the address it is counted under.
+ */
 const trustProxy = z
   .string()
   .trim()
@@ -198,7 +201,13 @@ export type Config = Readonly<{
   /** The reverse proxies trusted for the client's address (TRUST_PROXY); false: none. */
   trustProxy: number | string | false;
   /** HTTP server limits (docs/http-hardening.md). */
-  http: Readonly<{ requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; liveConnectionsPerKey: number }>;
+  http: Readonly<{
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+    liveConnectionsPerKey: number;
+  }>;
   speedLimitKmh: number;
   lowBatteryV: number;
   deviceSilentAfterS: number;
@@ -251,7 +260,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     crossProblems.push('INGEST_SUBSCRIPTIONS=per-device needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to');
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
-    crossProblems.push(`HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (got ${e.HTTP_HEADERS_TIMEOUT_MS} and ${e.HTTP_REQUEST_TIMEOUT_MS})`);
+    crossProblems.push(
+      `HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (got ${e.HTTP_HEADERS_TIMEOUT_MS} and ${e.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({

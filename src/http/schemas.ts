@@ -83,7 +83,9 @@ export const createApiKey = z.object({
   name: z.string().trim().min(1).max(200),
   role: z.enum(apiKeyRoles),
   departmentId: z.uuid().optional(),
-  expiresAt: isoTime.optional().describe('From this time on the key is refused like a revoked one; must be in the future. Default: it does not expire'),
+  expiresAt: isoTime
+    .optional()
+    .describe('From this time on the key is refused like a revoked one; must be in the future. Default: it does not expire'),
 });
 export const apiKey = z.object({
   id: z.uuid(),

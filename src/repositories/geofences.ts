@@ -33,7 +33,13 @@ export function geofenceRepository(db: Db) {
     },
     /** The geofences the scope sees, by name (then id, so pages do not overlap), a page at a time. */
     async list(scope: DepartmentScope, page: { limit: number; offset: number } = { limit: 1000, offset: 0 }): Promise<Geofence[]> {
-      return db.select().from(geofences).where(visible(scope)).orderBy(asc(geofences.name), asc(geofences.id)).limit(page.limit).offset(page.offset);
+      return db
+        .select()
+        .from(geofences)
+        .where(visible(scope))
+        .orderBy(asc(geofences.name), asc(geofences.id))
+        .limit(page.limit)
+        .offset(page.offset);
     },
     async all(): Promise<Geofence[]> {
       return db.select().from(geofences);

@@ -50,7 +50,15 @@ async function newKey(role: 'admin' | 'viewer' = 'viewer'): Promise<string> {
 /** The API alone, listening on a real socket (so the client address is the socket's), with small limits. */
 async function startApi(rateLimit = { perMinute: 5, failedAuthPerMinute: 3 }, more: Partial<AppDeps> = {}) {
   const metrics = createMetrics();
-  const app = await buildApp({ database: testDb.database, repos, logger: silentLogger, now: () => new Date(), metrics: metrics.registry, rateLimit, ...more });
+  const app = await buildApp({
+    database: testDb.database,
+    repos,
+    logger: silentLogger,
+    now: () => new Date(),
+    metrics: metrics.registry,
+    rateLimit,
+    ...more,
+  });
   apps.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
@@ -219,7 +227,8 @@ async function rawSocket(port: number) {
   return {
     socket,
     received: () => received,
-    closed: (waitMs: number) => Promise.race([closedPromise, new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref())]),
+    closed: (waitMs: number) =>
+      Promise.race([closedPromise, new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref())]),
   };
 }
 
@@ -245,7 +254,9 @@ describe('HTTP timeouts and connection caps', () => {
     const key = await newKey('admin');
     for (const auth of [`Authorization: Bearer ${key}\r\n`, '']) {
       const c = await rawSocket(api.port);
-      c.socket.write(`POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+      const head = `POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n${auth}` +
+        'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
+      c.socket.write(head);
       trickle(c.socket, `{"code":"SLOW","name":"${'x'.repeat(99_970)}"}`);
       expect(await c.closed(GENEROUS_WAIT_MS), auth ? 'with a key' : 'without a key').toBe(true);
     }
@@ -300,7 +311,8 @@ describe('HTTP timeouts and connection caps', () => {
     expect(other.status).toBe(101);
     // Once one closes, the key may open another.
     first[0]!.ws.close();
-    await waitFor(async () => live.connectionsOfKey((await repos.apiKeys.findActiveByHash(hashApiKey(k1), new Date()))!.id) < 2, 'the close');
+    const k1Id = (await repos.apiKeys.findActiveByHash(hashApiKey(k1), new Date()))!.id;
+    await waitFor(async () => live.connectionsOfKey(k1Id) < 2, 'the close');
     const again = await open(k1);
     expect(again.status).toBe(101);
     for (const c of [...first, third, other, again]) c.ws.terminate();
@@ -333,14 +345,15 @@ describe('database outage', () => {
     }
     const key = generateApiKey();
     const outageRepos = testDb.url ? createRepositories(database) : repos;
-    await outageRepos.apiKeys.create({ name: 'outage', role: 'viewer', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+    const keyRow = { name: 'outage', role: 'viewer' as const, departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) };
+    await outageRepos.apiKeys.create(keyRow);
     let pglite: Database | undefined;
     if (!testDb.url) {
       // PGlite: an own in-memory database, closed to make it unreachable.
       pglite = await openDatabase({ kind: 'pglite', dataDir: undefined, logger: silentLogger });
       await migrateDatabase(pglite);
       database = pglite;
-      await createRepositories(pglite).apiKeys.create({ name: 'outage', role: 'viewer', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+      await createRepositories(pglite).apiKeys.create(keyRow);
       outage = () => pglite!.close();
     }
     const app = await buildApp({ database, repos: createRepositories(database), logger, now: () => new Date() });
@@ -370,7 +383,9 @@ describe('logs', () => {
     const app = await buildApp({ database: testDb.database, repos, logger, now: () => new Date() });
     apps.push(app);
     const secret = `arm_${randomBytes(24).toString('base64url')}`;
-    for (const query of [`token=${secret}`, `%74oken=${secret}`, `TOKEN=${secret}`, `from=x&%54%6F%6B%65%6E=${secret}`, `t%6fken=${secret}&token=${secret}`]) {
+    const queries = [`token=${secret}`, `%74oken=${secret}`, `TOKEN=${secret}`, `from=x&%54%6F%6B%65%6E=${secret}`];
+    queries.push(`t%6fken=${secret}&token=${secret}`);
+    for (const query of queries) {
       await app.inject({ url: `/api/v1/live?${query}` });
     }
     expect(sink.text).toContain('incoming request');

@@ -342,10 +342,12 @@ describe('city-wide geofences', () => {
   });
 
   it("are paged within the key's scope: no page of a department's key holds another department's geofence", async () => {
-    const own = (await (await t.api('/api/v1/geofences', { method: 'POST', key: keys.managerA, json: { name: 'Kota A', geometry: square } })).json()) as Fence;
+    const added = await t.api('/api/v1/geofences', { method: 'POST', key: keys.managerA, json: { name: 'Kota A', geometry: square } });
+    const own = (await added.json()) as Fence;
     const seen: string[] = [];
     for (let offset = 0; offset < 50; offset++) {
-      const page = (await (await t.api(`/api/v1/geofences?limit=1&offset=${offset}&departmentId=${b.departmentId}`, { key: keys.viewerA })).json()) as Fence[];
+      const res = await t.api(`/api/v1/geofences?limit=1&offset=${offset}&departmentId=${b.departmentId}`, { key: keys.viewerA });
+      const page = (await res.json()) as Fence[];
       if (page.length === 0) break;
       seen.push(...page.map((g) => g.id));
     }
@@ -377,7 +379,8 @@ describe('API keys', () => {
     }
     expect(text).not.toContain(t.adminKey);
     const all = JSON.parse(text) as Array<Record<string, unknown>>;
-    expect(Object.keys(all[0]!).sort()).toEqual(['createdAt', 'departmentId', 'expiresAt', 'id', 'keyPrefix', 'lastUsedAt', 'name', 'revokedAt', 'role']);
+    const fields = ['createdAt', 'departmentId', 'expiresAt', 'id', 'keyPrefix', 'lastUsedAt', 'name', 'revokedAt', 'role'];
+    expect(Object.keys(all[0]!).sort()).toEqual(fields);
     expect(all.map((k) => k.id)).toEqual(expect.arrayContaining(Object.values(keyIds)));
     const scoped = (await (await t.api('/api/v1/api-keys', { key: keys.adminA })).json()) as Array<{ departmentId: string }>;
     expect(scoped.length).toBe(4);
@@ -422,7 +425,8 @@ describe('API keys', () => {
 
   it('issues a key with an expiry; an expired key is refused like a revoked one, on the API and the live feed', async () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-    const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'temp', role: 'viewer', departmentId: a.departmentId, expiresAt } });
+    const json = { name: 'temp', role: 'viewer', departmentId: a.departmentId, expiresAt };
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json });
     expect(res.status).toBe(201);
     const temp = (await res.json()) as { id: string; key: string; expiresAt: string };
     expect(Date.parse(temp.expiresAt)).toBe(Date.parse(expiresAt));
@@ -458,9 +462,11 @@ describe('API keys', () => {
   });
 
   it('keeps the last admin key without an expiry: an admin key that expires does not stand in for it', async () => {
-    const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'admin-temp', role: 'admin', expiresAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    const json = { name: 'admin-temp', role: 'admin', expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json });
     expect(res.status).toBe(201);
-    const list = (await (await t.api('/api/v1/api-keys')).json()) as Array<{ id: string; role: string; departmentId: string | null; revokedAt: string | null; expiresAt: string | null }>;
+    type Key = { id: string; role: string; departmentId: string | null; revokedAt: string | null; expiresAt: string | null };
+    const list = (await (await t.api('/api/v1/api-keys')).json()) as Key[];
     const permanent = list.filter((k) => k.role === 'admin' && k.departmentId === null && k.revokedAt === null && k.expiresAt === null);
     expect(permanent).toHaveLength(1);
     expect((await t.api(`/api/v1/api-keys/${permanent[0]!.id}/revoke`, { method: 'POST' })).status).toBe(409);

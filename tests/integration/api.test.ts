@@ -58,12 +58,19 @@ describe('authentication', () => {
       expect.arrayContaining(['/api/v1/vehicles', '/api/v1/devices', '/api/v1/positions/latest', '/api/v1/vehicles/{id}/track']),
     );
     // Every API route documents the answers any request may get; the new fields and parameters are there.
-    type Op = { responses: Record<string, { headers?: unknown }>; parameters?: Array<{ name: string }>; requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } };
+    type Op = {
+      responses: Record<string, unknown>;
+      parameters?: Array<{ name: string }>;
+      requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+    };
     const paths = doc.paths as Record<string, Record<string, Op>>;
     for (const [path, ops] of Object.entries(paths).filter(([p]) => p.startsWith('/api/v1/'))) {
-      for (const [method, op] of Object.entries(ops)) expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429', '503']));
+      for (const [method, op] of Object.entries(ops)) {
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429', '503']));
+      }
     }
-    expect(Object.keys(paths['/api/v1/api-keys']!.post!.requestBody!.content['application/json']!.schema.properties)).toContain('expiresAt');
+    const keyBody = paths['/api/v1/api-keys']!.post!.requestBody!.content['application/json']!.schema;
+    expect(Object.keys(keyBody.properties)).toContain('expiresAt');
     expect(paths['/api/v1/geofences']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'offset']));
     expect(Object.keys(paths['/api/v1/geofences']!.post!.responses)).toContain('409');
   });
@@ -130,7 +137,8 @@ describe('validation and conflicts', () => {
       const res = await t.api(path, { method: 'POST', json });
       const text = await res.text();
       expect(res.status, text).toBe(400);
-      expect((JSON.parse(text) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('NUL') });
+      const { error } = JSON.parse(text) as { error: { code: string; message: string } };
+      expect(error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('NUL') });
     }
     for (const path of ['/api/v1/quarantine?deviceId=dev%00ice', '/api/v1/devices/dev%00ice/rotate-secret', '/api/v1/vehicles?x=%00']) {
       const res = await t.api(path, { method: path.endsWith('rotate-secret') ? 'POST' : 'GET' });

@@ -40,7 +40,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (sqlState === CHARACTER_NOT_IN_REPERTOIRE || sqlState === UNTRANSLATABLE_CHARACTER) {
       // The input checks (plugins/input.ts) catch NUL first; this is the backstop for any other character PostgreSQL refuses.
-      return reply.code(400).send({ error: { code: 'invalid_character', message: 'A value holds a character that cannot be stored.', requestId } });
+      return reply
+        .code(400)
+        .send({ error: { code: 'invalid_character', message: 'A value holds a character that cannot be stored.', requestId } });
     }
     if (sqlState === FOREIGN_KEY_VIOLATION) {
       return reply.code(400).send({ error: { code: 'bad_reference', message: 'A referenced object does not exist.', requestId } });
@@ -55,7 +57,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply
         .code(503)
         .header('retry-after', String(DATABASE_RETRY_AFTER_S))
-        .send({ error: { code: 'database_unavailable', message: `The database cannot be reached; try again in ${DATABASE_RETRY_AFTER_S} s.`, requestId } });
+        .send({
+          error: {
+            code: 'database_unavailable',
+            message: `The database cannot be reached; try again in ${DATABASE_RETRY_AFTER_S} s.`,
+            requestId,
+          },
+        });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: { code: 'internal', message: 'Internal server error', requestId } });

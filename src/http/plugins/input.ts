@@ -43,6 +43,9 @@ export function findNul(value: unknown, root: string): string | undefined {
 export function registerInputChecks(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const where = findNul(request.params, 'params') ?? findNul(request.query, 'querystring') ?? findNul(request.body, 'body');
-    if (where) throw new BadRequestError(`${where} holds a NUL character (\\u0000), which is not accepted.`, [{ field: where, message: 'holds a NUL character' }]);
+    if (where) {
+      const message = `${where} holds a NUL character (\\u0000), which is not accepted.`;
+      throw new BadRequestError(message, [{ field: where, message: 'holds a NUL character' }]);
+    }
   });
 }

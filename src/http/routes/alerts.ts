@@ -51,7 +51,8 @@ function ringArea2(ring: Ring): number {
 const geofenceInput = geofenceGeometrySchema.superRefine((geometry: GeofenceGeometry, ctx) => {
   const vertices = vertexCount(geometry);
   if (vertices > MAX_GEOFENCE_VERTICES) {
-    ctx.addIssue({ code: 'custom', path: ['coordinates'], message: `at most ${MAX_GEOFENCE_VERTICES} positions in all (got ${vertices}): simplify the boundary` });
+    const message = `at most ${MAX_GEOFENCE_VERTICES} positions in all (got ${vertices}): simplify the boundary`;
+    ctx.addIssue({ code: 'custom', path: ['coordinates'], message });
     return;
   }
   const polygons: Array<{ rings: readonly Ring[]; path: number[] }> =
@@ -165,7 +166,10 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           response: { 200: z.array(geofence), 400: errorResponse },
         },
       },
-      async (request) => (await geofences.list(request.auth, { limit: request.query.limit, offset: request.query.offset })).map(geofenceView),
+      async (request) => {
+        const page = { limit: request.query.limit, offset: request.query.offset };
+        return (await geofences.list(request.auth, page)).map(geofenceView);
+      },
     );
 
     app.post(
@@ -176,7 +180,9 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Add a geofence: a GeoJSON Polygon or MultiPolygon ([lon, lat] positions)',
           description:
-            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) for a key without a department; a city-wide geofence needs an admin key without a department. At most 10,000 positions in a geometry (400), and 100 geofences per department or city-wide (409).',
+            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) ' +
+            'for a key without a department; a city-wide geofence needs an admin key without a department. ' +
+            'At most 10,000 positions in a geometry (400), and 100 geofences per department or city-wide (409).',
           body: z.object({ name: z.string().trim().min(1).max(200), departmentId: z.uuid().optional(), geometry: geofenceInput }),
           response: { 201: geofence, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
@@ -185,10 +191,13 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const departmentId = request.body.departmentId ?? request.auth.departmentId ?? null;
         assertMayWriteGeofence(request.auth, departmentId, 'Department');
         if (departmentId && !(await departments.findById(departmentId))) throw new NotFoundError('Department');
-        const created = await geofences.createWithin({ name: request.body.name, departmentId, geometry: request.body.geometry }, MAX_GEOFENCES_PER_DEPARTMENT);
+        const fence = { name: request.body.name, departmentId, geometry: request.body.geometry };
+        const created = await geofences.createWithin(fence, MAX_GEOFENCES_PER_DEPARTMENT);
         if (created === 'full') {
           throw new ConflictError(
-            `${departmentId ? 'This department has' : 'There are'} ${MAX_GEOFENCES_PER_DEPARTMENT} ${departmentId ? '' : 'city-wide '}geofences already, the most there may be: remove one, or join several into a MultiPolygon.`,
+            `${departmentId ? 'This department has' : 'There are'} ${MAX_GEOFENCES_PER_DEPARTMENT} ` +
+              `${departmentId ? '' : 'city-wide '}geofences ` +
+              'already, the most there may be: remove one, or join several into a MultiPolygon.',
           );
         }
         deps.onGeofencesChanged?.();

@@ -28,7 +28,9 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['api-keys'],
           summary: 'Issue an API key; the key itself is answered once',
-          description: 'With `expiresAt`, the key is refused from that time on, like a revoked one (a live-feed connection opened with it ends within a minute).',
+          description:
+            'With `expiresAt`, the key is refused from that time on, like a revoked one ' +
+            '(a live-feed connection opened with it ends within a minute).',
           body: createApiKey,
           response: { 201: createdApiKey, 400: errorResponse, 403: errorResponse, 404: errorResponse },
         },
@@ -76,7 +78,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['api-keys'],
           summary: 'Revoke an API key: it stops working at once',
           description:
-            'Revoking a revoked key answers it unchanged. The last active admin key without a department and without an expiry cannot be revoked (409): create another first.',
+            'Revoking a revoked key answers it unchanged. ' +
+            'The last active admin key without a department and without an expiry cannot be revoked (409): create another first.',
           params: idParams,
           response: { 200: apiKey, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
@@ -88,7 +91,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (outcome === 'not_found' || !key) throw new NotFoundError('API key');
         if (outcome === 'last_admin') {
           throw new ConflictError(
-            'This is the last active admin key without a department and without an expiry; revoking it would leave nobody able to manage keys. Issue another admin key first.',
+            'This is the last active admin key without a department and without an expiry; ' +
+              'revoking it would leave nobody able to manage keys. Issue another admin key first.',
           );
         }
         if (outcome === 'revoked') request.log.info({ apiKeyId: key.id, by: request.auth.keyId }, 'api key revoked');

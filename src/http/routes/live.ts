@@ -86,7 +86,8 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           }
           if (!deps.live) throw new AppError(503, 'live_unavailable', 'This API instance has no broker connection for the live feed.');
           if (deps.live.connectionsOfKey(request.auth.keyId) >= perKey) {
-            throw new AppError(429, 'too_many_connections', `This API key has ${perKey} live-feed connections open on this instance already; close one first.`);
+            const message = `This API key has ${perKey} live-feed connections open on this instance already; close one first.`;
+            throw new AppError(429, 'too_many_connections', message);
           }
         },
       },
