@@ -21,7 +21,7 @@ async function demoAdminKey(config: Config, repos: Repositories): Promise<string
   const file = join(config.dataDir, 'demo-admin-key');
   try {
     const saved = readFileSync(file, 'utf8').trim();
-    if (await repos.apiKeys.findActiveByHash(hashApiKey(saved))) return saved;
+    if (await repos.apiKeys.findActiveByHash(hashApiKey(saved), new Date())) return saved;
   } catch {
     // no saved key yet
   }

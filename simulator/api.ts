@@ -40,19 +40,52 @@ interface ApiDevice {
 
 export type Api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;
 
-export function createApi(baseUrl: string, apiKey: string): Api {
+/** How often one request is tried again after a 429 or a 503 before the error is given up on. */
+export const MAX_RETRIES = 20;
+/** The wait when a 429 or 503 names none (or an unreadable one), and the most ever waited at once. */
+const DEFAULT_RETRY_S = 1;
+const MAX_RETRY_S = 120;
+
+/** Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterSeconds(header: string | null, nowMs = Date.now()): number {
+  if (header === null || header.trim() === '') return DEFAULT_RETRY_S;
+  const trimmed = header.trim();
+  const seconds = /^\d+$/.test(trimmed) ? Number(trimmed) : (Date.parse(trimmed) - nowMs) / 1000;
+  if (!Number.isFinite(seconds)) return DEFAULT_RETRY_S;
+  return Math.min(MAX_RETRY_S, Math.max(0, seconds));
+}
+
+export interface ApiOptions {
+  /** Told before each wait that a 429 or 503 asks for. */
+  onRetry?: (info: { method: string; path: string; status: number; waitS: number }) => void;
+}
+
+/**
+ * Calls the API with the key. A 429 (the API's rate limit: registering a fleet of a few
+ * hundred vehicles passes the default 600 requests a minute) or a 503 (the database
+ * unreachable for a moment) is waited out as its Retry-After says and the request sent
+ * again, up to MAX_RETRIES times.
+ */
+export function createApi(baseUrl: string, apiKey: string, options: ApiOptions = {}): Api {
   return async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const url = `${baseUrl}/api/v1${path}`;
     let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      const cause = (err as Error & { cause?: Error }).cause;
-      throw new Error(`cannot reach the Armada API at ${baseUrl}: ${cause?.message ?? (err as Error).message}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (err) {
+        const cause = (err as Error & { cause?: Error }).cause;
+        throw new Error(`cannot reach the Armada API at ${baseUrl}: ${cause?.message ?? (err as Error).message}`);
+      }
+      if ((response.status !== 429 && response.status !== 503) || attempt >= MAX_RETRIES) break;
+      const waitS = retryAfterSeconds(response.headers.get('retry-after'));
+      await response.body?.cancel();
+      options.onRetry?.({ method, path, status: response.status, waitS });
+      await new Promise((resolve) => setTimeout(resolve, waitS * 1000));
     }
     const text = await response.text();
     let parsed: unknown;

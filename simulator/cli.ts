@@ -266,7 +266,14 @@ async function main(): Promise<number> {
   let devices: LiveDevice[];
   let receipts: ReceiptPoster | null = null;
   if (options.apiUrl) {
-    const api = createApi(options.apiUrl, options.apiKey!);
+    let toldOfWaiting = false;
+    const api = createApi(options.apiUrl, options.apiKey!, {
+      onRetry: ({ status, waitS }) => {
+        if (toldOfWaiting) return;
+        toldOfWaiting = true;
+        out(`the API answered ${status}; waiting ${waitS} s as it asks (and again whenever it asks)`);
+      },
+    });
     try {
       const fleet = await registerFleet(api, options.vehicles, options.format, out);
       devices = fleet.devices;

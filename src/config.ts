@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
 import { DEFAULT_EMBEDDED_LIMITS, type EmbeddedBrokerLimits } from './broker/limits.js';
@@ -60,6 +61,26 @@ const holidays = z.string().superRefine((text, ctx) => {
   }
 });
 
+/**
+ * TRUST_PROXY: '' (none), a hop count, or addresses and CIDR ranges. `true` (trust
+ * anybody) is refused: any client could then pick the address it is counted under.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      v === '' ||
+      /^\d{1,2}$/.test(v) ||
+      v.split(',').every((part) => {
+        const [address, bits, extra] = part.trim().split('/');
+        if (extra !== undefined || !address || isIP(address) === 0) return false;
+        return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
+      }),
+    { message: 'must be empty, a number of proxy hops, or proxy addresses and CIDR ranges separated by commas' },
+  )
+  .transform((v): number | string | false => (v === '' ? false : /^\d+$/.test(v) ? Number(v) : v));
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   MQTT_URL: z.preprocess(emptyAsUndefined, mqttUrl.optional()),
@@ -106,6 +127,23 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Failed authentications a minute from one address before it gets 429. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /**
+   * The reverse proxies in front of the API: a number of hops, or a comma-separated list
+   * of their addresses and CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). The client's address,
+   * for rate limits and the failed-authentication throttle, then comes from
+   * X-Forwarded-For. Empty: no proxy is trusted, the address is the socket's.
+   */
+  TRUST_PROXY: z.preprocess((v) => v ?? '', trustProxy),
+  /** A request's headers and body must have arrived within this, or the connection is closed (408). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** A request's headers must have arrived within this (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(3_600_000).default(10_000),
+  /** An idle keep-alive connection is closed after this (behind a load balancer: longer than its idle timeout). */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Open connections (HTTP and live-feed WebSockets) this API instance accepts; further ones are closed at once. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Open live-feed connections one API key may have on this instance; one more is answered 429. */
+  LIVE_MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Fleet-wide speed limit for alerts (a vehicle's own speedLimitKmh wins). */
   SPEED_LIMIT_KMH: z.coerce.number().min(10).max(300).default(80),
   /** Below this battery voltage, with the engine off, a low-battery alert is raised. */
@@ -205,6 +243,16 @@ export type Config = Readonly<{
   allowedOrigins: readonly string[];
   rateLimitPerMinute: number;
   authFailuresPerMinute: number;
+  /** The reverse proxies trusted for the client's address (TRUST_PROXY); false: none. */
+  trustProxy: number | string | false;
+  /** HTTP server limits (docs/http-hardening.md). */
+  http: Readonly<{
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+    liveConnectionsPerKey: number;
+  }>;
   speedLimitKmh: number;
   lowBatteryV: number;
   deviceSilentAfterS: number;
@@ -260,6 +308,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.INGEST_SUBSCRIPTIONS === 'per-device' && !e.MQTT_URL) {
     crossProblems.push('INGEST_SUBSCRIPTIONS=per-device needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    crossProblems.push(
+      `HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (got ${e.HTTP_HEADERS_TIMEOUT_MS} and ${e.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
@@ -281,6 +334,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    http: Object.freeze({
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      liveConnectionsPerKey: e.LIVE_MAX_CONNECTIONS_PER_KEY,
+    }),
     speedLimitKmh: e.SPEED_LIMIT_KMH,
     lowBatteryV: e.LOW_BATTERY_V,
     deviceSilentAfterS: e.DEVICE_SILENT_AFTER_S,

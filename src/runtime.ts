@@ -61,8 +61,8 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 /** Creates the first admin key from ADMIN_API_KEY when no admin key exists yet. */
 export async function bootstrapAdminKey(repos: Repositories, adminApiKey: string | undefined, logger: Logger): Promise<void> {
   if (!adminApiKey) return;
-  if (await repos.apiKeys.findActiveByHash(hashApiKey(adminApiKey))) return;
-  if ((await repos.apiKeys.countActiveAdmins()) > 0) {
+  if (await repos.apiKeys.findActiveByHash(hashApiKey(adminApiKey), new Date())) return;
+  if ((await repos.apiKeys.countActiveAdmins(new Date())) > 0) {
     logger.warn('ADMIN_API_KEY is set but an admin key already exists; it was not added (create keys through the API)');
     return;
   }
@@ -164,6 +164,8 @@ export async function startServices(config: Config, roles: Roles, options: Start
         metrics: metrics.registry,
         allowedOrigins: config.allowedOrigins,
         rateLimit: { perMinute: config.rateLimitPerMinute, failedAuthPerMinute: config.authFailuresPerMinute },
+        http: config.http,
+        trustProxy: config.trustProxy,
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
         ...(runningIngest ? { onGeofencesChanged: () => runningIngest.alerts.geofencesChanged() } : {}),

@@ -4,6 +4,17 @@
  */
 import { z } from 'zod';
 
+/** Positions in one geofence, all rings together: the test of each reading walks them all. */
+export const MAX_GEOFENCE_VERTICES = 10_000;
+/** Geofences per department (and city-wide ones, together): each is tested against every reading. */
+export const MAX_GEOFENCES_PER_DEPARTMENT = 100;
+
+/** Every position of the geometry, rings and polygons together. */
+export function vertexCount(geometry: GeofenceGeometry): number {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  return polygons.reduce((n, rings) => n + rings.reduce((m, ring) => m + ring.length, 0), 0);
+}
+
 const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
 const ring = z
   .array(position)
@@ -27,15 +38,48 @@ function inRing(lon: number, lat: number, r: ReadonlyArray<readonly [number, num
   return inside;
 }
 
-function inPolygon(lon: number, lat: number, rings: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): boolean {
+type Rings = ReadonlyArray<ReadonlyArray<readonly [number, number]>>;
+
+function inPolygon(lon: number, lat: number, rings: Rings): boolean {
   if (!inRing(lon, lat, rings[0]!)) return false;
   return !rings.slice(1).some((hole) => inRing(lon, lat, hole));
 }
 
+/** A polygon's outer ring's bounding box: [minLon, minLat, maxLon, maxLat]. */
+type Box = readonly [number, number, number, number];
+
+function boxOf(ring: ReadonlyArray<readonly [number, number]>): Box {
+  let [minLon, minLat, maxLon, maxLat] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [lon, lat] of ring) {
+    if (lon < minLon) minLon = lon;
+    if (lon > maxLon) maxLon = lon;
+    if (lat < minLat) minLat = lat;
+    if (lat > maxLat) maxLat = lat;
+  }
+  return [minLon, minLat, maxLon, maxLat];
+}
+
+/**
+ * Each polygon with its box, worked out once per geometry object: the alert engine tests
+ * every reading against the same loaded geofences, and most readings are far from most
+ * fences, so the box answers without walking the vertices.
+ */
+const prepared = new WeakMap<GeofenceGeometry, Array<{ box: Box; rings: Rings }>>();
+
+function polygonsOf(geometry: GeofenceGeometry): Array<{ box: Box; rings: Rings }> {
+  let polygons = prepared.get(geometry);
+  if (!polygons) {
+    const list: Rings[] = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+    polygons = list.map((rings) => ({ box: boxOf(rings[0]!), rings }));
+    prepared.set(geometry, polygons);
+  }
+  return polygons;
+}
+
 export function containsPoint(geometry: GeofenceGeometry, lat: number, lon: number): boolean {
-  return geometry.type === 'Polygon'
-    ? inPolygon(lon, lat, geometry.coordinates)
-    : geometry.coordinates.some((polygon) => inPolygon(lon, lat, polygon));
+  return polygonsOf(geometry).some(
+    ({ box, rings }) => lon >= box[0] && lat >= box[1] && lon <= box[2] && lat <= box[3] && inPolygon(lon, lat, rings),
+  );
 }
 
 /**

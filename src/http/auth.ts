@@ -32,9 +32,9 @@ export function createAuthenticator(apiKeys: Pick<ApiKeyRepository, 'findActiveB
   const lastTouched = new Map<string, number>();
   return async function authenticate(token: string | undefined): Promise<AuthContext> {
     if (!token) throw new UnauthorizedError();
-    const key = await apiKeys.findActiveByHash(hashApiKey(token));
-    if (!key) throw new UnauthorizedError('The API key is not valid or has been revoked.');
     const at = now();
+    const key = await apiKeys.findActiveByHash(hashApiKey(token), at);
+    if (!key) throw new UnauthorizedError('The API key is not valid, has been revoked or has expired.');
     if (at.getTime() - (lastTouched.get(key.id) ?? 0) > TOUCH_EVERY_MS) {
       lastTouched.set(key.id, at.getTime());
       await apiKeys.touch(key.id, at);

@@ -1,8 +1,9 @@
 /**
  * What every route's OpenAPI entry gets without each route saying it: an operationId made
- * from its method and path, and the answers every authenticated route can give (401 without
- * a valid key, 403 where a role is required, 429 over the rate limit), in the same error
- * shape as the rest. A route's own declarations win. Runs before the zod → JSON Schema step.
+ * from its method and path, and the answers every API route can give (400 for bad input,
+ * 401 without a valid key, 403 where a role is required, 429 over a rate limit, 503 while
+ * the database cannot be reached), in the same error shape as the rest. A route's own
+ * declarations win. Runs before the zod → JSON Schema step, for the document only.
  */
 import type { FastifySchema, RouteOptions } from 'fastify';
 import { rolesOf } from './auth.js';
@@ -25,8 +26,10 @@ export function documentRoute<T extends { schema: FastifySchema; url: string; ro
   if (input.url.startsWith('/api/v1')) {
     const roles = rolesOf(input.route.preHandler);
     documented.response = {
+      400: errorResponse.describe('The request is not valid: the message names what is wrong'),
       401: errorResponse.describe('No API key, or one that is not valid, revoked or expired'),
-      429: errorResponse.describe('Too many requests: try again after the seconds in Retry-After'),
+      429: errorResponse.describe('Rate limited (per key, or per address after failed authentications); see Retry-After'),
+      503: errorResponse.describe('The database cannot be reached; see Retry-After'),
       ...(roles ? { 403: errorResponse.describe(`The key's role may not do this (it needs ${roles.join(' or ')})`) } : {}),
       ...schema.response,
     };

@@ -83,6 +83,9 @@ export const createApiKey = z.object({
   name: z.string().trim().min(1).max(200),
   role: z.enum(apiKeyRoles),
   departmentId: z.uuid().optional(),
+  expiresAt: isoTime
+    .optional()
+    .describe('From this time on the key is refused like a revoked one; must be in the future. Default: it does not expire'),
 });
 export const apiKey = z.object({
   id: z.uuid(),
@@ -93,6 +96,7 @@ export const apiKey = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
+  expiresAt: z.string().nullable().describe('When the key stops working; null: it does not expire'),
 });
 export const createdApiKey = apiKey.extend({ key: z.string().describe('Shown once; only its hash is stored.') });
 

@@ -283,6 +283,12 @@ export function createLiveHub(options: LiveHubOptions) {
       };
     },
     closeKey,
+    /** Open connections made with this key (the live route caps them per key). */
+    connectionsOfKey(keyId: string): number {
+      let count = 0;
+      for (const c of clients) if (c.keyId === keyId) count++;
+      return count;
+    },
     /**
      * Asks about every key with an open connection whether it is still active, and closes
      * the connections of those that are not. A key that cannot be checked stays open.
@@ -295,7 +301,7 @@ export function createLiveHub(options: LiveHubOptions) {
         try {
           active = await isActive(keyId);
         } catch (err) {
-          options.logger.warn({ err: (err as Error).message, apiKeyId: keyId }, 'live feed: could not check a key');
+          options.logger.warn({ err, apiKeyId: keyId }, 'live feed: could not check a key');
           continue;
         }
         if (!active) closeKey(keyId);

@@ -60,7 +60,7 @@ export async function startLiveSubscriber(options: {
     try {
       return await options.isOurDepartment(departmentId);
     } catch (err) {
-      options.logger.warn({ err: (err as Error).message }, 'live subscriber: could not check a department; message dropped');
+      options.logger.warn({ err }, 'live subscriber: could not check a department; message dropped');
       return false;
     }
   };

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
 import type { DepartmentScope } from './scope.js';
@@ -12,16 +12,23 @@ function inScope(scope: DepartmentScope) {
 
 export function apiKeyRepository(db: Db) {
   return {
-    async create(input: { name: string; role: ApiKeyRole; departmentId: string | null; keyHash: string; keyPrefix: string }): Promise<ApiKey> {
+    async create(input: {
+      name: string;
+      role: ApiKeyRole;
+      departmentId: string | null;
+      keyHash: string;
+      keyPrefix: string;
+      expiresAt?: Date | null;
+    }): Promise<ApiKey> {
       const [row] = await db.insert(apiKeys).values(input).returning();
       return row!;
     },
-    /** The active key with this hash. */
-    async findActiveByHash(keyHash: string): Promise<ApiKey | undefined> {
+    /** The key with this hash, if it is active at `at`: not revoked, and not expired. */
+    async findActiveByHash(keyHash: string, at: Date): Promise<ApiKey | undefined> {
       const [row] = await db
         .select()
         .from(apiKeys)
-        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
       return row;
     },
     /** The keys the scope may see (a department-limited scope: its department's keys), oldest first. */
@@ -38,16 +45,17 @@ export function apiKeyRepository(db: Db) {
     },
     /**
      * Revokes the key at `at` unless it is already revoked, and unless it is the last
-     * active admin key without a department (then nobody could manage keys any more).
-     * The active unscoped admin keys are locked first, so two concurrent revocations of
-     * the last two cannot both pass the check.
+     * active admin key without a department and without an expiry (then nobody could
+     * manage keys any more, at once or once the others expire). The active unscoped admin
+     * keys are locked first, so two concurrent revocations of the last two cannot both
+     * pass the check.
      */
     async revoke(id: string, at: Date): Promise<{ key: ApiKey | undefined; outcome: 'revoked' | 'already_revoked' | 'last_admin' | 'not_found' }> {
       return db.transaction(async (tx) => {
         const admins = await tx
           .select({ id: apiKeys.id })
           .from(apiKeys)
-          .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.departmentId), isNull(apiKeys.revokedAt)))
+          .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.departmentId), isNull(apiKeys.revokedAt), isNull(apiKeys.expiresAt)))
           .for('update');
         const [existing] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id));
         if (!existing) return { key: undefined, outcome: 'not_found' as const };
@@ -60,11 +68,12 @@ export function apiKeyRepository(db: Db) {
     async touch(id: string, at: Date): Promise<void> {
       await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
     },
-    async countActiveAdmins(): Promise<number> {
+    /** Admin keys neither revoked nor expired at `at`. */
+    async countActiveAdmins(at: Date): Promise<number> {
       const [row] = await db
         .select({ n: sql<number>`count(*)::int` })
         .from(apiKeys)
-        .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)));
+        .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
       return row?.n ?? 0;
     },
   };

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { geofences } from '../db/schema.js';
 import type { DepartmentScope } from './scope.js';
@@ -13,8 +13,33 @@ export function geofenceRepository(db: Db) {
       const [row] = await db.insert(geofences).values(input).returning();
       return row!;
     },
-    async list(scope: DepartmentScope): Promise<Geofence[]> {
-      return db.select().from(geofences).where(visible(scope)).orderBy(asc(geofences.name));
+    /**
+     * Adds the geofence unless its department (or the city-wide set, for none) has `max`
+     * already: 'full' then. Creations for one department take turns (a transaction-scoped
+     * advisory lock), so two at once cannot both pass the count.
+     */
+    async createWithin(input: Omit<typeof geofences.$inferInsert, 'id' | 'createdAt'>, max: number): Promise<Geofence | 'full'> {
+      return db.transaction(async (tx) => {
+        const departmentId = input.departmentId ?? null;
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`armada.geofences:${departmentId ?? 'city-wide'}`}))`);
+        const [count] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(geofences)
+          .where(departmentId ? eq(geofences.departmentId, departmentId) : isNull(geofences.departmentId));
+        if ((count?.n ?? 0) >= max) return 'full' as const;
+        const [row] = await tx.insert(geofences).values(input).returning();
+        return row!;
+      });
+    },
+    /** The geofences the scope sees, by name (then id, so pages do not overlap), a page at a time. */
+    async list(scope: DepartmentScope, page: { limit: number; offset: number } = { limit: 1000, offset: 0 }): Promise<Geofence[]> {
+      return db
+        .select()
+        .from(geofences)
+        .where(visible(scope))
+        .orderBy(asc(geofences.name), asc(geofences.id))
+        .limit(page.limit)
+        .offset(page.offset);
     },
     async all(): Promise<Geofence[]> {
       return db.select().from(geofences);

@@ -103,6 +103,32 @@ describe('alerts', () => {
     expect((await alertsOf()).find((x) => x.id === speeding!.id)!.acknowledgedAt).not.toBeNull();
   });
 
+  it('acknowledges an alert sent with no body at all, or with an empty JSON body: the note is optional', async () => {
+    const stored = await t.services.repos.alerts.insertMany(
+      [1, 2].map((i) => ({
+        kind: 'speeding' as const,
+        vehicleId: a.vehicleId,
+        departmentId: a.departmentId,
+        atMs: Date.now() - i * 1000,
+        lat: -10.18,
+        lon: 123.6,
+        message: `probe ${i}`,
+        details: {},
+      })),
+    );
+    const [noBody, emptyJson] = stored.map((x) => x.id);
+    const headers = { authorization: `Bearer ${t.adminKey}` };
+    const bare = await fetch(`${t.services.httpUrl}/api/v1/alerts/${noBody}/acknowledge`, { method: 'POST', headers });
+    expect(bare.status, await bare.clone().text()).toBe(200);
+    expect((await bare.json()) as Alert).toMatchObject({ id: noBody, acknowledgedNote: null, acknowledgedAt: expect.any(String) });
+    const json = { 'content-type': 'application/json' };
+    const empty = await t.api(`/api/v1/alerts/${emptyJson}/acknowledge`, { method: 'POST', body: '', headers: json });
+    expect(empty.status, await empty.clone().text()).toBe(200);
+    expect((await empty.json()) as Alert).toMatchObject({ id: emptyJson, acknowledgedNote: null, acknowledgedAt: expect.any(String) });
+    // A body that is not JSON is still refused.
+    expect((await t.api(`/api/v1/alerts/${emptyJson}/acknowledge`, { method: 'POST', body: '{"note":', headers: json })).status).toBe(400);
+  });
+
   it('raises a geofence exit when a vehicle leaves the city, visible only to its department', async () => {
     const now = Date.now();
     await send(b, [
@@ -137,6 +163,54 @@ describe('alerts', () => {
     expect((exit as Alert & { details: Record<string, unknown> }).details).toMatchObject({ geofenceId: depotId, geofenceName: 'Depot' });
     expect((exit as Alert & { at: string }).at).toBe(drive[1]!.ts);
     expect((await alertsOf()).filter((x) => x.kind === 'geofence_exit' && (x.vehicleId === unfenced.vehicleId || x.vehicleId === fenced.vehicleId))).toHaveLength(1);
+  });
+
+  it('limits geofences: positions per geometry (400), geofences per department (409); lists them a page at a time', async () => {
+    const depRes = await t.api('/api/v1/departments', { method: 'POST', json: { code: 'FENCES', name: 'Many fences' } });
+    const dep = (await depRes.json()) as { id: string };
+    const box = square(123.5, -10.2, 123.7, -10.1);
+    const addFence = (name: string, departmentId: string, geometry: unknown) =>
+      t.api('/api/v1/geofences', { method: 'POST', json: { name, departmentId, geometry } });
+    // A circle of 10,001 positions (and so 10,002 with the closing one) is refused; one of 9,999 is taken.
+    const circle = (n: number) => {
+      const angle = (i: number) => (2 * Math.PI * i) / n;
+      const ring = Array.from({ length: n }, (_, i) => [123.6 + 0.05 * Math.cos(angle(i)), -10.2 + 0.05 * Math.sin(angle(i))]);
+      return { type: 'Polygon', coordinates: [[...ring, ring[0]]] };
+    };
+    const big = await addFence('big', dep.id, circle(10_001));
+    expect(big.status).toBe(400);
+    expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(/at most 10000 positions/);
+    const fine = await addFence('fence 000', dep.id, circle(9_999));
+    expect(fine.status).toBe(201);
+    for (let i = 1; i < 100; i++) {
+      const res = await addFence(`fence ${String(i).padStart(3, '0')}`, dep.id, box);
+      expect(res.status, `fence ${i}`).toBe(201);
+    }
+    const full = await addFence('one too many', dep.id, box);
+    expect(full.status).toBe(409);
+    const fullError = ((await full.json()) as { error: { code: string; message: string } }).error;
+    expect(fullError).toMatchObject({ code: 'conflict', message: expect.stringContaining('100') });
+    // Another department is not affected.
+    const elsewhere = await addFence('elsewhere', a.departmentId, box);
+    expect(elsewhere.status).toBe(201);
+
+    // Pages of a department key's view, by name: no geofence twice, none missed.
+    const keyRes = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'fences', role: 'viewer', departmentId: dep.id } });
+    const { key } = (await keyRes.json()) as { key: string };
+    const all = (await (await t.api('/api/v1/geofences?limit=1000', { key })).json()) as Array<{ id: string; name: string }>;
+    const paged: Array<{ id: string }> = [];
+    for (let offset = 0; ; offset += 30) {
+      const page = (await (await t.api(`/api/v1/geofences?limit=30&offset=${offset}`, { key })).json()) as Array<{ id: string }>;
+      paged.push(...page);
+      if (page.length < 30) break;
+    }
+    expect(paged.map((g) => g.id)).toEqual(all.map((g) => g.id));
+    expect(all.filter((g) => g.name.startsWith('fence '))).toHaveLength(100);
+    expect((await t.api('/api/v1/geofences?limit=0')).status).toBe(400);
+    expect((await t.api('/api/v1/geofences?limit=1001')).status).toBe(400);
+    // Removed again, so the tests after judge readings with the geofences they expect.
+    const added = [...all.filter((x) => x.name.startsWith('fence ')).map((g) => g.id), ((await elsewhere.json()) as { id: string }).id];
+    for (const id of added) expect((await t.api(`/api/v1/geofences/${id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('refuses a bad geofence with a 400 that says what is wrong, and changes nothing', async () => {

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
-import { verifyDeviceSecret } from '../../src/security/secrets.js';
+import { apiKeyPrefix, generateApiKey, hashApiKey, verifyDeviceSecret } from '../../src/security/secrets.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 
 let t: TestService;
@@ -341,6 +341,22 @@ describe('city-wide geofences', () => {
     expect(await stored(extra.id)).toBeUndefined();
   });
 
+  it("are paged within the key's scope: no page of a department's key holds another department's geofence", async () => {
+    const added = await t.api('/api/v1/geofences', { method: 'POST', key: keys.managerA, json: { name: 'Kota A', geometry: square } });
+    const own = (await added.json()) as Fence;
+    const seen: string[] = [];
+    for (let offset = 0; offset < 50; offset++) {
+      const res = await t.api(`/api/v1/geofences?limit=1&offset=${offset}&departmentId=${b.departmentId}`, { key: keys.viewerA });
+      const page = (await res.json()) as Fence[];
+      if (page.length === 0) break;
+      seen.push(...page.map((g) => g.id));
+    }
+    expect(seen).toContain(own.id);
+    expect(seen).toContain(city.id);
+    expect(seen).not.toContain(geofenceB);
+    expect((await t.api(`/api/v1/geofences/${own.id}`, { method: 'DELETE', key: keys.managerA })).status).toBe(204);
+  });
+
   it("let a department's manager change its own department's geofence, not another's", async () => {
     expect((await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerA, json: { name: 'x' } })).status).toBe(404);
     const res = await t.api(`/api/v1/geofences/${geofenceB}`, { method: 'PATCH', key: keys.managerB, json: { name: 'Kota B (pasar)' } });
@@ -363,7 +379,8 @@ describe('API keys', () => {
     }
     expect(text).not.toContain(t.adminKey);
     const all = JSON.parse(text) as Array<Record<string, unknown>>;
-    expect(Object.keys(all[0]!).sort()).toEqual(['createdAt', 'departmentId', 'id', 'keyPrefix', 'lastUsedAt', 'name', 'revokedAt', 'role']);
+    const fields = ['createdAt', 'departmentId', 'expiresAt', 'id', 'keyPrefix', 'lastUsedAt', 'name', 'revokedAt', 'role'];
+    expect(Object.keys(all[0]!).sort()).toEqual(fields);
     expect(all.map((k) => k.id)).toEqual(expect.arrayContaining(Object.values(keyIds)));
     const scoped = (await (await t.api('/api/v1/api-keys', { key: keys.adminA })).json()) as Array<{ departmentId: string }>;
     expect(scoped.length).toBe(4);
@@ -404,6 +421,56 @@ describe('API keys', () => {
     expect((await t.api(`/api/v1/api-keys/${keyIds.admin2}/revoke`, { method: 'POST', key: keys.admin2 })).status).toBe(200);
     expect((await t.api('/api/v1/vehicles', { key: keys.admin2 })).status).toBe(401);
     expect((await t.api(`/api/v1/api-keys/${bootstrap.id}/revoke`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('issues a key with an expiry; an expired key is refused like a revoked one, on the API and the live feed', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const json = { name: 'temp', role: 'viewer', departmentId: a.departmentId, expiresAt };
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json });
+    expect(res.status).toBe(201);
+    const temp = (await res.json()) as { id: string; key: string; expiresAt: string };
+    expect(Date.parse(temp.expiresAt)).toBe(Date.parse(expiresAt));
+    expect((await t.api('/api/v1/vehicles', { key: temp.key })).status).toBe(200);
+    const listed = (await (await t.api('/api/v1/api-keys')).json()) as Array<{ id: string; expiresAt: string | null }>;
+    expect(Date.parse(listed.find((k) => k.id === temp.id)!.expiresAt!)).toBe(Date.parse(expiresAt));
+    // An expiry in the past, or one that is not a time, is refused.
+    for (const bad of [new Date(Date.now() - 1000).toISOString(), 'tomorrow']) {
+      const refused = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'past', role: 'viewer', expiresAt: bad } });
+      expect(refused.status, bad).toBe(400);
+    }
+    // A key whose expiry has passed (written directly: the API accepts future times only).
+    const expired = generateApiKey();
+    await t.services.repos.apiKeys.create({
+      name: 'expired',
+      role: 'admin',
+      departmentId: null,
+      keyHash: hashApiKey(expired),
+      keyPrefix: apiKeyPrefix(expired),
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    const refused = await t.api('/api/v1/vehicles', { key: expired });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('expired');
+    const ws = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live?token=${expired}`);
+    ws.on('error', () => undefined); // the refusal; its status is what is checked
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+    });
+    ws.terminate();
+    expect(status).toBe(401);
+  });
+
+  it('keeps the last admin key without an expiry: an admin key that expires does not stand in for it', async () => {
+    const json = { name: 'admin-temp', role: 'admin', expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+    const res = await t.api('/api/v1/api-keys', { method: 'POST', json });
+    expect(res.status).toBe(201);
+    type Key = { id: string; role: string; departmentId: string | null; revokedAt: string | null; expiresAt: string | null };
+    const list = (await (await t.api('/api/v1/api-keys')).json()) as Key[];
+    const permanent = list.filter((k) => k.role === 'admin' && k.departmentId === null && k.revokedAt === null && k.expiresAt === null);
+    expect(permanent).toHaveLength(1);
+    expect((await t.api(`/api/v1/api-keys/${permanent[0]!.id}/revoke`, { method: 'POST' })).status).toBe(409);
+    expect((await t.api('/api/v1/vehicles')).status).toBe(200);
   });
 
   it('lets a department-limited admin revoke only its own department’s keys', async () => {

@@ -57,6 +57,22 @@ describe('authentication', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/vehicles', '/api/v1/devices', '/api/v1/positions/latest', '/api/v1/vehicles/{id}/track']),
     );
+    // Every API route documents the answers any request may get; the new fields and parameters are there.
+    type Op = {
+      responses: Record<string, unknown>;
+      parameters?: Array<{ name: string }>;
+      requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+    };
+    const paths = doc.paths as Record<string, Record<string, Op>>;
+    for (const [path, ops] of Object.entries(paths).filter(([p]) => p.startsWith('/api/v1/'))) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429', '503']));
+      }
+    }
+    const keyBody = paths['/api/v1/api-keys']!.post!.requestBody!.content['application/json']!.schema;
+    expect(Object.keys(keyBody.properties)).toContain('expiresAt');
+    expect(paths['/api/v1/geofences']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'offset']));
+    expect(Object.keys(paths['/api/v1/geofences']!.post!.responses)).toContain('409');
   });
 });
 
@@ -109,6 +125,34 @@ describe('validation and conflicts', () => {
     expect(body.error.code).toBe('validation_failed');
     const fields = body.error.details.map((d) => d.field);
     expect(fields).toEqual(expect.arrayContaining(['body.departmentId', 'body.kind', 'body.tankCapacityLitres', 'body.fuelType']));
+  });
+
+  it('answers 400, not 500, to a NUL character in a body string, a body key, a query value or a path parameter', async () => {
+    const nulBodies: Array<[string, unknown]> = [
+      ['/api/v1/departments', { code: 'NUL1', name: 'Bad\u0000name' }],
+      ['/api/v1/departments', { code: 'NUL2', name: 'ok', "x\u0000": 1 }],
+      ['/api/v1/devices', { id: 'nul\u0000dev', vehicleId: a.vehicleId }],
+    ];
+    for (const [path, json] of nulBodies) {
+      const res = await t.api(path, { method: 'POST', json });
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      const { error } = JSON.parse(text) as { error: { code: string; message: string } };
+      expect(error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('NUL') });
+    }
+    for (const path of ['/api/v1/quarantine?deviceId=dev%00ice', '/api/v1/devices/dev%00ice/rotate-secret', '/api/v1/vehicles?x=%00']) {
+      const res = await t.api(path, { method: path.endsWith('rotate-secret') ? 'POST' : 'GET' });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBe(400);
+    }
+    // Nothing was stored on the way.
+    const departments = (await (await t.api('/api/v1/departments')).json()) as Array<{ code: string }>;
+    expect(departments.map((d) => d.code)).not.toContain('NUL1');
+  });
+
+  it('answers 400, not 500, to the live feed with `token` given twice', async () => {
+    const res = await fetch(`${t.services.httpUrl}/api/v1/live?token=a&token=b`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
   });
 
   it('answers 400 for JSON that does not parse', async () => {

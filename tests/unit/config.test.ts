@@ -47,6 +47,24 @@ describe('loadConfig', () => {
     expect(c.reportTz).toBe('Asia/Jakarta');
   });
 
+  it('reads the HTTP limits and TRUST_PROXY, and refuses what would not work', () => {
+    expect(loadConfig({}).http).toEqual({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 10_000,
+      maxConnections: 5000,
+      liveConnectionsPerKey: 20,
+    });
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy).toBe('127.0.0.1, 10.0.0.0/8,::1');
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.local', '127.0.0.1/8/8']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+    const inverted = { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' };
+    expect(() => loadConfig(inverted)).toThrow(/HTTP_HEADERS_TIMEOUT_MS must not exceed/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', MQTT_URL: '', ADMIN_API_KEY: '' }).databaseUrl).toBeUndefined();
   });

@@ -6,7 +6,17 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../../errors.js';
-import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from '../../db/errors.js';
+import {
+  CHARACTER_NOT_IN_REPERTOIRE,
+  FOREIGN_KEY_VIOLATION,
+  isDatabaseUnavailable,
+  pgErrorCode,
+  UNIQUE_VIOLATION,
+  UNTRANSLATABLE_CHARACTER,
+} from '../../db/errors.js';
+
+/** What a client is told to wait when the database cannot be reached (pg's pool tries a fresh connection on the next request). */
+export const DATABASE_RETRY_AFTER_S = 5;
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -28,12 +38,32 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (sqlState === UNIQUE_VIOLATION) {
       return reply.code(409).send({ error: { code: 'conflict', message: 'An object with the same unique value already exists.', requestId } });
     }
+    if (sqlState === CHARACTER_NOT_IN_REPERTOIRE || sqlState === UNTRANSLATABLE_CHARACTER) {
+      // The input checks (plugins/input.ts) catch NUL first; this is the backstop for any other character PostgreSQL refuses.
+      return reply
+        .code(400)
+        .send({ error: { code: 'invalid_character', message: 'A value holds a character that cannot be stored.', requestId } });
+    }
     if (sqlState === FOREIGN_KEY_VIOLATION) {
       return reply.code(400).send({ error: { code: 'bad_reference', message: 'A referenced object does not exist.', requestId } });
     }
     // Fastify's own client errors (bad JSON, body too large, wrong content type) carry a 4xx status.
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: error.code ?? 'bad_request', message: error.message, requestId } });
+    }
+    if (isDatabaseUnavailable(error)) {
+      // The logger's error serializer leaves out the statement's parameters (src/logger.ts).
+      request.log.error({ err: error }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_S))
+        .send({
+          error: {
+            code: 'database_unavailable',
+            message: `The database cannot be reached; try again in ${DATABASE_RETRY_AFTER_S} s.`,
+            requestId,
+          },
+        });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: { code: 'internal', message: 'Internal server error', requestId } });

@@ -5,12 +5,14 @@
  * rate limits.
  *
  * Rate limits count per API key (after authentication) and, for requests without a
- * key (/docs), per client address. The address is the socket's: the app does not
- * trust proxies, so a forged `X-Forwarded-For` cannot move a caller to a fresh
- * counter. Requests whose key is missing or wrong are counted per address too, so
- * guessing keys is throttled as well: past the limit, the address gets 429 before any
- * key lookup, except for keys that worked recently from anywhere (so one client with a
- * stale key behind an office NAT does not lock out its neighbours).
+ * key (/docs), per client address. The address is the socket's unless TRUST_PROXY names
+ * the reverse proxies in front (then it is the client's, from X-Forwarded-For as those
+ * proxies pass it on): without it, a forged `X-Forwarded-For` cannot move a caller to a
+ * fresh counter. API requests that end in 401 are counted per address too: past the
+ * limit, the address's API requests without a valid key get 429 (a wrong key is not
+ * even told apart from a right one). A valid key always gets through, so one client
+ * with a stale key behind an office NAT or a proxy does not lock out its neighbours, and
+ * the web page and /docs are never blocked by it: they take no key.
  * /healthz, /readyz and /metrics are not limited.
  * Counters live in this process: behind a load balancer each API instance counts its own.
  *
@@ -18,10 +20,8 @@
  */
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { hashApiKey } from '../../security/secrets.js';
-import { bearerToken } from '../auth.js';
 
 export interface RateLimitOptions {
   /** Requests a minute per API key (or per address without a key). Default 600. */
@@ -33,9 +33,6 @@ export interface RateLimitOptions {
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 export const DEFAULT_FAILED_AUTH_PER_MINUTE = 30;
 const WINDOW_MS = 60_000;
-/** A key that authenticated this recently gets through an address's failed-auth block. */
-const RECENTLY_VALID_MS = 15 * 60_000;
-const RECENTLY_VALID_MAX = 100_000;
 
 /** Routes that monitoring and orchestrators poll: never rate limited. */
 const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -95,7 +92,15 @@ function authOf(request: FastifyRequest): { keyId: string } | undefined {
   return (request as { auth?: { keyId: string } | null }).auth ?? undefined;
 }
 
-export async function registerSecurity(app: FastifyInstance, options: { rateLimit?: RateLimitOptions } = {}): Promise<void> {
+/** The failed-authentication throttle, asked by the API's authentication hook (src/http/app.ts). */
+export interface FailedAuthThrottle {
+  /** Seconds until the request's address may try a missing or wrong key again, when it is blocked now. */
+  blockedForS(request: FastifyRequest): number | undefined;
+  /** The 429 for a blocked address, with its Retry-After. */
+  reject(reply: FastifyReply, retryAfterS: number): RateLimitedError;
+}
+
+export async function registerSecurity(app: FastifyInstance, options: { rateLimit?: RateLimitOptions } = {}): Promise<FailedAuthThrottle> {
   const perMinute = options.rateLimit?.perMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   const failedAuthPerMinute = options.rateLimit?.failedAuthPerMinute ?? DEFAULT_FAILED_AUTH_PER_MINUTE;
 
@@ -107,31 +112,11 @@ export async function registerSecurity(app: FastifyInstance, options: { rateLimi
 
   const unlimited = (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? '');
 
-  // Failed authentications per address: checked before the key is looked up, counted
-  // when a request ends in 401.
+  // Failed authentications per address (request.ip: the client's behind trusted proxies),
+  // counted when a request ends in 401; the API's authentication hook asks before it answers.
   const failedAuth = windowCounter(failedAuthPerMinute, WINDOW_MS, Date.now);
-  const recentlyValid = new Map<string, number>();
-  const tokenOf = (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? (request.query as { token?: unknown } | undefined)?.token;
-  app.addHook('onRequest', async (request, reply) => {
-    if (unlimited(request)) return;
-    const retryAfterS = failedAuth.blockedForS(request.ip);
-    if (retryAfterS === undefined) return;
-    const token = tokenOf(request);
-    const validAtMs = typeof token === 'string' ? recentlyValid.get(hashApiKey(token)) : undefined;
-    if (validAtMs !== undefined && Date.now() - validAtMs < RECENTLY_VALID_MS) return;
-    reply.header('retry-after', String(retryAfterS));
-    throw new RateLimitedError(retryAfterS, 'with a missing or wrong API key from this address');
-  });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401) {
-      failedAuth.add(request.ip);
-      return;
-    }
-    if (!authOf(request)) return;
-    const token = tokenOf(request);
-    if (typeof token !== 'string') return;
-    if (recentlyValid.size >= RECENTLY_VALID_MAX) recentlyValid.clear();
-    recentlyValid.set(hashApiKey(token), Date.now());
+    if (reply.statusCode === 401) failedAuth.add(request.ip);
   });
 
   // Per key: after authentication (the /api/v1 onRequest hook), so the key is known.
@@ -147,4 +132,12 @@ export async function registerSecurity(app: FastifyInstance, options: { rateLimi
     errorResponseBuilder: (request, context) =>
       new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)), authOf(request) ? 'with this API key' : 'from this address'),
   });
+
+  return {
+    blockedForS: (request) => failedAuth.blockedForS(request.ip),
+    reject(reply, retryAfterS) {
+      reply.header('retry-after', String(retryAfterS));
+      return new RateLimitedError(retryAfterS, 'with a missing or wrong API key from this address');
+    },
+  };
 }

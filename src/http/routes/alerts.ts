@@ -2,8 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { alertView } from '../../alerts/engine.js';
 import { alertKinds } from '../../domain/alerts.js';
-import { geofenceGeometrySchema, type GeofenceGeometry } from '../../domain/geofence.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
+import {
+  geofenceGeometrySchema,
+  MAX_GEOFENCE_VERTICES,
+  MAX_GEOFENCES_PER_DEPARTMENT,
+  vertexCount,
+  type GeofenceGeometry,
+} from '../../domain/geofence.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { assertDepartmentVisible, requireRole, type AuthContext } from '../auth.js';
 import type { AppDeps } from '../app.js';
 import { errorResponse, iso, isoTime } from '../schemas.js';
@@ -37,11 +43,18 @@ function ringArea2(ring: Ring): number {
 /**
  * What a geofence sent to the API must be, beyond the GeoJSON shape that
  * geofenceGeometrySchema checks (positions in range, rings of four positions or more
- * that end where they start): every ring must enclose an area. A ring whose corners
+ * that end where they start): every ring must enclose an area, and the geometry holds at
+ * most MAX_GEOFENCE_VERTICES positions (every reading is tested against every vertex). A ring whose corners
  * are all the same point, or lie on one line, contains no position, so no vehicle
  * could ever be inside it, and leaving it would never raise an alert.
  */
 const geofenceInput = geofenceGeometrySchema.superRefine((geometry: GeofenceGeometry, ctx) => {
+  const vertices = vertexCount(geometry);
+  if (vertices > MAX_GEOFENCE_VERTICES) {
+    const message = `at most ${MAX_GEOFENCE_VERTICES} positions in all (got ${vertices}): simplify the boundary`;
+    ctx.addIssue({ code: 'custom', path: ['coordinates'], message });
+    return;
+  }
   const polygons: Array<{ rings: readonly Ring[]; path: number[] }> =
     geometry.type === 'Polygon' ? [{ rings: geometry.coordinates, path: [] }] : geometry.coordinates.map((rings, p) => ({ rings, path: [p] }));
   for (const { rings, path } of polygons) {
@@ -126,7 +139,8 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Acknowledge an alert (the first acknowledgement stands)',
           params: z.object({ id: z.coerce.number().int().positive() }),
-          body: z.object({ note: z.string().trim().max(1000).optional() }).optional(),
+          // No body at all (Fastify's null), an empty one or {}: the note is optional.
+          body: z.object({ note: z.string().trim().max(1000).optional() }).nullish(),
           response: { 200: alert, 403: errorResponse, 404: errorResponse },
         },
       },
@@ -140,8 +154,22 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/geofences',
-      { schema: { tags: ['alerts'], summary: 'Geofences (GeoJSON); leaving one raises an alert', response: { 200: z.array(geofence) } } },
-      async (request) => (await geofences.list(request.auth)).map(geofenceView),
+      {
+        schema: {
+          tags: ['alerts'],
+          summary: 'Geofences (GeoJSON), by name; leaving one raises an alert',
+          description: 'A page at a time: while a page is full, ask for the next with `offset` + `limit`.',
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(1000).default(500),
+            offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+          }),
+          response: { 200: z.array(geofence), 400: errorResponse },
+        },
+      },
+      async (request) => {
+        const page = { limit: request.query.limit, offset: request.query.offset };
+        return (await geofences.list(request.auth, page)).map(geofenceView);
+      },
     );
 
     app.post(
@@ -152,16 +180,26 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Add a geofence: a GeoJSON Polygon or MultiPolygon ([lon, lat] positions)',
           description:
-            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) for a key without a department; a city-wide geofence needs an admin key without a department.',
+            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) ' +
+            'for a key without a department; a city-wide geofence needs an admin key without a department. ' +
+            'At most 10,000 positions in a geometry (400), and 100 geofences per department or city-wide (409).',
           body: z.object({ name: z.string().trim().min(1).max(200), departmentId: z.uuid().optional(), geometry: geofenceInput }),
-          response: { 201: geofence, 400: errorResponse, 403: errorResponse, 404: errorResponse },
+          response: { 201: geofence, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
       },
       async (request, reply) => {
         const departmentId = request.body.departmentId ?? request.auth.departmentId ?? null;
         assertMayWriteGeofence(request.auth, departmentId, 'Department');
         if (departmentId && !(await departments.findById(departmentId))) throw new NotFoundError('Department');
-        const created = await geofences.create({ name: request.body.name, departmentId, geometry: request.body.geometry });
+        const fence = { name: request.body.name, departmentId, geometry: request.body.geometry };
+        const created = await geofences.createWithin(fence, MAX_GEOFENCES_PER_DEPARTMENT);
+        if (created === 'full') {
+          throw new ConflictError(
+            `${departmentId ? 'This department has' : 'There are'} ${MAX_GEOFENCES_PER_DEPARTMENT} ` +
+              `${departmentId ? '' : 'city-wide '}geofences ` +
+              'already, the most there may be: remove one, or join several into a MultiPolygon.',
+          );
+        }
         deps.onGeofencesChanged?.();
         return reply.code(201).send(geofenceView(created));
       },

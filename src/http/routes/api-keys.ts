@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ApiKey } from '../../repositories/api-keys.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/secrets.js';
 import { requireRole } from '../auth.js';
@@ -16,6 +16,7 @@ export const apiKeyView = (k: ApiKey) => ({
   createdAt: iso(k.createdAt)!,
   lastUsedAt: iso(k.lastUsedAt),
   revokedAt: iso(k.revokedAt),
+  expiresAt: iso(k.expiresAt),
 });
 
 export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -27,6 +28,9 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['api-keys'],
           summary: 'Issue an API key; the key itself is answered once',
+          description:
+            'With `expiresAt`, the key is refused from that time on, like a revoked one ' +
+            '(a live-feed connection opened with it ends within a minute).',
           body: createApiKey,
           response: { 201: createdApiKey, 400: errorResponse, 403: errorResponse, 404: errorResponse },
         },
@@ -37,6 +41,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (request.auth.departmentId && departmentId !== request.auth.departmentId) {
           throw new ForbiddenError('A key limited to one department can issue keys for that department only.');
         }
+        const expiresAt = request.body.expiresAt ? new Date(request.body.expiresAt) : null;
+        if (expiresAt && expiresAt.getTime() <= deps.now().getTime()) throw new BadRequestError('`expiresAt` must be in the future.');
         if (departmentId && !(await deps.repos.departments.findById(departmentId))) throw new NotFoundError('Department');
         const key = generateApiKey();
         const created = await deps.repos.apiKeys.create({
@@ -45,6 +51,7 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           departmentId,
           keyHash: hashApiKey(key),
           keyPrefix: apiKeyPrefix(key),
+          expiresAt,
         });
         return reply.code(201).send({ ...apiKeyView(created), key });
       },
@@ -70,7 +77,9 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['api-keys'],
           summary: 'Revoke an API key: it stops working at once',
-          description: 'Revoking a revoked key answers it unchanged. The last active admin key without a department cannot be revoked (409): create another first.',
+          description:
+            'Revoking a revoked key answers it unchanged. ' +
+            'The last active admin key without a department and without an expiry cannot be revoked (409): create another first.',
           params: idParams,
           response: { 200: apiKey, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
@@ -82,7 +91,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (outcome === 'not_found' || !key) throw new NotFoundError('API key');
         if (outcome === 'last_admin') {
           throw new ConflictError(
-            'This is the last active admin key without a department; revoking it would leave nobody able to manage keys. Issue another admin key first.',
+            'This is the last active admin key without a department and without an expiry; ' +
+              'revoking it would leave nobody able to manage keys. Issue another admin key first.',
           );
         }
         if (outcome === 'revoked') request.log.info({ apiKeyId: key.id, by: request.auth.keyId }, 'api key revoked');

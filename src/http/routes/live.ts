@@ -25,11 +25,15 @@ import { z } from 'zod';
 import { ForbiddenError, AppError } from '../../errors.js';
 import { visible, type ClientFilter } from '../../live/hub.js';
 import { ALL_DEPARTMENTS } from '../../repositories/scope.js';
-import type { AppDeps } from '../app.js';
+import { DEFAULT_HTTP_LIMITS, type AppDeps } from '../app.js';
+import { errorResponse } from '../schemas.js';
 import { toLatestPosition } from './positions.js';
 
-/** How often an instance checks that the keys of its open connections are still active. */
+/** How often an instance checks that the keys of its open connections are still active (not revoked, not expired). */
 export const KEY_RECHECK_EVERY_MS = 60_000;
+
+/** WebSocket close code "try again later". */
+const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** A client's snapshot queries start at least this far apart. */
 export const SNAPSHOT_MIN_INTERVAL_MS = 1000;
@@ -52,12 +56,13 @@ function originAllowed(origin: string | undefined, host: string | undefined, all
 
 export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    const perKey = deps.http?.liveConnectionsPerKey ?? DEFAULT_HTTP_LIMITS.liveConnectionsPerKey;
     const live = deps.live;
     if (live) {
       const recheck = setInterval(() => {
         void live.revalidateKeys(async (keyId) => {
           const key = await deps.repos.apiKeys.findById(ALL_DEPARTMENTS, keyId);
-          return key !== undefined && key.revokedAt === null;
+          return key !== undefined && key.revokedAt === null && (key.expiresAt === null || key.expiresAt.getTime() > deps.now().getTime());
         });
       }, KEY_RECHECK_EVERY_MS);
       recheck.unref();
@@ -68,12 +73,22 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       '/live',
       {
         websocket: true,
-        schema: { tags: ['live'], summary: 'Live positions over WebSocket (snapshot, then batches)', querystring: z.object({ token: z.string().optional() }) },
+        schema: {
+          tags: ['live'],
+          summary: 'Live positions over WebSocket (snapshot, then batches)',
+          description: 'At most LIVE_MAX_CONNECTIONS_PER_KEY open connections per API key and API instance; one more is answered 429.',
+          querystring: z.object({ token: z.string().optional() }),
+          response: { 400: errorResponse, 401: errorResponse, 403: errorResponse, 429: errorResponse, 503: errorResponse },
+        },
         preHandler: async (request) => {
           if (!originAllowed(request.headers.origin, request.headers.host, deps.allowedOrigins ?? [])) {
             throw new ForbiddenError('This origin may not open the live feed.');
           }
           if (!deps.live) throw new AppError(503, 'live_unavailable', 'This API instance has no broker connection for the live feed.');
+          if (deps.live.connectionsOfKey(request.auth.keyId) >= perKey) {
+            const message = `This API key has ${perKey} live-feed connections open on this instance already; close one first.`;
+            throw new AppError(429, 'too_many_connections', message);
+          }
         },
       },
       (socket, request) => {
@@ -82,6 +97,12 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         let filter: ClientFilter = { scopeDepartmentId: scope, departmentIds: null, vehicleIds: null };
         // Added waiting for its snapshot: positions committed during the query are held, not sent ahead of it.
         const client = hub.addClient(socket, filter, { keyId: request.auth.keyId });
+        // Two upgrades of one key at once may both have passed the check before the upgrade.
+        if (hub.connectionsOfKey(request.auth.keyId) > perKey) {
+          client.close();
+          socket.close(CLOSE_TRY_AGAIN_LATER, 'Too many live-feed connections for this API key.');
+          return;
+        }
         let open = true;
         /** A snapshot has been asked for (at the start, or by a subscribe) and not yet queried. */
         let wanted = false;
@@ -117,7 +138,7 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           running = true;
           sendSnapshots()
             .catch((err: Error) => {
-              request.log.warn({ err: err.message }, 'live snapshot failed; closing the connection');
+              request.log.warn({ err }, 'live snapshot failed; closing the connection');
               // Without its snapshot the client would wait for ever: it reconnects and tries again.
               if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
             });
