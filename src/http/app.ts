@@ -22,7 +22,6 @@ import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerInputChecks, requestIdOf } from './plugins/input.js';
 import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
 import { apiRoutes } from './routes/index.js';
-import { errorResponse } from './schemas.js';
 
 export interface AppDeps {
   database: Pick<Database, 'ping'>;
