@@ -81,7 +81,7 @@ export function passwordFileText(
   const entries: Array<[user: string, hash: string]> = [];
   const skipped: SkippedDevice[] = [];
   const usable: DeviceCredential[] = [];
-  for (const device of devices) {
+  for (const device of [...devices].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const reason = unusable(device, serviceUser);
     if (reason) skipped.push({ id: device.id, reason });
     else {
