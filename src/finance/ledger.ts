@@ -23,6 +23,8 @@ export interface LedgerSettings {
 
 export const DEFAULT_LEDGER_SETTINGS: LedgerSettings = Object.freeze({ maxFutureS: 300, reportTz: 'Asia/Makassar' });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Fuels sold by the litre (a purchase of electricity is not a ledger entry). */
 export const LITRE_FUEL_TYPES = fuelTypes.filter((f) => f !== 'electric');
 
@@ -130,7 +132,7 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
     if (stationCode && !(await repos.stations.findByCode(stationCode))) {
       problems.push({ field: `${p}station`, message: `unknown station "${stationCode}": register it first (POST /api/v1/fuel-stations)` });
     }
-    const vehicle = await repos.vehicles.findById(ctx.scope, input.vehicleId);
+    const vehicle = UUID.test(input.vehicleId) ? await repos.vehicles.findById(ctx.scope, input.vehicleId) : undefined;
     if (!vehicle) return { problems, notFound: `${p}vehicleId` };
     if (problems.length > 0) return { problems };
     const content = {
