@@ -256,3 +256,38 @@ describe('the audit log', () => {
     await expect(t.services.database.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('documents every finance route under the finance tag, with schemas, and the statement as a text/csv body', async () => {
+    const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; summary?: string; requestBody?: { content: Record<string, unknown> }; responses: Record<string, { content?: unknown }> }>>;
+    };
+    const finance: Array<[string, string]> = [
+      ['/api/v1/fuel-purchases', 'get'],
+      ['/api/v1/fuel-purchases', 'post'],
+      ['/api/v1/fuel-purchases/{id}', 'get'],
+      ['/api/v1/fuel-purchases/{id}/void', 'post'],
+      ['/api/v1/fuel-purchases/import', 'post'],
+      ['/api/v1/fuel-purchases/verify', 'get'],
+      ['/api/v1/fuel-prices', 'get'],
+      ['/api/v1/fuel-prices', 'post'],
+      ['/api/v1/fuel-stations', 'get'],
+      ['/api/v1/fuel-stations', 'post'],
+      ['/api/v1/vehicles/{id}/allocations', 'get'],
+      ['/api/v1/vehicles/{id}/allocations', 'post'],
+      ['/api/v1/departments/{id}/budgets', 'get'],
+      ['/api/v1/departments/{id}/budgets/{year}', 'get'],
+      ['/api/v1/departments/{id}/budgets/{year}', 'put'],
+      ['/api/v1/audit-log', 'get'],
+    ];
+    for (const [path, method] of finance) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op!.tags, `${method} ${path}`).toEqual(['finance']);
+      expect(op!.summary?.length, `${method} ${path}`).toBeGreaterThan(10);
+      expect(op!.responses['200'] ?? op!.responses['201'], `${method} ${path}`).toHaveProperty('content');
+      if (method !== 'get') expect(op!.requestBody, `${method} ${path}`).toBeDefined();
+    }
+    expect(Object.keys(doc.paths['/api/v1/fuel-purchases/import']!.post!.requestBody!.content)).toEqual(['text/csv']);
+  });
+});
