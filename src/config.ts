@@ -151,7 +151,7 @@ const envSchema = z.object({
     .min(0)
     .max(86_400)
     .default(300)
-    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused as in the future"),
+    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused"),
 });
 
 export type Config = Readonly<{

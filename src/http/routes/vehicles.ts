@@ -52,7 +52,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         assertDepartmentVisible(request.auth, request.body.departmentId);
         if (!(await departments.findById(request.body.departmentId))) throw new NotFoundError('Department');
-        const created = await deps.services.catalog.createVehicle(request.body, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
+        const created = await deps.services.catalog.createVehicle(request.body, ctx);
         return reply.code(201).send(vehicleView(created));
       },
     );
@@ -76,7 +77,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Change a vehicle',
           description:
             'A manager may not change monthlyAllocationLitres or tankCapacityLitres (the audited must not set their own baseline); ' +
-            'finance sets allocations with POST /vehicles/{id}/allocations. An admin\'s monthlyAllocationLitres applies from the current month. ' +
+            'finance sets allocations with POST /vehicles/{id}/allocations. ' +
+            "An admin's monthlyAllocationLitres applies from the current month. " +
             'Changes to the tank, rated use, idle use, fuel type and allocation are written to the audit log.',
           params: idParams,
           body: patchVehicle,
@@ -91,7 +93,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const refused = (['monthlyAllocationLitres', 'tankCapacityLitres'] as const).filter((f) => request.body[f] !== undefined);
           if (refused.length > 0) {
             throw new ForbiddenError(
-              `A manager may not change ${refused.join(' or ')}: allocations and tank capacity are set by finance or an admin (POST /api/v1/vehicles/{id}/allocations).`,
+              `A manager may not change ${refused.join(' or ')}: allocations and tank capacity are set by finance or an admin ` +
+                '(POST /api/v1/vehicles/{id}/allocations).',
             );
           }
         }
@@ -99,8 +102,10 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           assertDepartmentVisible(request.auth, patch.departmentId);
           if (!(await departments.findById(patch.departmentId))) throw new NotFoundError('Department');
         }
-        const allocationMl = monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
-        const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        const allocationMl =
+          monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
+        const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
+        const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, ctx);
         return vehicleView(updated);
       },
     );
