@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-11-15T04:00:00.000Z'); // 12:00 WITA
+/** The service's clock: fixed, moved on by the test that needs a later month. */
+let clock = NOW;
 let t: TestService;
 let depA: string;
 let depB: string;
@@ -41,7 +43,7 @@ const audit = async (query: string, key = keys.finance) =>
   json<{ entries: AuditEntry[]; total: number }>(await t.api(`/api/v1/audit-log?${query}`, { key }));
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
+  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
   const dep = async (code: string) =>
     (await json<{ id: string }>(await t.api('/api/v1/departments', { method: 'POST', json: { code, name: `Dinas ${code}` } }))).id;
   depA = await dep('DLH');
@@ -163,9 +165,18 @@ describe('allocations', () => {
     expect(await inForce('2027-04')).toBe(180_500n);
     // Setting the current month changes the vehicle's monthlyAllocationLitres too.
     expect((await set(210, '2026-11')).status).toBe(200);
-    expect((await json<{ monthlyAllocationLitres: number }>(await t.api(`/api/v1/vehicles/${vehicleA}`))).monthlyAllocationLitres).toBe(
-      210,
-    );
+    const shown = async () =>
+      (await json<{ monthlyAllocationLitres: number }>(await t.api(`/api/v1/vehicles/${vehicleA}`))).monthlyAllocationLitres;
+    expect(await shown()).toBe(210);
+    // When December comes, the vehicle shows December's allocation without anything being written.
+    clock = new Date('2026-12-01T00:30:00+08:00');
+    try {
+      expect(await shown()).toBe(150);
+      const listed = await json<Array<{ id: string; monthlyAllocationLitres: number }>>(await t.api('/api/v1/vehicles'));
+      expect(listed.find((v) => v.id === vehicleA)!.monthlyAllocationLitres).toBe(150);
+    } finally {
+      clock = NOW;
+    }
     // Roles and scope: a manager and an auditor may not; another department's vehicle is not found.
     expect((await set(999, '2026-12', keys.managerA)).status).toBe(403);
     expect((await set(999, '2026-12', keys.auditor)).status).toBe(403);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
-import { parseLitres } from '../../domain/finance/money.js';
+import { litresNumber, parseLitres } from '../../domain/finance/money.js';
 import { actorOf } from '../../finance/audit.js';
 import type { Vehicle } from '../../repositories/vehicles.js';
 import { assertDepartmentVisible, requireRole } from '../auth.js';
@@ -24,6 +24,18 @@ export const vehicleView = (v: Vehicle) => ({
 
 export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { vehicles, departments } = deps.repos;
+  /**
+   * monthlyAllocationLitres as the allocation in force this month: an allocation set ahead
+   * (from next month) takes over when its month comes, without anything being written then.
+   */
+  const withCurrentAllocation = async (list: Vehicle[]) => {
+    const month = deps.services.catalog.currentMonth(deps.now());
+    const inForce = await deps.repos.allocations.inForceForMonth(list.map((v) => v.id), month);
+    return list.map((v) => {
+      const a = inForce.get(v.id);
+      return vehicleView(a ? { ...v, monthlyAllocationLitres: litresNumber(a.litresMl) } : v);
+    });
+  };
   return async (app) => {
     app.get(
       '/vehicles',
@@ -35,7 +47,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           response: { 200: z.array(vehicle) },
         },
       },
-      async (request) => (await vehicles.list(request.auth, request.query)).map(vehicleView),
+      async (request) => withCurrentAllocation(await vehicles.list(request.auth, request.query)),
     );
 
     app.post(
@@ -64,7 +76,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const found = await vehicles.findById(request.auth, request.params.id);
         if (!found) throw new NotFoundError('Vehicle');
-        return vehicleView(found);
+        return (await withCurrentAllocation([found]))[0]!;
       },
     );
 
@@ -106,7 +118,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
         const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
         const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, ctx);
-        return vehicleView(updated);
+        return (await withCurrentAllocation([updated]))[0]!;
       },
     );
   };
