@@ -168,6 +168,20 @@ describe('recording a purchase', () => {
     const dupEntry = await json<Entry>(dup);
     expect(dupEntry.entryFlags.map((f) => f.kind)).toEqual(['duplicate_receipt']);
     expect(dupEntry.entryFlags[0]!.detail).toContain(first.id);
+    // Leaving the station out does not hide the reuse; another station's receipt 0042 is another receipt.
+    const noStation = await json<Entry>(await post(purchase({ receiptNo: 'STRUK-0042', litres: 41, amountIdr: 410_000 })));
+    expect(noStation.entryFlags.map((f) => f.kind)).toEqual(['duplicate_receipt']);
+    await t.api(`/api/v1/fuel-purchases/${noStation.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'test cleanup' } });
+    await t.services.repos.stations.create(
+      { code: '54.851.09', name: 'SPBU Lain', lat: -10.2, lon: 123.6 },
+      { keyId: null, keyName: null },
+      NOW,
+    );
+    const otherStation = await json<Entry>(
+      await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.09', litres: 5, amountIdr: 50_000 })),
+    );
+    expect(otherStation.entryFlags).toEqual([]);
+    await t.api(`/api/v1/fuel-purchases/${otherStation.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'test cleanup' } });
     // Both voided: a corrected receipt is then a new entry without a flag.
     for (const id of [first.id, dupEntry.id]) {
       expect(

@@ -180,11 +180,11 @@ function ledgerTx(tx: Queryable, newId: () => string) {
          AND p.litres = $4::numeric AND p.amount_idr = $5`,
         [r.vehicleId, r.receiptNo, r.at, formatLitres(r.litresMl), r.amountIdr.toString()],
       ),
-    /** Standing purchases (of any vehicle) with this receipt number from the same station. */
+    /** Standing purchases (of any vehicle) with this receipt number from the same station (or one that names none). */
     async findStandingByReceiptNo(receiptNo: string, stationCode: string | null): Promise<LedgerEntry[]> {
       const rows = await tx.query(
         `${READ} WHERE p.kind = 'purchase' AND x.id IS NULL AND p.receipt_no = $1
-         AND p.station_code IS NOT DISTINCT FROM $2 ORDER BY p.seq`,
+         AND (p.station_code = $2 OR p.station_code IS NULL OR $2::text IS NULL) ORDER BY p.seq`,
         [receiptNo, stationCode],
       );
       return rows.map(toEntry);
