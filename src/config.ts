@@ -225,6 +225,14 @@ const envSchema = z.object({
   WORKING_HOLIDAYS: holidays.default(''),
   /** Seconds between runs of the daily rollup job. */
   ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
+  // finance: ledger
+  LEDGER_MAX_FUTURE_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(300)
+    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused"),
 });
 
 export type Config = Readonly<{
@@ -274,6 +282,8 @@ export type Config = Readonly<{
   quarantineCapPeriodMin: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
   analytics: Readonly<AnalyticsSettings>;
+  // finance: ledger
+  ledger: Readonly<{ maxFutureS: number; reportTz: string }>;
 }>;
 
 export class ConfigError extends Error {
@@ -383,5 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
     }),
+    // finance: ledger
+    ledger: Object.freeze({ maxFutureS: e.LEDGER_MAX_FUTURE_S, reportTz: e.REPORT_TZ }),
   });
 }

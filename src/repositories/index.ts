@@ -8,6 +8,12 @@ import { analyticsRepository } from './analytics.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
+import { allocationRepository } from './finance/allocations.js';
+import { auditLogRepository } from './finance/audit-log.js';
+import { budgetRepository } from './finance/budgets.js';
+import { priceRepository } from './finance/prices.js';
+import { purchaseRepository } from './finance/purchases.js';
+import { stationRepository } from './finance/stations.js';
 import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
@@ -25,6 +31,12 @@ export function createRepositories(database: Database) {
     geofences: geofenceRepository(database.db),
     /** Readings, rollups and the analytics job's state. */
     analytics: analyticsRepository(database),
+    allocations: allocationRepository(database),
+    auditLog: auditLogRepository(database),
+    budgets: budgetRepository(database),
+    prices: priceRepository(database),
+    purchases: purchaseRepository(database),
+    stations: stationRepository(database),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

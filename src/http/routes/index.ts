@@ -2,11 +2,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../app.js';
 import { alertRoutes } from './alerts.js';
+import { allocationRoutes } from './allocations.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { auditLogRoutes } from './audit-log.js';
+import { budgetRoutes } from './budgets.js';
 import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
 import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
+import { fuelPriceRoutes } from './fuel-prices.js';
+import { fuelPurchaseRoutes } from './fuel-purchases.js';
+import { fuelStationRoutes } from './fuel-stations.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reportRoutes } from './reports.js';
@@ -25,4 +31,10 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   tripRoutes,
   fuelRoutes,
   reportRoutes,
+  allocationRoutes,
+  auditLogRoutes,
+  budgetRoutes,
+  fuelPriceRoutes,
+  fuelPurchaseRoutes,
+  fuelStationRoutes,
 ];
