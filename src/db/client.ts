@@ -100,7 +100,7 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
 
 async function openPglite(options: { dataDir: string | undefined; logger: Logger }): Promise<Database> {
   let lock: DataDirLock | undefined;
-  if (options.dataDir) lock = acquireDataDirLock(options.dataDir);
+  if (options.dataDir) lock = await acquireDataDirLock(options.dataDir);
   // Loaded only when used: PGlite's WASM build costs a server on PostgreSQL ~40 MB for nothing.
   const [{ PGlite: PGliteClass }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let client: PGlite;
