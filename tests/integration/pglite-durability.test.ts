@@ -1,0 +1,70 @@
+/**
+ * The embedded database flushes each commit to disk before it is acknowledged
+ * (src/db/durable-nodefs.ts): PostgreSQL runs with fsync on, and the flushes reach the
+ * kernel as fsync(2) on the WAL, seen from outside the process through strace.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
+import { durableFsStats } from '../../src/db/durable-nodefs.js';
+import { projectRoot } from '../support/process.js';
+import { silentLogger } from '../support/stores.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'armada-durable-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('the embedded database in a data directory', () => {
+  it('runs with fsync on and flushes every commit, and keeps what it committed', async () => {
+    const dir = tempDir();
+    const db = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
+    try {
+      expect(await db.query('SHOW fsync')).toEqual([{ fsync: 'on' }]);
+      expect(await db.query('SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'on' }]);
+      expect(await db.query('SHOW wal_sync_method')).toEqual([{ wal_sync_method: 'fsync' }]);
+      await db.query('CREATE TABLE acknowledged (v int PRIMARY KEY)');
+      for (let i = 0; i < 5; i++) {
+        const before = durableFsStats.fsyncs;
+        await db.query('INSERT INTO acknowledged (v) VALUES ($1)', [i]);
+        expect(durableFsStats.fsyncs, `commit ${i}`).toBeGreaterThan(before);
+      }
+    } finally {
+      await db.close();
+    }
+    const again = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
+    expect(await again.query('SELECT count(*)::int AS n FROM acknowledged')).toEqual([{ n: 5 }]);
+    await again.close();
+  });
+});
+
+const straceWorks = spawnSync('strace', ['-o', '/dev/null', 'true']).status === 0;
+
+describe.skipIf(!straceWorks)('seen from outside the process', () => {
+  it('each acknowledged commit is an fsync(2) of a WAL file', () => {
+    const dir = tempDir();
+    const trace = join(dir, 'strace.out');
+    const rows = ['a', 'b', 'c', 'd'];
+    const run = spawnSync('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,write', '-o', trace, process.execPath, '--import', 'tsx', 'tests/support/commit-rows.ts', join(dir, 'data'), ...rows], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const begin = lines.findIndex((l) => l.includes('ARMADA-COMMITS-BEGIN'));
+    const end = lines.findIndex((l) => l.includes('ARMADA-COMMITS-END'));
+    expect(begin).toBeGreaterThan(-1);
+    expect(end).toBeGreaterThan(begin);
+    const walFsyncs = lines.slice(begin, end).filter((l) => /\bfsync\(\d+<[^>]*\/pg_wal\/[0-9A-F]{24}>\)\s+=\s+0/.test(l));
+    expect(walFsyncs.length).toBeGreaterThanOrEqual(rows.length);
+  }, 120_000);
+});
