@@ -118,6 +118,9 @@ function enterTakeover(dir: string): (() => void) | null {
 export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The fleet's data and the lock are its owner's alone (an existing directory may be older than this).
+  const mode = statSync(dir).mode & 0o7777;
+  if (mode & 0o077) chmodSync(dir, mode & ~0o077);
   const recordPath = join(dir, 'armada.lock');
   const socketPath = socketPathFor(dir);
   if (heldHere.has(dir)) throw new DataDirLockedError(dir, process.pid, `this process (pid ${process.pid})`);

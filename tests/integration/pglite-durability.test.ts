@@ -4,7 +4,7 @@
  * kernel as fsync(2) on the WAL, seen from outside the process through strace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,38 @@ describe('the embedded database in a data directory', () => {
     }
     const again = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
     expect(await again.query('SELECT count(*)::int AS n FROM acknowledged')).toEqual([{ n: 5 }]);
+    await again.close();
+  });
+});
+
+/** Everything under `root` that group or others may read, write or enter, with its mode. */
+function notPrivate(root: string): string[] {
+  const found: string[] = [];
+  const walk = (path: string) => {
+    const st = statSync(path);
+    if (st.mode & 0o077) found.push(`${(st.mode & 0o777).toString(8)} ${path}`);
+    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(root);
+  return found;
+}
+
+describe('the data directory', () => {
+  it('is private to its owner: 0700 directories, 0600 files, also those made before', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const db = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
+    await db.query('CREATE TABLE acknowledged (v int PRIMARY KEY)');
+    await db.query('INSERT INTO acknowledged (v) VALUES (1)');
+    await db.query('CHECKPOINT');
+    expect(notPrivate(dir)).toEqual([]);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    await db.close();
+    // A directory from before: world-writable files are taken back at the next start.
+    for (const [name, mode] of [['pgdata', 0o777], ['pgdata/PG_VERSION', 0o666], ['pgdata/base', 0o777]] as const) chmodSync(join(dir, name), mode);
+    expect(notPrivate(dir)).toHaveLength(3);
+    const again = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
+    expect(notPrivate(dir)).toEqual([]);
     await again.close();
   });
 });
