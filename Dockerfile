@@ -15,7 +15,7 @@
 FROM node:20-bookworm-slim AS build
 
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
@@ -37,7 +37,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when package*.json change.
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
 
