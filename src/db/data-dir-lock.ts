@@ -38,15 +38,25 @@ export class DataDirLockedError extends Error {
 /** Data directories this process holds: a second opener here is refused without asking the socket. */
 const heldHere = new Set<string>();
 
-/** Unix socket paths are limited to ~107 bytes; a longer one goes to the temporary directory, named after the data directory. */
+/** Unix socket paths are limited to ~107 bytes. */
 const MAX_SOCKET_PATH = 100;
 /** A takeover in progress that is older than this was left by a process that died in it. */
 const TAKEOVER_STALE_MS = 10_000;
 
-function socketPathFor(dir: string): string {
+/**
+ * Where the holder may listen: in the data directory, or, when that path is too long or its
+ * file system takes no sockets (some bind mounts from another OS), in the temporary
+ * directory under a name made from the data directory. A starter asks both.
+ */
+function socketPathsFor(dir: string): string[] {
   const inDir = join(dir, 'armada.lock.sock');
-  if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir;
-  return join(tmpdir(), `armada-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`);
+  const inTmp = join(tmpdir(), `armada-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`);
+  return Buffer.byteLength(inDir) <= MAX_SOCKET_PATH ? [inDir, inTmp] : [inTmp];
+}
+
+async function anyoneListens(paths: readonly string[]): Promise<boolean> {
+  for (const path of paths) if (await someoneListens(path)) return true;
+  return false;
 }
 
 /** True when a process accepts connections on the socket (one that is stopped still counts: the kernel accepts for it). */
@@ -61,8 +71,9 @@ function someoneListens(socketPath: string): Promise<boolean> {
     socket.setTimeout(5000, () => done(true));
     socket.once('connect', () => done(true));
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      // Nobody listens on a socket file left behind (ECONNREFUSED), or there is none.
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') done(false);
+      // Nobody listens on a socket file left behind (ECONNREFUSED), or there is none (a file
+      // system without sockets answers ENOTSOCK or ENXIO for a file that is not one).
+      if (['ECONNREFUSED', 'ENOENT', 'ENOTSOCK', 'ENXIO'].includes(err.code ?? '')) done(false);
       else done(new Error(`Could not check the lock socket ${socketPath}: ${err.message}`));
     });
   });
@@ -122,27 +133,37 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
   const mode = statSync(dir).mode & 0o7777;
   if (mode & 0o077) chmodSync(dir, mode & ~0o077);
   const recordPath = join(dir, 'armada.lock');
-  const socketPath = socketPathFor(dir);
+  const socketPaths = socketPathsFor(dir);
   if (heldHere.has(dir)) throw new DataDirLockedError(dir, process.pid, `this process (pid ${process.pid})`);
-  if (await someoneListens(socketPath)) throw new DataDirLockedError(dir, recordedPid(recordPath));
+  if (await anyoneListens(socketPaths)) throw new DataDirLockedError(dir, recordedPid(recordPath));
 
   const leave = enterTakeover(dir);
   // Another process is taking the directory over this very moment.
   if (!leave) throw new DataDirLockedError(dir, recordedPid(recordPath));
-  let server: Server | 'in-use';
+  let server: Server | 'in-use' | undefined;
+  let socketPath = socketPaths[0]!;
   try {
     // Asked again inside the section: a starter that got here first holds it now.
-    if (await someoneListens(socketPath)) throw new DataDirLockedError(dir, recordedPid(recordPath));
-    // The socket file of a holder that died; listening needs the path free.
-    rmSync(socketPath, { force: true });
-    server = await listen(socketPath);
-    if (server === 'in-use') throw new DataDirLockedError(dir, recordedPid(recordPath));
+    if (await anyoneListens(socketPaths)) throw new DataDirLockedError(dir, recordedPid(recordPath));
+    for (const [i, path] of socketPaths.entries()) {
+      socketPath = path;
+      // The socket file of a holder that died; listening needs the path free.
+      rmSync(path, { force: true });
+      try {
+        server = await listen(path);
+        break;
+      } catch (err) {
+        if (i === socketPaths.length - 1) throw err;
+      }
+    }
+    if (server === 'in-use' || !server) throw new DataDirLockedError(dir, recordedPid(recordPath));
     chmodSync(socketPath, 0o600);
     writeFileSync(recordPath, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
   } finally {
     leave();
   }
   const listening = server;
+  const heldPath = socketPath;
   heldHere.add(dir);
 
   let released = false;
@@ -154,7 +175,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
     listening.close();
     // Only what is still ours: a record another process wrote after taking over stays.
     if (recordedPid(recordPath) === process.pid) rmSync(recordPath, { force: true });
-    rmSync(socketPath, { force: true });
+    rmSync(heldPath, { force: true });
   };
   // A normal exit must not leave the files behind even if close() was skipped (a kill
   // leaves them, and the next start takes them over).

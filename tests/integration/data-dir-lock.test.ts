@@ -90,6 +90,19 @@ describe('the data directory lock', () => {
   });
 });
 
+describe('a data directory whose path is too long for a Unix socket', () => {
+  it('is held through a socket in the temporary directory, and taken over when its holder dies', async () => {
+    const dir = join(tempDir(), 'a-rather-long-directory-name-for-the-fleet-data'.repeat(3));
+    const holder = start(process.execPath, holdArgs(dir));
+    await waitFor(async () => /held (\d+)/.exec(holder.output()), 'the holder');
+    await expect(lockOf(dir)).rejects.toBeInstanceOf(DataDirLockedError);
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    const lock = await lockOf(dir);
+    lock.release();
+  });
+});
+
 const unshareWorks = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 
 describe.skipIf(!unshareWorks)('armada start as PID 1 of its own PID namespace (as in a container)', () => {
