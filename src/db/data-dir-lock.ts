@@ -158,7 +158,8 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
     }
     if (server === 'in-use' || !server) throw new DataDirLockedError(dir, recordedPid(recordPath));
     chmodSync(socketPath, 0o600);
-    writeFileSync(recordPath, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
+    const record = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+    writeFileSync(recordPath, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   } finally {
     leave();
   }

@@ -18,7 +18,10 @@ import { NodeFS } from '@electric-sql/pglite/nodefs';
 
 type NodeFsInit = NodeFS['init'];
 type Attr = { mode?: number | null };
-type NodeOps = { mknod?: (parent: unknown, name: string, mode: number, dev: number) => unknown; setattr?: (node: unknown, attr: Attr) => void };
+type NodeOps = {
+  mknod?: (parent: unknown, name: string, mode: number, dev: number) => unknown;
+  setattr?: (node: unknown, attr: Attr) => void;
+};
 type StreamOps = { fsync?: (stream: { nfd?: number }) => number; setattr?: (stream: unknown, attr: Attr) => void };
 type EmscriptenModule = { NODEFS?: { node_ops?: NodeOps; stream_ops?: StreamOps } };
 
@@ -46,7 +49,7 @@ export class DurableNodeFS extends NodeFS {
         const ops = mod.NODEFS?.stream_ops;
         const nodeOps = mod.NODEFS?.node_ops;
         if (!ops?.setattr || !nodeOps?.mknod || !nodeOps.setattr) {
-          throw new Error('PGlite changed: NODEFS.stream_ops or node_ops is gone, so the data directory could not be made durable and private');
+          throw new Error('PGlite changed: NODEFS.stream_ops or node_ops is gone, so the data directory cannot be made durable');
         }
         // PGlite creates its files 0666 and its directories 0777, whatever the umask.
         const mknod = nodeOps.mknod.bind(nodeOps);

@@ -25,8 +25,10 @@ function tempDir(): string {
 }
 
 /** A child process, killed when the file ends, whose output is kept. */
-function start(command: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output(): string; exited: Promise<unknown> } {
-  const child = spawn(command, args, { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+type Started = { child: ChildProcess; output(): string; exited: Promise<unknown> };
+function start(command: string, args: string[], env: Record<string, string> = {}): Started {
+  const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
+  const child = spawn(command, args, { cwd: projectRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -111,9 +113,12 @@ describe.skipIf(!unshareWorks)('armada start as PID 1 of its own PID namespace (
     const adminKey = 'lock-test-admin-key-0123456789abcdef';
     const startInNamespace = async () => {
       const httpPort = await freePort();
-      const env = { DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(await freePort()), ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn' };
+      const mqttPort = await freePort();
+      const ports = { HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort) };
+      const env = { DATA_DIR: dataDir, ...ports, ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn' };
       const p = start('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', 'src/cli.ts', 'start'], env);
-      const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' } });
+      const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+      const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${httpPort}${path}`, { ...init, headers });
       await Promise.race([
         waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the service to be ready', 60_000),
         p.exited.then(() => {

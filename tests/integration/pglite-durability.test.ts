@@ -70,7 +70,8 @@ describe('the data directory', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     await db.close();
     // A directory from before: world-writable files are taken back at the next start.
-    for (const [name, mode] of [['pgdata', 0o777], ['pgdata/PG_VERSION', 0o666], ['pgdata/base', 0o777]] as const) chmodSync(join(dir, name), mode);
+    const loosened = [['pgdata', 0o777], ['pgdata/PG_VERSION', 0o666], ['pgdata/base', 0o777]] as const;
+    for (const [name, mode] of loosened) chmodSync(join(dir, name), mode);
     expect(notPrivate(dir)).toHaveLength(3);
     const again = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });
     expect(notPrivate(dir)).toEqual([]);
@@ -85,7 +86,8 @@ describe.skipIf(!straceWorks)('seen from outside the process', () => {
     const dir = tempDir();
     const trace = join(dir, 'strace.out');
     const rows = ['a', 'b', 'c', 'd'];
-    const run = spawnSync('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,write', '-o', trace, process.execPath, '--import', 'tsx', 'tests/support/commit-rows.ts', join(dir, 'data'), ...rows], {
+    const child = [process.execPath, '--import', 'tsx', 'tests/support/commit-rows.ts', join(dir, 'data'), ...rows];
+    const run = spawnSync('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,write', '-o', trace, ...child], {
       cwd: projectRoot,
       encoding: 'utf8',
       timeout: 90_000,
