@@ -6,10 +6,16 @@
 #   docker build -t armada .
 #   docker run --rm -p 3000:3000 -e DATABASE_URL=... -e MQTT_URL=... armada
 #   docker run --rm -e DATABASE_URL=... armada node dist/src/cli.js migrate
+#
+# Run it with a restart policy (docker-compose.yml has `restart: unless-stopped`), so a
+# crash or a kill brings it back unattended. Without DATABASE_URL it keeps PGlite in
+# /app/data: give that a volume, and run one container per volume (a second one on the
+# same host refuses to start; docs/embedded-mode.md):
+#   docker run -d --restart unless-stopped -v armada-data:/app/data -p 3000:3000 armada
 FROM node:20-bookworm-slim AS build
 
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
@@ -32,7 +38,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when package*.json change.
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
 

@@ -90,6 +90,13 @@ export async function startServices(config: Config, roles: Roles, options: Start
     }
   };
 
+  // The HTTP stack takes about a second of CPU to load. Loaded after the broker opened,
+  // it stalled the ingest of devices reconnecting after a crash; so it loads first.
+  const httpModules = roles.api
+    ? Promise.all([import('./http/app.js'), import('./live/hub.js'), import('./live/subscriber.js')])
+    : undefined;
+  // Failures surface where it is awaited; this only keeps an early one from being unhandled.
+  httpModules?.catch(() => undefined);
   try {
     const database = options.database ?? (await openConfiguredDatabase(config, logger));
     if (!options.database) closers.push(() => database.close());
@@ -107,6 +114,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     closers.push(() => rollups.stop());
 
     const metrics = createMetrics();
+    const loadedHttp = await httpModules;
     let ingest: RunningIngest | undefined;
     if (roles.worker) {
       const ingestDeps = { config, database, repos, logger: logger.child({ component: 'ingest' }), metrics: metrics.ingest, now };
@@ -126,12 +134,8 @@ export async function startServices(config: Config, roles: Roles, options: Start
     let app: FastifyInstance | undefined;
     let httpUrl: string | undefined;
     if (roles.api) {
-      // Loaded only here: a worker-only process does not carry the HTTP stack (about 35 MB).
-      const [{ buildApp }, { createLiveHub }, { departmentDirectory, startLiveSubscriber }] = await Promise.all([
-        import('./http/app.js'),
-        import('./live/hub.js'),
-        import('./live/subscriber.js'),
-      ]);
+      // Loaded only for the API: a worker-only process does not carry the HTTP stack (about 35 MB).
+      const [{ buildApp }, { createLiveHub }, { departmentDirectory, startLiveSubscriber }] = loadedHttp!;
       const runningIngest = ingest;
       // The live feed listens to the live topics of this process's broker, or of MQTT_URL.
       const liveUrl = broker?.internalUrl ?? config.mqttUrl;

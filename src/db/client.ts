@@ -100,17 +100,33 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
 
 async function openPglite(options: { dataDir: string | undefined; logger: Logger }): Promise<Database> {
   let lock: DataDirLock | undefined;
-  if (options.dataDir) lock = acquireDataDirLock(options.dataDir);
+  if (options.dataDir) lock = await acquireDataDirLock(options.dataDir);
   // Loaded only when used: PGlite's WASM build costs a server on PostgreSQL ~40 MB for nothing.
-  const [{ PGlite: PGliteClass }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
+  const [{ PGlite: PGliteClass }, { drizzle: drizzlePglite }, { durablePgliteOptions }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('./durable-nodefs.js'),
+  ]);
   let client: PGlite;
   try {
-    client = options.dataDir ? await PGliteClass.create(`${options.dataDir}/pgdata`) : await PGliteClass.create();
+    client = options.dataDir
+      ? await PGliteClass.create(durablePgliteOptions(`${options.dataDir}/pgdata`, PGliteClass.defaultStartParams))
+      : await PGliteClass.create();
   } catch (err) {
     lock?.release();
     throw err;
   }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
+  // What the embedded mode promises, said where an operator looks first (docs/embedded-mode.md).
+  if (options.dataDir) {
+    options.logger.info(
+      { dataDir: options.dataDir },
+      'embedded database (PGlite): one process per data directory, each commit flushed to disk before it is acknowledged; ' +
+        'for production set DATABASE_URL (PostgreSQL: backups, replicas, several processes)',
+    );
+  } else {
+    options.logger.warn('embedded database (PGlite) in memory: everything stored is lost when the process ends');
+  }
   let closed = false;
   return {
     kind: 'pglite',

@@ -147,6 +147,17 @@ describe('the image', () => {
     expect(build.include.sort()).toEqual(['demo', 'simulator', 'src']);
   });
 
+  it('ships the Node major the tests run on and package.json accepts, and restarts unattended', () => {
+    const majors = stages.map((stage) => /^node:(\d+)-/.exec(stage[0]!.args)?.[1]);
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(majors).toEqual([process.versions.node.split('.')[0], process.versions.node.split('.')[0]]);
+    expect(/^>=\s*(\d+)/.exec(engines)?.[1]).toBe(majors[0]);
+    // A crash or a kill (the data directory lock takes over a dead holder's) must not need a person.
+    for (const [name, service] of Object.entries(compose.services as Record<string, { restart?: string }>)) {
+      if (name !== 'migrate') expect(service.restart, name).toBe('unless-stopped');
+    }
+  });
+
   it('caps the V8 heap through NODE_OPTIONS (the worker memory figure in BENCHMARKS.md depends on it)', () => {
     expect(nodeOptions).toMatch(/^--max-old-space-size=\d+$/);
   });

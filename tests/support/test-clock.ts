@@ -25,7 +25,9 @@ const SHIFTED = Symbol.for('armada.testClock');
 export function testClockStartMs(env: NodeJS.ProcessEnv = process.env): number {
   const text = env.ARMADA_TEST_NOW?.trim() || DEFAULT_TEST_NOW;
   const ms = RealDate.parse(text);
-  if (!/(Z|[+-]\d\d:\d\d)$/.test(text) || Number.isNaN(ms)) throw new Error(`ARMADA_TEST_NOW must be an ISO 8601 time with a zone, got "${text}"`);
+  if (!/(Z|[+-]\d\d:\d\d)$/.test(text) || Number.isNaN(ms)) {
+    throw new Error(`ARMADA_TEST_NOW must be an ISO 8601 time with a zone, got "${text}"`);
+  }
   return ms;
 }
 
