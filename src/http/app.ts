@@ -47,6 +47,8 @@ export interface AppDeps {
    * judges the next readings with it (other processes reload within 30 s).
    */
   onGeofencesChanged?: () => void;
+  /** Told when a department's working hours or exempt vehicles change (as onGeofencesChanged). */
+  onAlertRulesChanged?: () => void;
   /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */
   rateLimit?: RateLimitOptions;
 }
