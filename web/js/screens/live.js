@@ -1,0 +1,396 @@
+// The live map: the fleet on a canvas layer over Leaflet, a side panel with the alerts,
+// the counts by status, a department filter, a text filter and the vehicle list.
+// Position batches are queued (the newest per vehicle) and applied once per animation
+// frame: only the rows of vehicles that changed are touched, the list rows are kept.
+
+import { Unauthorized } from '../api.js';
+import { connectLiveFeed } from '../live-feed.js';
+import { fmt, t } from '../i18n.js';
+import { createMap, drawGeofences } from '../map/base-map.js';
+import { STATUSES, STATUS_COLOURS, createVehicleLayer } from '../map/vehicle-layer.js';
+import { createAlertsPanel } from './live-alerts.js';
+
+/** Mirrors src/domain/status.ts. */
+const MOTION_SPEED_KMH = 3;
+const OFFLINE_AFTER_MS = 15 * 60 * 1000;
+/** Alerts acknowledged elsewhere (another manager, another tab) leave the list within this. */
+const ALERTS_REFRESH_MS = 60_000;
+const FILTER_DEBOUNCE_MS = 150;
+
+export function vehicleStatus(v, nowMs) {
+  if (nowMs - Date.parse(v.at) > OFFLINE_AFTER_MS) return 'offline';
+  if ((v.speedKmh ?? 0) >= MOTION_SPEED_KMH) return 'moving';
+  return v.ignition === true ? 'idle' : 'stopped';
+}
+
+const speedText = (v) => (v.speedKmh == null ? '–' : String(Math.round(v.speedKmh)));
+const fuelText = (v) => (v.fuelLitres == null ? '–' : fmt.n1(v.fuelLitres));
+
+export function mountLive(root, ctx) {
+  const { api, ref } = ctx;
+  root.innerHTML = `
+    <div class="live">
+      <aside class="panel" aria-label="${t('nav.map')}">
+        <div class="panel-head">
+          <h1>${t('nav.map')}</h1>
+          <span id="conn" class="conn" data-state="connecting" role="status">${t('conn.connecting')}</span>
+        </div>
+        <details id="alerts" class="alerts" open>
+          <summary>${t('alerts.title')} <span class="badge"><b id="alert-count" data-count="0">0</b><span class="sr-only">${t('alerts.unacked')}</span></span></summary>
+          <p id="alerts-status" class="alerts-status" role="status" hidden></p>
+          <ol id="alert-list" class="alert-list" aria-label="${t('alerts.listLabel')}" aria-live="polite" aria-relevant="additions"></ol>
+          <p id="alerts-empty" class="empty" hidden>${t('alerts.none')}</p>
+        </details>
+        <ul id="counts" class="counts" aria-label="${t('status.label')}">
+          ${STATUSES.map((s) => `<li data-status="${s}"><span class="dot"></span>${t(`status.${s}`)} <b>0</b></li>`).join('')}
+        </ul>
+        <div class="filters">
+          <label class="field"><span>${t('map.department')}</span>
+            <select id="dept-filter"><option value="">${t('map.allDepartments')}</option></select></label>
+          <input id="filter" class="filter" type="search" placeholder="${t('map.filter')}" aria-label="${t('map.filterLabel')}">
+        </div>
+        <div class="list">
+          <table class="vehicles">
+            <thead><tr><th scope="col">${t('map.plate')}</th><th scope="col">${t('map.status')}</th><th scope="col" class="num">${t('map.speed')}</th><th scope="col" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</th></tr></thead>
+            <tbody id="vehicle-list"></tbody>
+          </table>
+          <p id="empty" class="empty" hidden>${t('map.empty')}</p>
+        </div>
+      </aside>
+      <div id="map" class="map" role="region" aria-label="${t('map.label')}"></div>
+    </div>`;
+  const $ = (sel) => root.querySelector(sel);
+
+  const vehicles = new Map(); // vehicleId -> the vehicle as shown
+  const rows = new Map(); // vehicleId -> { tr, plate, dept, status, dot, speed, fuel }
+  let pending = new Map(); // vehicleId -> newest position not yet applied
+  let frameQueued = 0;
+  let stopped = false;
+  let selected = null;
+  let needle = '';
+  let department = '';
+  let fleetReload = null;
+
+  const map = createMap($('#map'));
+  const label = (v) => v.plateNumber ?? ref.fleet.get(v.vehicleId)?.plateNumber ?? v.vehicleId.slice(0, 8);
+  const departmentName = (v) => ref.departments.get(v.departmentId) ?? '';
+  const matches = (v) =>
+    (!department || v.departmentId === department) &&
+    (!needle || label(v).toLowerCase().includes(needle) || departmentName(v).toLowerCase().includes(needle));
+
+  function tipContent(v, withLink) {
+    const box = document.createElement('div');
+    box.className = 'vm-tip';
+    const line = (tag, text) => box.append(Object.assign(document.createElement(tag), { textContent: text }));
+    line('b', label(v));
+    if (departmentName(v)) line('div', departmentName(v));
+    line('div', `${t(`status.${v.status}`)} · ${speedText(v)} ${t('map.speed')}`);
+    line('div', t('map.fuelTip', { litres: fuelText(v) }));
+    line('div', t('map.lastFix', { time: fmt.time(v.at) }));
+    if (withLink) {
+      const a = Object.assign(document.createElement('a'), { href: `#/vehicle/${v.vehicleId}`, className: 'vm-history', textContent: t('map.openHistory') });
+      box.append(a);
+    }
+    return box;
+  }
+
+  const layer = createVehicleLayer(map, { label, onClick: (id) => select(id, false), tooltip: (v) => tipContent(v, false) });
+  layer.setVehicles(vehicles, matches);
+  const popup = L.popup({ offset: [0, -8], autoPan: false });
+
+  // Legend: what the colours and shapes mean.
+  const legend = L.control({ position: 'bottomright' });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create('div', 'legend');
+    div.setAttribute('role', 'group');
+    div.setAttribute('aria-label', t('map.legend'));
+    div.innerHTML = `<b>${t('map.legend')}</b>
+      ${STATUSES.map((s) => `<div><span class="dot" style="background:${STATUS_COLOURS[s]}"></span>${t(`status.${s}`)}</div>`).join('')}
+      <div><span class="legend-cluster"></span>${t('map.cluster')}</div>
+      <div><span class="legend-boundary"></span>${t('map.boundary')}</div>`;
+    return div;
+  };
+  legend.addTo(map);
+  drawGeofences(map, api).catch(() => undefined);
+
+  // ---------------------------------------------------------------- department filter
+
+  function fillDepartments() {
+    const select = $('#dept-filter');
+    const current = select.value;
+    select.replaceChildren(select.options[0]);
+    for (const [id, name] of [...ref.departments].sort((a, b) => a[1].localeCompare(b[1]))) {
+      select.append(Object.assign(document.createElement('option'), { value: id, textContent: name }));
+    }
+    select.value = current;
+    // A department key sees one department: nothing to choose.
+    select.closest('label').hidden = ref.departments.size <= 1;
+  }
+  fillDepartments();
+
+  // ---------------------------------------------------------------- list rows, kept
+
+  function rowFor(v) {
+    let r = rows.get(v.vehicleId);
+    if (r) return r;
+    const tr = document.createElement('tr');
+    tr.dataset.vehicleId = v.vehicleId;
+    tr.tabIndex = 0;
+    const td = (cls) => Object.assign(document.createElement('td'), { className: cls });
+    const plateCell = td('');
+    const plate = Object.assign(document.createElement('span'), { className: 'plate' });
+    const dept = Object.assign(document.createElement('span'), { className: 'dept' });
+    plateCell.append(plate, dept);
+    const status = td('status');
+    const dot = Object.assign(document.createElement('span'), { className: 'dot' });
+    const statusText = document.createTextNode('');
+    status.append(dot, statusText);
+    const speed = td('num speed');
+    const fuel = td('num fuel');
+    tr.append(plateCell, status, speed, fuel);
+    r = { tr, plate, dept, dot, statusText, speed, fuel, sortKey: '' };
+    rows.set(v.vehicleId, r);
+    return r;
+  }
+
+  const setText = (node, text) => {
+    if (node.textContent !== text) node.textContent = text;
+  };
+
+  function updateRow(v) {
+    const r = rowFor(v);
+    setText(r.plate, label(v));
+    setText(r.dept, departmentName(v));
+    if (r.tr.dataset.status !== v.status) {
+      r.tr.dataset.status = v.status;
+      r.dot.dataset.status = v.status;
+      r.statusText.textContent = ` ${t(`status.${v.status}`)}`;
+    }
+    setText(r.speed, speedText(v));
+    setText(r.fuel, fuelText(v));
+    r.tr.hidden = !matches(v);
+    if (!r.tr.isConnected) insertSorted(r, v);
+  }
+
+  const collator = new Intl.Collator(undefined, { numeric: true });
+  function insertSorted(r, v) {
+    r.sortKey = label(v);
+    const body = $('#vehicle-list');
+    // Rows are in plate order: a binary search finds the place of a new one.
+    const children = body.children;
+    let lo = 0;
+    let hi = children.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (collator.compare(rows.get(children[mid].dataset.vehicleId).sortKey, r.sortKey) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    body.insertBefore(r.tr, children[lo] ?? null);
+  }
+
+  function updateCounts() {
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    let visible = 0;
+    for (const v of vehicles.values()) {
+      if (!matches(v)) continue;
+      counts[v.status] += 1;
+      visible += 1;
+    }
+    for (const li of $('#counts').children) setText(li.querySelector('b'), String(counts[li.dataset.status]));
+    $('#empty').hidden = visible > 0;
+  }
+
+  // ---------------------------------------------------------------- positions
+
+  function upsert(p) {
+    const known = ref.fleet.get(p.vehicleId);
+    const prev = vehicles.get(p.vehicleId);
+    if (prev && Date.parse(prev.at) > Date.parse(p.at)) return false; // never move back in time
+    let fuelLitres = p.fuelLitres ?? null;
+    if (fuelLitres == null && p.fuelPercent != null && known?.tankCapacityLitres) fuelLitres = Math.round(p.fuelPercent * known.tankCapacityLitres) / 100;
+    const v = prev ?? { vehicleId: p.vehicleId };
+    v.plateNumber = p.plateNumber ?? prev?.plateNumber ?? known?.plateNumber ?? null;
+    v.departmentId = p.departmentId;
+    v.at = p.at;
+    v.lat = p.lat;
+    v.lon = p.lon;
+    v.speedKmh = p.speedKmh ?? null;
+    v.headingDeg = p.headingDeg ?? null;
+    v.fuelLitres = fuelLitres ?? (p.fuelPercent == null ? null : prev?.fuelLitres ?? null);
+    v.ignition = p.ignition ?? null;
+    v.status = vehicleStatus(v, Date.now());
+    vehicles.set(v.vehicleId, v);
+    if (!v.plateNumber) reloadFleetSoon();
+    return true;
+  }
+
+  function applyFrame() {
+    frameQueued = 0;
+    if (stopped) return;
+    const batch = pending;
+    pending = new Map();
+    for (const p of batch.values()) if (upsert(p)) updateRow(vehicles.get(p.vehicleId));
+    updateCounts();
+    layer.changed();
+    layer.draw();
+    if (selected && batch.has(selected) && map.hasLayer(popup)) openPopup(vehicles.get(selected));
+  }
+
+  function queue(list) {
+    for (const p of list) pending.set(p.vehicleId, p);
+    if (!frameQueued) frameQueued = requestAnimationFrame(applyFrame);
+  }
+
+  function snapshot(list) {
+    pending = new Map();
+    const ids = new Set(list.map((p) => p.vehicleId));
+    for (const [id, r] of rows) {
+      if (ids.has(id)) continue;
+      r.tr.remove();
+      rows.delete(id);
+      vehicles.delete(id);
+    }
+    queue(list);
+  }
+
+  /** Vehicles go offline without any message: statuses are recomputed now and then. */
+  function retick() {
+    const nowMs = Date.now();
+    for (const v of vehicles.values()) {
+      const s = vehicleStatus(v, nowMs);
+      if (s !== v.status) {
+        v.status = s;
+        updateRow(v);
+      }
+    }
+    updateCounts();
+    layer.changed();
+    layer.requestDraw();
+  }
+
+  function refilter() {
+    for (const v of vehicles.values()) rows.get(v.vehicleId).tr.hidden = !matches(v);
+    updateCounts();
+    layer.refilter();
+  }
+
+  /** A vehicle the snapshot did not have (registered since): fetch the fleet again, once at a time. */
+  function reloadFleetSoon() {
+    fleetReload ??= new Promise((r) => setTimeout(r, 1000))
+      .then(() => ctx.reloadReference())
+      .then(() => {
+        fillDepartments();
+        for (const v of vehicles.values()) {
+          v.plateNumber ??= ref.fleet.get(v.vehicleId)?.plateNumber ?? null;
+          updateRow(v);
+        }
+        layer.requestDraw();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        fleetReload = null;
+      });
+  }
+
+  // ---------------------------------------------------------------- selection
+
+  function openPopup(v) {
+    popup.setLatLng([v.lat, v.lon]).setContent(tipContent(v, true));
+    if (!map.hasLayer(popup)) popup.openOn(map);
+  }
+
+  function select(vehicleId, pan) {
+    selected = vehicleId;
+    layer.select(vehicleId);
+    const v = vehicles.get(vehicleId);
+    if (v) {
+      if (pan) map.setView([v.lat, v.lon], Math.max(map.getZoom(), 16), { animate: false });
+      openPopup(v);
+    }
+    for (const [id, r] of rows) r.tr.classList.toggle('selected', id === vehicleId);
+    alerts.select(vehicleId);
+  }
+
+  const alerts = createAlertsPanel(root, {
+    api,
+    plateOf: (id) => ref.fleet.get(id)?.plateNumber ?? vehicles.get(id)?.plateNumber,
+    isStopped: () => stopped,
+    onShow(a) {
+      if (vehicles.has(a.vehicleId)) return select(a.vehicleId, true);
+      select(a.vehicleId, false);
+      if (a.lat != null && a.lon != null) map.setView([a.lat, a.lon], Math.max(map.getZoom(), 16));
+    },
+  });
+
+  const body = $('#vehicle-list');
+  const rowEvent = (event) => {
+    const tr = event.target.closest('tr[data-vehicle-id]');
+    if (!tr) return;
+    if (event.type === 'keydown' && event.key !== 'Enter' && event.key !== ' ') return;
+    event.preventDefault();
+    select(tr.dataset.vehicleId, true);
+  };
+  body.addEventListener('click', rowEvent);
+  body.addEventListener('keydown', rowEvent);
+  // The row's title is made when the pointer comes, not on every position.
+  body.addEventListener('mouseover', (event) => {
+    const tr = event.target.closest('tr[data-vehicle-id]');
+    const v = tr && vehicles.get(tr.dataset.vehicleId);
+    if (v) tr.title = t('map.rowTitle', { plate: label(v), dept: departmentName(v), time: fmt.time(v.at) });
+  });
+
+  let filterTimer = null;
+  $('#filter').addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => {
+      needle = $('#filter').value.trim().toLowerCase();
+      refilter();
+    }, FILTER_DEBOUNCE_MS);
+  });
+  $('#dept-filter').addEventListener('change', () => {
+    department = $('#dept-filter').value;
+    refilter();
+  });
+
+  // ---------------------------------------------------------------- feed
+
+  const conn = $('#conn');
+  const feed = connectLiveFeed(api, {
+    state(state, { seconds, why }) {
+      conn.dataset.state = state;
+      conn.textContent =
+        seconds !== undefined ? t('conn.offline', { s: seconds, why: why ? ` (${why})` : '' }) : t(state === 'live' ? 'conn.live' : state === 'connecting' ? 'conn.connecting' : 'conn.reconnecting');
+    },
+    snapshot,
+    positions: queue,
+    alert: (a) => alerts.pushed(a),
+    open() {
+      if (ref.fleet.size === 0) reloadFleetSoon();
+      // From now on new alerts are pushed; those raised before (or while the feed was down) are listed by the API.
+      alerts.load();
+    },
+  });
+  const tick = setInterval(retick, 30_000);
+  const alertTimer = setInterval(() => {
+    if (feed.open) alerts.load();
+  }, ALERTS_REFRESH_MS);
+
+  // For the browser tests and the benchmark: where each vehicle's marker was drawn, and the layer's timings.
+  window.armadaDebug = { map, layer, vehicles };
+
+  return {
+    unmount() {
+      stopped = true;
+      feed.stop();
+      clearInterval(tick);
+      clearInterval(alertTimer);
+      clearTimeout(filterTimer);
+      cancelAnimationFrame(frameQueued);
+      layer.remove();
+      map.remove();
+      delete window.armadaDebug;
+    },
+  };
+}
+
+export { Unauthorized };
