@@ -28,6 +28,7 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
   let selected = null;
   let hovered = null;
   let frame = 0;
+  let catchUp = 0;
   /** What the last frame drew, for the pointer: [{ id?, cluster?, x, y, r }]. */
   let drawn = [];
   /** vehicleId → the container point where its marker was last drawn (absent while clustered or out of view). */
@@ -149,6 +150,8 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
     const singles = [];
     if (zoom < CLUSTER_BELOW_ZOOM) {
       if (!index || (indexDirty && t0 - indexBuiltAt > CLUSTER_REBUILD_MS)) buildIndex();
+      // Rebuilt too recently: a later frame catches up even if no position comes meanwhile.
+      else if (indexDirty && !catchUp) catchUp = setTimeout(() => ((catchUp = 0), requestDraw()), CLUSTER_REBUILD_MS - (t0 - indexBuiltAt) + 5);
       const b = map.getBounds().pad(0.1);
       for (const c of index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], Math.floor(zoom))) {
         if (c.properties.cluster) {
@@ -270,6 +273,7 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
     stats,
     remove() {
       cancelAnimationFrame(frame);
+      clearTimeout(catchUp);
       map.off('mousemove', onMove);
       map.off('click', onClickMap);
       map.off('zoomstart', hide);

@@ -5,7 +5,8 @@
 
 import { Unauthorized } from '../api.js';
 import { connectLiveFeed } from '../live-feed.js';
-import { fmt, t } from '../i18n.js';
+import { fmt, t, todayWita, witaDayOf } from '../i18n.js';
+import { href } from '../router.js';
 import { createMap, drawGeofences } from '../map/base-map.js';
 import { STATUSES, STATUS_COLOURS, createVehicleLayer } from '../map/vehicle-layer.js';
 import { createAlertsPanel } from './live-alerts.js';
@@ -88,7 +89,10 @@ export function mountLive(root, ctx) {
     line('div', t('map.fuelTip', { litres: fuelText(v) }));
     line('div', t('map.lastFix', { time: fmt.time(v.at) }));
     if (withLink) {
-      const a = Object.assign(document.createElement('a'), { href: `#/vehicle/${v.vehicleId}`, className: 'vm-history', textContent: t('map.openHistory') });
+      // Yesterday and today: a vehicle that has just started its day still shows where it was before.
+      const today = todayWita();
+      const href_ = href('history', { id: v.vehicleId, from: witaDayOf(new Date(Date.now() - 86_400_000).toISOString()), to: today });
+      const a = Object.assign(document.createElement('a'), { href: href_, className: 'vm-history', textContent: t('map.openHistory') });
       box.append(a);
     }
     return box;
@@ -101,13 +105,14 @@ export function mountLive(root, ctx) {
   // Legend: what the colours and shapes mean.
   const legend = L.control({ position: 'bottomright' });
   legend.onAdd = () => {
-    const div = L.DomUtil.create('div', 'legend');
-    div.setAttribute('role', 'group');
-    div.setAttribute('aria-label', t('map.legend'));
-    div.innerHTML = `<b>${t('map.legend')}</b>
+    // A <details>: open on a desk, closed on a phone where it would cover the map.
+    const div = L.DomUtil.create('details', 'legend');
+    div.open = window.innerWidth > 700;
+    div.innerHTML = `<summary>${t('map.legend')}</summary>
       ${STATUSES.map((s) => `<div><span class="dot" style="background:${STATUS_COLOURS[s]}"></span>${t(`status.${s}`)}</div>`).join('')}
       <div><span class="legend-cluster"></span>${t('map.cluster')}</div>
       <div><span class="legend-boundary"></span>${t('map.boundary')}</div>`;
+    L.DomEvent.disableClickPropagation(div);
     return div;
   };
   legend.addTo(map);
