@@ -330,6 +330,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
           });
         }),
     });
+    const pageErrors: string[] = [];
+    admin.on('pageerror', (e) => pageErrors.push(e.message));
     await expect.poll(() => admin.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
     await expect.poll(() => admin.locator('#alerts-empty').isVisible()).toBe(true);
     expect(await admin.locator('#alert-count').textContent()).toBe('0');
@@ -378,6 +380,14 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
 
     // Indonesian: the same alert in Indonesian words.
     // (Checked on the alerts screen below; the panel stays in English here.)
+
+    // The feed drops: the page counts down to its reconnect (no TypeError on the way) and is live again.
+    const dropped = feed!;
+    await dropped.close();
+    await expect.poll(() => admin.locator('#conn').textContent(), { timeout: 5_000 }).toMatch(/^offline, retrying in \d+ s$/);
+    await expect.poll(() => feed !== dropped, { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => admin.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+    expect(pageErrors).toEqual([]);
 
     // A click on an alert shows its vehicle on the map and selects its row.
     await item(admin, a).locator('.alert-show').click();
