@@ -71,13 +71,16 @@ async function openPage(
     if (url.hostname.endsWith('tile.openstreetmap.org')) tileRequests += 1;
     return route.abort('blockedbyclient');
   });
-  if (lang) await context.addInitScript((l) => localStorage.getItem('armada.lang') ?? localStorage.setItem('armada.lang', l), lang);
+  // The page's language unless the page has chosen one (as text: the tests are not compiled for the DOM).
+  if (lang) await context.addInitScript({ content: `localStorage.getItem('armada.lang') ?? localStorage.setItem('armada.lang', '${lang}')` });
   const page = await context.newPage();
   await beforeLoad?.(page);
   await page.goto(`${base}${path}`);
   return page;
 }
 
+/** Another screen of the app, as a link would open it. */
+const goTo = (page: Page, hash: string) => page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 const row = (page: Page, vehicleId: string) => page.locator(`#vehicle-list tr[data-vehicle-id="${vehicleId}"]`);
 const visibleRows = (page: Page) => page.locator('#vehicle-list tr:not([hidden])');
@@ -220,7 +223,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     const witaDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
     const [from, to] = [witaDay(Date.now() - 86_400_000), witaDay(Date.now())];
     const reportUrl = admin.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/reports/fuel');
-    await admin.evaluate((h) => (location.hash = h), `#/reports?from=${from}&to=${to}`);
+    await goTo(admin, `#/reports?from=${from}&to=${to}`);
     const asked = new URL((await reportUrl).url());
     const rows = (await (await t.api(`${asked.pathname}${asked.search}`)).json()) as Array<{ vehicleId: string; distanceKm: number; fuelUsedLitres: number }>;
     const total = (k: 'distanceKm' | 'fuelUsedLitres') => rows.reduce((s, r) => s + r[k], 0);
@@ -271,7 +274,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     await expect.poll(() => page.locator('#nav a[data-screen="map"]').textContent(), { timeout: 10_000 }).toBe('Live map');
     await page.locator('.top .lang-switch').click();
     await expect.poll(() => page.locator('#nav a[data-screen="alerts"]').textContent()).toBe('Peringatan');
-    await page.evaluate(() => (location.hash = '#/alerts'));
+    await goTo(page, '#/alerts');
     await expect.poll(() => page.locator('#alerts-title').textContent()).toBe('Peringatan');
     await shot(page, 'alerts-id');
   });
@@ -306,11 +309,11 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     expect(await markerCount(page)).toBe(1);
     expect(await page.locator(`[data-vehicle-id="${b.vehicleId}"]`).count()).toBe(0);
 
-    await page.evaluate(() => (location.hash = '#/reports'));
+    await goTo(page, '#/reports');
     await expect.poll(() => page.locator('tr.vehicle-row').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator(`tr.vehicle-row[data-vehicle-id="${a.vehicleId}"]`).count()).toBe(1);
     expect(await page.locator('#reports-department').count()).toBe(0);
-    await page.evaluate(() => (location.hash = '#/settings'));
+    await goTo(page, '#/settings');
     await expect.poll(() => page.locator('form.rules').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator('.warning').textContent()).toContain('Only an admin');
   });
@@ -433,7 +436,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
 
     // B's, on the alerts screen (in Indonesian): its text in Indonesian words, and Konfirmasi.
     await admin.locator('.top .lang-switch').click();
-    await admin.evaluate(() => (location.hash = '#/alerts?unacknowledged=true'));
+    await goTo(admin, '#/alerts?unacknowledged=true');
     const rowB = admin.locator(`.alerts-table tr[data-kind="speeding"]`).filter({ hasText: plateB });
     await expect.poll(() => rowB.count(), { timeout: 10_000 }).toBe(1);
     expect(await rowB.textContent()).toContain(`${plateB} melaju 90 km/j (batas 60)`);
@@ -447,7 +450,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
 
   it('lets an admin exempt a vehicle from outside-hours alerts on the settings screen', async () => {
     const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
-    await page.evaluate(() => (location.hash = '#/settings'));
+    await goTo(page, '#/settings');
     const card = page.locator(`form.rules[data-department-id="${b.departmentId}"]`);
     await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
     await card.locator(`input[data-vehicle-id="${b.vehicleId}"]`).check();
