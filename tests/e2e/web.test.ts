@@ -82,8 +82,8 @@ async function openPage(
 /** Another screen of the app, as a link would open it. */
 const goTo = (page: Page, hash: string) => page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
-const row = (page: Page, vehicleId: string) => page.locator(`#vehicle-list tr[data-vehicle-id="${vehicleId}"]`);
-const visibleRows = (page: Page) => page.locator('#vehicle-list tr:not([hidden])');
+const row = (page: Page, vehicleId: string) => page.locator(`#vehicle-list > [data-vehicle-id="${vehicleId}"]`);
+const visibleRows = (page: Page) => page.locator('#vehicle-list > [data-vehicle-id]:not([hidden])');
 /** Where the canvas layer last drew each vehicle's marker (container pixels), by vehicle id. */
 const drawn = (page: Page) =>
   page.evaluate(() => {
@@ -298,7 +298,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     const page = await openPage(`/web/#key=${encodeURIComponent(key)}`);
     await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
     await expect.poll(() => markerCount(page)).toBe(1);
-    expect(await page.locator('#vehicle-list tr').count()).toBe(1);
+    expect(await page.locator('#vehicle-list > [data-vehicle-id]').count()).toBe(1);
     expect(await row(page, a.vehicleId).locator('.plate').textContent()).toBe(plateA);
     expect(await page.locator('#dept-filter').isVisible()).toBe(false);
 
@@ -394,7 +394,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
 
     // A click on an alert shows its vehicle on the map and selects its row.
     await item(admin, a).locator('.alert-show').click();
-    await expect.poll(() => row(admin, a.vehicleId).getAttribute('class')).toBe('selected');
+    await expect.poll(() => row(admin, a.vehicleId).getAttribute('class')).toBe('vrow selected');
     await expect.poll(() => admin.locator('.leaflet-popup .vm-tip b').textContent()).toBe(plateA);
 
     // Phone width with the alerts open: the vehicle list still has room and shows its rows.

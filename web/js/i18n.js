@@ -43,6 +43,8 @@ const strings = {
   'status.label': ['Kendaraan menurut status', 'Vehicles by status'],
 
   'map.label': ['Peta Kupang', 'Map of Kupang'],
+  'map.zoomIn': ['Perbesar', 'Zoom in'],
+  'map.zoomOut': ['Perkecil', 'Zoom out'],
   'map.filter': ['Saring: pelat atau dinas', 'Filter: plate or department'],
   'map.filterLabel': ['Saring kendaraan', 'Filter vehicles'],
   'map.department': ['Dinas', 'Department'],
@@ -52,6 +54,7 @@ const strings = {
   'map.speed': ['km/j', 'km/h'],
   'map.fuel': ['BBM L', 'Fuel L'],
   'map.fuelTitle': ['BBM di tangki, liter', 'Fuel in the tank, litres'],
+  'map.listLabel': ['Daftar kendaraan', 'Vehicle list'],
   'map.empty': ['Tidak ada kendaraan untuk ditampilkan.', 'No vehicles to show.'],
   'map.legend': ['Keterangan', 'Legend'],
   'map.cluster': ['Kelompok kendaraan (jumlah, campuran status)', 'Group of vehicles (count, status mix)'],

@@ -7,7 +7,8 @@ import { t } from '../i18n.js';
 export const KUPANG = [-10.1702, 123.6078];
 
 export function createMap(el, { zoom = 13 } = {}) {
-  const map = L.map(el, { zoomControl: true }).setView(KUPANG, zoom);
+  const map = L.map(el, { zoomControl: false }).setView(KUPANG, zoom);
+  L.control.zoom({ zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(map);
   const tiles = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
     maxZoom: 19,
     attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',

@@ -11,7 +11,7 @@ export const STATUSES = ['moving', 'idle', 'stopped', 'offline'];
 export const CLUSTER_BELOW_ZOOM = 15;
 export const LABELS_FROM_ZOOM = 16;
 /** The cluster index is rebuilt at most this often while vehicles move (their own dots are always current). */
-const CLUSTER_REBUILD_MS = 500;
+const CLUSTER_REBUILD_MS = 1000;
 const R = 9;
 
 export function createVehicleLayer(map, { label, onClick, tooltip }) {

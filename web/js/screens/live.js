@@ -51,10 +51,10 @@ export function mountLive(root, ctx) {
           <input id="filter" class="filter" type="search" placeholder="${t('map.filter')}" aria-label="${t('map.filterLabel')}">
         </div>
         <div class="list">
-          <table class="vehicles">
-            <thead><tr><th scope="col">${t('map.plate')}</th><th scope="col">${t('map.status')}</th><th scope="col" class="num">${t('map.speed')}</th><th scope="col" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</th></tr></thead>
-            <tbody id="vehicle-list"></tbody>
-          </table>
+          <div class="vehicles" role="table" aria-label="${t('map.listLabel')}">
+            <div class="vrow vhead" role="row"><span role="columnheader">${t('map.plate')}</span><span role="columnheader">${t('map.status')}</span><span role="columnheader" class="num">${t('map.speed')}</span><span role="columnheader" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</span></div>
+            <div id="vehicle-list" role="rowgroup"></div>
+          </div>
           <p id="empty" class="empty" hidden>${t('map.empty')}</p>
         </div>
       </aside>
@@ -138,10 +138,18 @@ export function mountLive(root, ctx) {
   function rowFor(v) {
     let r = rows.get(v.vehicleId);
     if (r) return r;
-    const tr = document.createElement('tr');
+    // Rows of a grid, not a <table>: `content-visibility: auto` lets the browser skip the
+    // layout of the thousands of rows out of view, which table rows do not allow.
+    const tr = document.createElement('div');
+    tr.className = 'vrow';
+    tr.setAttribute('role', 'row');
     tr.dataset.vehicleId = v.vehicleId;
     tr.tabIndex = 0;
-    const td = (cls) => Object.assign(document.createElement('td'), { className: cls });
+    const td = (cls) => {
+      const cell = Object.assign(document.createElement('span'), { className: cls });
+      cell.setAttribute('role', 'cell');
+      return cell;
+    };
     const plateCell = td('');
     const plate = Object.assign(document.createElement('span'), { className: 'plate' });
     const dept = Object.assign(document.createElement('span'), { className: 'dept' });
@@ -173,7 +181,8 @@ export function mountLive(root, ctx) {
     }
     setText(r.speed, speedText(v));
     setText(r.fuel, fuelText(v));
-    r.tr.hidden = !matches(v);
+    const hide = !matches(v);
+    if (r.tr.hidden !== hide) r.tr.hidden = hide;
     if (!r.tr.isConnected) insertSorted(r, v);
   }
 
@@ -274,7 +283,11 @@ export function mountLive(root, ctx) {
   }
 
   function refilter() {
-    for (const v of vehicles.values()) rows.get(v.vehicleId).tr.hidden = !matches(v);
+    for (const v of vehicles.values()) {
+      const tr = rows.get(v.vehicleId).tr;
+      const hide = !matches(v);
+      if (tr.hidden !== hide) tr.hidden = hide;
+    }
     updateCounts();
     layer.refilter();
   }
@@ -329,7 +342,7 @@ export function mountLive(root, ctx) {
 
   const body = $('#vehicle-list');
   const rowEvent = (event) => {
-    const tr = event.target.closest('tr[data-vehicle-id]');
+    const tr = event.target.closest('[data-vehicle-id]');
     if (!tr) return;
     if (event.type === 'keydown' && event.key !== 'Enter' && event.key !== ' ') return;
     event.preventDefault();
@@ -339,7 +352,7 @@ export function mountLive(root, ctx) {
   body.addEventListener('keydown', rowEvent);
   // The row's title is made when the pointer comes, not on every position.
   body.addEventListener('mouseover', (event) => {
-    const tr = event.target.closest('tr[data-vehicle-id]');
+    const tr = event.target.closest('[data-vehicle-id]');
     const v = tr && vehicles.get(tr.dataset.vehicleId);
     if (v) tr.title = t('map.rowTitle', { plate: label(v), dept: departmentName(v), time: fmt.time(v.at) });
   });
