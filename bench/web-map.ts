@@ -165,7 +165,7 @@ export async function runWebMapBench(ctx: BenchContext): Promise<BenchSection> {
     const page = await context.newPage();
     await page.goto(`${base}/#key=${encodeURIComponent(adminKey)}`);
     // (Polled with evaluate: waitForFunction would compile a string in the page, which its CSP refuses.)
-    for (let i = 0; ((await page.evaluate("document.querySelectorAll('#vehicle-list > [data-vehicle-id]').length")) as number) < VEHICLES * 0.98; i++) {
+    for (let i = 0; ((await page.evaluate('globalThis.armadaDebug?.vehicles.size ?? 0')) as number) < VEHICLES * 0.98; i++) {
       if (i > 240) throw new Error('the page did not list the fleet within 120 s');
       await sleep(500);
     }

@@ -10,6 +10,7 @@ import { href } from '../router.js';
 import { createMap, drawGeofences } from '../map/base-map.js';
 import { STATUSES, STATUS_COLOURS, createVehicleLayer } from '../map/vehicle-layer.js';
 import { createAlertsPanel } from './live-alerts.js';
+import { createVehicleList } from './vehicle-list.js';
 
 /** Mirrors src/domain/status.ts. */
 const MOTION_SPEED_KMH = 3;
@@ -17,6 +18,8 @@ const OFFLINE_AFTER_MS = 15 * 60 * 1000;
 /** Alerts acknowledged elsewhere (another manager, another tab) leave the list within this. */
 const ALERTS_REFRESH_MS = 60_000;
 const FILTER_DEBOUNCE_MS = 150;
+/** The list's rows and counts follow at most this often: figures in a list need no 60 frames a second, markers do. */
+const LIST_EVERY_MS = 250;
 
 export function vehicleStatus(v, nowMs) {
   if (nowMs - Date.parse(v.at) > OFFLINE_AFTER_MS) return 'offline';
@@ -26,6 +29,9 @@ export function vehicleStatus(v, nowMs) {
 
 const speedText = (v) => (v.speedKmh == null ? '–' : String(Math.round(v.speedKmh)));
 const fuelText = (v) => (v.fuelLitres == null ? '–' : fmt.n1(v.fuelLitres));
+const setText = (node, text) => {
+  if (node.textContent !== text) node.textContent = text;
+};
 
 export function mountLive(root, ctx) {
   const { api, ref } = ctx;
@@ -63,7 +69,6 @@ export function mountLive(root, ctx) {
   const $ = (sel) => root.querySelector(sel);
 
   const vehicles = new Map(); // vehicleId -> the vehicle as shown
-  const rows = new Map(); // vehicleId -> { tr, plate, dept, status, dot, speed, fuel }
   let pending = new Map(); // vehicleId -> newest position not yet applied
   let frameQueued = 0;
   let stopped = false;
@@ -133,73 +138,15 @@ export function mountLive(root, ctx) {
   }
   fillDepartments();
 
-  // ---------------------------------------------------------------- list rows, kept
-
-  function rowFor(v) {
-    let r = rows.get(v.vehicleId);
-    if (r) return r;
-    // Rows of a grid, not a <table>: `content-visibility: auto` lets the browser skip the
-    // layout of the thousands of rows out of view, which table rows do not allow.
-    const tr = document.createElement('div');
-    tr.className = 'vrow';
-    tr.setAttribute('role', 'row');
-    tr.dataset.vehicleId = v.vehicleId;
-    tr.tabIndex = 0;
-    const td = (cls) => {
-      const cell = Object.assign(document.createElement('span'), { className: cls });
-      cell.setAttribute('role', 'cell');
-      return cell;
-    };
-    const plateCell = td('');
-    const plate = Object.assign(document.createElement('span'), { className: 'plate' });
-    const dept = Object.assign(document.createElement('span'), { className: 'dept' });
-    plateCell.append(plate, dept);
-    const status = td('status');
-    const dot = Object.assign(document.createElement('span'), { className: 'dot' });
-    const statusText = document.createTextNode('');
-    status.append(dot, statusText);
-    const speed = td('num speed');
-    const fuel = td('num fuel');
-    tr.append(plateCell, status, speed, fuel);
-    r = { tr, plate, dept, dot, statusText, speed, fuel, sortKey: '' };
-    rows.set(v.vehicleId, r);
-    return r;
-  }
-
-  const setText = (node, text) => {
-    if (node.textContent !== text) node.textContent = text;
-  };
-
-  function updateRow(v) {
-    const r = rowFor(v);
-    setText(r.plate, label(v));
-    setText(r.dept, departmentName(v));
-    if (r.tr.dataset.status !== v.status) {
-      r.tr.dataset.status = v.status;
-      r.dot.dataset.status = v.status;
-      r.statusText.textContent = ` ${t(`status.${v.status}`)}`;
-    }
-    setText(r.speed, speedText(v));
-    setText(r.fuel, fuelText(v));
-    const hide = !matches(v);
-    if (r.tr.hidden !== hide) r.tr.hidden = hide;
-    if (!r.tr.isConnected) insertSorted(r, v);
-  }
+  // ---------------------------------------------------------------- the list (virtual: rows in view only)
 
   const collator = new Intl.Collator(undefined, { numeric: true });
-  function insertSorted(r, v) {
-    r.sortKey = label(v);
-    const body = $('#vehicle-list');
-    // Rows are in plate order: a binary search finds the place of a new one.
-    const children = body.children;
-    let lo = 0;
-    let hi = children.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (collator.compare(rows.get(children[mid].dataset.vehicleId).sortKey, r.sortKey) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    body.insertBefore(r.tr, children[lo] ?? null);
+  const list = createVehicleList({ scroller: $('.list'), body: $('#vehicle-list'), table: $('.vehicles'), vehicles, label, departmentName });
+  /** The listed vehicles in plate order; made again when vehicles come or go, or the filter changes. */
+  function reorder() {
+    const shown = [...vehicles.values()].filter(matches).map((v) => [label(v), v.vehicleId]);
+    shown.sort((x, y) => collator.compare(x[0], y[0]));
+    list.setOrder(shown.map((x) => x[1]));
   }
 
   function updateCounts() {
@@ -238,13 +185,40 @@ export function mountLive(root, ctx) {
     return true;
   }
 
+  const dirtyRows = new Set();
+  let listFlushedAt = -Infinity;
+  let listTimer = 0;
+  let orderStale = false;
+
+  function flushList() {
+    clearTimeout(listTimer);
+    listTimer = 0;
+    listFlushedAt = performance.now();
+    if (orderStale) {
+      orderStale = false;
+      reorder();
+    } else {
+      list.changed(dirtyRows);
+    }
+    dirtyRows.clear();
+    updateCounts();
+  }
+
   function applyFrame() {
     frameQueued = 0;
     if (stopped) return;
     const batch = pending;
     pending = new Map();
-    for (const p of batch.values()) if (upsert(p)) updateRow(vehicles.get(p.vehicleId));
-    updateCounts();
+    for (const p of batch.values()) {
+      const known = vehicles.has(p.vehicleId);
+      if (!upsert(p)) continue;
+      dirtyRows.add(p.vehicleId);
+      if (!known) orderStale = true;
+    }
+    // New vehicles at once (a snapshot, a vehicle just registered); changed figures within LIST_EVERY_MS.
+    const wait = LIST_EVERY_MS - (performance.now() - listFlushedAt);
+    if (wait <= 0 || orderStale) flushList();
+    else if (!listTimer) listTimer = setTimeout(() => requestAnimationFrame(() => !stopped && flushList()), wait);
     layer.changed();
     layer.draw();
     if (selected && batch.has(selected) && map.hasLayer(popup)) openPopup(vehicles.get(selected));
@@ -255,39 +229,33 @@ export function mountLive(root, ctx) {
     if (!frameQueued) frameQueued = requestAnimationFrame(applyFrame);
   }
 
-  function snapshot(list) {
+  function snapshot(positions) {
     pending = new Map();
-    const ids = new Set(list.map((p) => p.vehicleId));
-    for (const [id, r] of rows) {
-      if (ids.has(id)) continue;
-      r.tr.remove();
-      rows.delete(id);
-      vehicles.delete(id);
-    }
-    queue(list);
+    const ids = new Set(positions.map((p) => p.vehicleId));
+    for (const id of [...vehicles.keys()]) if (!ids.has(id)) vehicles.delete(id);
+    orderStale = true;
+    queue(positions);
   }
 
   /** Vehicles go offline without any message: statuses are recomputed now and then. */
   function retick() {
     const nowMs = Date.now();
+    const changed = new Set();
     for (const v of vehicles.values()) {
       const s = vehicleStatus(v, nowMs);
       if (s !== v.status) {
         v.status = s;
-        updateRow(v);
+        changed.add(v.vehicleId);
       }
     }
+    list.changed(changed);
     updateCounts();
     layer.changed();
     layer.requestDraw();
   }
 
   function refilter() {
-    for (const v of vehicles.values()) {
-      const tr = rows.get(v.vehicleId).tr;
-      const hide = !matches(v);
-      if (tr.hidden !== hide) tr.hidden = hide;
-    }
+    reorder();
     updateCounts();
     layer.refilter();
   }
@@ -298,10 +266,8 @@ export function mountLive(root, ctx) {
       .then(() => ctx.reloadReference())
       .then(() => {
         fillDepartments();
-        for (const v of vehicles.values()) {
-          v.plateNumber ??= ref.fleet.get(v.vehicleId)?.plateNumber ?? null;
-          updateRow(v);
-        }
+        for (const v of vehicles.values()) v.plateNumber ??= ref.fleet.get(v.vehicleId)?.plateNumber ?? null;
+        reorder();
         layer.requestDraw();
       })
       .catch(() => undefined)
@@ -325,7 +291,7 @@ export function mountLive(root, ctx) {
       if (pan) map.setView([v.lat, v.lon], Math.max(map.getZoom(), 16), { animate: false });
       openPopup(v);
     }
-    for (const [id, r] of rows) r.tr.classList.toggle('selected', id === vehicleId);
+    list.select(vehicleId, !pan);
     alerts.select(vehicleId);
   }
 
@@ -403,6 +369,8 @@ export function mountLive(root, ctx) {
       clearInterval(tick);
       clearInterval(alertTimer);
       clearTimeout(filterTimer);
+      clearTimeout(listTimer);
+      list.remove();
       cancelAnimationFrame(frameQueued);
       layer.remove();
       map.remove();
