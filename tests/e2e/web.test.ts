@@ -447,6 +447,52 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     expect(await item(viewer, a).locator('.alert-error').isVisible()).toBe(true);
   });
 
+  it('lists a large fleet with only the rows in view, and a vehicle scrolled to shows its newest figures', async () => {
+    // A fleet of 600 made up by the test: the page's live feed answers from here, not from the server.
+    const N = 600;
+    const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const fix = (i: number, speedKmh: number) => ({
+      vehicleId: id(i),
+      plateNumber: `DH ${String(i).padStart(4, '0')} ZZ`,
+      departmentId: a.departmentId,
+      at: new Date().toISOString(),
+      lat: -10.17 + (i % 30) * 0.002,
+      lon: 123.6 + Math.floor(i / 30) * 0.002,
+      speedKmh,
+      headingDeg: 90,
+      ignition: true,
+    });
+    let feed: WebSocketRoute | undefined;
+    const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`, {
+      beforeLoad: (p) =>
+        p.routeWebSocket(/\/api\/v1\/live/, (ws) => {
+          feed = ws;
+          ws.send(JSON.stringify({ type: 'snapshot', vehicles: Array.from({ length: N }, (_, i) => fix(i, 20)) }));
+        }),
+    });
+    await expect.poll(() => page.locator('#counts li[data-status="moving"] b').textContent(), { timeout: 10_000 }).toBe(String(N));
+    const shown = await visibleRows(page).count();
+    expect(shown).toBeGreaterThan(5);
+    expect(shown).toBeLessThan(60);
+    expect(await page.locator('.vehicles').getAttribute('aria-rowcount')).toBe(String(N + 1));
+    // The last vehicle changes speed while out of view; scrolled to, its row says so.
+    feed!.send(JSON.stringify({ type: 'positions', positions: [fix(N - 1, 47)] }));
+    await page.locator('.list').evaluate((el) => ((el as unknown as { scrollTop: number }).scrollTop = 1e6));
+    await expect.poll(() => row(page, id(N - 1)).locator('.speed').textContent(), { timeout: 5_000 }).toBe('47');
+    expect(await row(page, id(N - 1)).locator('.plate').textContent()).toBe(`DH 0${N - 1} ZZ`);
+    // Rows that came into view with the scroll show their own vehicle (the row elements are reused).
+    for (const i of [N - 2, N - 10]) {
+      expect(await row(page, id(i)).locator('.plate').textContent()).toBe(`DH 0${i} ZZ`);
+      expect(await row(page, id(i)).locator('.speed').textContent()).toBe('20');
+    }
+    expect(await row(page, id(0)).count()).toBe(0);
+    expect(await visibleRows(page).count()).toBeLessThan(60);
+    // The filter narrows the list to the matching plates, in plate order.
+    await page.fill('#filter', '005');
+    await expect.poll(() => visibleRows(page).count()).toBe(11); // 0050-0059 and 0005
+    await shot(page, 'live-map-600');
+  });
+
   it('lets an admin exempt a vehicle from outside-hours alerts on the settings screen', async () => {
     const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
     await goTo(page, '#/settings');
