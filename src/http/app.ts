@@ -14,7 +14,7 @@ import type { Database } from '../db/client.js';
 import type { LiveHub } from '../live/hub.js';
 import type { Repositories } from '../repositories/index.js';
 import type { DomainServices } from '../services.js';
-import { bearerToken, createAuthenticator } from './auth.js';
+import { LIVE_PROTOCOL, bearerToken, createAuthenticator, liveToken } from './auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerSecurity, type RateLimitOptions } from './plugins/security.js';
@@ -76,7 +76,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // Before any route, so it can take the upgrade of /api/v1/live.
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // A browser's live feed may send its key as a WebSocket subprotocol (see liveToken): the
+  // handshake must then name the protocol it speaks, or the browser drops the connection.
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024, handleProtocols: (protocols) => (protocols.has(LIVE_PROTOCOL) ? LIVE_PROTOCOL : false) },
+  });
   await app.register(import('./plugins/web.js')); // the web pages: / and /web/ (src/http/plugins/web.ts)
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -102,8 +106,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       api.decorateRequest('auth', null as never);
       api.addHook('onRequest', async (request) => {
-        // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
-        const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: string }).token : undefined);
+        // Browsers cannot put a header on a WebSocket, so the live feed also takes the key as a subprotocol or ?token=.
+        const token =
+          bearerToken(request.headers.authorization) ??
+          (request.routeOptions.url === '/api/v1/live' ? (liveToken(request.headers['sec-websocket-protocol']) ?? (request.query as { token?: string }).token) : undefined);
         request.auth = await authenticate(token);
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();

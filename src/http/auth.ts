@@ -28,6 +28,24 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** The live feed's WebSocket subprotocol; a browser offers it with `bearer.<key>` beside it. */
+export const LIVE_PROTOCOL = 'armada.v1';
+
+/**
+ * The key a browser's WebSocket offers as the subprotocol `bearer.<key>` (next to
+ * LIVE_PROTOCOL): unlike `?token=`, it never appears in a URL. A key with characters a
+ * subprotocol cannot carry goes in `?token=` instead.
+ */
+export function liveToken(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return undefined;
+  for (const p of value.split(',')) {
+    const m = /^\s*bearer\.(\S+?)\s*$/.exec(p);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 export function createAuthenticator(apiKeys: Pick<ApiKeyRepository, 'findActiveByHash' | 'touch'>, now: () => Date) {
   const lastTouched = new Map<string, number>();
   return async function authenticate(token: string | undefined): Promise<AuthContext> {

@@ -31,7 +31,7 @@ const plateB = 'DH 2002 WB';
 const contexts: BrowserContext[] = [];
 /** Tile requests the page made (and the test refused): the Content-Security-Policy lets them through. */
 let tileRequests = 0;
-/** Every request URL the pages made to the API, to check that no key is ever in one (but the live feed's). */
+/** Every request URL the pages made to the API and every WebSocket they opened, to check that no key is ever in one. */
 const apiUrls: string[] = [];
 
 async function publish(d: Device, fix: { lat: number; lon: number; speedKmh: number; headingDeg?: number; ignition: boolean; fuelLitres?: number }, ageMs = 0) {
@@ -74,6 +74,7 @@ async function openPage(
   // The page's language unless the page has chosen one (as text: the tests are not compiled for the DOM).
   if (lang) await context.addInitScript({ content: `localStorage.getItem('armada.lang') ?? localStorage.setItem('armada.lang', '${lang}')` });
   const page = await context.newPage();
+  page.on('websocket', (ws) => apiUrls.push(ws.url()));
   await beforeLoad?.(page);
   await page.goto(`${base}${path}`);
   return page;
@@ -248,7 +249,9 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web app (Chromium)' : `web app: ski
     const csv = readFileSync(file, 'utf8');
     expect(csv).toContain(plateA);
     expect(csv).toContain(plateB);
-    expect(apiUrls.filter((u) => u.includes(encodeURIComponent(t.adminKey)) || u.includes(t.adminKey)).every((u) => new URL(u).pathname === '/api/v1/live')).toBe(true);
+    // Not even the live feed's: its key goes as a WebSocket subprotocol.
+    expect(apiUrls.some((u) => new URL(u).pathname === '/api/v1/live')).toBe(true);
+    expect(apiUrls.filter((u) => u.includes(encodeURIComponent(t.adminKey)) || u.includes(t.adminKey))).toEqual([]);
 
     // A row opens the vehicle's history for the report's period.
     await admin.locator(`tr.vehicle-row[data-vehicle-id="${a.vehicleId}"] a`).click();

@@ -1,7 +1,8 @@
 // The API client: every request carries the key in the Authorization header; a key is
 // never put in a URL (downloads are fetched and handed to the browser as a blob).
-// The one exception is the live feed's WebSocket (live-feed.js): a browser cannot set
-// headers on one, so the API takes `?token=` there.
+// The live feed's WebSocket cannot carry headers: the key goes as the subprotocol
+// `bearer.<key>` beside `armada.v1` (live-feed.js), and only a key with characters a
+// subprotocol cannot hold falls back to `?token=`.
 
 import { t } from './i18n.js';
 
@@ -53,9 +54,12 @@ export function createApi(key, { onUnauthorized }) {
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       return name;
     },
-    liveUrl() {
-      const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-      return `${scheme}://${location.host}/api/v1/live?token=${encodeURIComponent(key)}`;
+    /** The live feed's address and subprotocols. */
+    live() {
+      const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/live`;
+      // A subprotocol is an HTTP token: letters, digits and !#$%&'*+-.^_`|~
+      if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) return { url, protocols: ['armada.v1', `bearer.${key}`] };
+      return { url: `${url}?token=${encodeURIComponent(key)}`, protocols: [] };
     },
   };
 }

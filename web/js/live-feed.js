@@ -16,7 +16,8 @@ export function connectLiveFeed(api, handlers) {
   function connect() {
     if (stopped) return;
     handlers.state(attempt === 0 ? 'connecting' : 'reconnecting', {});
-    const ws = new WebSocket(api.liveUrl());
+    const { url, protocols } = api.live();
+    const ws = new WebSocket(url, protocols);
     socket = ws;
     let opened = false;
     ws.onopen = () => {
