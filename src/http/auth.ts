@@ -1,6 +1,7 @@
 /**
- * Who is calling: resolved from `Authorization: Bearer <key>` (or `?token=` on the
- * live feed, for browsers) before any route runs, and checked by role and department.
+ * Who is calling: resolved from `Authorization: Bearer <key>` (on the live feed also the
+ * subprotocol `bearer.<key>` or `?token=`, for browsers) before any route runs, and
+ * checked by role and department.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
