@@ -142,6 +142,9 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
     const size = map.getSize();
     ctx.clearRect(0, 0, size.x, size.y);
     drawn = [];
+    // A vehicle that comes out of a cluster is drawn with a fix it got while clustered: its wait
+    // says nothing about the live feed, so only vehicles drawn in the frame before are timed.
+    const before = stats.collectLatency ? new Set(drawnAt.keys()) : null;
     drawnAt.clear();
     const zoom = map.getZoom();
     const labels = zoom >= LABELS_FROM_ZOOM;
@@ -176,8 +179,9 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
       if (labels) drawLabel(label(v), pt.x, pt.y);
       else if (v.vehicleId === hovered || v.vehicleId === selected) selectedPoint = [v, pt];
       if (wall && stats.lastAt.get(v.vehicleId) !== v.at) {
+        const seen = stats.lastAt.has(v.vehicleId) && before.has(v.vehicleId);
         stats.lastAt.set(v.vehicleId, v.at);
-        if (stats.latenciesMs.length < 200_000) stats.latenciesMs.push(wall - Date.parse(v.at));
+        if (seen && stats.latenciesMs.length < 200_000) stats.latenciesMs.push(wall - Date.parse(v.at));
       }
     }
     if (selectedPoint) drawLabel(label(selectedPoint[0]), selectedPoint[1].x, selectedPoint[1].y);
