@@ -96,17 +96,36 @@ const ROW_CLICK = `(async () => {
 
 export async function runWebMapBench(ctx: BenchContext): Promise<BenchSection> {
   const title = 'Live map in Chromium: 5,000 moving vehicles';
-  const skipped = (reason: string): BenchSection => ({ id: 'web-map', title, status: 'skipped', reason, settings: [], rows: [], notes: [] });
+  const skipped = (reason: string): BenchSection => ({
+    id: 'web-map',
+    title,
+    status: 'skipped',
+    reason,
+    settings: [],
+    rows: [],
+    notes: [],
+  });
   if (!mosquittoAvailable()) return skipped('the mosquitto binary is missing');
   if (!existsSync(CHROMIUM)) return skipped(`Chromium is missing at ${CHROMIUM} (apt-get install -y chromium, or BENCH_CHROMIUM)`);
   const logger = pino({ level: 'silent' });
-  const broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'deploy/mosquitto/mosquitto.conf' });
+  const broker = await BenchBroker.start({
+    maxInflightMessages: 1000,
+    maxQueuedMessages: 1_000_000,
+    source: 'deploy/mosquitto/mosquitto.conf',
+  });
   const bench = await createBenchDatabase(ctx.adminUrl, logger);
   const httpPort = await freePort();
   const adminKey = `bench-web-admin-${Date.now()}-0123456789`;
   const service = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: bench.url, MQTT_URL: broker.url, HTTP_PORT: String(httpPort), ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: bench.url,
+      MQTT_URL: broker.url,
+      HTTP_PORT: String(httpPort),
+      ADMIN_API_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let serviceLog = '';
@@ -189,7 +208,9 @@ export async function runWebMapBench(ctx: BenchContext): Promise<BenchSection> {
     const elapsedS = (Date.now() - startedMs) / 1000;
 
     const ms = (x: number) => `${x < 100 ? x.toFixed(1) : Math.round(x)} ms`;
-    const rows: BenchSection['rows'] = [{ measure: 'Positions published', value: `${formatInt(published)} (${formatInt(Math.round(published / elapsedS))}/s)` }];
+    const rows: BenchSection['rows'] = [
+      { measure: 'Positions published', value: `${formatInt(published)} (${formatInt(Math.round(published / elapsedS))}/s)` },
+    ];
     for (const [name, , f] of phases) {
       const gaps = [...f.frameGapsMs].sort((a, b) => a - b);
       const draws = [...f.drawMs].sort((a, b) => a - b);
@@ -198,12 +219,25 @@ export async function runWebMapBench(ctx: BenchContext): Promise<BenchSection> {
       rows.push(
         {
           measure: `${name}: frame time p50 / p95 / max`,
-          value: `${ms(percentile(gaps, 0.5))} / ${ms(p95)} / ${ms(gaps[gaps.length - 1] ?? Number.NaN)} (${formatInt(gaps.length)} frames, ${formatInt(gaps.filter((g) => g > 20).length)} over 20 ms)`,
+          value:
+            `${ms(percentile(gaps, 0.5))} / ${ms(p95)} / ${ms(gaps[gaps.length - 1] ?? Number.NaN)} ` +
+            `(${formatInt(gaps.length)} frames, ${formatInt(gaps.filter((g) => g > 20).length)} over 20 ms)`,
           target: `p95 < ${TARGET_FRAME_P95_MS} ms`,
           verdict: p95 < TARGET_FRAME_P95_MS ? 'PASS' : 'BELOW',
         },
-        { measure: `${name}: canvas draw p50 / p95`, value: `${ms(percentile(draws, 0.5))} / ${ms(percentile(draws, 0.95))} (${formatInt(draws.length)} draws, ${formatInt(f.markersDrawn)} markers in the last)` },
-        { measure: `${name}: fix (publish) to marker drawn p50 / p95 / p99`, value: lat.length ? `${ms(percentile(lat, 0.5))} / ${ms(percentile(lat, 0.95))} / ${ms(percentile(lat, 0.99))} (${formatInt(lat.length)} positions)` : 'none drawn as a marker' },
+        {
+          measure: `${name}: canvas draw p50 / p95`,
+          value:
+            `${ms(percentile(draws, 0.5))} / ${ms(percentile(draws, 0.95))} ` +
+            `(${formatInt(draws.length)} draws, ${formatInt(f.markersDrawn)} markers in the last)`,
+        },
+        {
+          measure: `${name}: fix (publish) to marker drawn p50 / p95 / p99`,
+          value: lat.length
+            ? `${ms(percentile(lat, 0.5))} / ${ms(percentile(lat, 0.95))} / ${ms(percentile(lat, 0.99))} ` +
+              `(${formatInt(lat.length)} positions)`
+            : 'none drawn as a marker',
+        },
       );
     }
     rows.push({ measure: 'Row click to map centred and popup open', value: ms(clickMs) });
@@ -213,14 +247,22 @@ export async function runWebMapBench(ctx: BenchContext): Promise<BenchSection> {
       title,
       status: 'ok',
       settings: [
-        `${formatInt(VEHICLES)} vehicles, each reporting every ${REPORT_EVERY_S} s (${formatInt(VEHICLES / REPORT_EVERY_S)} msg/s), driving circles within 8 km of Kupang's city hall; Armada \`start\` (tsx) on PostgreSQL and a private Mosquitto`,
-        `Headless Chromium (${CHROMIUM}, --disable-gpu) at 1366×800, admin key, tiles refused; ${WARMUP_S} s warm-up, then ${MEASURE_S} s per phase`,
-        'Frame time: the gap between requestAnimationFrame callbacks in the page (16.7 ms at 60 Hz is the floor; a gap over 20 ms is a dropped frame). Fix to marker: the frame that draws a position minus its fix time, which the publisher sets to the moment it publishes (same machine clock); only positions of vehicles already drawn as their own marker in the frame before count (not those inside a cluster, nor one just out of it).',
+        `${formatInt(VEHICLES)} vehicles, each reporting every ${REPORT_EVERY_S} s (${formatInt(VEHICLES / REPORT_EVERY_S)} msg/s), ` +
+          "driving circles within 8 km of Kupang's city hall; Armada `start` (tsx) on PostgreSQL and a private Mosquitto",
+        `Headless Chromium (${CHROMIUM}, --disable-gpu) at 1366×800, admin key, tiles refused; ` +
+          `${WARMUP_S} s warm-up, then ${MEASURE_S} s per phase`,
+        'Frame time: the gap between requestAnimationFrame callbacks in the page (16.7 ms at 60 Hz is the floor; a gap over 20 ms ' +
+          'is a dropped frame). Fix to marker: the frame that draws a position minus its fix time, which the publisher sets to the ' +
+          'moment it publishes (same machine clock); only positions of vehicles already drawn as their own marker in the frame before ' +
+          'count (not those inside a cluster, nor one just out of it).',
       ],
       rows,
       notes: [
-        'Position batches are queued (newest per vehicle) and applied once per animation frame: one canvas draw; the rows in view of changed vehicles at most four times a second. Below zoom 15 the cluster index is rebuilt at most once a second. The list is virtual: only the rows in view exist.',
-        'The publish-to-marker time includes the ingest batch wait and commit, two broker hops, the live feed\'s per-client batching (at most 10 batches a second) and the wait for the next frame.',
+        'Position batches are queued (newest per vehicle) and applied once per animation frame: one canvas draw; the rows in view ' +
+          'of changed vehicles at most four times a second. Below zoom 15 the cluster index is rebuilt at most once a second. The ' +
+          'list is virtual: only the rows in view exist.',
+        "The publish-to-marker time includes the ingest batch wait and commit, two broker hops, the live feed's per-client " +
+          'batching (at most 10 batches a second) and the wait for the next frame.',
       ],
     };
   } finally {

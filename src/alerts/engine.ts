@@ -96,8 +96,12 @@ export function createAlertEngine(options: AlertEngineOptions) {
       fences = loaded;
       fenceShapes = shapes;
       const holidays = options.rules.workingHours.holidays;
+      const own = await repos.alertRules.all();
       departmentHours = new Map(
-        (await repos.alertRules.all()).map((r) => [r.departmentId, { weekdays: r.weekdays, startMin: r.startMin, endMin: r.endMin, ...(holidays ? { holidays } : {}) }]),
+        own.map((r) => {
+          const hours: WorkingHours = { weekdays: r.weekdays, startMin: r.startMin, endMin: r.endMin, ...(holidays ? { holidays } : {}) };
+          return [r.departmentId, hours] as const;
+        }),
       );
       fencesLoadedAtMs = now();
     }
@@ -111,8 +115,15 @@ export function createAlertEngine(options: AlertEngineOptions) {
     const missing = [...ids].filter((id) => !fresh(vehicles.get(id)));
     if (missing.length === 0) return;
     const loadedAtMs = now();
-    const remember = (v: { id: string; plateNumber: string; speedLimitKmh: number | null; departmentId: string; outsideHoursExempt: boolean }) =>
-      vehicles.set(v.id, { plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, outsideHoursExempt: v.outsideHoursExempt, departmentId: v.departmentId, loadedAtMs });
+    type Row = { id: string; plateNumber: string; speedLimitKmh: number | null; departmentId: string; outsideHoursExempt: boolean };
+    const remember = (v: Row) =>
+      vehicles.set(v.id, {
+        plateNumber: v.plateNumber,
+        speedLimitKmh: v.speedLimitKmh,
+        outsideHoursExempt: v.outsideHoursExempt,
+        departmentId: v.departmentId,
+        loadedAtMs,
+      });
     // Many at once (a start, or the refresh of a whole fleet): one query for all of them.
     if (missing.length > 20) {
       for (const v of await repos.vehicles.list(ALL_DEPARTMENTS)) remember(v);
@@ -154,7 +165,13 @@ export function createAlertEngine(options: AlertEngineOptions) {
       }
       const started = evaluateReading(
         state,
-        { vehicleId: r.vehicleId, departmentId: r.departmentId, plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, outsideHoursExempt: v.outsideHoursExempt },
+        {
+          vehicleId: r.vehicleId,
+          departmentId: r.departmentId,
+          plateNumber: v.plateNumber,
+          speedLimitKmh: v.speedLimitKmh,
+          outsideHoursExempt: v.outsideHoursExempt,
+        },
         r,
         applicable,
       );

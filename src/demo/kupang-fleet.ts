@@ -59,7 +59,8 @@ const cityBus: Template = { kind: 'bus', fuelType: 'solar', tankCapacityLitres: 
 const ambulance: Template = { kind: 'ambulance', fuelType: 'dexlite', tankCapacityLitres: 70, ratedLitresPer100Km: 12.5, idleLitresPerHour: 1.2, monthlyAllocationLitres: 400 };
 
 function vehicle(plateNumber: string, departmentCode: string, template: Template, sensor: DemoVehicle['sensor']): DemoVehicle {
-  return { plateNumber, departmentCode, ...template, sensor, outsideHoursExempt: template.kind === 'ambulance' || ON_CALL_DEPARTMENTS.has(departmentCode) };
+  const outsideHoursExempt = template.kind === 'ambulance' || ON_CALL_DEPARTMENTS.has(departmentCode);
+  return { plateNumber, departmentCode, ...template, sensor, outsideHoursExempt };
 }
 
 export const demoVehicles: DemoVehicle[] = [

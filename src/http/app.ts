@@ -107,9 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.decorateRequest('auth', null as never);
       api.addHook('onRequest', async (request) => {
         // Browsers cannot put a header on a WebSocket, so the live feed also takes the key as a subprotocol or ?token=.
+        const live = request.routeOptions.url === '/api/v1/live';
         const token =
           bearerToken(request.headers.authorization) ??
-          (request.routeOptions.url === '/api/v1/live' ? (liveToken(request.headers['sec-websocket-protocol']) ?? (request.query as { token?: string }).token) : undefined);
+          (live ? (liveToken(request.headers['sec-websocket-protocol']) ?? (request.query as { token?: string }).token) : undefined);
         request.auth = await authenticate(token);
       });
       const typed = api.withTypeProvider<ZodTypeProvider>();

@@ -29,7 +29,12 @@ export function alertRuleRepository(db: Db) {
      * Sets a department's rules in one transaction: its working hours (null: back to the
      * default) and exactly these of its vehicles exempt.
      */
-    async set(departmentId: string, hours: { weekdays: number[]; startMin: number; endMin: number } | null, exemptIds: string[], at: Date): Promise<void> {
+    async set(
+      departmentId: string,
+      hours: { weekdays: number[]; startMin: number; endMin: number } | null,
+      exemptIds: string[],
+      at: Date,
+    ): Promise<void> {
       await db.transaction(async (tx) => {
         if (hours) {
           await tx

@@ -72,7 +72,8 @@ describe('npm run demo', () => {
   });
 
   it('marks the ambulances and the disaster and fire office\'s vehicles exempt from outside-hours alerts', async () => {
-    const get = async <T>(path: string) => (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
+    const get = async <T>(path: string) =>
+      (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
     const rules = await get<{ departments: Array<{ exemptVehicleIds: string[] }> }>('/alert-rules');
     const vehicles = await get<Array<{ id: string; plateNumber: string; kind: string; departmentId: string }>>('/vehicles');
     const departments = await get<Array<{ id: string; code: string }>>('/departments');

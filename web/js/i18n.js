@@ -7,8 +7,6 @@ const LANG_STORAGE = 'armada.lang';
 export const TZ = 'Asia/Makassar';
 
 const strings = {
-  'app.title': ['Armada', 'Armada'],
-  'app.sub': ['armada kendaraan', 'fleet'],
   'lang.switch': ['English', 'Bahasa Indonesia'],
   'lang.switchLabel': ['Ganti bahasa ke English', 'Switch the language to Bahasa Indonesia'],
   'nav.label': ['Menu utama', 'Main menu'],
@@ -63,16 +61,25 @@ const strings = {
   'map.fuelTip': ['BBM {litres} L', 'fuel {litres} L'],
   'map.openHistory': ['Riwayat', 'History'],
   'map.rowTitle': ['{plate}, {dept}: posisi terakhir {time}', '{plate}, {dept}: last fix {time}'],
-  'map.tilesMissing': ['Ubin peta tidak tersedia (tanpa internet): penanda tetap tampil.', 'Map tiles unavailable (no internet): markers still show.'],
+  'map.tilesMissing': [
+    'Ubin peta tidak tersedia (tanpa internet): penanda tetap tampil.',
+    'Map tiles unavailable (no internet): markers still show.',
+  ],
 
   'alerts.title': ['Peringatan', 'Alerts'],
   'alerts.unacked': [' belum dikonfirmasi', ' unacknowledged'],
   'alerts.listLabel': ['Peringatan belum dikonfirmasi, terbaru di atas', 'Unacknowledged alerts, newest first'],
   'alerts.none': ['Tidak ada peringatan yang belum dikonfirmasi.', 'No unacknowledged alerts.'],
-  'alerts.loadFailed': ['Peringatan tidak dapat dimuat ({why}); dicoba lagi segera.', 'Alerts could not be loaded ({why}); trying again soon.'],
+  'alerts.loadFailed': [
+    'Peringatan tidak dapat dimuat ({why}); dicoba lagi segera.',
+    'Alerts could not be loaded ({why}); trying again soon.',
+  ],
   'alerts.show': ['Tampilkan {plate} di peta', 'Show {plate} on the map'],
   'alerts.note': ['Catatan (opsional)', 'Note (optional)'],
-  'alerts.noteLabel': ['Catatan saat mengonfirmasi peringatan {kind} untuk {plate} (opsional)', 'Note on acknowledging the {kind} alert of {plate} (optional)'],
+  'alerts.noteLabel': [
+    'Catatan saat mengonfirmasi peringatan {kind} untuk {plate} (opsional)',
+    'Note on acknowledging the {kind} alert of {plate} (optional)',
+  ],
   'alerts.ack': ['Konfirmasi', 'Acknowledge'],
   'alerts.acking': ['Mengonfirmasi…', 'Acknowledging…'],
   'alerts.acked': ['Dikonfirmasi {time}', 'Acknowledged {time}'],
@@ -85,7 +92,10 @@ const strings = {
   'alerts.vehicle': ['Kendaraan', 'Vehicle'],
   'alerts.message': ['Keterangan', 'Details'],
   'alerts.state': ['Status', 'State'],
-  'alerts.more': ['Menampilkan {n} pertama; persempit periode untuk melihat sisanya.', 'Showing the first {n}; narrow the period to see the rest.'],
+  'alerts.more': [
+    'Menampilkan {n} pertama; persempit periode untuk melihat sisanya.',
+    'Showing the first {n}; narrow the period to see the rest.',
+  ],
 
   'kind.speeding': ['Melebihi batas kecepatan', 'Speeding'],
   'kind.outside_working_hours': ['Di luar jam kerja', 'Outside working hours'],
@@ -105,7 +115,7 @@ const strings = {
   'period.to': ['Sampai dengan (WITA)', 'To (WITA, inclusive)'],
   'period.show': ['Tampilkan', 'Show'],
   'period.invalid': ['Tanggal akhir harus sama atau setelah tanggal awal.', 'The end day must be on or after the start day.'],
-  'loading': ['Memuat…', 'Loading…'],
+  loading: ['Memuat…', 'Loading…'],
 
   'history.vehicle': ['Kendaraan (pelat)', 'Vehicle (plate)'],
   'history.pick': ['Pilih kendaraan menurut pelat.', 'Pick a vehicle by its plate.'],
@@ -115,7 +125,10 @@ const strings = {
   'history.noTrips': ['Tidak ada perjalanan dalam periode ini.', 'No trips in this period.'],
   'history.noStops': ['Tidak ada perhentian dalam periode ini.', 'No stops in this period.'],
   'history.noTrack': ['Tidak ada posisi dalam periode ini.', 'No positions in this period.'],
-  'history.truncated': ['Rute terpotong: terlalu banyak titik; pilih periode lebih pendek.', 'The route is cut short: too many points; choose a shorter period.'],
+  'history.truncated': [
+    'Rute terpotong: terlalu banyak titik; pilih periode lebih pendek.',
+    'The route is cut short: too many points; choose a shorter period.',
+  ],
   'history.start': ['Mulai', 'Start'],
   'history.end': ['Selesai', 'End'],
   'history.km': ['km', 'km'],
@@ -212,17 +225,29 @@ export function t(key, params) {
   return text;
 }
 
-/** Every key has a text in both languages (used by the tests). */
-export const keys = () => Object.keys(strings);
-
 // ---------------------------------------------------------------- formats
 
 let f = {};
 function makeFormats() {
   const locale = lang === 'id' ? 'id-ID' : 'en-GB';
   f = {
-    dateTime: new Intl.DateTimeFormat(locale, { timeZone: TZ, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }),
-    dateTimeShort: new Intl.DateTimeFormat(locale, { timeZone: TZ, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false }),
+    dateTime: new Intl.DateTimeFormat(locale, {
+      timeZone: TZ,
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hour12: false,
+    }),
+    dateTimeShort: new Intl.DateTimeFormat(locale, {
+      timeZone: TZ,
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    }),
     time: new Intl.DateTimeFormat(locale, { timeZone: TZ, hour: '2-digit', minute: '2-digit', hour12: false }),
     day: new Intl.DateTimeFormat(locale, { timeZone: TZ, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }),
     n0: new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }),

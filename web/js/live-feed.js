@@ -75,7 +75,8 @@ export function connectLiveFeed(api, handlers) {
     },
     /** Narrows the feed to these departments (null: all the key may see). */
     subscribe(departmentIds) {
-      if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'subscribe', ...(departmentIds ? { departmentIds } : {}) }));
+      if (socket?.readyState === WebSocket.OPEN)
+        socket.send(JSON.stringify({ type: 'subscribe', ...(departmentIds ? { departmentIds } : {}) }));
     },
     stop() {
       stopped = true;

@@ -31,7 +31,11 @@ const rulesList = z.object({
 
 const toMin = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
 const toClock = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
-const view = (h: { weekdays: readonly number[]; startMin: number; endMin: number }) => ({ weekdays: [...h.weekdays], start: toClock(h.startMin), end: toClock(h.endMin) });
+const view = (h: { weekdays: readonly number[]; startMin: number; endMin: number }) => ({
+  weekdays: [...h.weekdays],
+  start: toClock(h.startMin),
+  end: toClock(h.endMin),
+});
 
 export function alertRuleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { alertRules, departments, vehicles } = deps.repos;
@@ -39,9 +43,15 @@ export function alertRuleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/alert-rules',
-      { schema: { tags: ['alerts'], summary: 'Working hours and outside-hours exemptions, per department', response: { 200: rulesList } } },
+      {
+        schema: { tags: ['alerts'], summary: 'Working hours and outside-hours exemptions, per department', response: { 200: rulesList } },
+      },
       async (request) => {
-        const [deps_, rules, exempt] = await Promise.all([departments.list(request.auth), alertRules.list(request.auth), alertRules.exemptVehicleIds(request.auth)]);
+        const [deps_, rules, exempt] = await Promise.all([
+          departments.list(request.auth),
+          alertRules.list(request.auth),
+          alertRules.exemptVehicleIds(request.auth),
+        ]);
         const byDept = new Map(rules.map((r) => [r.departmentId, r]));
         return {
           defaultWorkingHours: view(defaults),

@@ -52,12 +52,21 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
     const points = [];
     for (const v of vehicles.values()) {
       if (!shown(v)) continue;
-      points.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [v.lon, v.lat] }, properties: { id: v.vehicleId, status: v.status } });
+      points.push({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [v.lon, v.lat] },
+        properties: { id: v.vehicleId, status: v.status },
+      });
     }
     index = new Supercluster({
       radius: 50,
       maxZoom: CLUSTER_BELOW_ZOOM - 1,
-      map: (p) => ({ moving: +(p.status === 'moving'), idle: +(p.status === 'idle'), stopped: +(p.status === 'stopped'), offline: +(p.status === 'offline') }),
+      map: (p) => ({
+        moving: +(p.status === 'moving'),
+        idle: +(p.status === 'idle'),
+        stopped: +(p.status === 'stopped'),
+        offline: +(p.status === 'offline'),
+      }),
       reduce: (acc, p) => {
         acc.moving += p.moving;
         acc.idle += p.idle;
@@ -154,7 +163,8 @@ export function createVehicleLayer(map, { label, onClick, tooltip }) {
     if (zoom < CLUSTER_BELOW_ZOOM) {
       if (!index || (indexDirty && t0 - indexBuiltAt > CLUSTER_REBUILD_MS)) buildIndex();
       // Rebuilt too recently: a later frame catches up even if no position comes meanwhile.
-      else if (indexDirty && !catchUp) catchUp = setTimeout(() => ((catchUp = 0), requestDraw()), CLUSTER_REBUILD_MS - (t0 - indexBuiltAt) + 5);
+      else if (indexDirty && !catchUp)
+        catchUp = setTimeout(() => ((catchUp = 0), requestDraw()), CLUSTER_REBUILD_MS - (t0 - indexBuiltAt) + 5);
       const b = map.getBounds().pad(0.1);
       for (const c of index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], Math.floor(zoom))) {
         if (c.properties.cluster) {

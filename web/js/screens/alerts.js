@@ -24,7 +24,8 @@ function AckButton({ ctx, alert, onDone }) {
       setBusy(false);
     }
   }
-  return html`<button type="button" class="small-button" aria-disabled=${busy ? 'true' : 'false'} onClick=${ack}>${busy ? t('alerts.acking') : t('alerts.ack')}</button>
+  return html`<button type="button" class="small-button" aria-disabled=${busy ? 'true' : 'false'}
+    onClick=${ack}>${busy ? t('alerts.acking') : t('alerts.ack')}</button>
     ${error && html`<p class="alert-error" role="alert">${error}</p>`}`;
 }
 
@@ -34,7 +35,13 @@ function Alerts({ ctx, route }) {
   const today = todayWita();
   const fromDay = p.from ?? today;
   const toDay = p.to ?? today;
-  const [form, setForm] = useState({ from: fromDay, to: toDay, kind: p.kind ?? '', departmentId: p.departmentId ?? '', unacknowledged: p.unacknowledged === 'true' });
+  const [form, setForm] = useState({
+    from: fromDay,
+    to: toDay,
+    kind: p.kind ?? '',
+    departmentId: p.departmentId ?? '',
+    unacknowledged: p.unacknowledged === 'true',
+  });
   const [list, setList] = useState(null);
   const [error, setError] = useState('');
 
@@ -43,7 +50,16 @@ function Alerts({ ctx, route }) {
     setList(null);
     setError('');
     api
-      .get(`/alerts${query({ from: dayStartIso(fromDay), to: periodEnd(dayEndIso(toDay)), kind: p.kind, departmentId: p.departmentId, unacknowledged: p.unacknowledged, limit: LIMIT })}`)
+      .get(
+        `/alerts${query({
+          from: dayStartIso(fromDay),
+          to: periodEnd(dayEndIso(toDay)),
+          kind: p.kind,
+          departmentId: p.departmentId,
+          unacknowledged: p.unacknowledged,
+          limit: LIMIT,
+        })}`,
+      )
       .then((l) => !cancelled && setList(l))
       .catch((err) => !cancelled && setError(t('err.load', { why: errorText(err) })));
     return () => {
@@ -51,7 +67,8 @@ function Alerts({ ctx, route }) {
     };
   }, [route]);
 
-  const set = (k) => (e) => setForm((f) => ({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value }));
+  const set = (k) => (e) =>
+    setForm((f) => ({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value }));
   function submit(event) {
     event.preventDefault();
     if (form.to < form.from) return setError(t('period.invalid'));
@@ -64,29 +81,36 @@ function Alerts({ ctx, route }) {
     <section class="page" aria-labelledby="alerts-title">
       <h1 id="alerts-title">${t('nav.alerts')}</h1>
       <form class="toolbar" onSubmit=${submit}>
-        <${PeriodFields} idPrefix="alerts" from=${form.from} to=${form.to} onFrom=${(v) => setForm((f) => ({ ...f, from: v }))} onTo=${(v) => setForm((f) => ({ ...f, to: v }))} />
+        <${PeriodFields} idPrefix="alerts" from=${form.from} to=${form.to} onFrom=${(v) => setForm((f) => ({ ...f, from: v }))}
+          onTo=${(v) => setForm((f) => ({ ...f, to: v }))} />
         <label class="field"><span>${t('alerts.kind')}</span>
           <select id="alerts-kind" value=${form.kind} onChange=${set('kind')}>
             <option value="">${t('alerts.allKinds')}</option>
             ${KINDS.map((k) => html`<option value=${k}>${kindName(k)}</option>`)}
           </select></label>
-        ${ref.departments.size > 1 &&
-        html`<label class="field"><span>${t('map.department')}</span>
+        ${
+          ref.departments.size > 1 &&
+          html`<label class="field"><span>${t('map.department')}</span>
           <select id="alerts-department" value=${form.departmentId} onChange=${set('departmentId')}>
             <option value="">${t('map.allDepartments')}</option>
-            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option value=${id}>${name}</option>`)}
-          </select></label>`}
-        <label class="check"><input type="checkbox" id="alerts-unacked" checked=${form.unacknowledged} onChange=${set('unacknowledged')} /> ${t('alerts.onlyUnacked')}</label>
+            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option
+              value=${id}>${name}</option>`)}
+          </select></label>`
+        }
+        <label class="check"><input type="checkbox" id="alerts-unacked" checked=${form.unacknowledged}
+          onChange=${set('unacknowledged')} /> ${t('alerts.onlyUnacked')}</label>
         <button type="submit" class="primary">${t('period.show')}</button>
       </form>
       <${ErrorLine} error=${error} />
       ${list === null && !error && html`<p class="empty" role="status">${t('loading')}</p>`}
       ${list && list.length === 0 && html`<p class="empty">${t('alerts.none')}</p>`}
       ${list && list.length >= LIMIT && html`<p class="warning">${t('alerts.more', { n: LIMIT })}</p>`}
-      ${list &&
-      list.length > 0 &&
-      html`<div class="table-wrap"><table class="grid alerts-table">
-        <thead><tr><th scope="col">${t('alerts.time')}</th><th scope="col">${t('alerts.kind')}</th><th scope="col">${t('alerts.vehicle')}</th>
+      ${
+        list &&
+        list.length > 0 &&
+        html`<div class="table-wrap"><table class="grid alerts-table">
+        <thead><tr><th scope="col">${t('alerts.time')}</th><th scope="col">${t('alerts.kind')}</th>
+          <th scope="col">${t('alerts.vehicle')}</th>
           <th scope="col">${t('alerts.message')}</th><th scope="col">${t('alerts.state')}</th></tr></thead>
         <tbody>${list.map(
           (a) => html`<tr data-alert-id=${a.id} data-kind=${a.kind}>
@@ -94,9 +118,11 @@ function Alerts({ ctx, route }) {
             <td>${kindName(a.kind)}</td>
             <td><a href=${href('history', { id: a.vehicleId, from: fromDay, to: toDay })}>${plateOf(a)}</a></td>
             <td>${alertText(a, plateOf(a))}</td>
-            <td>${a.acknowledgedAt ? t('alerts.acked', { time: fmt.timeShort(a.acknowledgedAt) }) : html`<${AckButton} ctx=${ctx} alert=${a} onDone=${replace} />`}</td>
+            <td>${a.acknowledgedAt ? t('alerts.acked', { time: fmt.timeShort(a.acknowledgedAt) }) : html`<${AckButton} ctx=${ctx}
+              alert=${a} onDone=${replace} />`}</td>
           </tr>`,
-        )}</tbody></table></div>`}
+        )}</tbody></table></div>`
+      }
     </section>`;
 }
 

@@ -6,9 +6,11 @@ import { t, todayWita } from '../i18n.js';
 export function PeriodFields({ from, to, onFrom, onTo, idPrefix }) {
   return html`
     <label class="field"><span>${t('period.from')}</span>
-      <input id=${`${idPrefix}-from`} type="date" value=${from} max=${todayWita()} required onInput=${(e) => onFrom(e.currentTarget.value)} /></label>
+      <input id=${`${idPrefix}-from`} type="date" value=${from} max=${todayWita()} required
+        onInput=${(e) => onFrom(e.currentTarget.value)} /></label>
     <label class="field"><span>${t('period.to')}</span>
-      <input id=${`${idPrefix}-to`} type="date" value=${to} max=${todayWita()} required onInput=${(e) => onTo(e.currentTarget.value)} /></label>`;
+      <input id=${`${idPrefix}-to`} type="date" value=${to} max=${todayWita()} required onInput=${(e) => onTo(e.currentTarget.value)} />
+        </label>`;
 }
 
 export function ErrorLine({ error }) {

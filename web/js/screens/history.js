@@ -18,6 +18,14 @@ function daysBetween(a, b) {
   return Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000);
 }
 
+const summary = (fuel, trips) =>
+  t('history.summary', {
+    km: fmt.n1(fuel.distanceKm),
+    litres: fmt.n1(fuel.fuelUsedLitres),
+    source: t(`source.${fuel.fuelSource}`),
+    trips,
+  });
+
 function History({ ctx, route }) {
   useLang();
   const { api, ref } = ctx;
@@ -71,7 +79,12 @@ function History({ ctx, route }) {
     ])
       .then(([track, trips, stops, fuel]) => {
         if (cancelled) return;
-        const points = track.features.map((f) => ({ atMs: Date.parse(f.properties.at), lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0], ...f.properties }));
+        const points = track.features.map((f) => ({
+          atMs: Date.parse(f.properties.at),
+          lat: f.geometry.coordinates[1],
+          lon: f.geometry.coordinates[0],
+          ...f.properties,
+        }));
         setData({ points, truncated: track.truncated, trips, stops, fuel });
       })
       .catch((err) => !cancelled && setLoadError(t('err.load', { why: errorText(err) })))
@@ -88,14 +101,30 @@ function History({ ctx, route }) {
     m.current.replayMarker = null;
     m.current.cursor = null;
     if (!data || data.points.length === 0) return;
-    const line = L.polyline(data.points.map((p) => [p.lat, p.lon]), { color: '#0969da', weight: 4, opacity: 0.8, className: 'route' }).addTo(layers);
+    const line = L.polyline(
+      data.points.map((p) => [p.lat, p.lon]),
+      { color: '#0969da', weight: 4, opacity: 0.8, className: 'route' },
+    ).addTo(layers);
     for (const s of data.stops) {
-      L.circleMarker([s.lat, s.lon], { radius: 6, color: '#fff', weight: 2, fillColor: '#6e7781', fillOpacity: 1, className: 'stop-marker' })
+      L.circleMarker([s.lat, s.lon], {
+        radius: 6,
+        color: '#fff',
+        weight: 2,
+        fillColor: '#6e7781',
+        fillOpacity: 1,
+        className: 'stop-marker',
+      })
         .bindTooltip(`${fmt.timeShort(s.startAt)} · ${fmt.duration(s.durationS)}`)
         .addTo(layers);
     }
     for (const e of [...data.fuel.refuels.map((x) => [x, 'refuel']), ...data.fuel.drains.map((x) => [x, 'drain'])]) {
-      L.circleMarker([e[0].lat, e[0].lon], { radius: 7, color: '#fff', weight: 2, fillColor: e[1] === 'refuel' ? '#2e9e44' : '#d73a3a', fillOpacity: 1 })
+      L.circleMarker([e[0].lat, e[0].lon], {
+        radius: 7,
+        color: '#fff',
+        weight: 2,
+        fillColor: e[1] === 'refuel' ? '#2e9e44' : '#d73a3a',
+        fillOpacity: 1,
+      })
         .bindTooltip(t(`history.${e[1]}`, { litres: fmt.n1(e[0].litres) }))
         .addTo(layers);
     }
@@ -105,7 +134,9 @@ function History({ ctx, route }) {
       keyboard: false,
       interactive: false,
     }).addTo(layers);
-    m.current.cursor = L.circleMarker([first.lat, first.lon], { radius: 8, color: '#8250df', weight: 3, fill: false, opacity: 0 }).addTo(layers);
+    m.current.cursor = L.circleMarker([first.lat, first.lon], { radius: 8, color: '#8250df', weight: 3, fill: false, opacity: 0 }).addTo(
+      layers,
+    );
     map.fitBounds(line.getBounds(), { padding: [30, 30], animate: false });
   }, [data]);
 
@@ -116,7 +147,10 @@ function History({ ctx, route }) {
     el.replaceChildren();
     const pts = data.points;
     if (!pts.some((p) => p.fuelLitres != null)) return;
-    const events = [...data.fuel.refuels.map((e) => ({ ...e, kind: 'refuel' })), ...data.fuel.drains.map((e) => ({ ...e, kind: 'drain' }))];
+    const events = [
+      ...data.fuel.refuels.map((e) => ({ ...e, kind: 'refuel' })),
+      ...data.fuel.drains.map((e) => ({ ...e, kind: 'drain' })),
+    ];
     const chart = new uPlot(
       {
         width: Math.max(260, el.clientWidth),
@@ -214,68 +248,95 @@ function History({ ctx, route }) {
         <h1 id="history-title">${t('nav.history')}${vehicle ? `: ${vehicle.plateNumber}` : ''}</h1>
         <form class="toolbar" onSubmit=${submit}>
           <label class="field"><span>${t('history.vehicle')}</span>
-            <input id="history-plate" list="history-plates" value=${plate} autocomplete="off" onInput=${(e) => setPlate(e.currentTarget.value)} /></label>
-          <datalist id="history-plates">${plates.map((v) => html`<option value=${v.plateNumber}>${ref.departments.get(v.departmentId) ?? ''}</option>`)}</datalist>
+            <input id="history-plate" list="history-plates" value=${plate} autocomplete="off"
+              onInput=${(e) => setPlate(e.currentTarget.value)} /></label>
+          <datalist id="history-plates">${plates.map((v) => html`<option
+            value=${v.plateNumber}>${ref.departments.get(v.departmentId) ?? ''}</option>`)}</datalist>
           <${PeriodFields} idPrefix="history" from=${from} to=${to} onFrom=${setFrom} onTo=${setTo} />
           <button type="submit" class="primary">${t('period.show')}</button>
         </form>
         <${ErrorLine} error=${formError || loadError} />
         ${!id && html`<p class="empty">${t('history.pick')}</p>`}
         ${loading && html`<p class="empty" role="status">${t('loading')}</p>`}
-        ${data &&
-        html`
-          ${fuel && html`<p class="summary">${t('history.summary', { km: fmt.n1(fuel.distanceKm), litres: fmt.n1(fuel.fuelUsedLitres), source: t(`source.${fuel.fuelSource}`), trips: data.trips.length })}</p>`}
+        ${
+          data &&
+          html`
+          ${fuel && html`<p class="summary">${summary(fuel, data.trips.length)}</p>`}
           ${data.truncated && html`<p class="warning">${t('history.truncated')}</p>`}
           ${pts.length === 0 && html`<p class="empty">${t('history.noTrack')}</p>`}
           <h2>${t('history.fuelChart')}</h2>
           ${pts.some((p) => p.fuelLitres != null) ? null : html`<p class="empty">${t('history.noFuel')}</p>`}
           <div class="fuel-chart" ref=${chartEl} aria-hidden="true"></div>
-          ${[...fuel.refuels.map((e) => [e, 'refuel']), ...fuel.drains.map((e) => [e, 'drain'])].length > 0 &&
-          html`<ul class="events">
+          ${
+            [...fuel.refuels.map((e) => [e, 'refuel']), ...fuel.drains.map((e) => [e, 'drain'])].length > 0 &&
+            html`<ul class="events">
             ${[...fuel.refuels.map((e) => [e, 'refuel']), ...fuel.drains.map((e) => [e, 'drain'])].map(
-              ([e, kind]) => html`<li class=${`event-${kind}`}><button type="button" class="link" onClick=${() => m.current.map.setView([e.lat, e.lon], 16)}>
+              ([
+                e,
+                kind,
+              ]) => html`<li class=${`event-${kind}`}><button type="button" class="link"
+                onClick=${() => m.current.map.setView([e.lat, e.lon], 16)}>
                 ${fmt.timeShort(e.at)} · ${t(`history.${kind}`, { litres: fmt.n1(e.litres) })}</button></li>`,
             )}
-          </ul>`}
-          ${pts.length > 1 &&
-          html`<div class="replay" role="group" aria-label="Replay">
+          </ul>`
+          }
+          ${
+            pts.length > 1 &&
+            html`<div class="replay" role="group" aria-label="Replay">
             <button type="button" id="replay-play" class="primary" onClick=${() =>
               setReplay((r) => ({ ...r, playing: !r.playing, idx: !r.playing && r.idx >= pts.length - 1 ? 0 : r.idx }))}>
               ${replay.playing ? t('history.pause') : t('history.play')}</button>
             <label class="field inline"><span>${t('history.speed')}</span>
-              <select id="replay-speed" value=${replay.speed} onChange=${(e) => setReplay((r) => ({ ...r, speed: Number(e.currentTarget.value) }))}>
+              <select id="replay-speed" value=${replay.speed}
+                onChange=${(e) => setReplay((r) => ({ ...r, speed: Number(e.currentTarget.value) }))}>
                 ${REPLAY_SPEEDS.map((s) => html`<option value=${s}>${s}×</option>`)}
               </select></label>
             <input id="replay-position" type="range" min="0" max=${pts.length - 1} value=${replay.idx} aria-label=${t('history.position')}
               onInput=${(e) => setReplay((r) => ({ ...r, idx: Number(e.currentTarget.value) }))} />
-            <output for="replay-position">${current ? `${fmt.time(new Date(current.atMs).toISOString())} · ${fmt.n0(current.speedKmh)} ${t('map.speed')}` : ''}</output>
-          </div>`}
+            <output for="replay-position">
+              ${current ? `${fmt.time(new Date(current.atMs).toISOString())} · ${fmt.n0(current.speedKmh)} ${t('map.speed')}` : ''}
+            </output>
+          </div>`
+          }
           <h2>${t('history.trips')}</h2>
-          ${data.trips.length === 0
-            ? html`<p class="empty">${t('history.noTrips')}</p>`
-            : html`<table class="grid trips">
-                <thead><tr><th scope="col">${t('history.start')}</th><th scope="col">${t('history.end')}</th><th scope="col" class="num">${t('history.km')}</th>
-                  <th scope="col" class="num">${t('history.duration')}</th><th scope="col" class="num">${t('history.litres')}</th></tr></thead>
+          ${
+            data.trips.length === 0
+              ? html`<p class="empty">${t('history.noTrips')}</p>`
+              : html`<table class="grid trips">
+                <thead><tr><th scope="col">${t('history.start')}</th><th scope="col">${t('history.end')}</th><th scope="col"
+                  class="num">${t('history.km')}</th>
+                  <th scope="col" class="num">${t('history.duration')}</th><th scope="col" class="num">${t('history.litres')}</th></tr>
+                    </thead>
                 <tbody>${data.trips.map(
                   (tr) => html`<tr>
-                    <td><button type="button" class="link" aria-label=${t('history.zoomTo', { what: `${t('history.trips')} ${fmt.timeShort(tr.startAt)}` })}
-                      onClick=${() => zoomTo(tr.startAt, tr.endAt)}>${fmt.timeShort(tr.startAt)}</button>${tr.partial ? html` <span class="muted" title=${t('history.partial')}>*</span>` : ''}</td>
-                    <td>${fmt.timeShort(tr.endAt)}</td><td class="num">${fmt.n1(tr.distanceKm)}</td><td class="num">${fmt.duration(tr.durationS)}</td><td class="num">${fmt.n1(tr.fuelUsedLitres)}</td>
+                    <td><button type="button" class="link"
+                      aria-label=${t('history.zoomTo', { what: `${t('history.trips')} ${fmt.timeShort(tr.startAt)}` })}
+                      onClick=${() => zoomTo(tr.startAt, tr.endAt)}>${fmt.timeShort(tr.startAt)}</button>${tr.partial ? html` <span
+                        class="muted" title=${t('history.partial')}>*</span>` : ''}</td>
+                    <td>${fmt.timeShort(tr.endAt)}</td><td class="num">${fmt.n1(tr.distanceKm)}</td><td
+                      class="num">${fmt.duration(tr.durationS)}</td><td class="num">${fmt.n1(tr.fuelUsedLitres)}</td>
                   </tr>`,
-                )}</tbody></table>`}
+                )}</tbody></table>`
+          }
           <h2>${t('history.stops')}</h2>
-          ${data.stops.length === 0
-            ? html`<p class="empty">${t('history.noStops')}</p>`
-            : html`<table class="grid stops">
-                <thead><tr><th scope="col">${t('history.start')}</th><th scope="col">${t('history.end')}</th><th scope="col" class="num">${t('history.duration')}</th>
+          ${
+            data.stops.length === 0
+              ? html`<p class="empty">${t('history.noStops')}</p>`
+              : html`<table class="grid stops">
+                <thead><tr><th scope="col">${t('history.start')}</th><th scope="col">${t('history.end')}</th><th scope="col"
+                  class="num">${t('history.duration')}</th>
                   <th scope="col" class="num">${t('history.engineOn')}</th></tr></thead>
                 <tbody>${data.stops.map(
                   (s) => html`<tr>
-                    <td><button type="button" class="link" onClick=${() => m.current.map.setView([s.lat, s.lon], 17)}>${fmt.timeShort(s.startAt)}</button></td>
-                    <td>${fmt.timeShort(s.endAt)}</td><td class="num">${fmt.duration(s.durationS)}</td><td class="num">${fmt.duration(s.engineOnS)}</td>
+                    <td><button type="button" class="link"
+                      onClick=${() => m.current.map.setView([s.lat, s.lon], 17)}>${fmt.timeShort(s.startAt)}</button></td>
+                    <td>${fmt.timeShort(s.endAt)}</td><td class="num">${fmt.duration(s.durationS)}</td><td
+                      class="num">${fmt.duration(s.engineOnS)}</td>
                   </tr>`,
-                )}</tbody></table>`}
-        `}
+                )}</tbody></table>`
+          }
+        `
+        }
       </section>
       <div class="map" ref=${mapEl} role="region" aria-label=${t('map.label')}></div>
     </div>`;

@@ -98,7 +98,8 @@ export function createAlertsPanel(root, { api, plateOf, onShow, isStopped }) {
       }
       if (ol.children[i] !== li) ol.insertBefore(li, ol.children[i] ?? null);
     });
-    if (refocus >= 0) (ol.children[Math.min(refocus, ol.children.length - 1)]?.querySelector('.alert-show') ?? $('#alerts summary')).focus();
+    if (refocus >= 0)
+      (ol.children[Math.min(refocus, ol.children.length - 1)]?.querySelector('.alert-show') ?? $('#alerts summary')).focus();
     const count = $('#alert-count');
     count.textContent = `${list.length}${moreAlerts ? '+' : ''}`;
     count.dataset.count = String(list.length);
@@ -128,7 +129,13 @@ export function createAlertsPanel(root, { api, plateOf, onShow, isStopped }) {
       el('span', { className: 'alert-message', textContent: alertText(a, plate) }),
     );
     showButton.addEventListener('click', () => onShow(a));
-    const note = el('input', { type: 'text', className: 'alert-note', maxLength: 1000, placeholder: t('alerts.note'), autocomplete: 'off' });
+    const note = el('input', {
+      type: 'text',
+      className: 'alert-note',
+      maxLength: 1000,
+      placeholder: t('alerts.note'),
+      autocomplete: 'off',
+    });
     note.setAttribute('aria-label', t('alerts.noteLabel', { kind: kind.toLowerCase(), plate }));
     const button = el('button', { type: 'submit', className: 'alert-ack-button', textContent: t('alerts.ack') });
     const form = el('form', { className: 'alert-ack' }, note, button);

@@ -3,7 +3,6 @@
 // Position batches are queued (the newest per vehicle) and applied once per animation
 // frame: only the rows of vehicles that changed are touched, the list rows are kept.
 
-import { Unauthorized } from '../api.js';
 import { connectLiveFeed } from '../live-feed.js';
 import { fmt, t, todayWita, witaDayOf } from '../i18n.js';
 import { href } from '../router.js';
@@ -43,7 +42,8 @@ export function mountLive(root, ctx) {
           <span id="conn" class="conn" data-state="connecting" role="status">${t('conn.connecting')}</span>
         </div>
         <details id="alerts" class="alerts" open>
-          <summary>${t('alerts.title')} <span class="badge"><b id="alert-count" data-count="0">0</b><span class="sr-only">${t('alerts.unacked')}</span></span></summary>
+          <summary>${t('alerts.title')} <span class="badge"><b id="alert-count" data-count="0">0</b><span
+            class="sr-only">${t('alerts.unacked')}</span></span></summary>
           <p id="alerts-status" class="alerts-status" role="status" hidden></p>
           <ol id="alert-list" class="alert-list" aria-label="${t('alerts.listLabel')}" aria-live="polite" aria-relevant="additions"></ol>
           <p id="alerts-empty" class="empty" hidden>${t('alerts.none')}</p>
@@ -58,7 +58,9 @@ export function mountLive(root, ctx) {
         </div>
         <div class="list">
           <div class="vehicles" role="table" aria-label="${t('map.listLabel')}">
-            <div class="vrow vhead" role="row"><span role="columnheader">${t('map.plate')}</span><span role="columnheader">${t('map.status')}</span><span role="columnheader" class="num">${t('map.speed')}</span><span role="columnheader" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</span></div>
+            <div class="vrow vhead" role="row"><span role="columnheader">${t('map.plate')}</span>
+              <span role="columnheader">${t('map.status')}</span><span role="columnheader" class="num">${t('map.speed')}</span>
+                <span role="columnheader" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</span></div>
             <div id="vehicle-list" role="rowgroup"></div>
           </div>
           <p id="empty" class="empty" hidden>${t('map.empty')}</p>
@@ -141,7 +143,14 @@ export function mountLive(root, ctx) {
   // ---------------------------------------------------------------- the list (virtual: rows in view only)
 
   const collator = new Intl.Collator(undefined, { numeric: true });
-  const list = createVehicleList({ scroller: $('.list'), body: $('#vehicle-list'), table: $('.vehicles'), vehicles, label, departmentName });
+  const list = createVehicleList({
+    scroller: $('.list'),
+    body: $('#vehicle-list'),
+    table: $('.vehicles'),
+    vehicles,
+    label,
+    departmentName,
+  });
   /** The listed vehicles in plate order; made again when vehicles come or go, or the filter changes. */
   function reorder() {
     const shown = [...vehicles.values()].filter(matches).map((v) => [label(v), v.vehicleId]);
@@ -168,7 +177,8 @@ export function mountLive(root, ctx) {
     const prev = vehicles.get(p.vehicleId);
     if (prev && Date.parse(prev.at) > Date.parse(p.at)) return false; // never move back in time
     let fuelLitres = p.fuelLitres ?? null;
-    if (fuelLitres == null && p.fuelPercent != null && known?.tankCapacityLitres) fuelLitres = Math.round(p.fuelPercent * known.tankCapacityLitres) / 100;
+    if (fuelLitres == null && p.fuelPercent != null && known?.tankCapacityLitres)
+      fuelLitres = Math.round(p.fuelPercent * known.tankCapacityLitres) / 100;
     const v = prev ?? { vehicleId: p.vehicleId };
     v.plateNumber = p.plateNumber ?? prev?.plateNumber ?? known?.plateNumber ?? null;
     v.departmentId = p.departmentId;
@@ -177,7 +187,7 @@ export function mountLive(root, ctx) {
     v.lon = p.lon;
     v.speedKmh = p.speedKmh ?? null;
     v.headingDeg = p.headingDeg ?? null;
-    v.fuelLitres = fuelLitres ?? (p.fuelPercent == null ? null : prev?.fuelLitres ?? null);
+    v.fuelLitres = fuelLitres ?? (p.fuelPercent == null ? null : (prev?.fuelLitres ?? null));
     v.ignition = p.ignition ?? null;
     v.status = vehicleStatus(v, Date.now());
     vehicles.set(v.vehicleId, v);
@@ -343,7 +353,9 @@ export function mountLive(root, ctx) {
     state(state, { seconds, why }) {
       conn.dataset.state = state;
       conn.textContent =
-        seconds !== undefined ? t('conn.offline', { s: seconds, why: why ? ` (${why})` : '' }) : t(state === 'live' ? 'conn.live' : state === 'connecting' ? 'conn.connecting' : 'conn.reconnecting');
+        seconds !== undefined
+          ? t('conn.offline', { s: seconds, why: why ? ` (${why})` : '' })
+          : t(state === 'live' ? 'conn.live' : state === 'connecting' ? 'conn.connecting' : 'conn.reconnecting');
     },
     snapshot,
     positions: queue,
@@ -378,5 +390,3 @@ export function mountLive(root, ctx) {
     },
   };
 }
-
-export { Unauthorized };

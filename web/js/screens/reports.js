@@ -76,7 +76,8 @@ function Reports({ ctx, route }) {
   const compare = (a, b) => {
     const x = a[sort.key];
     const y = b[sort.key];
-    if (typeof x === 'string' || typeof y === 'string') return String(x ?? '').localeCompare(String(y ?? ''), undefined, { numeric: true }) * sort.dir;
+    if (typeof x === 'string' || typeof y === 'string')
+      return String(x ?? '').localeCompare(String(y ?? ''), undefined, { numeric: true }) * sort.dir;
     return ((x ?? -Infinity) - (y ?? -Infinity)) * sort.dir;
   };
   const groups = new Map();
@@ -90,12 +91,14 @@ function Reports({ ctx, route }) {
     const active = sort.key === key;
     return html`<th scope="col" class=${num ? 'num' : ''} aria-sort=${active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none'}>
       <button type="button" class="sort" data-sort=${key} aria-label=${t('sort.by', { col: label })}
-        onClick=${() => setSort((s) => ({ key, dir: s.key === key ? -s.dir : num ? -1 : 1 }))}>${label}${active ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+        onClick=${() => setSort((s) => ({ key, dir: s.key === key ? -s.dir : num ? -1 : 1 }))}>
+        ${label}${active ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
   };
   const cells = (r) => COLUMNS.map(([key, f]) => html`<td class=${key === 'fuelSource' ? '' : 'num'} data-col=${key}>${f(r[key])}</td>`);
   const totals = (list, cls, label) => html`<tr class=${cls}>
     <th scope="row">${label}</th>
-    ${COLUMNS.map(([key, f, adds]) => html`<td class="num" data-col=${key}>${adds ? f(sum(list, key)) : key === 'litresPer100Km' ? fmt.n1(per100(list)) : ''}</td>`)}
+    ${COLUMNS.map(([key, f, adds]) => html`<td class="num"
+      data-col=${key}>${adds ? f(sum(list, key)) : key === 'litresPer100Km' ? fmt.n1(per100(list)) : ''}</td>`)}
   </tr>`;
 
   return html`
@@ -103,30 +106,40 @@ function Reports({ ctx, route }) {
       <h1 id="reports-title">${t('reports.title')}</h1>
       <form class="toolbar" onSubmit=${submit}>
         <${PeriodFields} idPrefix="reports" from=${from} to=${to} onFrom=${setFrom} onTo=${setTo} />
-        ${ref.departments.size > 1 &&
-        html`<label class="field"><span>${t('map.department')}</span>
+        ${
+          ref.departments.size > 1 &&
+          html`<label class="field"><span>${t('map.department')}</span>
           <select id="reports-department" value=${dept} onChange=${(e) => setDept(e.currentTarget.value)}>
             <option value="">${t('map.allDepartments')}</option>
-            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option value=${id}>${name}</option>`)}
-          </select></label>`}
+            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option
+              value=${id}>${name}</option>`)}
+          </select></label>`
+        }
         <button type="submit" class="primary">${t('period.show')}</button>
-        <button type="button" id="reports-csv" onClick=${downloadCsv} aria-disabled=${downloading ? 'true' : 'false'}>${t('reports.csv')}</button>
+        <button type="button" id="reports-csv" onClick=${downloadCsv}
+          aria-disabled=${downloading ? 'true' : 'false'}>${t('reports.csv')}</button>
       </form>
       <p class="muted small">${t('reports.noXlsx')}</p>
       <${ErrorLine} error=${error} />
       ${rows === null && !error && html`<p class="empty" role="status">${t('loading')}</p>`}
-      ${rows &&
-      (rows.length === 0
-        ? html`<p class="empty">${t('reports.none')}</p>`
-        : html`<div class="table-wrap"><table class="grid report">
+      ${
+        rows &&
+        (rows.length === 0
+          ? html`<p class="empty">${t('reports.none')}</p>`
+          : html`<div class="table-wrap"><table class="grid report">
             <caption class="sr-only">${t('reports.title')}</caption>
-            <thead><tr>${header('plateNumber', t('col.plate'), false)}${COLUMNS.map(([key]) => header(key, t(`col.${key}`), key !== 'fuelSource'))}</tr></thead>
+            <thead>
+              <tr>
+                ${header('plateNumber', t('col.plate'), false)}
+                ${COLUMNS.map(([key]) => header(key, t(`col.${key}`), key !== 'fuelSource'))}
+              </tr></thead>
             ${ordered.map(
               ([id, list]) => html`<tbody data-department-id=${id}>
                 <tr class="group"><th scope="rowgroup" colspan=${COLUMNS.length + 1}>${deptName(id)}</th></tr>
                 ${[...list].sort(compare).map(
                   (r) => html`<tr class="vehicle-row" data-vehicle-id=${r.vehicleId}>
-                    <th scope="row"><a href=${href('history', { id: r.vehicleId, from: fromDay, to: toDay })} title=${t('reports.openHistory', { plate: r.plateNumber })}>${r.plateNumber}</a></th>
+                    <th scope="row"><a href=${href('history', { id: r.vehicleId, from: fromDay, to: toDay })}
+                      title=${t('reports.openHistory', { plate: r.plateNumber })}>${r.plateNumber}</a></th>
                     ${cells(r)}
                   </tr>`,
                 )}
@@ -134,7 +147,8 @@ function Reports({ ctx, route }) {
               </tbody>`,
             )}
             <tfoot>${totals(rows, 'total', t('reports.total'))}</tfoot>
-          </table></div>`)}
+          </table></div>`)
+      }
     </section>`;
 }
 

@@ -16,13 +16,16 @@ function DepartmentRules({ ctx, rules, defaults, editable }) {
   const [hours, setHours] = useState(rules.workingHours ?? defaults);
   const [exempt, setExempt] = useState(new Set(rules.exemptVehicleIds));
   const [state, setState] = useState({ saving: false, message: '', error: '' });
-  const vehicles = [...ref.fleet.values()].filter((v) => v.departmentId === rules.departmentId).sort((a, b) => a.plateNumber.localeCompare(b.plateNumber, undefined, { numeric: true }));
+  const vehicles = [...ref.fleet.values()]
+    .filter((v) => v.departmentId === rules.departmentId)
+    .sort((a, b) => a.plateNumber.localeCompare(b.plateNumber, undefined, { numeric: true }));
   const id = rules.departmentId;
 
   async function save(event) {
     event.preventDefault();
     if (own && hours.weekdays.length === 0) return setState({ saving: false, message: '', error: t('settings.noDays') });
-    if (own && !(hours.start < hours.end || hours.end === '24:00')) return setState({ saving: false, message: '', error: t('settings.badHours') });
+    if (own && !(hours.start < hours.end || hours.end === '24:00'))
+      return setState({ saving: false, message: '', error: t('settings.badHours') });
     setState({ saving: true, message: '', error: '' });
     try {
       await api.put(`/departments/${id}/alert-rules`, { workingHours: own ? hours : null, exemptVehicleIds: [...exempt] });
@@ -31,7 +34,8 @@ function DepartmentRules({ ctx, rules, defaults, editable }) {
       setState({ saving: false, message: '', error: t('settings.notSaved', { why: errorText(err) }) });
     }
   }
-  const toggleDay = (d) => setHours((h) => ({ ...h, weekdays: h.weekdays.includes(d) ? h.weekdays.filter((x) => x !== d) : [...h.weekdays, d].sort() }));
+  const toggleDay = (d) =>
+    setHours((h) => ({ ...h, weekdays: h.weekdays.includes(d) ? h.weekdays.filter((x) => x !== d) : [...h.weekdays, d].sort() }));
   const toggleExempt = (vid) =>
     setExempt((s) => {
       const n = new Set(s);
@@ -45,25 +49,36 @@ function DepartmentRules({ ctx, rules, defaults, editable }) {
       <h2>${ref.departments.get(id) ?? id}</h2>
       <fieldset disabled=${!editable}>
         <legend>${t('settings.days')}</legend>
-        <label class="check"><input type="checkbox" class="own-hours" checked=${own} onChange=${(e) => setOwn(e.currentTarget.checked)} /> ${t('settings.custom')}</label>
-        ${own
-          ? html`<div class="days">${DAYS.map(
-              (d) => html`<label class="check"><input type="checkbox" data-day=${d} checked=${hours.weekdays.includes(d)} onChange=${() => toggleDay(d)} /> ${t(`day.${d}`)}</label>`,
-            )}</div>
+        <label class="check"><input type="checkbox" class="own-hours" checked=${own}
+          onChange=${(e) => setOwn(e.currentTarget.checked)} /> ${t('settings.custom')}</label>
+        ${
+          own
+            ? html`<div class="days">${DAYS.map(
+                (d) =>
+                  html`<label class="check"><input type="checkbox" data-day=${d} checked=${hours.weekdays.includes(d)}
+                    onChange=${() => toggleDay(d)} /> ${t(`day.${d}`)}</label>`,
+              )}</div>
             <label class="field inline"><span>${t('settings.start')}</span><input type="time" class="start" value=${hours.start} required
               onInput=${(e) => setHours((h) => ({ ...h, start: e.currentTarget.value }))} /></label>
-            <label class="field inline"><span>${t('settings.end')}</span><input type="time" class="end" value=${hours.end === '24:00' ? '23:59' : hours.end} required
-              onInput=${(e) => setHours((h) => ({ ...h, end: e.currentTarget.value === '23:59' ? '24:00' : e.currentTarget.value }))} /></label>`
-          : html`<p class="muted">${t('settings.default', { hours: hoursText(defaults) })}</p>`}
+            <label class="field inline"><span>${t('settings.end')}</span><input type="time" class="end"
+              value=${hours.end === '24:00' ? '23:59' : hours.end} required
+              onInput=${(e) => setHours((h) => ({ ...h, end: e.currentTarget.value === '23:59' ? '24:00' : e.currentTarget.value }))} />
+                </label>`
+            : html`<p class="muted">${t('settings.default', { hours: hoursText(defaults) })}</p>`
+        }
       </fieldset>
       <fieldset disabled=${!editable}>
         <legend>${t('settings.exempt')}</legend>
         <div class="exempt">${vehicles.map(
-          (v) => html`<label class="check"><input type="checkbox" data-vehicle-id=${v.id} checked=${exempt.has(v.id)} onChange=${() => toggleExempt(v.id)} />
+          (
+            v,
+          ) => html`<label class="check"><input type="checkbox" data-vehicle-id=${v.id} checked=${exempt.has(v.id)}
+            onChange=${() => toggleExempt(v.id)} />
             ${v.plateNumber} <span class="muted">(${v.kind})</span></label>`,
         )}</div>
       </fieldset>
-      ${editable && html`<button type="submit" class="primary" aria-disabled=${state.saving ? 'true' : 'false'}>${state.saving ? t('settings.saving') : t('settings.save')}</button>`}
+      ${editable && html`<button type="submit" class="primary"
+        aria-disabled=${state.saving ? 'true' : 'false'}>${state.saving ? t('settings.saving') : t('settings.save')}</button>`}
       ${state.message && html`<p class="ok" role="status">${state.message}</p>`}
       <${ErrorLine} error=${state.error} />
     </form>`;
@@ -85,10 +100,16 @@ function Settings({ ctx }) {
       <p class="muted">${t('settings.lead')}</p>
       <${ErrorLine} error=${error} />
       ${data && !data.editable && html`<p class="warning">${t('settings.readOnly')}</p>`}
-      ${data &&
-      [...data.departments]
-        .sort((a, b) => name(a.departmentId).localeCompare(name(b.departmentId)))
-        .map((r) => html`<${DepartmentRules} key=${r.departmentId} ctx=${ctx} rules=${r} defaults=${data.defaultWorkingHours} editable=${data.editable} />`)}
+      ${
+        data &&
+        [...data.departments]
+          .sort((a, b) => name(a.departmentId).localeCompare(name(b.departmentId)))
+          .map(
+            (r) =>
+              html`<${DepartmentRules} key=${r.departmentId} ctx=${ctx} rules=${r} defaults=${data.defaultWorkingHours}
+                editable=${data.editable} />`,
+          )
+      }
     </section>`;
 }
 

@@ -121,7 +121,8 @@ export function createVehicleList({ scroller, body, table, vehicles, label, depa
       const i = order.indexOf(id);
       if (scrollTo && i >= 0) {
         const top = body.offsetTop + i * ROW_H;
-        if (top < scroller.scrollTop + body.offsetTop || top + ROW_H > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = top - scroller.clientHeight / 2;
+        if (top < scroller.scrollTop + body.offsetTop || top + ROW_H > scroller.scrollTop + scroller.clientHeight)
+          scroller.scrollTop = top - scroller.clientHeight / 2;
         render(new Set());
       }
     },
