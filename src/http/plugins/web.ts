@@ -71,15 +71,16 @@ const webPlugin: FastifyPluginAsync = async (app) => {
     maxAge: '1d',
   });
   // Read at start: a missing package stops the API with a clear error instead of a page with 500s.
-  for (const name of Object.keys(vendorModules)) {
-    const text = loadVendor(name);
-    app.get(`/web/vendor/${name}`, { schema: { hide: true } }, async (_request, reply) => {
-      return reply
-        .type(name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=86400')
-        .send(text);
-    });
-  }
+  const texts = new Map(Object.keys(vendorModules).map((name) => [name, loadVendor(name)]));
+  app.get('/web/vendor/:name', { schema: { hide: true } }, async (request, reply) => {
+    const name = (request.params as { name: string }).name;
+    const text = texts.get(name);
+    if (text === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    return reply
+      .type(name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .send(text);
+  });
   // A browser keeps the #fragment (the demo's #key=…) across the redirect.
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/web/', 302));
   app.get('/web', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/web/', 302));

@@ -265,6 +265,7 @@ export function mountLive(root, ctx) {
   }
 
   function refilter() {
+    $('.list').scrollTop = 0; // the first matches, not the place the whole list was scrolled to
     reorder();
     updateCounts();
     layer.refilter();
