@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runAnalyticsBench } from './analytics.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
+import { runWebMapBench } from './web-map.js';
 import { describeMachine } from './machine.js';
 import { adminUrl, checkpoint, describeUrl } from './postgres.js';
 import { describeMachineLine, printSection, recordRun, type BenchSection } from './report.js';
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> =
   ingest: runIngestBench,
   analytics: runAnalyticsBench,
   live: runLiveBench,
+  'web-map': runWebMapBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

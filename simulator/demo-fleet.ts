@@ -26,6 +26,8 @@ export interface DemoVehicle {
   monthlyAllocationLitres: number;
   /** What the tracker reports: a level in litres or percent, the CAN fuel counter (with a level in percent), or no fuel. */
   sensor: 'litres' | 'percent' | 'counter' | 'none';
+  /** Ambulances and the disaster and fire office's vehicles answer calls at any hour: no outside-hours alerts. */
+  outsideHoursExempt: boolean;
 }
 
 export const demoDepartments: DemoDepartment[] = [
@@ -37,7 +39,10 @@ export const demoDepartments: DemoDepartment[] = [
   { code: 'BPBD', name: 'Badan Penanggulangan Bencana Daerah (Disaster Management and Fire)' },
 ];
 
-type Template = Omit<DemoVehicle, 'plateNumber' | 'departmentCode' | 'sensor'>;
+type Template = Omit<DemoVehicle, 'plateNumber' | 'departmentCode' | 'sensor' | 'outsideHoursExempt'>;
+
+/** Departments whose every vehicle is on call day and night. */
+const ON_CALL_DEPARTMENTS = new Set(['BPBD']);
 
 const sedan: Template = { kind: 'car', fuelType: 'pertamax', tankCapacityLitres: 55, ratedLitresPer100Km: 11.5, idleLitresPerHour: 0.9, monthlyAllocationLitres: 300 };
 const mpv: Template = { kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 55, ratedLitresPer100Km: 10.5, idleLitresPerHour: 0.8, monthlyAllocationLitres: 250 };
@@ -54,7 +59,8 @@ const cityBus: Template = { kind: 'bus', fuelType: 'solar', tankCapacityLitres: 
 const ambulance: Template = { kind: 'ambulance', fuelType: 'dexlite', tankCapacityLitres: 70, ratedLitresPer100Km: 12.5, idleLitresPerHour: 1.2, monthlyAllocationLitres: 400 };
 
 function vehicle(plateNumber: string, departmentCode: string, template: Template, sensor: DemoVehicle['sensor']): DemoVehicle {
-  return { plateNumber, departmentCode, ...template, sensor };
+  const outsideHoursExempt = template.kind === 'ambulance' || ON_CALL_DEPARTMENTS.has(departmentCode);
+  return { plateNumber, departmentCode, ...template, sensor, outsideHoursExempt };
 }
 
 export const demoVehicles: DemoVehicle[] = [

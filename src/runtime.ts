@@ -173,6 +173,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         ...(broker ? { onDeviceSecretChanged: (deviceId: string) => void broker.disconnectDevice(deviceId) } : {}),
         ...(runningIngest ? { onDeviceRegistered: () => runningIngest.devicesChanged() } : {}),
         ...(runningIngest ? { onGeofencesChanged: () => runningIngest.alerts.geofencesChanged() } : {}),
+        ...(runningIngest ? { onAlertRulesChanged: () => runningIngest.alerts.alertRulesChanged() } : {}),
         readiness,
         ...(live ? { live } : {}),
       });

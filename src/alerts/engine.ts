@@ -13,13 +13,14 @@ import type { Logger } from 'pino';
 import { evaluateReading, freshAlertState, type AlertCandidate, type AlertRules, type VehicleAlertState } from '../domain/alerts.js';
 import { alertTopic } from '../domain/topics.js';
 import { KUPANG_CITY_BOUNDARY } from '../domain/geofence.js';
+import type { WorkingHours } from '../domain/report-time.js';
 import type { AlertRow } from '../repositories/alerts.js';
 import type { Repositories } from '../repositories/index.js';
 import { ALL_DEPARTMENTS } from '../repositories/scope.js';
 import type { BoundReading } from '../repositories/telemetry.js';
 
 export interface AlertEngineOptions {
-  repos: Pick<Repositories, 'alerts' | 'geofences' | 'vehicles'>;
+  repos: Pick<Repositories, 'alerts' | 'geofences' | 'vehicles' | 'alertRules'>;
   rules: Omit<AlertRules, 'geofences'>;
   /** Announces a stored alert (to the live topics). */
   publish: (topic: string, payload: string) => void;
@@ -60,6 +61,7 @@ export async function ensureDefaultGeofence(repos: Pick<Repositories, 'geofences
 interface CachedVehicle {
   plateNumber: string;
   speedLimitKmh: number | null;
+  outsideHoursExempt: boolean;
   departmentId: string;
   loadedAtMs: number;
 }
@@ -80,6 +82,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
 
   /** Each geofence's shape as last loaded, to see which ones a reload changed. */
   let fenceShapes = new Map<string, string>();
+  /** Departments with their own working hours (the fleet's holidays still apply), reloaded with the geofences. */
+  let departmentHours = new Map<string, WorkingHours>();
 
   async function rules(): Promise<AlertRules> {
     if (now() - fencesLoadedAtMs > REFRESH_MS) {
@@ -91,6 +95,14 @@ export function createAlertEngine(options: AlertEngineOptions) {
       if (changed.length > 0) for (const state of states.values()) for (const id of changed) state.inside.delete(id);
       fences = loaded;
       fenceShapes = shapes;
+      const holidays = options.rules.workingHours.holidays;
+      const own = await repos.alertRules.all();
+      departmentHours = new Map(
+        own.map((r) => {
+          const hours: WorkingHours = { weekdays: r.weekdays, startMin: r.startMin, endMin: r.endMin, ...(holidays ? { holidays } : {}) };
+          return [r.departmentId, hours] as const;
+        }),
+      );
       fencesLoadedAtMs = now();
     }
     return { ...options.rules, geofences: fences };
@@ -103,8 +115,15 @@ export function createAlertEngine(options: AlertEngineOptions) {
     const missing = [...ids].filter((id) => !fresh(vehicles.get(id)));
     if (missing.length === 0) return;
     const loadedAtMs = now();
-    const remember = (v: { id: string; plateNumber: string; speedLimitKmh: number | null; departmentId: string }) =>
-      vehicles.set(v.id, { plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh, departmentId: v.departmentId, loadedAtMs });
+    type Row = { id: string; plateNumber: string; speedLimitKmh: number | null; departmentId: string; outsideHoursExempt: boolean };
+    const remember = (v: Row) =>
+      vehicles.set(v.id, {
+        plateNumber: v.plateNumber,
+        speedLimitKmh: v.speedLimitKmh,
+        outsideHoursExempt: v.outsideHoursExempt,
+        departmentId: v.departmentId,
+        loadedAtMs,
+      });
     // Many at once (a start, or the refresh of a whole fleet): one query for all of them.
     if (missing.length > 20) {
       for (const v of await repos.vehicles.list(ALL_DEPARTMENTS)) remember(v);
@@ -137,10 +156,25 @@ export function createAlertEngine(options: AlertEngineOptions) {
       if (!state) states.set(r.vehicleId, (state = freshAlertState()));
       let applicable = perDepartment.get(r.departmentId);
       if (!applicable) {
-        applicable = { ...current, geofences: current.geofences.filter((g) => !g.departmentId || g.departmentId === r.departmentId) };
+        applicable = {
+          ...current,
+          workingHours: departmentHours.get(r.departmentId) ?? current.workingHours,
+          geofences: current.geofences.filter((g) => !g.departmentId || g.departmentId === r.departmentId),
+        };
         perDepartment.set(r.departmentId, applicable);
       }
-      const started = evaluateReading(state, { vehicleId: r.vehicleId, departmentId: r.departmentId, plateNumber: v.plateNumber, speedLimitKmh: v.speedLimitKmh }, r, applicable);
+      const started = evaluateReading(
+        state,
+        {
+          vehicleId: r.vehicleId,
+          departmentId: r.departmentId,
+          plateNumber: v.plateNumber,
+          speedLimitKmh: v.speedLimitKmh,
+          outsideHoursExempt: v.outsideHoursExempt,
+        },
+        r,
+        applicable,
+      );
       for (const a of started) raised.push(a);
     }
     await store(raised);
@@ -225,6 +259,11 @@ export function createAlertEngine(options: AlertEngineOptions) {
     /** Geofences were created, changed or removed here: the next batch is judged with them. */
     geofencesChanged(): void {
       fencesLoadedAtMs = 0;
+    },
+    /** A department's working hours or exempt vehicles changed here: the next batch is judged with them. */
+    alertRulesChanged(): void {
+      fencesLoadedAtMs = 0;
+      vehicles.clear();
     },
     /** Resolves when everything handed over so far has been judged. */
     idle: () => queue,

@@ -65,12 +65,36 @@ export const vehicles = pgTable(
     monthlyAllocationLitres: real('monthly_allocation_litres').notNull(),
     /** This vehicle's own speed limit for alerts; null: the fleet-wide SPEED_LIMIT_KMH. */
     speedLimitKmh: real('speed_limit_kmh'),
+    /** Ambulances, fire and disaster response: driving outside working hours is their job, not an alert. */
+    outsideHoursExempt: boolean('outside_hours_exempt').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('vehicles_plate_number_key').on(t.plateNumber),
     index('vehicles_department_idx').on(t.departmentId),
     check('vehicles_tank_positive', sql`${t.tankCapacityLitres} > 0`),
+  ],
+);
+
+/**
+ * A department's own working hours for the outside-hours alert (REPORT_TZ wall clock);
+ * a department without a row uses WORKING_HOURS. ISO weekdays, 1 = Monday … 7 = Sunday;
+ * minutes after local midnight, [startMin, endMin).
+ */
+export const departmentAlertRules = pgTable(
+  'department_alert_rules',
+  {
+    departmentId: uuid('department_id')
+      .primaryKey()
+      .references(() => departments.id),
+    weekdays: integer('weekdays').array().notNull(),
+    startMin: integer('start_min').notNull(),
+    endMin: integer('end_min').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('department_alert_rules_window', sql`${t.startMin} >= 0 AND ${t.startMin} < ${t.endMin} AND ${t.endMin} <= 1440`),
+    check('department_alert_rules_weekdays', sql`cardinality(${t.weekdays}) BETWEEN 1 AND 7 AND ${t.weekdays} <@ ARRAY[1,2,3,4,5,6,7]`),
   ],
 );
 

@@ -66,7 +66,7 @@ const SPEED_HYSTERESIS_KMH = 5;
  */
 export function evaluateReading(
   state: VehicleAlertState,
-  vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null },
+  vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null; outsideHoursExempt?: boolean },
   r: AlertReading,
   rules: AlertRules,
 ): readonly AlertCandidate[] {
@@ -85,7 +85,8 @@ export function evaluateReading(
   }
 
   const inUse = speedKmh >= MOVING_KMH || r.ignition === true;
-  const offHours = inUse && !isWorkingTime(rules.reportTz, rules.workingHours, r.fixAtMs);
+  // An exempt vehicle (an ambulance, a fire engine) is never "outside working hours".
+  const offHours = inUse && vehicle.outsideHoursExempt !== true && !isWorkingTime(rules.reportTz, rules.workingHours, r.fixAtMs);
   if (offHours && !state.outsideHours) {
     (alerts ??= []).push(candidate('outside_working_hours', vehicle, r, `${vehicle.plateNumber} in use outside working hours`, { speedKmh, ignition: r.ignition }));
   }

@@ -15,7 +15,7 @@ import type { LiveHub } from '../live/hub.js';
 import { BadRequestError, UnauthorizedError } from '../errors.js';
 import type { Repositories } from '../repositories/index.js';
 import type { DomainServices } from '../services.js';
-import { bearerToken, createAuthenticator } from './auth.js';
+import { LIVE_PROTOCOL, bearerToken, createAuthenticator, liveToken } from './auth.js';
 import { documentRoute } from './openapi.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
    * judges the next readings with it (other processes reload within 30 s).
    */
   onGeofencesChanged?: () => void;
+  /** Told when a department's working hours or exempt vehicles change (as onGeofencesChanged). */
+  onAlertRulesChanged?: () => void;
   /** Requests a minute per API key, and failed authentications a minute per address (defaults: 600, 30). */
   rateLimit?: RateLimitOptions;
   /** Timeouts and connection caps of the HTTP server (defaults: DEFAULT_HTTP_LIMITS). */
@@ -144,7 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // Before any route, so it can take the upgrade of /api/v1/live.
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // A browser's live feed may send its key as a WebSocket subprotocol (see liveToken): the
+  // handshake must then name the protocol it speaks, or the browser drops the connection.
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024, handleProtocols: (protocols) => (protocols.has(LIVE_PROTOCOL) ? LIVE_PROTOCOL : false) },
+  });
   await app.register(import('./plugins/web.js')); // the web pages: / and /web/ (src/http/plugins/web.ts)
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -170,10 +176,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       api.decorateRequest('auth', null as never);
       api.addHook('onRequest', async (request, reply) => {
-        // Browsers cannot put a header on a WebSocket, so the live feed also takes ?token=.
-        const queryToken = request.routeOptions.url === '/api/v1/live' ? (request.query as { token?: unknown }).token : undefined;
+        // Browsers cannot put a header on a WebSocket, so the live feed also takes the key as a subprotocol or ?token=.
+        const live = request.routeOptions.url === '/api/v1/live';
+        const queryToken = live ? (request.query as { token?: unknown }).token : undefined;
         if (queryToken !== undefined && typeof queryToken !== 'string') throw new BadRequestError('Give `token` once.');
-        const token = bearerToken(request.headers.authorization) ?? queryToken;
+        const token = bearerToken(request.headers.authorization) ?? (live ? (liveToken(request.headers['sec-websocket-protocol']) ?? queryToken) : undefined);
         // An address over its failed-authentication limit gets 429 unless the key is valid.
         const blockedForS = failedAuth.blockedForS(request);
         if (blockedForS !== undefined && !token) throw failedAuth.reject(reply, blockedForS);

@@ -1,6 +1,7 @@
 /**
- * Who is calling: resolved from `Authorization: Bearer <key>` (or `?token=` on the
- * live feed, for browsers) before any route runs, and checked by role and department.
+ * Who is calling: resolved from `Authorization: Bearer <key>` (on the live feed also the
+ * subprotocol `bearer.<key>` or `?token=`, for browsers) before any route runs, and
+ * checked by role and department.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
@@ -28,6 +29,24 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/** The live feed's WebSocket subprotocol; a browser offers it with `bearer.<key>` beside it. */
+export const LIVE_PROTOCOL = 'armada.v1';
+
+/**
+ * The key a browser's WebSocket offers as the subprotocol `bearer.<key>` (next to
+ * LIVE_PROTOCOL): unlike `?token=`, it never appears in a URL. A key with characters a
+ * subprotocol cannot carry goes in `?token=` instead.
+ */
+export function liveToken(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return undefined;
+  for (const p of value.split(',')) {
+    const m = /^\s*bearer\.(\S+?)\s*$/.exec(p);
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 export function createAuthenticator(apiKeys: Pick<ApiKeyRepository, 'findActiveByHash' | 'touch'>, now: () => Date) {

@@ -3,6 +3,7 @@
  * over the repositories in src/services.ts). A new aggregate's repository is added here.
  */
 import type { Database } from '../db/client.js';
+import { alertRuleRepository } from './alert-rules.js';
 import { alertRepository } from './alerts.js';
 import { analyticsRepository } from './analytics.js';
 import { apiKeyRepository } from './api-keys.js';
@@ -29,6 +30,7 @@ export function createRepositories(database: Database) {
     quarantine: quarantineRepository(database),
     alerts: alertRepository(database),
     geofences: geofenceRepository(database.db),
+    alertRules: alertRuleRepository(database.db),
     /** Readings, rollups and the analytics job's state. */
     analytics: analyticsRepository(database),
     allocations: allocationRepository(database),

@@ -82,6 +82,20 @@ describe('npm run demo', () => {
     expect(moved).toBeGreaterThanOrEqual(3);
   });
 
+  it('marks the ambulances and the disaster and fire office\'s vehicles exempt from outside-hours alerts', async () => {
+    const get = async <T>(path: string) =>
+      (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
+    const rules = await get<{ departments: Array<{ exemptVehicleIds: string[] }> }>('/alert-rules');
+    const vehicles = await get<Array<{ id: string; plateNumber: string; kind: string; departmentId: string }>>('/vehicles');
+    const departments = await get<Array<{ id: string; code: string }>>('/departments');
+    const bpbd = departments.find((d) => d.code === 'BPBD')!.id;
+    const exempt = new Set(rules.departments.flatMap((d) => d.exemptVehicleIds));
+    const plates = (ids: Iterable<string>) => new Set([...ids].map((id) => vehicles.find((v) => v.id === id)!.plateNumber));
+    const onCall = vehicles.filter((v) => v.kind === 'ambulance' || v.departmentId === bpbd).map((v) => v.id);
+    expect(onCall.length).toBeGreaterThanOrEqual(5);
+    expect(plates(exempt)).toEqual(plates(onCall));
+  });
+
   it('stops on SIGINT and reuses its data and key on the next run', async () => {
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);

@@ -1,6 +1,7 @@
 /** Every route plugin under /api/v1, in registration order. A new resource's routes are added here. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../app.js';
+import { alertRuleRoutes } from './alert-rules.js';
 import { alertRoutes } from './alerts.js';
 import { allocationRoutes } from './allocations.js';
 import { apiKeyRoutes } from './api-keys.js';
@@ -28,6 +29,7 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   quarantineRoutes,
   liveRoutes,
   alertRoutes,
+  alertRuleRoutes,
   tripRoutes,
   fuelRoutes,
   reportRoutes,

@@ -1,7 +1,8 @@
 /**
  * The live feed, `GET /api/v1/live` upgraded to a WebSocket (the WebSocket contract in
- * docs/api.md). The key is checked before the upgrade like any request (Bearer header,
- * or `?token=` for browsers, which cannot set headers on a WebSocket); a browser's
+ * docs/api.md). The key is checked before the upgrade like any request (Bearer header; a
+ * browser, which cannot set headers on a WebSocket, offers it as the subprotocol
+ * `bearer.<key>` beside `armada.v1`, or as `?token=`); a browser's
  * Origin must be the API's own or an allowed one. The client gets a snapshot of the
  * vehicles it may see, then position batches; it may narrow what it gets with
  * `{"type":"subscribe","departmentIds":[…],"vehicleIds":[…]}`.
