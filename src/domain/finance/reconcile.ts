@@ -28,6 +28,22 @@ export const flagKinds = [
   'beyond_rated_use',
 ] as const;
 export type FlagKind = (typeof flagKinds)[number];
+/** The alert kind a settled flag raises: `receipt_` and the flag's kind. */
+export const receiptAlertKinds = [
+  'receipt_no_tank_rise',
+  'receipt_more_than_rise',
+  'receipt_away_from_vehicle',
+  'receipt_over_tank_capacity',
+  'receipt_fuel_type_mismatch',
+  'receipt_duplicate_receipt',
+  'receipt_no_telemetry',
+  'receipt_voucher_exceeded',
+  'receipt_price_mismatch',
+  'receipt_odometer_mismatch',
+  'receipt_subsidised_fuel',
+  'receipt_beyond_rated_use',
+] as const satisfies ReadonlyArray<`receipt_${FlagKind}`>;
+export const receiptAlertKind = (kind: FlagKind): (typeof receiptAlertKinds)[number] => `receipt_${kind}`;
 export interface Flag {
   kind: FlagKind;
   detail: string;
