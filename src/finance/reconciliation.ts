@@ -18,6 +18,7 @@ import {
   type RefuelFacts,
   type Verdict,
 } from '../domain/finance/reconcile.js';
+import { litresNumber, rupiahNumber } from '../domain/finance/money.js';
 import { priceInForce } from '../domain/finance/savings.js';
 import { voucherUse, type VoucherFactsRow, type VoucherPurchase } from '../domain/finance/vouchers.js';
 import { refuelThresholdLitres } from '../domain/fuel.js';
@@ -75,6 +76,13 @@ export interface ReconciliationDeps {
   evidence: EvidenceRepository;
   analyticsRepo: Pick<AnalyticsRepository, 'states' | 'lateMarks'>;
   vouchers: VoucherLookup;
+}
+
+/** A local month 'YYYY-MM' as [startMs, endMs) in the report time zone. */
+export function monthRangeMs(tz: string, month: string): { fromMs: number; toMs: number } {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  return { fromMs: dayRangeMs(tz, `${month}-01`).startMs, toMs: dayRangeMs(tz, `${next}-01`).startMs };
 }
 
 const toVoucherPurchase = (p: EffectivePurchase): VoucherPurchase => ({ id: p.id, seq: p.seq, vehicleId: p.vehicleId, atMs: p.at.getTime(), voucherCode: p.voucherCode });
@@ -205,6 +213,53 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
     return { purchases: inPeriod, verdicts, unmatchedRefuels };
   }
 
-  return { settings, judge };
+  /** The month's reconciliation as the API answers it (and a closing stores it). */
+  async function monthReport(vehicles: readonly ReconVehicle[], month: string, nowMs: number): Promise<ReconciliationReport> {
+    const { fromMs, toMs } = monthRangeMs(tz, month);
+    const judged = await judge(vehicles, fromMs, toMs, nowMs);
+    const plates = new Map(vehicles.map((v) => [v.id, v]));
+    return {
+      month,
+      purchases: judged.purchases.map((p) => {
+        const v = judged.verdicts.get(p.id)!;
+        return {
+          purchaseId: p.id,
+          vehicleId: p.vehicleId,
+          plateNumber: plates.get(p.vehicleId)?.plateNumber ?? '',
+          departmentId: plates.get(p.vehicleId)?.departmentId ?? p.departmentId,
+          at: p.at.toISOString(),
+          litres: litresNumber(p.litresMl),
+          amountIdr: rupiahNumber(p.amountIdr),
+          status: v.status,
+          flags: v.flags,
+          refuel: v.refuel ? { at: new Date(v.refuel.atMs).toISOString(), litres: round3(v.refuel.litres), lat: v.refuel.lat, lon: v.refuel.lon } : null,
+        };
+      }),
+      refuelsWithoutReceipt: judged.unmatchedRefuels
+        .sort((a, b) => a.atMs - b.atMs)
+        .map((r) => ({ vehicleId: r.vehicleId, departmentId: plates.get(r.vehicleId)?.departmentId ?? '', at: new Date(r.atMs).toISOString(), litres: round3(r.litres), lat: r.lat, lon: r.lon })),
+    };
+  }
+
+  return { settings, judge, monthReport };
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export interface ReconciliationReport {
+  month: string;
+  purchases: Array<{
+    purchaseId: string;
+    vehicleId: string;
+    plateNumber: string;
+    departmentId: string;
+    at: string;
+    litres: number;
+    amountIdr: number;
+    status: Verdict['status'];
+    flags: Verdict['flags'];
+    refuel: { at: string; litres: number; lat: number; lon: number } | null;
+  }>;
+  refuelsWithoutReceipt: Array<{ vehicleId: string; departmentId: string; at: string; litres: number; lat: number; lon: number }>;
 }
 export type Reconciliation = ReturnType<typeof createReconciliation>;

@@ -14,12 +14,12 @@
 import type { Logger } from 'pino';
 import { receiptAlertKind, type FlagKind } from '../domain/finance/reconcile.js';
 import { litresNumber } from '../domain/finance/money.js';
-import { dayRangeMs, localDayOf } from '../domain/report-time.js';
+import { localDayOf } from '../domain/report-time.js';
 import type { AlertRepository } from '../repositories/alerts.js';
 import type { VerdictRepository } from '../repositories/finance/verdicts.js';
 import { ALL_DEPARTMENTS } from '../repositories/scope.js';
 import type { VehicleRepository } from '../repositories/vehicles.js';
-import type { PurchaseReader, Reconciliation } from './reconciliation.js';
+import { monthRangeMs, type PurchaseReader, type Reconciliation } from './reconciliation.js';
 
 /** Purchases older than this are no longer looked at by the job (their months are long reported). */
 export const HORIZON_DAYS = 92;
@@ -46,12 +46,6 @@ export interface SettleJob {
   runOnce(): Promise<SettleRunSummary>;
   stop(): Promise<void>;
 }
-
-const nextMonthStart = (tz: string, month: string): number => {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-  return dayRangeMs(tz, next).startMs;
-};
 
 export function startSettleJob(deps: SettleJobDeps, options: { autoStart?: boolean } = {}): SettleJob {
   const now = deps.now ?? (() => new Date());
@@ -80,8 +74,8 @@ export function startSettleJob(deps: SettleJobDeps, options: { autoStart?: boole
     for (const [month, vehicleIds] of work) {
       if (stopped) break;
       const vehicles = [...vehicleIds].map((id) => fleet.get(id)).filter((v) => v !== undefined);
-      const fromMs = dayRangeMs(tz, `${month}-01`).startMs;
-      const judged = await deps.reconciliation.judge(vehicles, fromMs, nextMonthStart(tz, month), nowMs);
+      const { fromMs, toMs } = monthRangeMs(tz, month);
+      const judged = await deps.reconciliation.judge(vehicles, fromMs, toMs, nowMs);
       const toSave = judged.purchases.filter((p) => needing.has(p.id));
       await deps.verdicts.save(
         toSave.map((p) => {
