@@ -5,16 +5,20 @@
  */
 import { createAnalytics } from './analytics/service.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './analytics/settings.js';
+import { createLedger, DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from './finance/ledger.js';
 import type { Repositories } from './repositories/index.js';
 
 export interface ServiceSettings {
   analytics: AnalyticsSettings;
+  ledger?: LedgerSettings;
 }
 
 export function createServices(repos: Repositories, settings: ServiceSettings = { analytics: DEFAULT_ANALYTICS_SETTINGS }) {
   return {
     /** Trips, stops, fuel and the fleet report (src/analytics/service.ts). */
     analytics: createAnalytics(repos.analytics, settings.analytics),
+    /** The purchase ledger: purchases, voids, idempotency, verify (src/finance/ledger.ts). */
+    ledger: createLedger(repos, { ...(settings.ledger ?? DEFAULT_LEDGER_SETTINGS), reportTz: settings.analytics.reportTz }),
   };
 }
 export type DomainServices = ReturnType<typeof createServices>;

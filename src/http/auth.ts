@@ -10,6 +10,8 @@ import { hashApiKey } from '../security/secrets.js';
 
 export interface AuthContext extends DepartmentScope {
   keyId: string;
+  /** The key's name, for the audit log's "who". */
+  keyName: string;
   role: ApiKeyRole;
 }
 
@@ -39,7 +41,7 @@ export function createAuthenticator(apiKeys: Pick<ApiKeyRepository, 'findActiveB
       lastTouched.set(key.id, at.getTime());
       await apiKeys.touch(key.id, at);
     }
-    return { keyId: key.id, role: key.role, departmentId: key.departmentId };
+    return { keyId: key.id, keyName: key.name, role: key.role, departmentId: key.departmentId };
   };
 }
 

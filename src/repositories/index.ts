@@ -8,6 +8,9 @@ import { analyticsRepository } from './analytics.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
+import { auditLogRepository } from './finance/audit-log.js';
+import { purchaseRepository } from './finance/purchases.js';
+import { stationRepository } from './finance/stations.js';
 import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
@@ -25,6 +28,9 @@ export function createRepositories(database: Database) {
     geofences: geofenceRepository(database.db),
     /** Readings, rollups and the analytics job's state. */
     analytics: analyticsRepository(database),
+    auditLog: auditLogRepository(database),
+    purchases: purchaseRepository(database),
+    stations: stationRepository(database),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

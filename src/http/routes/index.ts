@@ -7,6 +7,7 @@ import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
 import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
+import { fuelPurchaseRoutes } from './fuel-purchases.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reportRoutes } from './reports.js';
@@ -25,4 +26,5 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   tripRoutes,
   fuelRoutes,
   reportRoutes,
+  fuelPurchaseRoutes,
 ];
