@@ -6,11 +6,14 @@
 import { createAnalytics } from './analytics/service.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './analytics/settings.js';
 import { createLedger, DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from './finance/ledger.js';
+import { createReconciliation } from './finance/reconciliation.js';
+import { DEFAULT_FINANCE_RECON_SETTINGS, type FinanceReconSettings } from './finance/settings.js';
 import type { Repositories } from './repositories/index.js';
 
 export interface ServiceSettings {
   analytics: AnalyticsSettings;
   ledger?: LedgerSettings;
+  reconciliation?: FinanceReconSettings;
 }
 
 export function createServices(repos: Repositories, settings: ServiceSettings = { analytics: DEFAULT_ANALYTICS_SETTINGS }) {
@@ -19,6 +22,8 @@ export function createServices(repos: Repositories, settings: ServiceSettings = 
     analytics: createAnalytics(repos.analytics, settings.analytics),
     /** The purchase ledger: purchases, voids, idempotency, verify (src/finance/ledger.ts). */
     ledger: createLedger(repos, { ...(settings.ledger ?? DEFAULT_LEDGER_SETTINGS), reportTz: settings.analytics.reportTz }),
+    /** Receipts judged against tank and position (src/finance/reconciliation.ts). */
+    reconciliation: createReconciliation(repos, settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS, settings.analytics),
   };
 }
 export type DomainServices = ReturnType<typeof createServices>;

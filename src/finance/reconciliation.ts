@@ -74,7 +74,7 @@ export interface JudgedPeriod {
 export interface ReconciliationDeps {
   purchases: PurchaseReader;
   evidence: EvidenceRepository;
-  analyticsRepo: Pick<AnalyticsRepository, 'states' | 'lateMarks'>;
+  analytics: Pick<AnalyticsRepository, 'states' | 'lateMarks'>;
   vouchers: VoucherLookup;
 }
 
@@ -107,8 +107,8 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
       deps.evidence.refuels(ids, extFrom - windowMs, extTo + windowMs),
       deps.evidence.days(ids, firstDay, lastDay),
       deps.evidence.prices(),
-      deps.analyticsRepo.states(ids),
-      deps.analyticsRepo.lateMarks(ids, firstDay, lastDay),
+      deps.analytics.states(ids),
+      deps.analytics.lateMarks(ids, firstDay, lastDay),
     ]);
     const near = await deps.evidence.readingsNear(
       purchases.map((p) => ({ id: p.id, vehicleId: p.vehicleId, atMs: p.at.getTime(), lat: p.lat, lon: p.lon })),

@@ -9,8 +9,12 @@ import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
 import { auditLogRepository } from './finance/audit-log.js';
+import { closingRepository } from './finance/closings.js';
+import { evidenceRepository } from './finance/evidence.js';
 import { purchaseRepository } from './finance/purchases.js';
 import { stationRepository } from './finance/stations.js';
+import { verdictRepository } from './finance/verdicts.js';
+import { voucherRepository } from './finance/vouchers.js';
 import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
@@ -29,8 +33,12 @@ export function createRepositories(database: Database) {
     /** Readings, rollups and the analytics job's state. */
     analytics: analyticsRepository(database),
     auditLog: auditLogRepository(database),
+    closings: closingRepository(database),
+    evidence: evidenceRepository(database),
     purchases: purchaseRepository(database),
     stations: stationRepository(database),
+    verdicts: verdictRepository(database),
+    vouchers: voucherRepository(database),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

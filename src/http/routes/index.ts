@@ -10,6 +10,7 @@ import { fuelRoutes } from './fuel.js';
 import { fuelPurchaseRoutes } from './fuel-purchases.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
+import { reconciliationRoutes } from './reconciliation.js';
 import { reportRoutes } from './reports.js';
 import { tripRoutes } from './trips.js';
 import { vehicleRoutes } from './vehicles.js';
@@ -27,4 +28,5 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   fuelRoutes,
   reportRoutes,
   fuelPurchaseRoutes,
+  reconciliationRoutes,
 ];

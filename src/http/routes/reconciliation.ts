@@ -1,0 +1,70 @@
+/** GET /reconciliation: each purchase of a month against the tank and the vehicle's position. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { flagKinds } from '../../domain/finance/reconcile.js';
+import { verdictStatuses } from '../../db/schema.js';
+import type { ReconciliationReport } from '../../finance/reconciliation.js';
+import type { AppDeps } from '../app.js';
+import { assertDepartmentVisible } from '../auth.js';
+import { errorResponse } from '../schemas.js';
+
+export const monthParam = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month like 2026-03')
+  .describe('A calendar month in REPORT_TZ, YYYY-MM');
+
+const flag = z.object({ kind: z.enum(flagKinds), detail: z.string() });
+const report = z.object({
+  month: z.string(),
+  closed: z.boolean().describe('The month is closed: this is the report as signed at closing'),
+  purchases: z.array(
+    z.object({
+      purchaseId: z.uuid(),
+      vehicleId: z.uuid(),
+      plateNumber: z.string(),
+      at: z.string(),
+      litres: z.number(),
+      amountIdr: z.number().int().describe('Whole rupiah'),
+      status: z.enum(verdictStatuses).describe('pending until the refuel window has passed and the analytics of its days settled'),
+      flags: z.array(flag),
+      refuel: z.object({ at: z.string(), litres: z.number(), lat: z.number(), lon: z.number() }).nullable().describe('The detected refuel matched to it'),
+    }),
+  ),
+  refuelsWithoutReceipt: z.array(z.object({ vehicleId: z.uuid(), at: z.string(), litres: z.number(), lat: z.number(), lon: z.number() })),
+});
+
+/** A report narrowed to one department (a closing's snapshot holds them all). */
+export function reconciliationFor(r: ReconciliationReport, departmentId: string | null): ReconciliationReport {
+  if (!departmentId) return r;
+  return { ...r, purchases: r.purchases.filter((p) => p.departmentId === departmentId), refuelsWithoutReceipt: r.refuelsWithoutReceipt.filter((x) => x.departmentId === departmentId) };
+}
+
+export function reconciliationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const { vehicles, closings } = deps.repos;
+  const { reconciliation } = deps.services;
+  return async (app) => {
+    app.get(
+      '/reconciliation',
+      {
+        schema: {
+          tags: ['finance'],
+          summary: "A month's purchases judged against the tank sensor and the vehicle's position",
+          description:
+            'Each purchase is matched one-to-one to a detected refuel of its vehicle within FINANCE_MATCH_WINDOW_S (nearest first) and flagged (see docs/finance-reports.md). ' +
+            'A closed month answers its report as signed. Every role reads; a department key sees its department.',
+          querystring: z.object({ month: monthParam, departmentId: z.uuid().optional() }),
+          response: { 200: report, 400: errorResponse, 404: errorResponse },
+        },
+      },
+      async (request) => {
+        const { month, departmentId } = request.query;
+        if (departmentId) assertDepartmentVisible(request.auth, departmentId);
+        const scope = departmentId ?? request.auth.departmentId;
+        const closed = await closings.get(month);
+        if (closed) return { ...reconciliationFor(closed.snapshot.reconciliation as ReconciliationReport, scope), closed: true };
+        const fleet = await vehicles.list(request.auth, departmentId ? { departmentId } : {});
+        return { ...(await reconciliation.monthReport(fleet, month, deps.now().getTime())), closed: false };
+      },
+    );
+  };
+}
