@@ -7,6 +7,7 @@ import { createAnalytics } from './analytics/service.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './analytics/settings.js';
 import { createLedger, DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from './finance/ledger.js';
 import { createReconciliation } from './finance/reconciliation.js';
+import { createSavings } from './finance/savings.js';
 import { DEFAULT_FINANCE_RECON_SETTINGS, type FinanceReconSettings } from './finance/settings.js';
 import type { Repositories } from './repositories/index.js';
 
@@ -24,6 +25,8 @@ export function createServices(repos: Repositories, settings: ServiceSettings = 
     ledger: createLedger(repos, { ...(settings.ledger ?? DEFAULT_LEDGER_SETTINGS), reportTz: settings.analytics.reportTz }),
     /** Receipts judged against tank and position (src/finance/reconciliation.ts). */
     reconciliation: createReconciliation(repos, settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS, settings.analytics),
+    /** Savings against the allocation baseline (src/finance/savings.ts). */
+    savings: createSavings(repos, settings.analytics.reportTz),
   };
 }
 export type DomainServices = ReturnType<typeof createServices>;

@@ -12,6 +12,7 @@ import { auditLogRepository } from './finance/audit-log.js';
 import { closingRepository } from './finance/closings.js';
 import { evidenceRepository } from './finance/evidence.js';
 import { purchaseRepository } from './finance/purchases.js';
+import { savingsRepository } from './finance/savings.js';
 import { stationRepository } from './finance/stations.js';
 import { verdictRepository } from './finance/verdicts.js';
 import { voucherRepository } from './finance/vouchers.js';
@@ -36,6 +37,7 @@ export function createRepositories(database: Database) {
     closings: closingRepository(database),
     evidence: evidenceRepository(database),
     purchases: purchaseRepository(database),
+    savings: savingsRepository(database),
     stations: stationRepository(database),
     verdicts: verdictRepository(database),
     vouchers: voucherRepository(database),

@@ -12,6 +12,7 @@ import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reconciliationRoutes } from './reconciliation.js';
 import { reportRoutes } from './reports.js';
+import { savingsRoutes } from './savings.js';
 import { tripRoutes } from './trips.js';
 import { vehicleRoutes } from './vehicles.js';
 
@@ -29,4 +30,5 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   reportRoutes,
   fuelPurchaseRoutes,
   reconciliationRoutes,
+  savingsRoutes,
 ];
