@@ -8,6 +8,7 @@ import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './analytics/
 import { createLedger, DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from './finance/ledger.js';
 import { createReconciliation } from './finance/reconciliation.js';
 import { createSavings } from './finance/savings.js';
+import { createVouchers } from './finance/vouchers.js';
 import { DEFAULT_FINANCE_RECON_SETTINGS, type FinanceReconSettings } from './finance/settings.js';
 import type { Repositories } from './repositories/index.js';
 
@@ -27,6 +28,8 @@ export function createServices(repos: Repositories, settings: ServiceSettings = 
     reconciliation: createReconciliation(repos, settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS, settings.analytics),
     /** Savings against the allocation baseline (src/finance/savings.ts). */
     savings: createSavings(repos, settings.analytics.reportTz),
+    /** Fuel vouchers (src/finance/vouchers.ts). */
+    vouchers: createVouchers(repos, { voucherExpiryS: (settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS).voucherExpiryS, reportTz: settings.analytics.reportTz }),
   };
 }
 export type DomainServices = ReturnType<typeof createServices>;

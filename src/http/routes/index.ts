@@ -8,6 +8,7 @@ import { deviceRoutes } from './devices.js';
 import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
 import { fuelPurchaseRoutes } from './fuel-purchases.js';
+import { fuelVoucherRoutes } from './fuel-vouchers.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reconciliationRoutes } from './reconciliation.js';
@@ -31,4 +32,5 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   fuelPurchaseRoutes,
   reconciliationRoutes,
   savingsRoutes,
+  fuelVoucherRoutes,
 ];

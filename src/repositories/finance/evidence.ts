@@ -136,6 +136,12 @@ export function evidenceRepository(db: Queryable) {
       return out;
     },
 
+    /** The vehicle's newest fix with its tank level, if it has one (for a voucher's room in the tank). */
+    async latestLevel(vehicleId: string): Promise<{ fixAtMs: number; fuelLitres: number | null; fuelPercent: number | null } | null> {
+      const [row] = await db.query(`SELECT (extract(epoch from fix_at) * 1000)::float8 AS t, fuel_litres, fuel_percent FROM vehicle_latest WHERE vehicle_id = $1`, [vehicleId]);
+      return row ? { fixAtMs: num(row.t), fuelLitres: numOrNull(row.fuel_litres), fuelPercent: numOrNull(row.fuel_percent) } : null;
+    },
+
     /** The whole price history (a few rows a year per fuel), oldest first. */
     async prices(): Promise<PriceRow[]> {
       const rows = await db.query(`SELECT fuel_type, price_idr_per_litre::text AS price, valid_from::text AS valid_from FROM fuel_prices ORDER BY fuel_type, valid_from`);
