@@ -159,7 +159,7 @@ export function createReceiptPoster(api: Api, vehicleIds: Map<string, string>, w
           litres: receipt.litres,
           amountIdr: receipt.amountIdr,
           fuelType: receipt.fuelType,
-          station: receipt.station,
+          station: receipt.stationCode,
           lat: receipt.lat,
           lon: receipt.lon,
           receiptNo: receipt.receiptNo,

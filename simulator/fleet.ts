@@ -17,6 +17,7 @@ import { backlogPayloads, encodeFix, topicFor, type ArmadaPayload, type Fix, typ
 import {
   altitudeM,
   distanceM,
+  fuelStationCode,
   isInKupang,
   kupangCollectionPoints,
   kupangDestinations,
@@ -40,7 +41,8 @@ import {
   type TripPurpose,
   type TruthRecord,
 } from './truth.js';
-import { FUEL_PRICE_IDR_PER_LITRE, setupVehicle, type SimVehicle, type VehicleSetup } from './vehicles.js';
+import { fuelPriceOn, witaDay } from './fuel-prices.js';
+import { setupVehicle, type SimVehicle, type VehicleSetup } from './vehicles.js';
 
 export { mulberry32 };
 export type { SimVehicle, SensorKind, VehicleKind, FuelType } from './vehicles.js';
@@ -740,7 +742,7 @@ function startSegment(s: VehicleState, ctx: Context, seg: Segment): void {
       return;
     case 'refuel': {
       const station = s.place ?? nearestPlace(s.kin.position, kupangFuelStations);
-      const litres = refuelLitres(s);
+      const litres = refuelLitres(s, fuelPriceOn(s.setup.fuelType, witaDay(ctx.opts.startMs + s.tS * 1000)));
       const queueS = Math.round(uniform(s.move, 30, 300));
       const payS = Math.round(uniform(s.move, 30, 120));
       if (litres < 0.5) {
@@ -758,12 +760,11 @@ function startSegment(s: VehicleState, ctx: Context, seg: Segment): void {
 }
 
 /** To the brim most of the time; otherwise a round amount of litres or rupiah, as a voucher or a driver's cash allows. */
-function refuelLitres(s: VehicleState): number {
+function refuelLitres(s: VehicleState, price: number): number {
   const capacity = s.setup.spec.tankCapacityLitres;
   const free = capacity - s.levelLitres;
   const fillUp = chance(s.move, 0.65);
   const brim = free * uniform(s.move, 0.96, 1);
-  const price = FUEL_PRICE_IDR_PER_LITRE[s.setup.fuelType];
   const amounts = capacity >= 100 ? [50, 75, 100, 150] : capacity >= 30 ? [20, 25, 30, 40, 150_000 / price, 200_000 / price, 300_000 / price] : [free];
   const amount = pick(s.move, amounts);
   return Math.max(0, Math.min(free, fillUp || capacity < 30 ? brim : amount));
@@ -786,7 +787,7 @@ function startDrain(s: VehicleState, ctx: Context): void {
 }
 
 function receiptNo(ctx: Context, s: VehicleState, station: Place, atS: number): string {
-  const stationNo = `54.851.${String(kupangFuelStations.indexOf(station) + 1).padStart(2, '0')}`;
+  const stationNo = fuelStationCode(station);
   const stamp = ctx.iso(atS).replace(/[-:T]/g, '').slice(0, 12);
   s.receipts += 1;
   const tail = stream(ctx.opts.seed, s.setup.plateNumber, 'receipt', s.receipts)();
@@ -794,7 +795,8 @@ function receiptNo(ctx: Context, s: VehicleState, station: Place, atS: number): 
 }
 
 function emitReceipt(s: VehicleState, ctx: Context, station: Place, atS: number, litres: number, filledLitres: number, fraud: FraudKind | null, refuelEndS: number | null): void {
-  const price = FUEL_PRICE_IDR_PER_LITRE[s.setup.fuelType];
+  // The price in force on the receipt's day in Kupang (WITA).
+  const price = fuelPriceOn(s.setup.fuelType, witaDay(ctx.opts.startMs + atS * 1000));
   const printed = round2(litres);
   emit(s, {
     type: 'receipt',
@@ -805,6 +807,7 @@ function emitReceipt(s: VehicleState, ctx: Context, station: Place, atS: number,
     fuelType: s.setup.fuelType,
     priceIdrPerLitre: price,
     station: station.name,
+    stationCode: fuelStationCode(station),
     lat: station.lat,
     lon: station.lon,
     receiptNo: receiptNo(ctx, s, station, atS),

@@ -89,6 +89,16 @@ export const kupangPlaces: readonly Place[] = [
 
 export const kupangFuelStations: readonly Place[] = kupangPlaces.filter((p) => p.kind === 'fuel');
 
+/**
+ * A station's SPBU number as receipts print it and the station register keys it
+ * (54.851.NN, in the order above). Illustrative numbers, not the stations' real ones.
+ */
+export function fuelStationCode(station: Place): string {
+  const index = kupangFuelStations.indexOf(station);
+  if (index < 0) throw new Error(`${station.name} is not a fuel station`);
+  return `54.851.${String(index + 1).padStart(2, '0')}`;
+}
+
 /** Where errands go: everything but fuel stations, the landfill and the garbage depot. */
 export const kupangDestinations: readonly Place[] = kupangPlaces.filter((p) => p.kind !== 'fuel' && p.kind !== 'landfill' && p.kind !== 'depot');
 

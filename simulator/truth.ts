@@ -27,7 +27,7 @@
  *            ignition off; the level rises linearly from startAt to endAt.
  *   drain    {deviceId, plateNumber, startAt, endAt, lat, lon, place, litres, ignition,
  *            levelBeforeLitres, levelAfterLitres, incomplete?} — fuel taken out while standing.
- *   receipt  {deviceId, plateNumber, at, litres, amountIdr, fuelType, priceIdrPerLitre,
+ *   receipt  {deviceId, plateNumber, at, litres, amountIdr, fuelType, priceIdrPerLitre, stationCode,
  *            station, lat, lon, receiptNo, fraud, filledLitres, refuelEndAt} — a purchase as
  *            the finance office would get it. `fraud`: null (honest: litres is the fill,
  *            rounded to 0.01 L as a pump prints it), 'inflated' (litres above the fill),
@@ -159,8 +159,11 @@ export interface ReceiptRecord extends VehicleRef {
   litres: number;
   amountIdr: number;
   fuelType: string;
+  /** The price in force in Kupang on the receipt's local day (simulator/fuel-prices.ts). */
   priceIdrPerLitre: number;
   station: string;
+  /** The station's SPBU number, as the station register keys it. */
+  stationCode: string;
   lat: number;
   lon: number;
   receiptNo: string;

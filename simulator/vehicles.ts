@@ -33,13 +33,8 @@ export interface SimVehicle {
   counterWithLevel?: boolean;
 }
 
-/** Pump prices in Kupang, rupiah per litre (Pertamina, 2026, plausible). */
-export const FUEL_PRICE_IDR_PER_LITRE: Record<FuelType, number> = {
-  pertalite: 10_000,
-  pertamax: 12_500,
-  solar: 6_800,
-  dexlite: 13_000,
-};
+/** Pump prices: Pertamina's dated prices for East Nusa Tenggara (simulator/fuel-prices.ts, with their sources). */
+export { fuelPriceOn } from './fuel-prices.js';
 
 export interface DrivingProfile {
   maxCityKmh: number;

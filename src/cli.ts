@@ -14,6 +14,7 @@ import { PortInUseError } from './broker/embedded.js';
 import { demoSimVehicle } from './demo/kupang-fleet.js';
 import { seedDemoFleet } from './demo/seed.js';
 import { createLogger } from './logger.js';
+import { purchaseRepository } from './repositories/finance/purchases.js';
 import type { Repositories } from './repositories/index.js';
 import { openConfiguredDatabase, startServices, type Roles, type Services } from './runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './security/secrets.js';
@@ -28,6 +29,9 @@ Commands:
   api       the HTTP API only
   worker    the ingest worker only
   migrate   apply database migrations and exit
+  ledger verify [--json]
+            walk the purchase ledger's hash chain and name the first broken entry (exit 0: intact, 1: broken).
+            While the embedded service holds DATA_DIR, ask it instead: GET /api/v1/fuel-purchases/verify
   mosquitto-auth --passwd FILE --acl FILE [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
             write Mosquitto's password and ACL files from the devices table, then reload it with SIGHUP
 
@@ -46,6 +50,36 @@ function fail(err: unknown, logger?: Logger): never {
   if (logger) logger.fatal({ err }, 'armada stopped');
   else process.stderr.write(`armada: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
+}
+
+/** `ledger verify`: the chain check from the command line (also on a restored dump). */
+async function runLedger(args: string[], config: Config, logger: Logger): Promise<void> {
+  if (args[0] !== 'verify') {
+    process.stderr.write(`armada: unknown ledger command "${args[0] ?? ''}"\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let database;
+  try {
+    database = await openConfiguredDatabase(config, logger);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`armada: ${err.message}\nWhile it runs, verify through it: GET /api/v1/fuel-purchases/verify (an admin, finance or auditor key without a department).\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  try {
+    const result = await purchaseRepository(database).verify();
+    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (result.ok) process.stdout.write(`ledger intact: ${result.checked} entries verified; last hash ${result.lastHash}\n`);
+    else {
+      const b = result.firstBroken!;
+      process.stdout.write(`ledger BROKEN at entry ${b.seq}${b.id ? ` (id ${b.id})` : ''}: ${b.problem}: ${b.detail}; ${result.checked} entries before it verified\n`);
+    }
+    process.exitCode = result.ok ? 0 : 1;
+  } finally {
+    await database.close();
+  }
 }
 
 async function runMigrate(config: Config, logger: Logger): Promise<void> {
@@ -139,6 +173,9 @@ async function main(): Promise<void> {
     switch (command) {
       case 'migrate':
         await runMigrate(config, logger);
+        return;
+      case 'ledger':
+        await runLedger(process.argv.slice(3), config, logger);
         return;
       case 'mosquitto-auth':
         await runMosquittoAuth(process.argv.slice(3), config, logger);

@@ -147,6 +147,14 @@ const envSchema = z.object({
   WORKING_HOLIDAYS: holidays.default(''),
   /** Seconds between runs of the daily rollup job. */
   ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
+  // finance: ledger
+  LEDGER_MAX_FUTURE_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(300)
+    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused as in the future"),
   // finance: reconciliation
   FINANCE_MATCH_WINDOW_S: z.coerce.number().int().min(60).max(86_400).default(7200).describe('A refuel within this many seconds of a receipt may be its fill'),
   FINANCE_RISE_TOLERANCE_LITRES: nonNegative.default(3).describe('Receipt litres may exceed the tank rise by this many litres or FINANCE_RISE_TOLERANCE_PERCENT, whichever is more'),
@@ -194,6 +202,8 @@ export type Config = Readonly<{
   ingestBatchWaitMs: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
   analytics: Readonly<AnalyticsSettings>;
+  // finance: ledger
+  ledger: Readonly<{ maxFutureS: number; reportTz: string }>;
   /** Reconciliation, vouchers and the settle job (src/finance). */
   reconciliation: Readonly<FinanceReconSettings>;
 }>;
@@ -282,6 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
     }),
+    // finance: ledger
+    ledger: Object.freeze({ maxFutureS: e.LEDGER_MAX_FUTURE_S, reportTz: e.REPORT_TZ }),
     reconciliation: Object.freeze({
       matchWindowS: e.FINANCE_MATCH_WINDOW_S,
       riseToleranceLitres: e.FINANCE_RISE_TOLERANCE_LITRES,

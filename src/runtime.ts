@@ -98,7 +98,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     if (!options.database) closers.push(() => database.close());
     await migrateDatabase(database);
     const repos = createRepositories(database);
-    const domain = createServices(repos, { analytics: config.analytics, reconciliation: config.reconciliation });
+    const domain = createServices(repos, { analytics: config.analytics, ledger: config.ledger, reconciliation: config.reconciliation });
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
     await ensureDefaultGeofence(repos);
     // The API's processes keep the rollups current (an advisory lock lets one run at a

@@ -1,8 +1,13 @@
 /**
  * Seeds the Kupang demo fleet (departments, vehicles, one tracker each) if it is not
  * there yet, and gives every demo tracker a fresh secret for this run: only secret
- * hashes are stored, so a second run cannot learn the old ones.
+ * hashes are stored, so a second run cannot learn the old ones. Also the finance
+ * registers the demo needs: Pertamina's dated prices for East Nusa Tenggara (the same
+ * table the simulator prices its receipts with) and Kupang's filling stations.
  */
+import { NTT_FUEL_PRICES } from '../../simulator/fuel-prices.js';
+import { fuelStationCode, kupangFuelStations } from '../../simulator/kupang.js';
+import type { Actor } from '../repositories/finance/audit-log.js';
 import type { Repositories } from '../repositories/index.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../security/secrets.js';
 import { demoDepartments, demoDeviceId, demoVehicles, type DemoVehicle } from './kupang-fleet.js';
@@ -14,7 +19,23 @@ export interface SeededDevice {
   vehicle: DemoVehicle;
 }
 
+/** Who the demo's own entries in the audit log name. */
+const DEMO_SEED: Actor = Object.freeze({ keyId: null, keyName: 'demo seed' });
+
+/** Adds the dated price table and the station register; what is there already is left as it is. */
+export async function seedFinanceRegisters(repos: Pick<Repositories, 'prices' | 'stations'>, now: Date = new Date()): Promise<void> {
+  const ordered = [...NTT_FUEL_PRICES].sort((a, b) => a.validFrom.localeCompare(b.validFrom));
+  for (const p of ordered) {
+    // 'not_later' (a later price was entered by hand) and 'existing' both leave it as it is.
+    await repos.prices.add({ fuelType: p.fuelType, priceIdrPerLitre: BigInt(p.priceIdrPerLitre), validFrom: p.validFrom, source: p.source }, DEMO_SEED, now);
+  }
+  for (const station of kupangFuelStations) {
+    await repos.stations.create({ code: fuelStationCode(station), name: station.name, lat: station.lat, lon: station.lon }, DEMO_SEED, now);
+  }
+}
+
 export async function seedDemoFleet(repos: Repositories): Promise<SeededDevice[]> {
+  await seedFinanceRegisters(repos);
   const departmentIds = new Map<string, string>();
   for (const d of demoDepartments) {
     const existing = await repos.departments.findByCode(d.code);

@@ -23,6 +23,8 @@ export interface LedgerSettings {
 
 export const DEFAULT_LEDGER_SETTINGS: LedgerSettings = Object.freeze({ maxFutureS: 300, reportTz: 'Asia/Makassar' });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Fuels sold by the litre (a purchase of electricity is not a ledger entry). */
 export const LITRE_FUEL_TYPES = fuelTypes.filter((f) => f !== 'electric');
 
@@ -80,10 +82,12 @@ interface Checked {
   odometerKm: number | null;
   voucherCode: string | null;
   requestSha256: string;
+  /** The station code is not in the register (when checked). */
+  unknownStation: boolean;
 }
 
 /** SHA-256 of the purchase's normalised content: tells a replay from a different body under the same key. */
-export function requestSha256(c: Omit<Checked, 'requestSha256' | 'departmentId'>): string {
+export function requestSha256(c: Omit<Checked, 'requestSha256' | 'departmentId' | 'unknownStation'>): string {
   const canonical = JSON.stringify([
     c.vehicleId,
     c.at.toISOString(),
@@ -127,10 +131,10 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
     const lon = input.lon ?? null;
     if ((lat === null) !== (lon === null)) problems.push({ field: `${p}${lat === null ? 'lat' : 'lon'}`, message: 'give lat and lon together, or neither' });
     const stationCode = input.station?.trim() || null;
-    if (stationCode && !(await repos.stations.findByCode(stationCode))) {
-      problems.push({ field: `${p}station`, message: `unknown station "${stationCode}": register it first (POST /api/v1/fuel-stations)` });
-    }
-    const vehicle = await repos.vehicles.findById(ctx.scope, input.vehicleId);
+    // A station not (yet) in the register is recorded as the receipt says, and flagged: its
+    // position comes from the register once it is registered (it is looked up when read).
+    const unknownStation = stationCode !== null && !(await repos.stations.findByCode(stationCode));
+    const vehicle = UUID.test(input.vehicleId) ? await repos.vehicles.findById(ctx.scope, input.vehicleId) : undefined;
     if (!vehicle) return { problems, notFound: `${p}vehicleId` };
     if (problems.length > 0) return { problems };
     const content = {
@@ -146,7 +150,7 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
       odometerKm: input.odometerKm ?? null,
       voucherCode: input.voucherCode?.trim() || null,
     };
-    return { checked: { ...content, departmentId: vehicle.departmentId, requestSha256: requestSha256(content) }, problems };
+    return { checked: { ...content, departmentId: vehicle.departmentId, requestSha256: requestSha256(content), unknownStation }, problems };
   }
 
   /** The idempotency and duplicate-receipt rules, inside the ledger's lock. */
@@ -162,6 +166,9 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
       }
     }
     const flags: EntryFlag[] = [];
+    if (c.unknownStation) {
+      flags.push({ kind: 'unknown_station', detail: `station ${c.stationCode} is not in the register; register it (POST /api/v1/fuel-stations) to place the purchase` });
+    }
     if (c.receiptNo) {
       const same = await ledger.findSameReceipt({ vehicleId: c.vehicleId, receiptNo: c.receiptNo, at: c.at, litresMl: c.litresMl, amountIdr: c.amountIdr });
       if (same) return { entry: same, outcome: 'existing' };

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { apiKeys } from '../db/schema.js';
+import { apiKeys, auditLog } from '../db/schema.js';
 import type { DepartmentScope } from './scope.js';
 
 export type ApiKey = typeof apiKeys.$inferSelect;
@@ -10,11 +10,34 @@ function inScope(scope: DepartmentScope) {
   return scope.departmentId ? eq(apiKeys.departmentId, scope.departmentId) : undefined;
 }
 
+/** Who issues or revokes a key, for the audit log (written in the same transaction). */
+export interface KeyAudit {
+  actor: { keyId: string | null; keyName: string | null };
+  at: Date;
+}
+
+const keyAuditView = (k: ApiKey) => ({ name: k.name, role: k.role, departmentId: k.departmentId, keyPrefix: k.keyPrefix, revokedAt: k.revokedAt });
+
 export function apiKeyRepository(db: Db) {
   return {
-    async create(input: { name: string; role: ApiKeyRole; departmentId: string | null; keyHash: string; keyPrefix: string }): Promise<ApiKey> {
-      const [row] = await db.insert(apiKeys).values(input).returning();
-      return row!;
+    async create(input: { name: string; role: ApiKeyRole; departmentId: string | null; keyHash: string; keyPrefix: string }, audit?: KeyAudit): Promise<ApiKey> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.insert(apiKeys).values(input).returning();
+        if (audit) {
+          await tx.insert(auditLog).values({
+            at: audit.at,
+            keyId: audit.actor.keyId,
+            keyName: audit.actor.keyName,
+            action: 'api_key.create',
+            entity: 'api_key',
+            entityId: row!.id,
+            departmentId: row!.departmentId,
+            before: null,
+            after: keyAuditView(row!),
+          });
+        }
+        return row!;
+      });
     },
     /** The active key with this hash. */
     async findActiveByHash(keyHash: string): Promise<ApiKey | undefined> {
@@ -42,7 +65,7 @@ export function apiKeyRepository(db: Db) {
      * The active unscoped admin keys are locked first, so two concurrent revocations of
      * the last two cannot both pass the check.
      */
-    async revoke(id: string, at: Date): Promise<{ key: ApiKey | undefined; outcome: 'revoked' | 'already_revoked' | 'last_admin' | 'not_found' }> {
+    async revoke(id: string, at: Date, audit?: KeyAudit): Promise<{ key: ApiKey | undefined; outcome: 'revoked' | 'already_revoked' | 'last_admin' | 'not_found' }> {
       return db.transaction(async (tx) => {
         const admins = await tx
           .select({ id: apiKeys.id })
@@ -54,6 +77,19 @@ export function apiKeyRepository(db: Db) {
         if (existing.revokedAt) return { key: existing, outcome: 'already_revoked' as const };
         if (admins.length === 1 && admins[0]!.id === id) return { key: existing, outcome: 'last_admin' as const };
         const [row] = await tx.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).returning();
+        if (audit) {
+          await tx.insert(auditLog).values({
+            at: audit.at,
+            keyId: audit.actor.keyId,
+            keyName: audit.actor.keyName,
+            action: 'api_key.revoke',
+            entity: 'api_key',
+            entityId: id,
+            departmentId: row!.departmentId,
+            before: keyAuditView(existing),
+            after: keyAuditView(row!),
+          });
+        }
         return { key: row!, outcome: 'revoked' as const };
       });
     },

@@ -8,9 +8,12 @@ import { analyticsRepository } from './analytics.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';
+import { allocationRepository } from './finance/allocations.js';
 import { auditLogRepository } from './finance/audit-log.js';
+import { budgetRepository } from './finance/budgets.js';
 import { closingRepository } from './finance/closings.js';
 import { evidenceRepository } from './finance/evidence.js';
+import { priceRepository } from './finance/prices.js';
 import { purchaseRepository } from './finance/purchases.js';
 import { savingsRepository } from './finance/savings.js';
 import { stationRepository } from './finance/stations.js';
@@ -33,9 +36,12 @@ export function createRepositories(database: Database) {
     geofences: geofenceRepository(database.db),
     /** Readings, rollups and the analytics job's state. */
     analytics: analyticsRepository(database),
+    allocations: allocationRepository(database),
     auditLog: auditLogRepository(database),
+    budgets: budgetRepository(database),
     closings: closingRepository(database),
     evidence: evidenceRepository(database),
+    prices: priceRepository(database),
     purchases: purchaseRepository(database),
     savings: savingsRepository(database),
     stations: stationRepository(database),

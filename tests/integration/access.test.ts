@@ -25,6 +25,8 @@ const keyIds: Record<string, string> = {};
 /** Department B's alert and geofence. */
 let alertB: number;
 let geofenceB: string;
+/** Department B's purchase (the ledger's routes probe it). */
+let purchaseB: string;
 const square = { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.7, -10.1], [123.5, -10.1], [123.5, -10.2]]] };
 
 async function issueKey(name: string, role: string, departmentId?: string): Promise<void> {
@@ -67,6 +69,18 @@ beforeAll(async () => {
   await issueKey('managerB', 'manager', b.departmentId);
   await issueKey('financeB', 'finance', b.departmentId);
   await issueKey('viewerB', 'viewer', b.departmentId);
+  await issueKey('auditor', 'auditor');
+  await issueKey('auditorA', 'auditor', a.departmentId);
+  await issueKey('auditorB', 'auditor', b.departmentId);
+  // Finance data of B's: a station, a purchase, a budget.
+  expect((await t.api('/api/v1/fuel-stations', { method: 'POST', json: { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.16, lon: 123.6 } })).status).toBe(201);
+  const purchase = await t.api('/api/v1/fuel-purchases', {
+    method: 'POST',
+    json: { vehicleId: b.vehicleId, at: new Date(Date.now() - 3_600_000).toISOString(), litres: 30, amountIdr: 300_000, fuelType: 'pertalite', station: '54.851.01', receiptNo: 'B-0001' },
+  });
+  expect(purchase.status).toBe(201);
+  purchaseB = ((await purchase.json()) as { id: string }).id;
+  expect((await t.api(`/api/v1/departments/${b.departmentId}/budgets/2026`, { method: 'PUT', json: { amountIdr: 900_000_000 } })).status).toBe(201);
   // Both vehicles have a latest position, so lists and the live snapshot have something to leak.
   await publish(a, -10.171, 5000);
   await publish(b, -10.181, 5000);
@@ -115,6 +129,9 @@ function fillPath(url: string): string {
       'api-keys': keyIds.viewerB,
       alerts: String(alertB),
       geofences: geofenceB,
+      departments: b.departmentId,
+      budgets: '2026',
+      'fuel-purchases': purchaseB,
     }[resource];
     if (!value) throw new Error(`${url}: no test value for ${whole}; add one to fillPath in tests/integration/access.test.ts`);
     return `/${resource}/${value}`;
@@ -136,6 +153,13 @@ function sampleBody(method: string, url: string): unknown {
       monthlyAllocationLitres: 100,
     },
     'PATCH /api/v1/vehicles/:id': { monthlyAllocationLitres: 1 },
+    'POST /api/v1/fuel-purchases': { vehicleId: b.vehicleId, at: new Date(Date.now() - 60_000).toISOString(), litres: 1, amountIdr: 10_000, fuelType: 'pertalite', receiptNo: 'PROBE-1' },
+    'POST /api/v1/fuel-purchases/:id/void': { reason: 'probe void' },
+    'POST /api/v1/fuel-purchases/import': `plateNumber,at,litres,amountIdr,fuelType,receiptNo\nDH 6002 BB,${new Date(Date.now() - 60_000).toISOString()},1,10000,pertalite,PROBE-2\n`,
+    'POST /api/v1/fuel-prices': { fuelType: 'pertalite', priceIdrPerLitre: 10_000, validFrom: '2099-01-01' },
+    'POST /api/v1/fuel-stations': { code: '99.999.99', name: 'Probe', lat: -10.1, lon: 123.6 },
+    'POST /api/v1/vehicles/:id/allocations': { litres: 1, fromMonth: '2026-01' },
+    'PUT /api/v1/departments/:id/budgets/:year': { amountIdr: 1 },
     'POST /api/v1/devices': { id: 'probe-device', vehicleId: b.vehicleId },
     'PATCH /api/v1/devices/:id': { active: false },
     'POST /api/v1/devices/:id/rotate-secret': undefined,
@@ -154,10 +178,12 @@ function sampleBody(method: string, url: string): unknown {
 async function call(method: string, url: string, key: string): Promise<Response> {
   const body = WRITE_METHODS.has(method) ? sampleBody(method, url) : undefined;
   const path = fillPath(url) + (method === 'GET' ? `?departmentId=${b.departmentId}` : '');
+  // A string body is a CSV statement.
+  if (typeof body === 'string') return t.api(path, { method, key, body, headers: { 'content-type': 'text/csv' } });
   return t.api(path, { method, key, ...(body !== undefined ? { json: body } : {}) });
 }
 
-const ROLES = ['admin', 'manager', 'finance', 'viewer'] as const;
+const ROLES = ['admin', 'manager', 'finance', 'auditor', 'viewer'] as const;
 type Role = (typeof ROLES)[number];
 
 /**
@@ -177,6 +203,14 @@ const WRITE_ROLES: Record<string, readonly Role[]> = {
   'POST /api/v1/geofences': ['admin', 'manager'],
   'PATCH /api/v1/geofences/:id': ['admin', 'manager'],
   'DELETE /api/v1/geofences/:id': ['admin', 'manager'],
+  // Finance (issue 11): the auditor reads everything and writes nothing; a manager no longer sets allocations.
+  'POST /api/v1/fuel-purchases': ['admin', 'finance'],
+  'POST /api/v1/fuel-purchases/:id/void': ['admin', 'finance'],
+  'POST /api/v1/fuel-purchases/import': ['admin', 'finance'],
+  'POST /api/v1/fuel-prices': ['admin', 'finance'],
+  'POST /api/v1/fuel-stations': ['admin', 'finance'],
+  'POST /api/v1/vehicles/:id/allocations': ['admin', 'finance'],
+  'PUT /api/v1/departments/:id/budgets/:year': ['admin', 'finance'],
 };
 
 /** Keys of a role: without a department, of department A, and of department B (whose objects the probes name). */
@@ -192,6 +226,12 @@ async function stateOfEverything(): Promise<Record<string, unknown>> {
     vehicles: await get('/api/v1/vehicles'),
     devicesB: await get(`/api/v1/vehicles/${b.vehicleId}/devices`),
     geofences: await get('/api/v1/geofences'),
+    purchases: await get('/api/v1/fuel-purchases?limit=1000'),
+    prices: await get('/api/v1/fuel-prices'),
+    stations: await get('/api/v1/fuel-stations'),
+    allocationsB: await get(`/api/v1/vehicles/${b.vehicleId}/allocations`),
+    budgetsB: await get(`/api/v1/departments/${b.departmentId}/budgets`),
+    auditLog: ((await get('/api/v1/audit-log?limit=1')) as { total: number }).total,
     alerts: await get(`/api/v1/alerts?from=${new Date(Date.now() - 86_400_000).toISOString()}`),
     hashes,
   };
@@ -199,7 +239,7 @@ async function stateOfEverything(): Promise<Record<string, unknown>> {
 
 /** What must never appear in an answer to a key of department A. */
 function secretsOfB(): string[] {
-  return [b.departmentId, b.vehicleId, b.deviceId, phoneB.id, encodeURIComponent(phoneB.id), 'DH 6002 BB', keyIds.managerB!, keyIds.viewerB!, geofenceB];
+  return [b.departmentId, b.vehicleId, b.deviceId, phoneB.id, encodeURIComponent(phoneB.id), 'DH 6002 BB', keyIds.managerB!, keyIds.viewerB!, geofenceB, purchaseB, 'B-0001'];
 }
 
 describe('every /api/v1 route', () => {
@@ -274,7 +314,7 @@ describe('every /api/v1 route', () => {
       }
     }
     expect(failures).toEqual([]);
-    // admin-only routes × 3 lower roles, admin-or-manager ones × 2, each with 3 keys.
+    // Each route × the roles it does not admit, each with 3 keys.
     expect(probes).toBe(writes.reduce((n, r) => n + (ROLES.length - WRITE_ROLES[`${r.method} ${r.url}`]!.length) * 3, 0));
     expect(await stateOfEverything()).toEqual(before);
   });
@@ -282,7 +322,7 @@ describe('every /api/v1 route', () => {
   it('answers every role below admin 403 on the admin-only reads', async () => {
     const failures: string[] = [];
     for (const path of ['/api/v1/api-keys', '/api/v1/quarantine']) {
-      for (const role of ['manager', 'finance', 'viewer'] as const) {
+      for (const role of ['manager', 'finance', 'auditor', 'viewer'] as const) {
         for (const name of keysOfRole(role)) {
           const res = await t.api(path, { key: keys[name] });
           const text = await res.text();
@@ -291,6 +331,43 @@ describe('every /api/v1 route', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+
+  it('answers a manager and a viewer 403 on the audit log and the ledger check; finance and the auditor read them', async () => {
+    const failures: string[] = [];
+    for (const path of ['/api/v1/audit-log', '/api/v1/fuel-purchases/verify']) {
+      for (const role of ['manager', 'viewer'] as const) {
+        for (const name of keysOfRole(role)) {
+          const res = await t.api(path, { key: keys[name] });
+          if (res.status !== 403) failures.push(`GET ${path} as ${name}: ${res.status}`);
+        }
+      }
+      for (const name of ['finance', 'auditor']) {
+        const res = await t.api(path, { key: keys[name] });
+        if (res.status !== 200) failures.push(`GET ${path} as ${name}: ${res.status}`);
+      }
+    }
+    // The ledger is one chain across departments: its check needs a key without one.
+    for (const name of ['financeA', 'auditorA', 'adminA']) {
+      const res = await t.api('/api/v1/fuel-purchases/verify', { key: keys[name] });
+      if (res.status !== 403) failures.push(`GET /api/v1/fuel-purchases/verify as ${name}: ${res.status}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("shows a department's key none of another department's purchases, budgets or audit entries", async () => {
+    for (const name of ['auditorA', 'financeA', 'managerA', 'viewerA']) {
+      const list = await t.api('/api/v1/fuel-purchases', { key: keys[name] });
+      expect(list.status).toBe(200);
+      expect(await list.text()).not.toContain(purchaseB);
+      expect((await t.api(`/api/v1/fuel-purchases/${purchaseB}`, { key: keys[name] })).status).toBe(404);
+      expect((await t.api(`/api/v1/departments/${b.departmentId}/budgets/2026`, { key: keys[name] })).status).toBe(404);
+    }
+    const auditA = await t.api('/api/v1/audit-log?limit=1000', { key: keys.auditorA });
+    const text = await auditA.text();
+    for (const secret of secretsOfB()) expect(text).not.toContain(secret);
+    // Department B's own auditor does see them.
+    expect(await (await t.api('/api/v1/fuel-purchases', { key: keys.auditorB })).text()).toContain(purchaseB);
   });
 });
 
@@ -366,7 +443,7 @@ describe('API keys', () => {
     expect(Object.keys(all[0]!).sort()).toEqual(['createdAt', 'departmentId', 'id', 'keyPrefix', 'lastUsedAt', 'name', 'revokedAt', 'role']);
     expect(all.map((k) => k.id)).toEqual(expect.arrayContaining(Object.values(keyIds)));
     const scoped = (await (await t.api('/api/v1/api-keys', { key: keys.adminA })).json()) as Array<{ departmentId: string }>;
-    expect(scoped.length).toBe(4);
+    expect(scoped.length).toBe(5);
     expect(scoped.every((k) => k.departmentId === a.departmentId)).toBe(true);
   });
 

@@ -79,11 +79,24 @@ describe('roles and department scope', () => {
   });
 
   it('lets a manager change vehicles of its department but not move one to another', async () => {
-    const ok = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json: { monthlyAllocationLitres: 180 } });
+    const ok = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json: { speedLimitKmh: 70 } });
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { monthlyAllocationLitres: number }).monthlyAllocationLitres).toBe(180);
+    expect(((await ok.json()) as { speedLimitKmh: number }).speedLimitKmh).toBe(70);
     const move = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json: { departmentId: b.departmentId } });
     expect(move.status).toBe(404);
+  });
+
+  it('no longer lets a manager change its own allocation or tank capacity (the audited must not set their baseline)', async () => {
+    const before = (await (await t.api(`/api/v1/vehicles/${a.vehicleId}`)).json()) as Record<string, unknown>;
+    for (const json of [{ monthlyAllocationLitres: 180 }, { tankCapacityLitres: 90 }, { tankCapacityLitres: 90, speedLimitKmh: 60 }]) {
+      const res = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json });
+      expect(res.status, JSON.stringify(json)).toBe(403);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/monthlyAllocationLitres|tankCapacityLitres/);
+    }
+    expect(await (await t.api(`/api/v1/vehicles/${a.vehicleId}`)).json()).toEqual(before);
+    // An admin still may.
+    const admin = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', json: { monthlyAllocationLitres: 180 } });
+    expect(((await admin.json()) as { monthlyAllocationLitres: number }).monthlyAllocationLitres).toBe(180);
   });
 
   it('refuses writes to viewers and finance, and admin-only actions to managers', async () => {

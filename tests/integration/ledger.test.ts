@@ -94,7 +94,6 @@ describe('recording a purchase', () => {
       [{ at: '2026-11-15T05:00:00Z' }, 'body.at'],
       [{ fuelType: 'avtur' }, 'body.fuelType'],
       [{ fuelType: 'electric' }, 'body.fuelType'],
-      [{ station: '99.999.99' }, 'body.station'],
       [{ lat: -10.1 }, 'body.lon'],
     ];
     for (const [over, field] of cases) {
@@ -103,10 +102,18 @@ describe('recording a purchase', () => {
       expect(res.status, JSON.stringify(over)).toBe(400);
       expect(body.error.message, JSON.stringify(over)).toContain(field);
     }
+    // A receipt printer's clock a few minutes fast is not "in the future" (LEDGER_MAX_FUTURE_S, 300 s).
+    expect((await post(purchase({ at: '2026-11-15T04:04:00Z' }))).status).toBe(201);
+    // A station not in the register is recorded and flagged, not refused: the ledger records facts.
+    const unregistered = await post(purchase({ station: '99.999.99' }));
+    expect(unregistered.status).toBe(201);
+    const u = await json<Entry>(unregistered);
+    expect(u.entryFlags.map((f) => f.kind)).toEqual(['unknown_station']);
+    expect(u.position).toBeNull();
     const unknown = await post(purchase({ vehicleId: '00000000-0000-4000-8000-000000000000' }));
     expect(unknown.status).toBe(404);
     expect((await json<{ error: { message: string } }>(unknown)).error.message).toContain('vehicleId');
-    expect((await json<{ total: number }>(await t.api('/api/v1/fuel-purchases'))).total).toBe(before);
+    expect((await json<{ total: number }>(await t.api('/api/v1/fuel-purchases'))).total).toBe(before + 2);
   });
 
   it('answers the same receipt posted twice with the same entry (200)', async () => {

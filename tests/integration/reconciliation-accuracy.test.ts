@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedFleet } from '../../simulator/sim-fleet.js';
 import type { ReceiptRecord } from '../../simulator/truth.js';
-import { FUEL_PRICE_IDR_PER_LITRE } from '../../simulator/vehicles.js';
+import { NTT_FUEL_PRICES } from '../../simulator/fuel-prices.js';
 import { dayRangeMs } from '../../src/domain/report-time.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { simulate } from '../support/sim-truth.js';
@@ -31,8 +31,9 @@ type Report = { purchases: Array<{ purchaseId: string; status: string; flags: Ar
 
 beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
-  for (const [fuelType, price] of Object.entries(FUEL_PRICE_IDR_PER_LITRE)) {
-    await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, '2026-01-01', 'simulator')`, [fuelType, price]);
+  // The price table the simulator's receipts use.
+  for (const p of NTT_FUEL_PRICES) {
+    await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`, [p.fuelType, p.priceIdrPerLitre, p.validFrom, p.source]);
   }
   const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMREC', name: 'Simulated' } })).json()) as { id: string };
   // Vehicles that report a level (a sensor in litres or percent, or a CAN level with the counter), a different few per seed.

@@ -80,3 +80,11 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems[0]).toMatch(/^WORKING_HOLIDAYS .*"2026-13-01"/);
   });
 });
+
+describe('finance: ledger settings', () => {
+  it('read LEDGER_MAX_FUTURE_S (default 300 s) and name a bad value', () => {
+    expect(loadConfig({}).ledger).toEqual({ maxFutureS: 300, reportTz: 'Asia/Makassar' });
+    expect(loadConfig({ LEDGER_MAX_FUTURE_S: '60', REPORT_TZ: 'Asia/Jakarta' }).ledger).toEqual({ maxFutureS: 60, reportTz: 'Asia/Jakarta' });
+    expect(() => loadConfig({ LEDGER_MAX_FUTURE_S: '-1' })).toThrow(/LEDGER_MAX_FUTURE_S/);
+  });
+});

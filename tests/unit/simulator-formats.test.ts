@@ -177,6 +177,7 @@ describe('receipts to the API', () => {
     fuelType: 'pertalite',
     priceIdrPerLitre: 10_000,
     station: 'SPBU Pertamina Naikoten',
+    stationCode: '54.851.02',
     lat: -10.169,
     lon: 123.596,
     receiptNo: `54.851.02-202611020900-000${n}`,
@@ -196,7 +197,7 @@ describe('receipts to the API', () => {
     await poster.post(receipt(2));
     await poster.post({ ...receipt(3), deviceId: 'not-registered' });
     expect(bodies).toEqual([
-      { vehicleId: 'vehicle-uuid', at: '2026-11-02T01:00:00.000Z', litres: 32, amountIdr: 320_000, fuelType: 'pertalite', station: 'SPBU Pertamina Naikoten', lat: -10.169, lon: 123.596, receiptNo: '54.851.02-202611020900-0002' },
+      { vehicleId: 'vehicle-uuid', at: '2026-11-02T01:00:00.000Z', litres: 32, amountIdr: 320_000, fuelType: 'pertalite', station: '54.851.02', lat: -10.169, lon: 123.596, receiptNo: '54.851.02-202611020900-0002' },
     ]);
     expect(poster.summary()).toEqual({ posted: 1, failed: 0, available: true });
   });

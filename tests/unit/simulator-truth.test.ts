@@ -12,7 +12,7 @@ import type { ReadingTruth, SimVehicle } from '../../simulator/fleet.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import { distanceM, isInKupang, kupangFuelStations } from '../../simulator/kupang.js';
 import type { DayRecord, DrainRecord, ReceiptRecord, RefuelRecord, StopRecord, Totals, TripRecord, TruthRecord, VehicleRecord } from '../../simulator/truth.js';
-import { FUEL_PRICE_IDR_PER_LITRE } from '../../simulator/vehicles.js';
+import { fuelPriceOn, witaDay, type PriceFuelType } from '../../simulator/fuel-prices.js';
 
 const DAY_MS = 86_400_000;
 const MONDAY_MS = Date.parse('2026-11-02T00:00:00+08:00');
@@ -193,8 +193,12 @@ describe('ground truth: events as the trackers show them', () => {
       }
     }
     for (const receipt of receipts) {
-      expect(receipt.amountIdr).toBe(Math.round(receipt.litres * FUEL_PRICE_IDR_PER_LITRE[receipt.fuelType as keyof typeof FUEL_PRICE_IDR_PER_LITRE]));
+      // Priced at the dated table's price in force on the receipt's day in Kupang.
+      const price = fuelPriceOn(receipt.fuelType as PriceFuelType, witaDay(Date.parse(receipt.at)));
+      expect(receipt.priceIdrPerLitre).toBe(price);
+      expect(receipt.amountIdr).toBe(Math.round(receipt.litres * price));
       expect(receipt.receiptNo).toMatch(/^54\.851\.\d{2}-\d{12}-\d{4}$/);
+      expect(receipt.receiptNo.startsWith(`${receipt.stationCode}-`)).toBe(true);
     }
     expect(new Set(receipts.map((r) => r.receiptNo)).size).toBe(receipts.length);
   });

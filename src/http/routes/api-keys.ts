@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ApiKey } from '../../repositories/api-keys.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/secrets.js';
+import { actorOf } from '../../finance/audit.js';
 import { requireRole } from '../auth.js';
 import type { AppDeps } from '../app.js';
 import { apiKey, createApiKey, createdApiKey, errorResponse, idParams, iso } from '../schemas.js';
@@ -45,7 +46,7 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           departmentId,
           keyHash: hashApiKey(key),
           keyPrefix: apiKeyPrefix(key),
-        });
+        }, { actor: actorOf(request.auth), at: deps.now() });
         return reply.code(201).send({ ...apiKeyView(created), key });
       },
     );
@@ -78,7 +79,7 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const target = await deps.repos.apiKeys.findById(request.auth, request.params.id);
         if (!target) throw new NotFoundError('API key');
-        const { key, outcome } = await deps.repos.apiKeys.revoke(target.id, deps.now());
+        const { key, outcome } = await deps.repos.apiKeys.revoke(target.id, deps.now(), { actor: actorOf(request.auth), at: deps.now() });
         if (outcome === 'not_found' || !key) throw new NotFoundError('API key');
         if (outcome === 'last_admin') {
           throw new ConflictError(

@@ -132,10 +132,34 @@ const verifyResult = z.object({
     .nullable(),
 });
 
+const importResult = z.object({
+  dryRun: z.boolean(),
+  atomic: z.boolean(),
+  written: z.boolean().describe('Whether anything was added to the ledger'),
+  fileSha256: z.string().describe('SHA-256 of the statement as received (also in the audit log)'),
+  summary: z.object({ rows: z.number().int(), created: z.number().int(), existing: z.number().int(), invalid: z.number().int() }),
+  rows: z.array(
+    z.object({
+      line: z.number().int().describe('The line of the file the row ends on (the header is line 1)'),
+      status: z
+        .enum(['created', 'existing', 'invalid', 'would_create', 'not_written'])
+        .describe('created; existing (already in the ledger); invalid (see errors); would_create (dry run); not_written (atomic import with bad rows)'),
+      receiptNo: z.string().nullable(),
+      entryId: z.string().optional(),
+      seq: z.number().int().optional(),
+      entryFlags: z.array(flag).optional(),
+      errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  ),
+});
+
 export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const ledger = deps.services.ledger;
   const tz = ledger.settings.reportTz;
   return async (app) => {
+    // Fuel-card statements come as CSV text (only this plugin's routes take it).
+    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+
     app.post(
       '/fuel-purchases',
       {
@@ -211,6 +235,46 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           nextOffset: q.offset + entries.length < total ? q.offset + entries.length : null,
           standing: { count: standing.count, litres: litresNumber(standing.litresMl), amountIdr: rupiahNumber(standing.amountIdr) },
         };
+      },
+    );
+
+    app.post(
+      '/fuel-purchases/import',
+      {
+        preHandler: requireRole(...FINANCE_WRITERS),
+        schema: {
+          tags: ['finance'],
+          summary: 'Import a fuel-card statement (CSV) into the ledger, with per-row results',
+          description:
+            'Body: `text/csv`, UTF-8, comma-separated, a header line naming the columns: `plateNumber` (or `vehicleId`), `at`, `litres`, ' +
+            '`amountIdr`, `fuelType`, `receiptNo` (required), and optionally `station`, `lat`, `lon`, `odometerKm`, `voucherCode`. ' +
+            '`at` without an offset (`2026-11-14 09:30`) is local time (REPORT_TZ, WITA). Rows without receiptNo are refused. ' +
+            'Rows with errors are not written and the others are; with `atomic=true` nothing is written if any row has an error (422). ' +
+            '`dryRun=true` answers what an import would do and writes nothing. A row already in the ledger (same vehicle, receiptNo, ' +
+            'time, litres and amount) is `existing`: importing the same file twice adds nothing. Line numbers count the header as line 1. ' +
+            'A statement covers the whole fleet: it needs a key without a department.',
+          consumes: ['text/csv'],
+          querystring: z.object({
+            dryRun: z.enum(['true', 'false']).default('false').describe('true: check and report, write nothing'),
+            atomic: z.enum(['true', 'false']).default('false').describe('true: write nothing unless every row is good'),
+          }),
+          body: z.string().min(1).describe('The statement as CSV text (Content-Type: text/csv)'),
+          response: {
+            200: importResult,
+            400: errorResponse,
+            403: errorResponse,
+            422: importResult,
+          },
+        },
+      },
+      async (request, reply) => {
+        if (request.auth.departmentId) throw new ForbiddenError('A fuel-card statement covers the whole fleet: importing it needs a key without a department.');
+        const result = await deps.services.statementImport.importCsv(
+          request.body,
+          { dryRun: request.query.dryRun === 'true', atomic: request.query.atomic === 'true' },
+          { actor: actorOf(request.auth), scope: request.auth, now: deps.now() },
+        );
+        return reply.code(result.atomic && result.summary.invalid > 0 && !result.dryRun ? 422 : 200).send(result);
       },
     );
 

@@ -2,13 +2,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../app.js';
 import { alertRoutes } from './alerts.js';
+import { allocationRoutes } from './allocations.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { auditLogRoutes } from './audit-log.js';
+import { budgetRoutes } from './budgets.js';
 import { departmentRoutes } from './departments.js';
 import { deviceRoutes } from './devices.js';
 import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
+import { fuelPriceRoutes } from './fuel-prices.js';
 import { fuelPurchaseRoutes } from './fuel-purchases.js';
 import { fuelVoucherRoutes } from './fuel-vouchers.js';
+import { fuelStationRoutes } from './fuel-stations.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reconciliationRoutes } from './reconciliation.js';
@@ -29,8 +34,13 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   tripRoutes,
   fuelRoutes,
   reportRoutes,
+  allocationRoutes,
+  auditLogRoutes,
+  budgetRoutes,
+  fuelPriceRoutes,
   fuelPurchaseRoutes,
   reconciliationRoutes,
   savingsRoutes,
   fuelVoucherRoutes,
+  fuelStationRoutes,
 ];

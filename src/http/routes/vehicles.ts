@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NotFoundError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { parseLitres } from '../../domain/finance/money.js';
+import { actorOf } from '../../finance/audit.js';
 import type { Vehicle } from '../../repositories/vehicles.js';
 import { assertDepartmentVisible, requireRole } from '../auth.js';
 import type { AppDeps } from '../app.js';
@@ -50,7 +52,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         assertDepartmentVisible(request.auth, request.body.departmentId);
         if (!(await departments.findById(request.body.departmentId))) throw new NotFoundError('Department');
-        const created = await vehicles.create(request.body);
+        const created = await deps.services.catalog.createVehicle(request.body, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
         return reply.code(201).send(vehicleView(created));
       },
     );
@@ -72,6 +74,10 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['vehicles'],
           summary: 'Change a vehicle',
+          description:
+            'A manager may not change monthlyAllocationLitres or tankCapacityLitres (the audited must not set their own baseline); ' +
+            'finance sets allocations with POST /vehicles/{id}/allocations. An admin\'s monthlyAllocationLitres applies from the current month. ' +
+            'Changes to the tank, rated use, idle use, fuel type and allocation are written to the audit log.',
           params: idParams,
           body: patchVehicle,
           response: { 200: vehicle, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
@@ -80,12 +86,21 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const found = await vehicles.findById(request.auth, request.params.id);
         if (!found) throw new NotFoundError('Vehicle');
-        if (request.body.departmentId) {
-          assertDepartmentVisible(request.auth, request.body.departmentId);
-          if (!(await departments.findById(request.body.departmentId))) throw new NotFoundError('Department');
+        const { monthlyAllocationLitres, ...patch } = request.body;
+        if (request.auth.role === 'manager') {
+          const refused = (['monthlyAllocationLitres', 'tankCapacityLitres'] as const).filter((f) => request.body[f] !== undefined);
+          if (refused.length > 0) {
+            throw new ForbiddenError(
+              `A manager may not change ${refused.join(' or ')}: allocations and tank capacity are set by finance or an admin (POST /api/v1/vehicles/{id}/allocations).`,
+            );
+          }
         }
-        const updated = await vehicles.update(found.id, request.body);
-        if (!updated) throw new NotFoundError('Vehicle');
+        if (patch.departmentId) {
+          assertDepartmentVisible(request.auth, patch.departmentId);
+          if (!(await departments.findById(patch.departmentId))) throw new NotFoundError('Department');
+        }
+        const allocationMl = monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
+        const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
         return vehicleView(updated);
       },
     );

@@ -38,7 +38,7 @@ export interface NewLedgerEntry {
   source?: string;
   idempotencyKey?: string | null;
   requestSha256?: string | null;
-  entryFlags?: EntryFlag[];
+  entryFlags?: ReadonlyArray<EntryFlag>;
 }
 
 /** A stored entry, with what the reads add: the station's position, the plate, the void that cancels it. */
