@@ -55,7 +55,12 @@ beforeAll(async () => {
   const db = t.testDb.database;
   await db.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01'), ('pertalite', 10500, '2026-03-16')`);
   // v1: 200 L a month, 300 L from April; v2 and vB keep 200 L (their vehicle's figure).
-  await db.query(`INSERT INTO vehicle_allocations (vehicle_id, litres, from_month) VALUES ($1, 200, '2026-01-01'), ($1, 300, '2026-04-01')`, [v1]);
+  // (A new vehicle's allocation is recorded from its first month; this history replaces it.)
+  await db.query(
+    `INSERT INTO vehicle_allocations (vehicle_id, litres, from_month) VALUES ($1, 200, '2026-01-01'), ($1, 300, '2026-04-01')
+     ON CONFLICT (vehicle_id, from_month) DO UPDATE SET litres = excluded.litres`,
+    [v1],
+  );
   await db.query(`INSERT INTO department_budgets (department_id, year, amount_idr) VALUES ($1, 2026, 50000000)`, [depA]);
   // v1's March: 31 days of 3 L used (sensor), the tank from 20 L to 30 L over the month.
   await db.query(
