@@ -208,3 +208,42 @@ describe('exports and scope', () => {
     expect((await t.api(`/api/v1/reports/savings?month=2026-03&departmentId=${depB}`, { key: viewerA })).status).toBe(404);
   });
 });
+
+describe('closing a month', () => {
+  let signed: MonthReport;
+
+  it('closes a finished month once, by a finance key without a department', async () => {
+    signed = await get<MonthReport>('/api/v1/reports/savings?month=2026-03');
+    const close = (month: string, key = financeKey) => t.api('/api/v1/month-closings', { method: 'POST', key, json: { month } });
+    const early = await close('2026-04');
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe('month_not_over');
+    expect((await close('2026-03', viewerA)).status).toBe(403);
+    const res = await close('2026-03');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ month: '2026-03', closedAt: NOW.toISOString(), closedBy: { keyName: 'finance' } });
+    const again = await close('2026-03');
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('already_closed');
+    expect(((await (await t.api('/api/v1/month-closings', { key: viewerA })).json()) as Array<{ month: string }>).map((c) => c.month)).toEqual(['2026-03']);
+  });
+
+  it('freezes its reports; a receipt entered later shows as an adjustment in the next month', async () => {
+    const late = await buy(v1, '2026-03-30T10:00:00+08:00', 10, 100_000, 'M-LATE');
+    const frozen = await get<MonthReport>('/api/v1/reports/savings?month=2026-03');
+    expect(frozen.closed).toBe(true);
+    expect(frozen.vehicles).toEqual(signed.vehicles);
+    expect(frozen.totals).toEqual(signed.totals);
+    const april = await get<MonthReport & { adjustments: Array<{ month: string; vehicleId: string; purchasedLitres: number; purchasedIdr: number; savingsIdr: number }> }>('/api/v1/reports/savings?month=2026-04');
+    expect(april.adjustments).toEqual([expect.objectContaining({ month: '2026-03', vehicleId: v1, purchasedLitres: 10, purchasedIdr: 100_000, savingsIdr: -100_000 })]);
+    const recMarch = (await get<{ closed: boolean; purchases: Array<{ purchaseId: string }> }>('/api/v1/reconciliation?month=2026-03'));
+    expect(recMarch.closed).toBe(true);
+    expect(recMarch.purchases.map((p) => p.purchaseId)).not.toContain(late);
+    const recApril = await get<{ adjustments: { month: string; purchases: Array<{ purchaseId: string }> } }>('/api/v1/reconciliation?month=2026-04');
+    expect(recApril.adjustments.month).toBe('2026-03');
+    expect(recApril.adjustments.purchases.map((p) => p.purchaseId)).toEqual([late]);
+    // A department's key sees its own department of the signed report.
+    const mine = await get<MonthReport>('/api/v1/reports/savings?month=2026-03', viewerA);
+    expect(new Set(mine.vehicles.map((r) => r.vehicleId))).toEqual(new Set([v1, v2]));
+  });
+});

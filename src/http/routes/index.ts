@@ -14,6 +14,7 @@ import { fuelPriceRoutes } from './fuel-prices.js';
 import { fuelPurchaseRoutes } from './fuel-purchases.js';
 import { fuelVoucherRoutes } from './fuel-vouchers.js';
 import { fuelStationRoutes } from './fuel-stations.js';
+import { monthClosingRoutes } from './month-closings.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
 import { reconciliationRoutes } from './reconciliation.js';
@@ -42,5 +43,6 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   reconciliationRoutes,
   savingsRoutes,
   fuelVoucherRoutes,
+  monthClosingRoutes,
   fuelStationRoutes,
 ];

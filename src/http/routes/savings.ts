@@ -11,7 +11,7 @@ import type { AppDeps } from '../app.js';
 import { assertDepartmentVisible } from '../auth.js';
 import { sendCsv } from '../csv.js';
 import { errorResponse } from '../schemas.js';
-import { monthParam } from './reconciliation.js';
+import { monthParam, previousMonth } from './reconciliation.js';
 
 const litres = z.number().describe('Litres, three decimals, rounded half up once per vehicle-month');
 const idr = z.number().int().describe('Whole rupiah');
@@ -78,10 +78,6 @@ const yearReport = z.object({
   totals,
 });
 
-const previousMonth = (month: string): string => {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-};
 
 function totalsOf(rows: readonly SavingsRow[]) {
   const s = rows.reduce((acc, r) => addRow(acc, r), emptySums());
