@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { flagKinds } from '../../domain/finance/reconcile.js';
 import { verdictStatuses } from '../../db/schema.js';
+import { localDayOf } from '../../domain/report-time.js';
 import type { ReconciliationReport } from '../../finance/reconciliation.js';
 import type { AppDeps } from '../app.js';
 import { assertDepartmentVisible } from '../auth.js';
@@ -61,13 +62,14 @@ export function reconciliationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           description:
             'Each purchase is matched one-to-one to a detected refuel of its vehicle within FINANCE_MATCH_WINDOW_S (nearest first) and flagged (see docs/finance-reports.md). ' +
             'A closed month answers its report as signed. Every role reads; a department key sees its department.',
-          querystring: z.object({ month: monthParam, departmentId: z.uuid().optional() }),
+          querystring: z.object({ month: monthParam.optional().describe('YYYY-MM in REPORT_TZ. Default: the current month'), departmentId: z.uuid().optional() }),
           response: { 200: report, 400: errorResponse, 404: errorResponse },
         },
       },
       async (request) => {
-        const { month, departmentId } = request.query;
+        const { departmentId } = request.query;
         if (departmentId) assertDepartmentVisible(request.auth, departmentId);
+        const month = request.query.month ?? localDayOf(deps.services.analytics.settings.reportTz, deps.now().getTime()).slice(0, 7);
         const scope = departmentId ?? request.auth.departmentId;
         const closed = await closings.get(month);
         if (closed) return { ...reconciliationFor(closed.snapshot.reconciliation as ReconciliationReport, scope), closed: true, adjustments: null };

@@ -101,7 +101,7 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             'By vehicle, by department (with its yearly budget and spend) and in total, for a month (`month`) or a year (`year`: its months and the year). Rupiah are whole; each vehicle-month is rounded half up once and totals are sums of rounded rows. ' +
             'A closed month answers its report as signed. `format=csv` (text/csv) or `format=xlsx` (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) for a download with department names, local (WITA) dates and a totals row. Every role reads; a department key sees its department.',
           querystring: z.object({
-            month: monthParam.optional(),
+            month: monthParam.optional().describe('YYYY-MM in REPORT_TZ (without month or year: the current month)'),
             year: z.coerce.number().int().min(2000).max(2100).optional().describe('A calendar year: its twelve months and the year'),
             departmentId: z.uuid().optional(),
             format: z.enum(['json', 'csv', 'xlsx']).optional().describe('json (default), csv or xlsx'),
@@ -114,11 +114,12 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const q = request.query;
-        if ((q.month === undefined) === (q.year === undefined)) throw new BadRequestError('month or year: give exactly one of them (month=2026-03 or year=2026).');
-        if (q.departmentId) assertDepartmentVisible(request.auth, q.departmentId);
         const nowMs = deps.now().getTime();
         const currentMonth = localDayOf(tz, nowMs).slice(0, 7);
+        if (request.query.month !== undefined && request.query.year !== undefined) throw new BadRequestError('month or year: give one of them, not both (month=2026-03 or year=2026).');
+        // Neither: the current month.
+        const q = request.query.month === undefined && request.query.year === undefined ? { ...request.query, month: currentMonth } : request.query;
+        if (q.departmentId) assertDepartmentVisible(request.auth, q.departmentId);
         const fleet = await vehicles.list(request.auth, q.departmentId ? { departmentId: q.departmentId } : {});
         const visible = new Set(fleet.map((v) => v.id));
         const names = new Map((await departments.list(request.auth)).map((d) => [d.id, d.name]));
