@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runAnalyticsBench } from './analytics.js';
+import { runFinanceBench } from './finance.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
 import { describeMachine } from './machine.js';
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> =
   ingest: runIngestBench,
   analytics: runAnalyticsBench,
   live: runLiveBench,
+  finance: runFinanceBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

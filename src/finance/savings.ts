@@ -13,7 +13,6 @@ import { addRow, emptySums, priceInForce, savingsRow, weakestSource, type Saving
 import { addDays, localDayOf } from '../domain/report-time.js';
 import type { EvidenceRepository } from '../repositories/finance/evidence.js';
 import type { SavingsRepository } from '../repositories/finance/savings.js';
-import type { PurchaseReader } from './reconciliation.js';
 import { monthRangeMs } from './reconciliation.js';
 
 export interface SavingsVehicle {
@@ -25,7 +24,6 @@ export interface SavingsVehicle {
 }
 
 export interface SavingsDeps {
-  purchases: PurchaseReader;
   evidence: Pick<EvidenceRepository, 'prices'>;
   savings: SavingsRepository;
 }
@@ -143,7 +141,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     const fromMs = monthRangeMs(tz, first).fromMs;
     const toMs = monthRangeMs(tz, last).toMs;
     const [purchases, prices, allocations, use, levels] = await Promise.all([
-      ids.length === 0 ? Promise.resolve([]) : deps.purchases.effectivePurchases({ vehicleIds: ids, fromMs, toMs }),
+      deps.savings.purchaseSums(ids, fromMs, toMs, tz),
       deps.evidence.prices(),
       deps.savings.allocations(ids),
       deps.savings.monthUse(ids, first, last),
@@ -151,7 +149,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     ]);
     const bought = new Map<string, { ml: bigint; idr: bigint }>();
     for (const p of purchases) {
-      const key = `${p.vehicleId}|${localDayOf(tz, p.at.getTime()).slice(0, 7)}`;
+      const key = `${p.vehicleId}|${p.month}`;
       const b = bought.get(key) ?? { ml: 0n, idr: 0n };
       b.ml += p.litresMl;
       b.idr += p.amountIdr;
@@ -220,10 +218,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
       totals = addRow(totals, r);
     }
     const yearFrom = monthRangeMs(tz, `${year}-01`).fromMs;
-    const [budgets, spentRows] = await Promise.all([
-      deps.savings.budgets(year),
-      vehicleIds.length === 0 ? Promise.resolve([]) : deps.purchases.effectivePurchases({ vehicleIds, fromMs: yearFrom, toMs: spentToMs }),
-    ]);
+    const [budgets, spentRows] = await Promise.all([deps.savings.budgets(year), deps.savings.purchaseSums(vehicleIds, yearFrom, spentToMs, tz)]);
     const spent = new Map<string, bigint>();
     for (const p of spentRows) spent.set(p.departmentId, (spent.get(p.departmentId) ?? 0n) + p.amountIdr);
     const departments: DepartmentView[] = [...byDep.entries()]
