@@ -176,3 +176,26 @@ describe('flags, alerts and what nobody bought', () => {
     expect(await res.text()).toContain('month');
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every reconciliation, savings, voucher and closing route, the savings exports included', async () => {
+    const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    };
+    for (const [path, method] of [
+      ['/api/v1/reconciliation', 'get'],
+      ['/api/v1/reports/savings', 'get'],
+      ['/api/v1/fuel-vouchers', 'get'],
+      ['/api/v1/fuel-vouchers', 'post'],
+      ['/api/v1/month-closings', 'get'],
+      ['/api/v1/month-closings', 'post'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op!.tags, `${method} ${path}`).toEqual(['finance']);
+      expect(op!.summary!.length, `${method} ${path}`).toBeGreaterThan(10);
+    }
+    const savings = doc.paths['/api/v1/reports/savings']!.get!.responses['200']!.content!;
+    expect(Object.keys(savings).sort()).toEqual(['application/json', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv']);
+  });
+});

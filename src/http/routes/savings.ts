@@ -107,7 +107,16 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             format: z.enum(['json', 'csv', 'xlsx']).optional().describe('json (default), csv or xlsx'),
           }),
           response: {
-            200: z.union([monthReport, yearReport]).describe('JSON; or text/csv, or an XLSX workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)'),
+            200: {
+              description: 'The report: JSON, or with `format` a CSV or an XLSX download',
+              content: {
+                'application/json': { schema: z.union([monthReport, yearReport]) },
+                'text/csv': { schema: z.string().describe('RFC 4180: period, plateNumber, departmentName, the figures, flags; a TOTAL row last') },
+                'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+                  schema: z.string().describe('A workbook: sheet Vehicles (a totals row last; rupiah as numbers formatted "Rp" #,##0) and sheet Departments'),
+                },
+              },
+            },
             400: errorResponse,
             404: errorResponse,
           },
