@@ -177,6 +177,23 @@ describe('flags, alerts and what nobody bought', () => {
   });
 });
 
+describe('telemetry later than the wait', () => {
+  it('settles without it, and is judged again when it comes: the same verdict as in the other orders', async () => {
+    const c = await registerVehicleWithDevice(t, { plate: 'DH 7003 RC', tankCapacityLitres: 60 });
+    const id = await post(honestReceipt(c.vehicleId, 'C-1'));
+    clock = new Date(clock.getTime() + 73 * 3600_000);
+    await t.services.settle.runOnce();
+    const stored = async () => (await t.testDb.database.query<{ status: string; flags: Array<{ kind: string }> }>('SELECT status, flags FROM purchase_verdicts WHERE purchase_id = $1', [id]))[0]!;
+    expect(await stored()).toMatchObject({ status: 'flagged', flags: [{ kind: 'no_telemetry' }] });
+    clock = new Date(clock.getTime() + 3600_000);
+    await insert(c);
+    await t.services.rollups.runOnce();
+    await t.services.settle.runOnce();
+    expect(await stored()).toMatchObject({ status: 'matched', flags: [] });
+    expect((await report()).purchases.find((p) => p.purchaseId === id)).toMatchObject({ status: 'matched', flags: [] });
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents every reconciliation, savings, voucher and closing route, the savings exports included', async () => {
     const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
