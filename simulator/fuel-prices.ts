@@ -36,9 +36,10 @@ const DEC_2025 =
   'DKI Jakarta, Banten, Jawa, Bali, NTB and Nusa Tenggara Timur';
 const JAN_2026 =
   'Pertamina announcement of 1 Jan 2026 (Corporate Secretary Pertamina Patra Niaga), as reported by economy.okezone.com on 2026-01-01: ' +
-  'prices for provinces with PBBKB 5 %; NTT taken to be one of them (it shared Jakarta\'s prices in Dec 2025)';
+  "prices for provinces with PBBKB 5 %; NTT taken to be one of them (it shared Jakarta's prices in Dec 2025)";
 const SUBSIDISED =
-  'Subsidised price, uniform nationwide; confirmed in force on 1 Dec 2025 (ntbsatu.com, 2025-12-01) and 1 Jan 2026 (suarabersama.com, 2026-01-01)';
+  'Subsidised price, uniform nationwide; confirmed in force on 1 Dec 2025 (ntbsatu.com, 2025-12-01) ' +
+  'and 1 Jan 2026 (suarabersama.com, 2026-01-01)';
 
 export const NTT_FUEL_PRICES: readonly PublishedPrice[] = Object.freeze([
   { fuelType: 'pertalite', priceIdrPerLitre: 10_000, validFrom: '2025-12-01', subsidised: true, source: SUBSIDISED },

@@ -63,7 +63,10 @@ async function runLedger(args: string[], config: Config, logger: Logger): Promis
     database = await openConfiguredDatabase(config, logger);
   } catch (err) {
     if (err instanceof DataDirLockedError) {
-      process.stderr.write(`armada: ${err.message}\nWhile it runs, verify through it: GET /api/v1/fuel-purchases/verify (an admin, finance or auditor key without a department).\n`);
+      process.stderr.write(
+        `armada: ${err.message}\nWhile it runs, verify through it: GET /api/v1/fuel-purchases/verify ` +
+          '(an admin, finance or auditor key without a department).\n',
+      );
       process.exit(2);
     }
     throw err;
@@ -74,7 +77,8 @@ async function runLedger(args: string[], config: Config, logger: Logger): Promis
     else if (result.ok) process.stdout.write(`ledger intact: ${result.checked} entries verified; last hash ${result.lastHash}\n`);
     else {
       const b = result.firstBroken!;
-      process.stdout.write(`ledger BROKEN at entry ${b.seq}${b.id ? ` (id ${b.id})` : ''}: ${b.problem}: ${b.detail}; ${result.checked} entries before it verified\n`);
+      const where = `entry ${b.seq}${b.id ? ` (id ${b.id})` : ''}`;
+      process.stdout.write(`ledger BROKEN at ${where}: ${b.problem}: ${b.detail}; ${result.checked} entries before it verified\n`);
     }
     process.exitCode = result.ok ? 0 : 1;
   } finally {

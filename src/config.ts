@@ -154,7 +154,7 @@ const envSchema = z.object({
     .min(0)
     .max(86_400)
     .default(300)
-    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused as in the future"),
+    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused"),
   // finance: reconciliation
   FINANCE_MATCH_WINDOW_S: z.coerce.number().int().min(60).max(86_400).default(7200).describe('A refuel within this many seconds of a receipt may be its fill'),
   FINANCE_RISE_TOLERANCE_LITRES: nonNegative.default(3).describe('Receipt litres may exceed the tank rise by this many litres or FINANCE_RISE_TOLERANCE_PERCENT, whichever is more'),

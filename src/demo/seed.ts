@@ -27,7 +27,8 @@ export async function seedFinanceRegisters(repos: Pick<Repositories, 'prices' | 
   const ordered = [...NTT_FUEL_PRICES].sort((a, b) => a.validFrom.localeCompare(b.validFrom));
   for (const p of ordered) {
     // 'not_later' (a later price was entered by hand) and 'existing' both leave it as it is.
-    await repos.prices.add({ fuelType: p.fuelType, priceIdrPerLitre: BigInt(p.priceIdrPerLitre), validFrom: p.validFrom, source: p.source }, DEMO_SEED, now);
+    const price = { fuelType: p.fuelType, priceIdrPerLitre: BigInt(p.priceIdrPerLitre), validFrom: p.validFrom, source: p.source };
+    await repos.prices.add(price, DEMO_SEED, now);
   }
   for (const station of kupangFuelStations) {
     await repos.stations.create({ code: fuelStationCode(station), name: station.name, lat: station.lat, lon: station.lon }, DEMO_SEED, now);

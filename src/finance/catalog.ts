@@ -26,27 +26,40 @@ export function priceOnDay(history: readonly FuelPrice[], fuelType: string, day:
   return best;
 }
 
-export function createCatalog(repos: Pick<Repositories, 'prices' | 'stations' | 'allocations' | 'budgets' | 'vehicles' | 'departments'>, settings: { reportTz: string }) {
+export function createCatalog(
+  repos: Pick<Repositories, 'prices' | 'stations' | 'allocations' | 'budgets' | 'vehicles' | 'departments'>,
+  settings: { reportTz: string },
+) {
   const tz = settings.reportTz;
   const monthOf = (now: Date) => localDayOf(tz, now.getTime()).slice(0, 7);
   return {
     currentMonth: monthOf,
     today: (now: Date) => localDayOf(tz, now.getTime()),
 
-    async addPrice(input: { fuelType: string; priceIdrPerLitre: number; validFrom: string; source?: string | undefined }, ctx: CatalogContext) {
+    async addPrice(
+      input: { fuelType: string; priceIdrPerLitre: number; validFrom: string; source?: string | undefined },
+      ctx: CatalogContext,
+    ) {
       const result = await repos.prices.add(
-        { fuelType: input.fuelType, priceIdrPerLitre: BigInt(input.priceIdrPerLitre), validFrom: input.validFrom, source: input.source ?? null },
+        {
+          fuelType: input.fuelType,
+          priceIdrPerLitre: BigInt(input.priceIdrPerLitre),
+          validFrom: input.validFrom,
+          source: input.source ?? null,
+        },
         ctx.actor,
         ctx.now,
       );
       if (result.outcome === 'not_later') {
         throw new ConflictError(
-          `${input.fuelType} already has a price from ${result.latest.validFrom}: the price history is never rewritten, so a new price needs a validFrom after it.`,
+          `${input.fuelType} already has a price from ${result.latest.validFrom}: the price history is never rewritten, ` +
+            'so a new price needs a validFrom after it.',
         );
       }
       if (result.outcome === 'different_same_day') {
         throw new ConflictError(
-          `${input.fuelType} already has a different price (Rp ${result.existing.priceIdrPerLitre}) from ${input.validFrom}; prices are never edited: give the correction a later validFrom.`,
+          `${input.fuelType} already has a different price (Rp ${result.existing.priceIdrPerLitre}) from ${input.validFrom}; ` +
+            'prices are never edited: give the correction a later validFrom.',
         );
       }
       return result;
@@ -65,7 +78,12 @@ export function createCatalog(repos: Pick<Repositories, 'prices' | 'stations' | 
     async setAllocation(vehicleId: string, input: { litresMl: bigint; fromMonth: string }, ctx: CatalogContext) {
       const vehicle = await repos.vehicles.findById(ctx.scope, vehicleId);
       if (!vehicle) throw new NotFoundError('Vehicle');
-      return repos.allocations.set(vehicle, input.litresMl, input.fromMonth, { actor: ctx.actor, at: ctx.now, currentMonth: monthOf(ctx.now), tz });
+      return repos.allocations.set(vehicle, input.litresMl, input.fromMonth, {
+        actor: ctx.actor,
+        at: ctx.now,
+        currentMonth: monthOf(ctx.now),
+        tz,
+      });
     },
     async listAllocations(vehicleId: string, scope: DepartmentScope) {
       const vehicle = await repos.vehicles.findById(scope, vehicleId);
@@ -79,7 +97,12 @@ export function createCatalog(repos: Pick<Repositories, 'prices' | 'stations' | 
     },
     /** A vehicle change: the audited fields and the allocation in one transaction with the audit log. */
     async patchVehicle(vehicleId: string, patch: VehicleColumnPatch, allocationLitresMl: bigint | undefined, ctx: CatalogContext) {
-      const ok = await repos.allocations.patchVehicle(vehicleId, patch, allocationLitresMl, { actor: ctx.actor, at: ctx.now, currentMonth: monthOf(ctx.now), tz });
+      const ok = await repos.allocations.patchVehicle(vehicleId, patch, allocationLitresMl, {
+        actor: ctx.actor,
+        at: ctx.now,
+        currentMonth: monthOf(ctx.now),
+        tz,
+      });
       if (!ok) throw new NotFoundError('Vehicle');
       return (await repos.vehicles.findById({ departmentId: null }, vehicleId))!;
     },

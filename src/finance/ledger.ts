@@ -104,9 +104,15 @@ export function requestSha256(c: Omit<Checked, 'requestSha256' | 'departmentId' 
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' | 'stations'>, settings: LedgerSettings = DEFAULT_LEDGER_SETTINGS) {
+export function createLedger(
+  repos: Pick<Repositories, 'purchases' | 'vehicles' | 'stations'>,
+  settings: LedgerSettings = DEFAULT_LEDGER_SETTINGS,
+) {
   /** Checks a purchase against the rules and the registers; problems name the field. */
-  async function check(input: PurchaseInput, ctx: WriteContext): Promise<{ checked?: Checked; problems: FieldProblem[]; notFound?: string }> {
+  async function check(
+    input: PurchaseInput,
+    ctx: WriteContext,
+  ): Promise<{ checked?: Checked; problems: FieldProblem[]; notFound?: string }> {
     const p = ctx.fieldPrefix ?? 'body.';
     const problems: FieldProblem[] = [];
     let litresMl = 0n;
@@ -129,7 +135,8 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
     }
     const lat = input.lat ?? null;
     const lon = input.lon ?? null;
-    if ((lat === null) !== (lon === null)) problems.push({ field: `${p}${lat === null ? 'lat' : 'lon'}`, message: 'give lat and lon together, or neither' });
+    if ((lat === null) !== (lon === null))
+      problems.push({ field: `${p}${lat === null ? 'lat' : 'lon'}`, message: 'give lat and lon together, or neither' });
     const stationCode = input.station?.trim() || null;
     // A station not (yet) in the register is recorded as the receipt says, and flagged: its
     // position comes from the register once it is registered (it is looked up when read).
@@ -167,17 +174,28 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
     }
     const flags: EntryFlag[] = [];
     if (c.unknownStation) {
-      flags.push({ kind: 'unknown_station', detail: `station ${c.stationCode} is not in the register; register it (POST /api/v1/fuel-stations) to place the purchase` });
+      flags.push({
+        kind: 'unknown_station',
+        detail: `station ${c.stationCode} is not in the register; register it (POST /api/v1/fuel-stations) to place the purchase`,
+      });
     }
     if (c.receiptNo) {
-      const same = await ledger.findSameReceipt({ vehicleId: c.vehicleId, receiptNo: c.receiptNo, at: c.at, litresMl: c.litresMl, amountIdr: c.amountIdr });
+      const same = await ledger.findSameReceipt({
+        vehicleId: c.vehicleId,
+        receiptNo: c.receiptNo,
+        at: c.at,
+        litresMl: c.litresMl,
+        amountIdr: c.amountIdr,
+      });
       if (same) return { entry: same, outcome: 'existing' };
       const standing = await ledger.findStandingByReceiptNo(c.receiptNo, c.stationCode);
       if (standing.length > 0) {
         const first = standing[0]!;
         flags.push({
           kind: 'duplicate_receipt',
-          detail: `receipt ${c.receiptNo}${c.stationCode ? ` of station ${c.stationCode}` : ''} is already recorded with different content (entry ${first.seq}, id ${first.id}, ${first.plateNumber})`,
+          detail:
+            `receipt ${c.receiptNo}${c.stationCode ? ` of station ${c.stationCode}` : ''} is already recorded with different content ` +
+            `(entry ${first.seq}, id ${first.id}, ${first.plateNumber})`,
         });
       }
     }
@@ -225,7 +243,10 @@ export function createLedger(repos: Pick<Repositories, 'purchases' | 'vehicles' 
         const target = (await ledger.findById(id))!;
         if (target.kind !== 'purchase') throw new BadRequestError(`Entry ${target.seq} is itself a void; only a purchase can be voided.`);
         if (target.voidedBy) {
-          throw new ConflictError(`Purchase ${target.id} (entry ${target.seq}) was already voided by entry ${target.voidedBy.seq} (id ${target.voidedBy.id}); a purchase is voided at most once.`);
+          throw new ConflictError(
+            `Purchase ${target.id} (entry ${target.seq}) was already voided by entry ${target.voidedBy.seq} (id ${target.voidedBy.id}); ` +
+              'a purchase is voided at most once.',
+          );
         }
         return ledger.insert(
           {

@@ -19,7 +19,20 @@ import type { EntryFlag } from '../repositories/finance/purchases.js';
 import type { DepartmentScope } from '../repositories/scope.js';
 import type { FieldProblem, Ledger, PurchaseInput } from './ledger.js';
 
-export const STATEMENT_COLUMNS = ['plateNumber', 'vehicleId', 'at', 'litres', 'amountIdr', 'fuelType', 'station', 'lat', 'lon', 'receiptNo', 'odometerKm', 'voucherCode'] as const;
+export const STATEMENT_COLUMNS = [
+  'plateNumber',
+  'vehicleId',
+  'at',
+  'litres',
+  'amountIdr',
+  'fuelType',
+  'station',
+  'lat',
+  'lon',
+  'receiptNo',
+  'odometerKm',
+  'voucherCode',
+] as const;
 const REQUIRED = ['at', 'litres', 'amountIdr', 'fuelType', 'receiptNo'] as const;
 export const MAX_STATEMENT_ROWS = 10_000;
 
@@ -63,7 +76,8 @@ export function statementTime(text: string, tz: string): string | undefined {
     if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return undefined;
     return new Date(instant).toISOString();
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(t) && !Number.isNaN(Date.parse(t))) return new Date(Date.parse(t)).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(t) && !Number.isNaN(Date.parse(t)))
+    return new Date(Date.parse(t)).toISOString();
   return undefined;
 }
 
@@ -93,20 +107,33 @@ export function createStatementImport(repos: Pick<Repositories, 'purchases' | 'v
       const fileSha256 = createHash('sha256').update(csv).digest('hex');
       let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
       try {
-        records = parse(csv, { columns: (header: string[]) => header.map((h) => h.trim()), info: true, bom: true, skip_empty_lines: true, trim: true }) as never;
+        records = parse(csv, {
+          columns: (header: string[]) => header.map((h) => h.trim()),
+          info: true,
+          bom: true,
+          skip_empty_lines: true,
+          trim: true,
+        }) as never;
       } catch (err) {
         throw new BadRequestError(`body: the statement is not readable CSV: ${(err as Error).message}`);
       }
       if (records.length === 0) throw new BadRequestError('body: the statement has no rows (the first line names the columns)');
-      if (records.length > MAX_STATEMENT_ROWS) throw new BadRequestError(`body: at most ${MAX_STATEMENT_ROWS} rows in one statement; split it`);
+      if (records.length > MAX_STATEMENT_ROWS)
+        throw new BadRequestError(`body: at most ${MAX_STATEMENT_ROWS} rows in one statement; split it`);
       const columns = Object.keys(records[0]!.record);
       const missing = REQUIRED.filter((c) => !columns.includes(c));
       if (!columns.includes('plateNumber') && !columns.includes('vehicleId')) missing.unshift('plateNumber' as never);
       if (missing.length > 0) {
-        throw new BadRequestError(`body: the statement lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})`);
+        throw new BadRequestError(
+          `body: the statement lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+            `(columns: ${STATEMENT_COLUMNS.join(', ')})`,
+        );
       }
       const unknown = columns.filter((c) => !(STATEMENT_COLUMNS as readonly string[]).includes(c));
-      if (unknown.length > 0) throw new BadRequestError(`body: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})`);
+      if (unknown.length > 0)
+        throw new BadRequestError(
+          `body: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})`,
+        );
 
       const byPlate = new Map((await repos.vehicles.list(ctx.scope)).map((v) => [normalisePlate(v.plateNumber), v]));
       const rows: RowResult[] = [];
@@ -115,7 +142,8 @@ export function createStatementImport(repos: Pick<Repositories, 'purchases' | 'v
         const errors: FieldProblem[] = [];
         const get = (c: string) => (r[c] ?? '').trim();
         const receiptNo = get('receiptNo') || null;
-        if (!receiptNo) errors.push({ field: 'receiptNo', message: 'required in a statement, so that importing it again cannot add the row twice' });
+        if (!receiptNo)
+          errors.push({ field: 'receiptNo', message: 'required in a statement, so that importing it again cannot add the row twice' });
         let vehicleId = get('vehicleId');
         if (!vehicleId) {
           const plate = get('plateNumber');
@@ -157,7 +185,12 @@ export function createStatementImport(repos: Pick<Repositories, 'purchases' | 'v
           const { problems } = await ledger.check({ ...input, at: at ?? ctx.now.toISOString() }, { ...ctx, fieldPrefix: '' });
           for (const p of problems) if (!errors.some((e) => e.field === p.field)) errors.push(p);
         }
-        rows.push({ line: info.lines, status: errors.length ? 'invalid' : 'would_create', receiptNo, ...(errors.length ? { errors } : {}) });
+        rows.push({
+          line: info.lines,
+          status: errors.length ? 'invalid' : 'would_create',
+          receiptNo,
+          ...(errors.length ? { errors } : {}),
+        });
       }
       const invalid = rows.filter((r) => r.status === 'invalid').length;
       const holdBack = options.dryRun || (options.atomic && invalid > 0);

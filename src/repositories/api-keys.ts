@@ -16,11 +16,20 @@ export interface KeyAudit {
   at: Date;
 }
 
-const keyAuditView = (k: ApiKey) => ({ name: k.name, role: k.role, departmentId: k.departmentId, keyPrefix: k.keyPrefix, revokedAt: k.revokedAt });
+const keyAuditView = (k: ApiKey) => ({
+  name: k.name,
+  role: k.role,
+  departmentId: k.departmentId,
+  keyPrefix: k.keyPrefix,
+  revokedAt: k.revokedAt,
+});
 
 export function apiKeyRepository(db: Db) {
   return {
-    async create(input: { name: string; role: ApiKeyRole; departmentId: string | null; keyHash: string; keyPrefix: string }, audit?: KeyAudit): Promise<ApiKey> {
+    async create(
+      input: { name: string; role: ApiKeyRole; departmentId: string | null; keyHash: string; keyPrefix: string },
+      audit?: KeyAudit,
+    ): Promise<ApiKey> {
       return db.transaction(async (tx) => {
         const [row] = await tx.insert(apiKeys).values(input).returning();
         if (audit) {
@@ -65,7 +74,11 @@ export function apiKeyRepository(db: Db) {
      * The active unscoped admin keys are locked first, so two concurrent revocations of
      * the last two cannot both pass the check.
      */
-    async revoke(id: string, at: Date, audit?: KeyAudit): Promise<{ key: ApiKey | undefined; outcome: 'revoked' | 'already_revoked' | 'last_admin' | 'not_found' }> {
+    async revoke(
+      id: string,
+      at: Date,
+      audit?: KeyAudit,
+    ): Promise<{ key: ApiKey | undefined; outcome: 'revoked' | 'already_revoked' | 'last_admin' | 'not_found' }> {
       return db.transaction(async (tx) => {
         const admins = await tx
           .select({ id: apiKeys.id })

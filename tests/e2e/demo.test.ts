@@ -62,6 +62,17 @@ describe('npm run demo', () => {
     }
   });
 
+  it("seeds Pertamina's dated NTT prices (with their sources) and Kupang's stations", async () => {
+    const get = async <T>(path: string) =>
+      (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
+    const prices = await get<Array<{ fuelType: string; source: string | null }>>('/fuel-prices?on=2026-06-15');
+    expect(prices.map((p) => p.fuelType).sort()).toEqual(['dexlite', 'pertalite', 'pertamax', 'pertamax_turbo', 'pertamina_dex', 'solar']);
+    expect(prices.every((p) => (p.source ?? '').includes('2025') || (p.source ?? '').includes('2026'))).toBe(true);
+    const stations = await get<Array<{ code: string }>>('/fuel-stations');
+    expect(stations.length).toBeGreaterThan(3);
+    expect(stations.every((s) => /^54\.851\.\d{2}$/.test(s.code))).toBe(true);
+  });
+
   it('moves vehicles', async () => {
     const was = new Map(first.map((r) => [r.vehicleId, `${r.lat},${r.lon}`]));
     const moved = await waitFor(async () => {

@@ -74,14 +74,24 @@ beforeAll(async () => {
   await issueKey('auditorA', 'auditor', a.departmentId);
   await issueKey('auditorB', 'auditor', b.departmentId);
   // Finance data of B's: a station, a purchase, a budget.
-  expect((await t.api('/api/v1/fuel-stations', { method: 'POST', json: { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.16, lon: 123.6 } })).status).toBe(201);
+  const station = { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.16, lon: 123.6 };
+  expect((await t.api('/api/v1/fuel-stations', { method: 'POST', json: station })).status).toBe(201);
   const purchase = await t.api('/api/v1/fuel-purchases', {
     method: 'POST',
-    json: { vehicleId: b.vehicleId, at: new Date(Date.now() - 3_600_000).toISOString(), litres: 30, amountIdr: 300_000, fuelType: 'pertalite', station: '54.851.01', receiptNo: 'B-0001' },
+    json: {
+      vehicleId: b.vehicleId,
+      at: new Date(Date.now() - 3_600_000).toISOString(),
+      litres: 30,
+      amountIdr: 300_000,
+      fuelType: 'pertalite',
+      station: '54.851.01',
+      receiptNo: 'B-0001',
+    },
   });
   expect(purchase.status).toBe(201);
   purchaseB = ((await purchase.json()) as { id: string }).id;
-  expect((await t.api(`/api/v1/departments/${b.departmentId}/budgets/2026`, { method: 'PUT', json: { amountIdr: 900_000_000 } })).status).toBe(201);
+  const budget = await t.api(`/api/v1/departments/${b.departmentId}/budgets/2026`, { method: 'PUT', json: { amountIdr: 900_000_000 } });
+  expect(budget.status).toBe(201);
   // Both vehicles have a latest position, so lists and the live snapshot have something to leak.
   await publish(a, -10.171, 5000);
   await publish(b, -10.181, 5000);
@@ -154,9 +164,18 @@ function sampleBody(method: string, url: string): unknown {
       monthlyAllocationLitres: 100,
     },
     'PATCH /api/v1/vehicles/:id': { monthlyAllocationLitres: 1 },
-    'POST /api/v1/fuel-purchases': { vehicleId: b.vehicleId, at: new Date(Date.now() - 60_000).toISOString(), litres: 1, amountIdr: 10_000, fuelType: 'pertalite', receiptNo: 'PROBE-1' },
+    'POST /api/v1/fuel-purchases': {
+      vehicleId: b.vehicleId,
+      at: new Date(Date.now() - 60_000).toISOString(),
+      litres: 1,
+      amountIdr: 10_000,
+      fuelType: 'pertalite',
+      receiptNo: 'PROBE-1',
+    },
     'POST /api/v1/fuel-purchases/:id/void': { reason: 'probe void' },
-    'POST /api/v1/fuel-purchases/import': `plateNumber,at,litres,amountIdr,fuelType,receiptNo\nDH 6002 BB,${new Date(Date.now() - 60_000).toISOString()},1,10000,pertalite,PROBE-2\n`,
+    'POST /api/v1/fuel-purchases/import':
+      'plateNumber,at,litres,amountIdr,fuelType,receiptNo\n' +
+      `DH 6002 BB,${new Date(Date.now() - 60_000).toISOString()},1,10000,pertalite,PROBE-2\n`,
     'POST /api/v1/fuel-prices': { fuelType: 'pertalite', priceIdrPerLitre: 10_000, validFrom: '2099-01-01' },
     'POST /api/v1/fuel-stations': { code: '99.999.99', name: 'Probe', lat: -10.1, lon: 123.6 },
     'POST /api/v1/vehicles/:id/allocations': { litres: 1, fromMonth: '2026-01' },
@@ -248,7 +267,8 @@ async function stateOfEverything(): Promise<Record<string, unknown>> {
 
 /** What must never appear in an answer to a key of department A. */
 function secretsOfB(): string[] {
-  return [b.departmentId, b.vehicleId, b.deviceId, phoneB.id, encodeURIComponent(phoneB.id), 'DH 6002 BB', keyIds.managerB!, keyIds.viewerB!, geofenceB, purchaseB, 'B-0001'];
+  const fleet = [b.departmentId, b.vehicleId, b.deviceId, phoneB.id, encodeURIComponent(phoneB.id), 'DH 6002 BB'];
+  return [...fleet, keyIds.managerB!, keyIds.viewerB!, geofenceB, purchaseB, 'B-0001'];
 }
 
 describe('every /api/v1 route', () => {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-11-15T04:00:00.000Z'); // 12:00 WITA
+/** The service's clock: fixed, moved on by the test that needs a later month. */
+let clock = NOW;
 let t: TestService;
 let depA: string;
 let depB: string;
@@ -20,17 +22,30 @@ async function json<T>(res: Response): Promise<T> {
 }
 
 async function issue(name: string, role: string, departmentId?: string) {
-  const body = await json<{ id: string; key: string }>(await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(departmentId ? { departmentId } : {}) } }));
+  const body = await json<{ id: string; key: string }>(
+    await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(departmentId ? { departmentId } : {}) } }),
+  );
   keys[name] = body.key;
   keyIds[name] = body.id;
 }
 
-type AuditEntry = { action: string; entity: string; entityId: string | null; keyId: string | null; keyName: string | null; departmentId: string | null; before: unknown; after: unknown };
-const audit = async (query: string, key = keys.finance) => json<{ entries: AuditEntry[]; total: number }>(await t.api(`/api/v1/audit-log?${query}`, { key }));
+type AuditEntry = {
+  action: string;
+  entity: string;
+  entityId: string | null;
+  keyId: string | null;
+  keyName: string | null;
+  departmentId: string | null;
+  before: unknown;
+  after: unknown;
+};
+const audit = async (query: string, key = keys.finance) =>
+  json<{ entries: AuditEntry[]; total: number }>(await t.api(`/api/v1/audit-log?${query}`, { key }));
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  const dep = async (code: string) => (await json<{ id: string }>(await t.api('/api/v1/departments', { method: 'POST', json: { code, name: `Dinas ${code}` } }))).id;
+  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
+  const dep = async (code: string) =>
+    (await json<{ id: string }>(await t.api('/api/v1/departments', { method: 'POST', json: { code, name: `Dinas ${code}` } }))).id;
   depA = await dep('DLH');
   depB = await dep('DISHUB');
   const vehicle = async (plate: string, departmentId: string) =>
@@ -38,7 +53,16 @@ beforeAll(async () => {
       await json<{ id: string }>(
         await t.api('/api/v1/vehicles', {
           method: 'POST',
-          json: { plateNumber: plate, departmentId, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 10, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200 },
+          json: {
+            plateNumber: plate,
+            departmentId,
+            kind: 'car',
+            fuelType: 'pertalite',
+            tankCapacityLitres: 50,
+            ratedLitresPer100Km: 10,
+            idleLitresPerHour: 0.8,
+            monthlyAllocationLitres: 200,
+          },
         }),
       )
     ).id;
@@ -57,7 +81,8 @@ afterAll(async () => {
 
 describe('fuel prices', () => {
   it('keep a history that is never rewritten, and answer the price in force on a local day', async () => {
-    const add = (body: Record<string, unknown>, key = keys.finance) => t.api('/api/v1/fuel-prices', { method: 'POST', key, json: { fuelType: 'pertamax', source: 'test', ...body } });
+    const add = (body: Record<string, unknown>, key = keys.finance) =>
+      t.api('/api/v1/fuel-prices', { method: 'POST', key, json: { fuelType: 'pertamax', source: 'test', ...body } });
     expect((await add({ priceIdrPerLitre: 12_500, validFrom: '2026-09-01' })).status).toBe(201);
     expect((await add({ priceIdrPerLitre: 12_200, validFrom: '2026-10-01' })).status).toBe(201);
     // The same price again is the same entry; an earlier or same-day different price is refused.
@@ -70,10 +95,21 @@ describe('fuel prices', () => {
     expect((await add({ priceIdrPerLitre: 12.5, validFrom: '2026-12-01' })).status).toBe(400);
     // Other fuels are independent.
     expect((await add({ fuelType: 'pertalite', priceIdrPerLitre: 10_000, validFrom: '2026-09-15' })).status).toBe(201);
-    const on = async (day: string) => (await json<Array<{ fuelType: string; priceIdrPerLitre: number }>>(await t.api(`/api/v1/fuel-prices?on=${day}`, { key: keys.viewer }))).map((p) => [p.fuelType, p.priceIdrPerLitre]);
+    const on = async (day: string) =>
+      (
+        await json<Array<{ fuelType: string; priceIdrPerLitre: number }>>(
+          await t.api(`/api/v1/fuel-prices?on=${day}`, { key: keys.viewer }),
+        )
+      ).map((p) => [p.fuelType, p.priceIdrPerLitre]);
     expect(await on('2026-08-31')).toEqual([]);
-    expect(await on('2026-09-30')).toEqual([['pertalite', 10_000], ['pertamax', 12_500]]);
-    expect(await on('2026-10-01')).toEqual([['pertalite', 10_000], ['pertamax', 12_200]]);
+    expect(await on('2026-09-30')).toEqual([
+      ['pertalite', 10_000],
+      ['pertamax', 12_500],
+    ]);
+    expect(await on('2026-10-01')).toEqual([
+      ['pertalite', 10_000],
+      ['pertamax', 12_200],
+    ]);
     const history = await json<Array<{ validFrom: string }>>(await t.api('/api/v1/fuel-prices?fuelType=pertamax'));
     expect(history.map((p) => p.validFrom)).toEqual(['2026-09-01', '2026-10-01']);
     // The database refuses to change a price whatever the application does.
@@ -83,7 +119,12 @@ describe('fuel prices', () => {
     expect((await add({ priceIdrPerLitre: 13_000, validFrom: '2026-12-01' }, keys.managerA)).status).toBe(403);
     const logged = await audit('entity=fuel_price&limit=10');
     expect(logged.total).toBe(3);
-    expect(logged.entries[0]).toMatchObject({ action: 'fuel_price.create', keyId: keyIds.finance, keyName: 'finance', after: { fuelType: 'pertalite', priceIdrPerLitre: 10_000 } });
+    expect(logged.entries[0]).toMatchObject({
+      action: 'fuel_price.create',
+      keyId: keyIds.finance,
+      keyName: 'finance',
+      after: { fuelType: 'pertalite', priceIdrPerLitre: 10_000 },
+    });
   });
 });
 
@@ -101,7 +142,7 @@ describe('stations', () => {
 });
 
 describe('allocations', () => {
-  it('apply from their month, the first from the beginning, and keep the vehicle\'s current figure', async () => {
+  it("apply from their month, the first from the beginning, and keep the vehicle's current figure", async () => {
     const set = (litres: number | string, fromMonth: string, key = keys.finance) =>
       t.api(`/api/v1/vehicles/${vehicleA}/allocations`, { method: 'POST', key, json: { litres, fromMonth } });
     expect((await set(150, '2026-12')).status).toBe(201);
@@ -110,16 +151,32 @@ describe('allocations', () => {
       await t.api(`/api/v1/vehicles/${vehicleA}/allocations`, { key: keys.managerA }),
     );
     // The vehicle's own figure from its registration became the first allocation.
-    expect(listed.allocations.map((a) => [a.fromMonth, a.litres])).toEqual([['2026-11', 200], ['2026-12', 150], ['2027-03', 180.5]]);
+    expect(listed.allocations.map((a) => [a.fromMonth, a.litres])).toEqual([
+      ['2026-11', 200],
+      ['2026-12', 150],
+      ['2027-03', 180.5],
+    ]);
     expect(listed.current).toEqual({ month: '2026-11', litres: 200 });
-    const inForce = async (month: string) => (await t.services.repos.allocations.inForceForMonth([vehicleA], month)).get(vehicleA)!.litresMl;
+    const inForce = async (month: string) =>
+      (await t.services.repos.allocations.inForceForMonth([vehicleA], month)).get(vehicleA)!.litresMl;
     expect(await inForce('2020-01')).toBe(200_000n); // the first applies from the beginning
     expect(await inForce('2026-11')).toBe(200_000n);
     expect(await inForce('2027-02')).toBe(150_000n);
     expect(await inForce('2027-04')).toBe(180_500n);
     // Setting the current month changes the vehicle's monthlyAllocationLitres too.
     expect((await set(210, '2026-11')).status).toBe(200);
-    expect((await json<{ monthlyAllocationLitres: number }>(await t.api(`/api/v1/vehicles/${vehicleA}`))).monthlyAllocationLitres).toBe(210);
+    const shown = async () =>
+      (await json<{ monthlyAllocationLitres: number }>(await t.api(`/api/v1/vehicles/${vehicleA}`))).monthlyAllocationLitres;
+    expect(await shown()).toBe(210);
+    // When December comes, the vehicle shows December's allocation without anything being written.
+    clock = new Date('2026-12-01T00:30:00+08:00');
+    try {
+      expect(await shown()).toBe(150);
+      const listed = await json<Array<{ id: string; monthlyAllocationLitres: number }>>(await t.api('/api/v1/vehicles'));
+      expect(listed.find((v) => v.id === vehicleA)!.monthlyAllocationLitres).toBe(150);
+    } finally {
+      clock = NOW;
+    }
     // Roles and scope: a manager and an auditor may not; another department's vehicle is not found.
     expect((await set(999, '2026-12', keys.managerA)).status).toBe(403);
     expect((await set(999, '2026-12', keys.auditor)).status).toBe(403);
@@ -128,11 +185,19 @@ describe('allocations', () => {
     expect((await set(10, '2026-13')).status).toBe(400);
     const logged = await audit(`entity=vehicle&entityId=${vehicleA}&action=vehicle_allocation.set`);
     expect(logged.total).toBe(3);
-    expect(logged.entries[0]).toMatchObject({ keyName: 'finance', departmentId: depA, before: { allocationLitres: '200.000' }, after: { allocationLitres: '210.000', fromMonth: '2026-11' } });
+    expect(logged.entries[0]).toMatchObject({
+      keyName: 'finance',
+      departmentId: depA,
+      before: { allocationLitres: '200.000' },
+      after: { allocationLitres: '210.000', fromMonth: '2026-11' },
+    });
   });
 
   it("records changes to a vehicle's tank, rated use and fuel type in the audit log", async () => {
-    const res = await t.api(`/api/v1/vehicles/${vehicleB}`, { method: 'PATCH', json: { tankCapacityLitres: 65, ratedLitresPer100Km: 11, fuelType: 'pertamax', speedLimitKmh: 70 } });
+    const res = await t.api(`/api/v1/vehicles/${vehicleB}`, {
+      method: 'PATCH',
+      json: { tankCapacityLitres: 65, ratedLitresPer100Km: 11, fuelType: 'pertamax', speedLimitKmh: 70 },
+    });
     expect(res.status).toBe(200);
     const [entry] = (await audit(`entity=vehicle&entityId=${vehicleB}&action=vehicle.update`)).entries;
     expect(entry).toMatchObject({
@@ -146,7 +211,8 @@ describe('allocations', () => {
 
 describe('budgets', () => {
   it("set a department's yearly budget, readable by the department and finance", async () => {
-    const put = (amountIdr: number, key = keys.finance, dep = depA) => t.api(`/api/v1/departments/${dep}/budgets/2027`, { method: 'PUT', key, json: { amountIdr } });
+    const put = (amountIdr: number, key = keys.finance, dep = depA) =>
+      t.api(`/api/v1/departments/${dep}/budgets/2027`, { method: 'PUT', key, json: { amountIdr } });
     expect((await put(1_250_000_000)).status).toBe(201);
     expect((await put(1_300_000_000)).status).toBe(200);
     expect((await put(1, keys.managerA)).status).toBe(403);
@@ -177,7 +243,11 @@ describe('fuel-card statements', () => {
   const csv = (...rows: string[]) => [header, ...rows].join('\n') + '\n';
   const post = (body: string, query = '', key = keys.finance) =>
     t.api(`/api/v1/fuel-purchases/import${query}`, { method: 'POST', key, body, headers: { 'content-type': 'text/csv' } });
-  type Result = { written: boolean; summary: Record<string, number>; rows: Array<{ line: number; status: string; entryId?: string; errors?: Array<{ field: string }> }> };
+  type Result = {
+    written: boolean;
+    summary: Record<string, number>;
+    rows: Array<{ line: number; status: string; entryId?: string; errors?: Array<{ field: string }> }>;
+  };
   const ledgerSize = async () => (await json<{ total: number }>(await t.api('/api/v1/fuel-purchases'))).total;
 
   it('reports without writing on a dry run, writes nothing of an atomic import with a bad row, and names fields and lines', async () => {
@@ -186,7 +256,13 @@ describe('fuel-card statements', () => {
     expect(dry.status).toBe(200);
     const d = await json<Result>(dry);
     expect(d.written).toBe(false);
-    expect(d.rows.map((r) => [r.line, r.status])).toEqual([[2, 'would_create'], [3, 'would_create'], [4, 'invalid'], [5, 'invalid'], [6, 'invalid']]);
+    expect(d.rows.map((r) => [r.line, r.status])).toEqual([
+      [2, 'would_create'],
+      [3, 'would_create'],
+      [4, 'invalid'],
+      [5, 'invalid'],
+      [6, 'invalid'],
+    ]);
     expect(d.rows[2]!.errors!.map((e) => e.field)).toEqual(['receiptNo']);
     expect(d.rows[3]!.errors!.map((e) => e.field)).toEqual(['plateNumber']);
     expect(d.rows[4]!.errors!.map((e) => e.field).sort()).toEqual(['at', 'fuelType', 'litres']);
@@ -204,7 +280,13 @@ describe('fuel-card statements', () => {
     const entry = await json<{ at: string; litres: number; amountIdr: number; source: string; position: { source: string } }>(
       await t.api(`/api/v1/fuel-purchases/${first.rows[0]!.entryId}`),
     );
-    expect(entry).toMatchObject({ at: '2026-11-14T00:15:00.000Z', litres: 35.42, amountIdr: 354_200, source: 'import', position: { source: 'station' } });
+    expect(entry).toMatchObject({
+      at: '2026-11-14T00:15:00.000Z',
+      litres: 35.42,
+      amountIdr: 354_200,
+      source: 'import',
+      position: { source: 'station' },
+    });
     const second = await json<Result>(await post(csv(...good, ...bad)));
     expect(second.summary).toEqual({ rows: 5, created: 0, existing: 2, invalid: 3 });
     expect(second.rows[0]!.entryId).toBe(first.rows[0]!.entryId);
@@ -232,7 +314,14 @@ describe('the audit log', () => {
       await t.api('/api/v1/fuel-purchases', {
         method: 'POST',
         key: keys.finance,
-        json: { vehicleId: vehicleB, at: '2026-11-15T09:00:00+08:00', litres: 10, amountIdr: 100_000, fuelType: 'pertalite', receiptNo: 'AUD-1' },
+        json: {
+          vehicleId: vehicleB,
+          at: '2026-11-15T09:00:00+08:00',
+          litres: 10,
+          amountIdr: 100_000,
+          fuelType: 'pertalite',
+          receiptNo: 'AUD-1',
+        },
       }),
     );
     await t.api(`/api/v1/fuel-purchases/${p.id}/void`, { method: 'POST', key: keys.finance, json: { reason: 'test void' } });
@@ -242,15 +331,26 @@ describe('the audit log', () => {
       ['fuel_purchase.create', 'finance'],
     ]);
     const keyEntries = await audit(`entity=api_key&entityId=${keyIds.viewer}`, keys.auditor);
-    expect(keyEntries.entries[0]).toMatchObject({ action: 'api_key.create', keyName: 'bootstrap admin (ADMIN_API_KEY)', after: { role: 'viewer', name: 'viewer' } });
+    expect(keyEntries.entries[0]).toMatchObject({
+      action: 'api_key.create',
+      keyName: 'bootstrap admin (ADMIN_API_KEY)',
+      after: { role: 'viewer', name: 'viewer' },
+    });
     await t.api(`/api/v1/api-keys/${keyIds.viewer}/revoke`, { method: 'POST' });
-    expect((await audit(`entity=api_key&action=api_key.revoke`, keys.auditor)).entries[0]).toMatchObject({ entityId: keyIds.viewer, after: { role: 'viewer' } });
+    expect((await audit(`entity=api_key&action=api_key.revoke`, keys.auditor)).entries[0]).toMatchObject({
+      entityId: keyIds.viewer,
+      after: { role: 'viewer' },
+    });
     // Who may read it.
     expect((await t.api('/api/v1/audit-log', { key: keys.managerA })).status).toBe(403);
     // A department's auditor sees its department's entries and the city-wide registers', nothing of another department.
     const scoped = await audit('limit=1000', keys.auditorA);
     expect(scoped.entries.length).toBeGreaterThan(0);
-    expect(scoped.entries.every((e) => e.departmentId === depA || (e.departmentId === null && ['fuel_price', 'fuel_station'].includes(e.entity)))).toBe(true);
+    expect(
+      scoped.entries.every(
+        (e) => e.departmentId === depA || (e.departmentId === null && ['fuel_price', 'fuel_station'].includes(e.entity)),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(scoped)).not.toContain(vehicleB);
     // Append-only.
     await expect(t.services.database.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
@@ -260,7 +360,18 @@ describe('the audit log', () => {
 describe('the OpenAPI document', () => {
   it('documents every finance route under the finance tag, with schemas, and the statement as a text/csv body', async () => {
     const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
-      paths: Record<string, Record<string, { tags?: string[]; summary?: string; requestBody?: { content: Record<string, unknown> }; responses: Record<string, { content?: unknown }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            tags?: string[];
+            summary?: string;
+            requestBody?: { content: Record<string, unknown> };
+            responses: Record<string, { content?: unknown }>;
+          }
+        >
+      >;
     };
     const finance: Array<[string, string]> = [
       ['/api/v1/fuel-purchases', 'get'],

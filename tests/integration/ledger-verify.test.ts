@@ -32,7 +32,8 @@ function ledgerVerify(env: Record<string, string>): Promise<{ code: number; out:
 async function fillLedger(database: Database, n: number): Promise<void> {
   const [d] = await database.query<{ id: string }>(`INSERT INTO departments (code, name) VALUES ('DLH', 'Dinas') RETURNING id`);
   const [v] = await database.query<{ id: string }>(
-    `INSERT INTO vehicles (plate_number, department_id, kind, fuel_type, tank_capacity_litres, rated_litres_per_100km, idle_litres_per_hour, monthly_allocation_litres)
+    `INSERT INTO vehicles (plate_number, department_id, kind, fuel_type, tank_capacity_litres, rated_litres_per_100km, idle_litres_per_hour,
+       monthly_allocation_litres)
      VALUES ('DH 1 A', $1, 'car', 'pertalite', 50, 10, 1, 100) RETURNING id`,
     [d!.id],
   );
@@ -78,7 +79,9 @@ describe.runIf(realPostgresConfigured())('ledger verify on PostgreSQL', () => {
       restoredUrl.pathname = `/${restoredName}`;
       // A plain-text dump through psql: the most lossy path an operator might take.
       const dumped = await new Promise<number>((resolve, reject) => {
-        const dump = spawn('sh', ['-c', `pg_dump --no-owner "${source.url}" | psql -q -v ON_ERROR_STOP=1 "${restoredUrl.toString()}"`], { stdio: 'ignore' });
+        const dump = spawn('sh', ['-c', `pg_dump --no-owner "${source.url}" | psql -q -v ON_ERROR_STOP=1 "${restoredUrl.toString()}"`], {
+          stdio: 'ignore',
+        });
         dump.once('error', reject);
         dump.once('exit', (code) => resolve(code ?? -1));
       });

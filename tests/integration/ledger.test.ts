@@ -46,21 +46,40 @@ const purchase = (over: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  dep = (await json<{ id: string }>(await t.api('/api/v1/departments', { method: 'POST', json: { code: 'DLH', name: 'Dinas Lingkungan Hidup' } }))).id;
+  dep = (
+    await json<{ id: string }>(
+      await t.api('/api/v1/departments', { method: 'POST', json: { code: 'DLH', name: 'Dinas Lingkungan Hidup' } }),
+    )
+  ).id;
   const vehicle = async (plate: string) =>
     (
       await json<{ id: string }>(
         await t.api('/api/v1/vehicles', {
           method: 'POST',
-          json: { plateNumber: plate, departmentId: dep, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 10, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200 },
+          json: {
+            plateNumber: plate,
+            departmentId: dep,
+            kind: 'car',
+            fuelType: 'pertalite',
+            tankCapacityLitres: 50,
+            ratedLitresPer100Km: 10,
+            idleLitresPerHour: 0.8,
+            monthlyAllocationLitres: 200,
+          },
         }),
       )
     ).id;
   vehicleId = await vehicle('DH 1001 AA');
   otherVehicleId = await vehicle('DH 1002 AA');
-  financeKey = (await json<{ key: string }>(await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'Bu Rina (keuangan)', role: 'finance' } }))).key;
+  financeKey = (
+    await json<{ key: string }>(await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'Bu Rina (keuangan)', role: 'finance' } }))
+  ).key;
   // The test writes stations directly: the register's own route has its own tests.
-  await t.services.repos.stations.create({ code: '54.851.01', name: 'SPBU Oebobo', lat: -10.1633, lon: 123.6044 }, { keyId: null, keyName: null }, NOW);
+  await t.services.repos.stations.create(
+    { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.1633, lon: 123.6044 },
+    { keyId: null, keyName: null },
+    NOW,
+  );
 });
 
 afterAll(async () => {
@@ -139,19 +158,45 @@ describe('recording a purchase', () => {
     expect((await json<{ error: { message: string } }>(conflict)).error.message).toMatch(/Idempotency-Key .* different/);
   });
 
-  it('stores a receipt number already standing with different content, flagged duplicate_receipt; after a void it is a plain new entry', async () => {
+  it('stores a receipt number standing with other content, flagged duplicate_receipt; after a void it is a plain new entry', async () => {
     const first = await json<Entry>(await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.01' })));
     expect(first.entryFlags).toEqual([]);
-    const dup = await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.01', vehicleId: otherVehicleId, litres: 40, amountIdr: 400_000 }));
+    const dup = await post(
+      purchase({ receiptNo: 'STRUK-0042', station: '54.851.01', vehicleId: otherVehicleId, litres: 40, amountIdr: 400_000 }),
+    );
     expect(dup.status).toBe(201);
     const dupEntry = await json<Entry>(dup);
     expect(dupEntry.entryFlags.map((f) => f.kind)).toEqual(['duplicate_receipt']);
     expect(dupEntry.entryFlags[0]!.detail).toContain(first.id);
+    // Leaving the station out does not hide the reuse; another station's receipt 0042 is another receipt.
+    const noStation = await json<Entry>(await post(purchase({ receiptNo: 'STRUK-0042', litres: 41, amountIdr: 410_000 })));
+    expect(noStation.entryFlags.map((f) => f.kind)).toEqual(['duplicate_receipt']);
+    await t.api(`/api/v1/fuel-purchases/${noStation.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'test cleanup' } });
+    await t.services.repos.stations.create(
+      { code: '54.851.09', name: 'SPBU Lain', lat: -10.2, lon: 123.6 },
+      { keyId: null, keyName: null },
+      NOW,
+    );
+    const otherStation = await json<Entry>(
+      await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.09', litres: 5, amountIdr: 50_000 })),
+    );
+    expect(otherStation.entryFlags).toEqual([]);
+    await t.api(`/api/v1/fuel-purchases/${otherStation.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'test cleanup' } });
     // Both voided: a corrected receipt is then a new entry without a flag.
     for (const id of [first.id, dupEntry.id]) {
-      expect((await t.api(`/api/v1/fuel-purchases/${id}/void`, { method: 'POST', key: financeKey, json: { reason: 'wrong litres on the statement' } })).status).toBe(201);
+      expect(
+        (
+          await t.api(`/api/v1/fuel-purchases/${id}/void`, {
+            method: 'POST',
+            key: financeKey,
+            json: { reason: 'wrong litres on the statement' },
+          })
+        ).status,
+      ).toBe(201);
     }
-    const corrected = await json<Entry>(await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.01', litres: 30, amountIdr: 300_000 })));
+    const corrected = await json<Entry>(
+      await post(purchase({ receiptNo: 'STRUK-0042', station: '54.851.01', litres: 30, amountIdr: 300_000 })),
+    );
     expect(corrected.entryFlags).toEqual([]);
   });
 });
@@ -159,10 +204,21 @@ describe('recording a purchase', () => {
 describe('voids', () => {
   it('voids a purchase at most once, and sums leave it out', async () => {
     const vehicleFilter = `vehicleId=${otherVehicleId}&from=2026-11-10&to=2026-11-10`;
-    const p = await json<Entry>(await post(purchase({ vehicleId: otherVehicleId, at: '2026-11-10T09:00:00+08:00', litres: 12.5, amountIdr: 125_000 })));
-    const sums = async () => (await json<{ standing: { count: number; litres: number; amountIdr: number } }>(await t.api(`/api/v1/fuel-purchases?${vehicleFilter}`))).standing;
+    const p = await json<Entry>(
+      await post(purchase({ vehicleId: otherVehicleId, at: '2026-11-10T09:00:00+08:00', litres: 12.5, amountIdr: 125_000 })),
+    );
+    const sums = async () =>
+      (
+        await json<{ standing: { count: number; litres: number; amountIdr: number } }>(
+          await t.api(`/api/v1/fuel-purchases?${vehicleFilter}`),
+        )
+      ).standing;
     expect(await sums()).toEqual({ count: 1, litres: 12.5, amountIdr: 125_000 });
-    const v = await t.api(`/api/v1/fuel-purchases/${p.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'posted for the wrong vehicle' } });
+    const v = await t.api(`/api/v1/fuel-purchases/${p.id}/void`, {
+      method: 'POST',
+      key: financeKey,
+      json: { reason: 'posted for the wrong vehicle' },
+    });
     expect(v.status).toBe(201);
     const voidEntry = await json<Entry & { voidsId: string }>(v);
     expect(voidEntry.kind).toBe('void');
@@ -173,9 +229,17 @@ describe('voids', () => {
     const twice = await t.api(`/api/v1/fuel-purchases/${p.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'again' } });
     expect(twice.status).toBe(409);
     expect((await json<{ error: { message: string } }>(twice)).error.message).toContain('already voided');
-    const ofVoid = await t.api(`/api/v1/fuel-purchases/${voidEntry.id}/void`, { method: 'POST', key: financeKey, json: { reason: 'void the void' } });
+    const ofVoid = await t.api(`/api/v1/fuel-purchases/${voidEntry.id}/void`, {
+      method: 'POST',
+      key: financeKey,
+      json: { reason: 'void the void' },
+    });
     expect(ofVoid.status).toBe(400);
-    const effective = await t.services.repos.purchases.effectivePurchases({ vehicleIds: [otherVehicleId], fromMs: Date.parse('2026-11-10T00:00:00+08:00'), toMs: Date.parse('2026-11-11T00:00:00+08:00') });
+    const effective = await t.services.repos.purchases.effectivePurchases({
+      vehicleIds: [otherVehicleId],
+      fromMs: Date.parse('2026-11-10T00:00:00+08:00'),
+      toMs: Date.parse('2026-11-11T00:00:00+08:00'),
+    });
     expect(effective).toEqual([]);
   });
 });
@@ -194,7 +258,9 @@ describe('the database keeps the ledger append-only', () => {
 describe('the hash chain', () => {
   it('stays one unbroken chain under concurrent appends', async () => {
     const results = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => post(purchase({ vehicleId: i % 2 ? vehicleId : otherVehicleId, at: `2026-11-12T0${i % 10}:00:00+08:00` }))),
+      Array.from({ length: 24 }, (_, i) =>
+        post(purchase({ vehicleId: i % 2 ? vehicleId : otherVehicleId, at: `2026-11-12T0${i % 10}:00:00+08:00` })),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(24).fill(201));
     const rows = await t.services.database.query<{ seq: string }>('SELECT p.seq::text AS seq FROM fuel_purchases p ORDER BY p.seq');
@@ -205,7 +271,9 @@ describe('the hash chain', () => {
 
   it('names the first entry that was changed behind the triggers', async () => {
     const db = t.services.database;
-    const [victim] = await db.query<{ id: string; seq: string }>('SELECT p.id, p.seq::text AS seq FROM fuel_purchases p ORDER BY p.seq OFFSET 3 LIMIT 1');
+    const [victim] = await db.query<{ id: string; seq: string }>(
+      'SELECT p.id, p.seq::text AS seq FROM fuel_purchases p ORDER BY p.seq OFFSET 3 LIMIT 1',
+    );
     // A superuser can switch the trigger off: the chain still tells.
     await db.query('ALTER TABLE fuel_purchases DISABLE TRIGGER fuel_purchases_append_only');
     await db.query('UPDATE fuel_purchases SET litres = litres - 0.001 WHERE id = $1', [victim!.id]);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalEntry, chain, GENESIS_HASH, verifyChain, type ChainEntry, type ChainedEntry } from '../../src/domain/finance/ledger-chain.js';
+import {
+  canonicalEntry,
+  chain,
+  GENESIS_HASH,
+  verifyChain,
+  type ChainEntry,
+  type ChainedEntry,
+} from '../../src/domain/finance/ledger-chain.js';
 
 const base = (i: number): Omit<ChainEntry, 'seq'> => ({
   id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,

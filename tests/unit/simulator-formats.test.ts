@@ -197,7 +197,17 @@ describe('receipts to the API', () => {
     await poster.post(receipt(2));
     await poster.post({ ...receipt(3), deviceId: 'not-registered' });
     expect(bodies).toEqual([
-      { vehicleId: 'vehicle-uuid', at: '2026-11-02T01:00:00.000Z', litres: 32, amountIdr: 320_000, fuelType: 'pertalite', station: '54.851.02', lat: -10.169, lon: 123.596, receiptNo: '54.851.02-202611020900-0002' },
+      {
+        vehicleId: 'vehicle-uuid',
+        at: '2026-11-02T01:00:00.000Z',
+        litres: 32,
+        amountIdr: 320_000,
+        fuelType: 'pertalite',
+        station: '54.851.02',
+        lat: -10.169,
+        lon: 123.596,
+        receiptNo: '54.851.02-202611020900-0002',
+      },
     ]);
     expect(poster.summary()).toEqual({ posted: 1, failed: 0, available: true });
   });

@@ -130,12 +130,22 @@ export function createChainVerifier() {
           return broken;
         }
         if (e.prevHash !== prevHash) {
-          broken = { seq: e.seq, id: e.id, problem: 'prev_hash_mismatch', detail: `entry ${e.seq} does not name the hash of entry ${e.seq - 1}` };
+          broken = {
+            seq: e.seq,
+            id: e.id,
+            problem: 'prev_hash_mismatch',
+            detail: `entry ${e.seq} does not name the hash of entry ${e.seq - 1}`,
+          };
           return broken;
         }
         const recomputed = entryHash(prevHash, e);
         if (recomputed !== e.hash) {
-          broken = { seq: e.seq, id: e.id, problem: 'hash_mismatch', detail: `entry ${e.seq}'s content does not match its hash: it was changed after it was written` };
+          broken = {
+            seq: e.seq,
+            id: e.id,
+            problem: 'hash_mismatch',
+            detail: `entry ${e.seq}'s content does not match its hash: it was changed after it was written`,
+          };
           return broken;
         }
         checked++;
@@ -157,7 +167,12 @@ export function createChainVerifier() {
 }
 
 /** Verifies a whole chain held in memory. */
-export function verifyChain(entries: Iterable<ChainedEntry>): { ok: boolean; checked: number; firstBroken: ChainBreak | null; lastHash: string } {
+export function verifyChain(entries: Iterable<ChainedEntry>): {
+  ok: boolean;
+  checked: number;
+  firstBroken: ChainBreak | null;
+  lastHash: string;
+} {
   const v = createChainVerifier();
   const firstBroken = v.check(entries);
   return { ok: firstBroken === null, checked: v.checked, firstBroken, lastHash: v.lastHash };

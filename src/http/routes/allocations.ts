@@ -60,8 +60,9 @@ export function allocationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: "Set a vehicle's monthly allocation from a month on",
           description:
-            'The allocation in force for a month is the one with the latest fromMonth not after it; the first applies from the beginning. ' +
-            'Setting a month that already has one replaces it (both are in the audit log). The vehicle\'s monthlyAllocationLitres follows the current month\'s.',
+            'The allocation in force for a month is the one with the latest fromMonth not after it; ' +
+            'the first applies from the beginning. Setting a month that already has one replaces it (both are in the audit log). ' +
+            "The vehicle's monthlyAllocationLitres follows the current month's.",
           params: idParams,
           body: z.object({
             litres: z.union([z.number(), z.string()]).describe('Litres a month (0 or more, at most three decimals)'),
@@ -78,7 +79,11 @@ export function allocationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           throw new BadRequestError(`body.litres: ${(err as Error).message}`);
         }
         if (litresMl > 100_000_000n) throw new BadRequestError('body.litres: at most 100000 litres a month');
-        const result = await catalog.setAllocation(request.params.id, { litresMl, fromMonth: request.body.fromMonth }, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        const result = await catalog.setAllocation(
+          request.params.id,
+          { litresMl, fromMonth: request.body.fromMonth },
+          { actor: actorOf(request.auth), scope: request.auth, now: deps.now() },
+        );
         return reply.code(result.created ? 201 : 200).send(view(result.allocation));
       },
     );

@@ -12,7 +12,12 @@ const entry = z.object({
   at: z.string(),
   keyId: z.string().nullable().describe('The API key that made the change (null: the service itself, e.g. the demo seed)'),
   keyName: z.string().nullable(),
-  action: z.string().describe('e.g. fuel_purchase.create, fuel_purchase.void, fuel_purchase.import, fuel_price.create, vehicle_allocation.set, vehicle.update, api_key.create'),
+  action: z
+    .string()
+    .describe(
+      'e.g. fuel_purchase.create, fuel_purchase.void, fuel_purchase.import, fuel_price.create, vehicle_allocation.set, ' +
+        'vehicle.update, api_key.create',
+    ),
   entity: z.string(),
   entityId: z.string().nullable(),
   departmentId: z.string().nullable(),

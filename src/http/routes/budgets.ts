@@ -16,7 +16,12 @@ const budget = z.object({
   amountIdr: z.number().int().describe('The fuel budget for the calendar year, whole rupiah'),
   updatedAt: z.string(),
 });
-const view = (b: Budget) => ({ departmentId: b.departmentId, year: b.year, amountIdr: rupiahNumber(b.amountIdr), updatedAt: b.updatedAt.toISOString() });
+const view = (b: Budget) => ({
+  departmentId: b.departmentId,
+  year: b.year,
+  amountIdr: rupiahNumber(b.amountIdr),
+  updatedAt: b.updatedAt.toISOString(),
+});
 const params = z.object({ id: z.uuid(), year: z.coerce.number().int().min(2000).max(2100) });
 
 export function budgetRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -24,7 +29,12 @@ export function budgetRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/departments/:id/budgets',
       {
-        schema: { tags: ['finance'], summary: "A department's yearly fuel budgets", params: z.object({ id: z.uuid() }), response: { 200: z.array(budget), 404: errorResponse } },
+        schema: {
+          tags: ['finance'],
+          summary: "A department's yearly fuel budgets",
+          params: z.object({ id: z.uuid() }),
+          response: { 200: z.array(budget), 404: errorResponse },
+        },
       },
       async (request) => {
         assertDepartmentVisible(request.auth, request.params.id);
@@ -35,7 +45,14 @@ export function budgetRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/departments/:id/budgets/:year',
-      { schema: { tags: ['finance'], summary: "A department's fuel budget for a year", params, response: { 200: budget, 404: errorResponse } } },
+      {
+        schema: {
+          tags: ['finance'],
+          summary: "A department's fuel budget for a year",
+          params,
+          response: { 200: budget, 404: errorResponse },
+        },
+      },
       async (request) => {
         assertDepartmentVisible(request.auth, request.params.id);
         const found = await deps.repos.budgets.find(request.params.id, request.params.year);
@@ -57,11 +74,16 @@ export function budgetRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { budget: b, created } = await deps.services.catalog.setBudget(request.params.id, request.params.year, BigInt(request.body.amountIdr), {
-          actor: actorOf(request.auth),
-          scope: request.auth,
-          now: deps.now(),
-        });
+        const { budget: b, created } = await deps.services.catalog.setBudget(
+          request.params.id,
+          request.params.year,
+          BigInt(request.body.amountIdr),
+          {
+            actor: actorOf(request.auth),
+            scope: request.auth,
+            now: deps.now(),
+          },
+        );
         return reply.code(created ? 201 : 200).send(view(b));
       },
     );

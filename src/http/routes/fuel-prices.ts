@@ -15,7 +15,9 @@ import { FINANCE_WRITERS } from './fuel-purchases.js';
 export const localDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'a date YYYY-MM-DD' })
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { message: 'is not a calendar date' });
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
+    message: 'is not a calendar date',
+  });
 
 const price = z.object({
   id: z.uuid(),
@@ -59,7 +61,8 @@ export function fuelPriceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['finance'],
           summary: 'Add a price from a local date on (history is never edited)',
-          description: 'A new price must have a validFrom after the fuel\'s latest (409 otherwise). The same price posted again answers it with 200.',
+          description:
+            "A new price must have a validFrom after the fuel's latest (409 otherwise). The same price posted again answers it with 200.",
           body: z.object({
             fuelType: z.enum(LITRE_FUEL_TYPES),
             priceIdrPerLitre: z.number().int().positive().max(1_000_000).describe('Whole rupiah per litre'),

@@ -21,9 +21,9 @@ export const FINANCE_WRITERS = ['admin', 'finance'] as const;
 const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A period bound: ISO 8601 with a zone, or a plain local date (a plain `to` includes that whole day). */
-export const periodBound = z
-  .string()
-  .refine((v) => PLAIN_DATE.test(v) || z.iso.datetime({ offset: true }).safeParse(v).success, { message: 'an ISO 8601 time with a zone, or a plain date YYYY-MM-DD' });
+export const periodBound = z.string().refine((v) => PLAIN_DATE.test(v) || z.iso.datetime({ offset: true }).safeParse(v).success, {
+  message: 'an ISO 8601 time with a zone, or a plain date YYYY-MM-DD',
+});
 
 export function boundMs(value: string | undefined, tz: string, side: 'from' | 'to'): number | undefined {
   if (value === undefined) return undefined;
@@ -54,7 +54,7 @@ export const purchaseEntry = z.object({
   seq: z.number().int().describe("The entry's place in the ledger's hash chain"),
   kind: z.enum(['purchase', 'void']),
   voidsId: z.uuid().nullable().describe('For a void: the purchase it cancels'),
-  reason: z.string().nullable().describe("For a void: why"),
+  reason: z.string().nullable().describe('For a void: why'),
   vehicleId: z.uuid(),
   plateNumber: z.string(),
   departmentId: z.uuid(),
@@ -128,7 +128,12 @@ const verifyResult = z.object({
   checked: z.number().int().describe('Entries whose hash was recomputed and found right, from seq 1'),
   lastHash: z.string().describe('The hash of the last good entry: note it to notice later truncation of the tail'),
   firstBroken: z
-    .object({ seq: z.number().int(), id: z.string().nullable(), problem: z.enum(['seq_gap', 'prev_hash_mismatch', 'hash_mismatch']), detail: z.string() })
+    .object({
+      seq: z.number().int(),
+      id: z.string().nullable(),
+      problem: z.enum(['seq_gap', 'prev_hash_mismatch', 'hash_mismatch']),
+      detail: z.string(),
+    })
     .nullable(),
 });
 
@@ -143,7 +148,10 @@ const importResult = z.object({
       line: z.number().int().describe('The line of the file the row ends on (the header is line 1)'),
       status: z
         .enum(['created', 'existing', 'invalid', 'would_create', 'not_written'])
-        .describe('created; existing (already in the ledger); invalid (see errors); would_create (dry run); not_written (atomic import with bad rows)'),
+        .describe(
+          'created; existing (already in the ledger); invalid (see errors); would_create (dry run); ' +
+            'not_written (atomic import with bad rows)',
+        ),
       receiptNo: z.string().nullable(),
       entryId: z.string().optional(),
       seq: z.number().int().optional(),
@@ -158,7 +166,9 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const tz = ledger.settings.reportTz;
   return async (app) => {
     // Fuel-card statements come as CSV text (only this plugin's routes take it).
-    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
 
     app.post(
       '/fuel-purchases',
@@ -173,7 +183,14 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             'A receiptNo already standing with different content is recorded and flagged duplicate_receipt.',
           headers: idempotencyHeaders,
           body: purchaseBody,
-          response: { 200: purchaseEntry, 201: purchaseEntry, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
+          response: {
+            200: purchaseEntry,
+            201: purchaseEntry,
+            400: errorResponse,
+            403: errorResponse,
+            404: errorResponse,
+            409: errorResponse,
+          },
         },
       },
       async (request, reply) => {
@@ -251,7 +268,8 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             '`at` without an offset (`2026-11-14 09:30`) is local time (REPORT_TZ, WITA). Rows without receiptNo are refused. ' +
             'Rows with errors are not written and the others are; with `atomic=true` nothing is written if any row has an error (422). ' +
             '`dryRun=true` answers what an import would do and writes nothing. A row already in the ledger (same vehicle, receiptNo, ' +
-            'time, litres and amount) is `existing`: importing the same file twice adds nothing. Line numbers count the header as line 1. ' +
+            'time, litres and amount) is `existing`: importing the same file twice adds nothing. ' +
+            'Line numbers count the header as line 1. ' +
             'A statement covers the whole fleet: it needs a key without a department.',
           consumes: ['text/csv'],
           querystring: z.object({
@@ -268,7 +286,8 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        if (request.auth.departmentId) throw new ForbiddenError('A fuel-card statement covers the whole fleet: importing it needs a key without a department.');
+        if (request.auth.departmentId)
+          throw new ForbiddenError('A fuel-card statement covers the whole fleet: importing it needs a key without a department.');
         const result = await deps.services.statementImport.importCsv(
           request.body,
           { dryRun: request.query.dryRun === 'true', atomic: request.query.atomic === 'true' },
@@ -286,13 +305,14 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: "Verify the ledger's hash chain and name the first broken entry",
           description:
-            'Recomputes every entry\'s SHA-256 from seq 1 and checks that each names its predecessor. Works while the service runs ' +
+            "Recomputes every entry's SHA-256 from seq 1 and checks that each names its predecessor. Works while the service runs " +
             '(also on the embedded database). The ledger is one chain across departments: a key without a department is needed.',
           response: { 200: verifyResult, 403: errorResponse },
         },
       },
       async (request) => {
-        if (request.auth.departmentId) throw new ForbiddenError('The ledger is one chain across all departments: verifying it needs a key without a department.');
+        if (request.auth.departmentId)
+          throw new ForbiddenError('The ledger is one chain across all departments: verifying it needs a key without a department.');
         const result = await ledger.verify();
         return { ok: result.ok, checked: result.checked, lastHash: result.lastHash, firstBroken: result.firstBroken };
       },
@@ -300,7 +320,9 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/fuel-purchases/:id',
-      { schema: { tags: ['finance'], summary: 'One ledger entry', params: idParams, response: { 200: purchaseEntry, 404: errorResponse } } },
+      {
+        schema: { tags: ['finance'], summary: 'One ledger entry', params: idParams, response: { 200: purchaseEntry, 404: errorResponse } },
+      },
       async (request) => {
         const found = await deps.repos.purchases.findById(request.auth, request.params.id);
         if (!found) throw new NotFoundError('Purchase');
@@ -315,14 +337,19 @@ export function fuelPurchaseRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['finance'],
           summary: 'Void a purchase with a new ledger entry (at most once)',
-          description: 'The purchase stays in the ledger; a void entry naming it is appended and sums leave the purchase out. A second void is a 409.',
+          description:
+            'The purchase stays in the ledger; a void entry naming it is appended and sums leave the purchase out. A second void is a 409.',
           params: idParams,
           body: z.object({ reason: z.string().trim().min(3).max(500).describe('Why the purchase is voided (kept in the ledger)') }),
           response: { 201: purchaseEntry, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
       },
       async (request, reply) => {
-        const entry = await ledger.void(request.params.id, request.body.reason, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        const entry = await ledger.void(request.params.id, request.body.reason, {
+          actor: actorOf(request.auth),
+          scope: request.auth,
+          now: deps.now(),
+        });
         return reply.code(201).send(entryView(entry));
       },
     );

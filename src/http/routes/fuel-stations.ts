@@ -44,8 +44,13 @@ export function fuelStationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        if (request.auth.departmentId) throw new ForbiddenError('The station register is city-wide: adding to it needs a key without a department.');
-        const { station: s, created } = await deps.services.catalog.addStation(request.body, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        if (request.auth.departmentId)
+          throw new ForbiddenError('The station register is city-wide: adding to it needs a key without a department.');
+        const { station: s, created } = await deps.services.catalog.addStation(request.body, {
+          actor: actorOf(request.auth),
+          scope: request.auth,
+          now: deps.now(),
+        });
         return reply.code(created ? 201 : 200).send(view(s));
       },
     );

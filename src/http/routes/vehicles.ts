@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
-import { parseLitres } from '../../domain/finance/money.js';
+import { litresNumber, parseLitres } from '../../domain/finance/money.js';
 import { actorOf } from '../../finance/audit.js';
 import type { Vehicle } from '../../repositories/vehicles.js';
 import { assertDepartmentVisible, requireRole } from '../auth.js';
@@ -24,6 +24,18 @@ export const vehicleView = (v: Vehicle) => ({
 
 export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { vehicles, departments } = deps.repos;
+  /**
+   * monthlyAllocationLitres as the allocation in force this month: an allocation set ahead
+   * (from next month) takes over when its month comes, without anything being written then.
+   */
+  const withCurrentAllocation = async (list: Vehicle[]) => {
+    const month = deps.services.catalog.currentMonth(deps.now());
+    const inForce = await deps.repos.allocations.inForceForMonth(list.map((v) => v.id), month);
+    return list.map((v) => {
+      const a = inForce.get(v.id);
+      return vehicleView(a ? { ...v, monthlyAllocationLitres: litresNumber(a.litresMl) } : v);
+    });
+  };
   return async (app) => {
     app.get(
       '/vehicles',
@@ -35,7 +47,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           response: { 200: z.array(vehicle) },
         },
       },
-      async (request) => (await vehicles.list(request.auth, request.query)).map(vehicleView),
+      async (request) => withCurrentAllocation(await vehicles.list(request.auth, request.query)),
     );
 
     app.post(
@@ -52,7 +64,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         assertDepartmentVisible(request.auth, request.body.departmentId);
         if (!(await departments.findById(request.body.departmentId))) throw new NotFoundError('Department');
-        const created = await deps.services.catalog.createVehicle(request.body, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
+        const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
+        const created = await deps.services.catalog.createVehicle(request.body, ctx);
         return reply.code(201).send(vehicleView(created));
       },
     );
@@ -63,7 +76,7 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const found = await vehicles.findById(request.auth, request.params.id);
         if (!found) throw new NotFoundError('Vehicle');
-        return vehicleView(found);
+        return (await withCurrentAllocation([found]))[0]!;
       },
     );
 
@@ -76,7 +89,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Change a vehicle',
           description:
             'A manager may not change monthlyAllocationLitres or tankCapacityLitres (the audited must not set their own baseline); ' +
-            'finance sets allocations with POST /vehicles/{id}/allocations. An admin\'s monthlyAllocationLitres applies from the current month. ' +
+            'finance sets allocations with POST /vehicles/{id}/allocations. ' +
+            "An admin's monthlyAllocationLitres applies from the current month. " +
             'Changes to the tank, rated use, idle use, fuel type and allocation are written to the audit log.',
           params: idParams,
           body: patchVehicle,
@@ -91,7 +105,8 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const refused = (['monthlyAllocationLitres', 'tankCapacityLitres'] as const).filter((f) => request.body[f] !== undefined);
           if (refused.length > 0) {
             throw new ForbiddenError(
-              `A manager may not change ${refused.join(' or ')}: allocations and tank capacity are set by finance or an admin (POST /api/v1/vehicles/{id}/allocations).`,
+              `A manager may not change ${refused.join(' or ')}: allocations and tank capacity are set by finance or an admin ` +
+                '(POST /api/v1/vehicles/{id}/allocations).',
             );
           }
         }
@@ -99,9 +114,11 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           assertDepartmentVisible(request.auth, patch.departmentId);
           if (!(await departments.findById(patch.departmentId))) throw new NotFoundError('Department');
         }
-        const allocationMl = monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
-        const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, { actor: actorOf(request.auth), scope: request.auth, now: deps.now() });
-        return vehicleView(updated);
+        const allocationMl =
+          monthlyAllocationLitres === undefined ? undefined : parseLitres(Math.round(monthlyAllocationLitres * 1000) / 1000);
+        const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
+        const updated = await deps.services.catalog.patchVehicle(found.id, patch, allocationMl, ctx);
+        return (await withCurrentAllocation([updated]))[0]!;
       },
     );
   };

@@ -19,7 +19,8 @@ export interface Allocation {
   createdByKeyId: string | null;
 }
 
-const COLUMNS = `a.id, a.vehicle_id, a.litres::text AS litres, to_char(a.from_month, 'YYYY-MM') AS from_month, a.created_at, a.created_by_key_id`;
+const COLUMNS = `a.id, a.vehicle_id, a.litres::text AS litres, to_char(a.from_month, 'YYYY-MM') AS from_month, a.created_at,
+  a.created_by_key_id`;
 const toAllocation = (r: Record<string, unknown>): Allocation => ({
   id: String(r.id),
   vehicleId: String(r.vehicle_id),
@@ -30,7 +31,8 @@ const toAllocation = (r: Record<string, unknown>): Allocation => ({
 });
 
 /** In force for the month: the latest fromMonth not after it, else (the first applies from the beginning) the earliest. */
-const IN_FORCE_ORDER = `a.vehicle_id, (a.from_month <= $2::date) DESC, CASE WHEN a.from_month <= $2::date THEN a.from_month END DESC, a.from_month ASC`;
+const IN_FORCE_ORDER = `a.vehicle_id, (a.from_month <= $2::date) DESC,
+  CASE WHEN a.from_month <= $2::date THEN a.from_month END DESC, a.from_month ASC`;
 
 const monthDate = (month: string) => `${month}-01`;
 
@@ -50,7 +52,8 @@ export type VehicleColumnPatch = Partial<Record<keyof typeof VEHICLE_COLUMNS, st
 
 async function inForce(q: Queryable, vehicleIds: readonly string[], month: string): Promise<Map<string, Allocation>> {
   const rows = await q.query(
-    `SELECT DISTINCT ON (a.vehicle_id) ${COLUMNS} FROM vehicle_allocations a WHERE a.vehicle_id = ANY($1::uuid[]) ORDER BY ${IN_FORCE_ORDER}`,
+    `SELECT DISTINCT ON (a.vehicle_id) ${COLUMNS} FROM vehicle_allocations a
+     WHERE a.vehicle_id = ANY($1::uuid[]) ORDER BY ${IN_FORCE_ORDER}`,
     [[...vehicleIds], monthDate(month)],
   );
   return new Map(rows.map((r) => [String(r.vehicle_id), toAllocation(r)]));
@@ -78,16 +81,23 @@ async function setAllocation(
     );
   }
   const before = (await inForce(tx, [v.id], fromMonth)).get(v.id);
-  const [sameMonth] = await tx.query(`SELECT ${COLUMNS} FROM vehicle_allocations a WHERE a.vehicle_id = $1 AND a.from_month = $2::date`, [v.id, monthDate(fromMonth)]);
-  if (sameMonth && toAllocation(sameMonth).litresMl === litresMl) return { allocation: toAllocation(sameMonth), created: false, unchanged: true };
+  const [sameMonth] = await tx.query(`SELECT ${COLUMNS} FROM vehicle_allocations a WHERE a.vehicle_id = $1 AND a.from_month = $2::date`, [
+    v.id,
+    monthDate(fromMonth),
+  ]);
+  if (sameMonth && toAllocation(sameMonth).litresMl === litresMl)
+    return { allocation: toAllocation(sameMonth), created: false, unchanged: true };
   const [row] = await tx.query(
-    `INSERT INTO vehicle_allocations AS a (vehicle_id, litres, from_month, created_at, created_by_key_id) VALUES ($1, $2::numeric, $3::date, $4, $5)
-     ON CONFLICT (vehicle_id, from_month) DO UPDATE SET litres = excluded.litres, created_at = excluded.created_at, created_by_key_id = excluded.created_by_key_id
+    `INSERT INTO vehicle_allocations AS a (vehicle_id, litres, from_month, created_at, created_by_key_id)
+     VALUES ($1, $2::numeric, $3::date, $4, $5)
+     ON CONFLICT (vehicle_id, from_month) DO UPDATE SET litres = excluded.litres, created_at = excluded.created_at,
+       created_by_key_id = excluded.created_by_key_id
      RETURNING ${COLUMNS}`,
     [v.id, formatLitres(litresMl), monthDate(fromMonth), ctx.at, ctx.actor.keyId],
   );
   const current = (await inForce(tx, [v.id], ctx.currentMonth)).get(v.id);
-  if (current) await tx.query('UPDATE vehicles SET monthly_allocation_litres = $2 WHERE id = $1', [v.id, Number(formatLitres(current.litresMl))]);
+  if (current)
+    await tx.query('UPDATE vehicles SET monthly_allocation_litres = $2 WHERE id = $1', [v.id, Number(formatLitres(current.litresMl))]);
   await writeAudit(
     tx,
     ctx.actor,
@@ -108,13 +118,18 @@ export function allocationRepository(database: Database) {
   return {
     /** A vehicle's allocations, oldest first. */
     async list(vehicleId: string): Promise<Allocation[]> {
-      return (await database.query(`SELECT ${COLUMNS} FROM vehicle_allocations a WHERE a.vehicle_id = $1 ORDER BY a.from_month`, [vehicleId])).map(toAllocation);
+      return (
+        await database.query(`SELECT ${COLUMNS} FROM vehicle_allocations a WHERE a.vehicle_id = $1 ORDER BY a.from_month`, [vehicleId])
+      ).map(toAllocation);
     },
     /**
      * The allocation in force for the month (YYYY-MM) of each vehicle. A vehicle without
      * any allocation row answers its `monthly_allocation_litres` (fromMonth null).
      */
-    async inForceForMonth(vehicleIds: readonly string[], month: string): Promise<Map<string, { litresMl: bigint; fromMonth: string | null }>> {
+    async inForceForMonth(
+      vehicleIds: readonly string[],
+      month: string,
+    ): Promise<Map<string, { litresMl: bigint; fromMonth: string | null }>> {
       const found = await inForce(database, vehicleIds, month);
       const out = new Map<string, { litresMl: bigint; fromMonth: string | null }>();
       for (const [id, a] of found) out.set(id, { litresMl: a.litresMl, fromMonth: a.fromMonth });
@@ -141,26 +156,59 @@ export function allocationRepository(database: Database) {
     },
     /** Registers a vehicle with its first allocation (from the current month) and the audit entry, in one transaction. */
     async createVehicle(
-      input: { plateNumber: string; departmentId: string; kind: string; fuelType: string; tankCapacityLitres: number; ratedLitresPer100Km: number;
-        idleLitresPerHour: number; monthlyAllocationLitres: number; speedLimitKmh?: number | null | undefined },
+      input: {
+        plateNumber: string;
+        departmentId: string;
+        kind: string;
+        fuelType: string;
+        tankCapacityLitres: number;
+        ratedLitresPer100Km: number;
+        idleLitresPerHour: number;
+        monthlyAllocationLitres: number;
+        speedLimitKmh?: number | null | undefined;
+      },
       ctx: { actor: Actor; at: Date; currentMonth: string },
     ): Promise<string> {
       return database.transaction(async (tx) => {
         const [row] = await tx.query<{ id: string }>(
-          `INSERT INTO vehicles (plate_number, department_id, kind, fuel_type, tank_capacity_litres, rated_litres_per_100km, idle_litres_per_hour,
+          `INSERT INTO vehicles (plate_number, department_id, kind, fuel_type, tank_capacity_litres, rated_litres_per_100km,
+             idle_litres_per_hour,
              monthly_allocation_litres, speed_limit_kmh, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-          [input.plateNumber, input.departmentId, input.kind, input.fuelType, input.tankCapacityLitres, input.ratedLitresPer100Km, input.idleLitresPerHour,
-            input.monthlyAllocationLitres, input.speedLimitKmh ?? null, ctx.at],
+          [
+            input.plateNumber,
+            input.departmentId,
+            input.kind,
+            input.fuelType,
+            input.tankCapacityLitres,
+            input.ratedLitresPer100Km,
+            input.idleLitresPerHour,
+            input.monthlyAllocationLitres,
+            input.speedLimitKmh ?? null,
+            ctx.at,
+          ],
         );
         const id = row!.id;
         const litres = formatLitres(parseLitres(Math.round(input.monthlyAllocationLitres * 1000) / 1000));
-        await tx.query('INSERT INTO vehicle_allocations (vehicle_id, litres, from_month, created_at, created_by_key_id) VALUES ($1, $2::numeric, $3::date, $4, $5)', [
-          id, litres, monthDate(ctx.currentMonth), ctx.at, ctx.actor.keyId,
-        ]);
+        await tx.query(
+          `INSERT INTO vehicle_allocations (vehicle_id, litres, from_month, created_at, created_by_key_id)
+           VALUES ($1, $2::numeric, $3::date, $4, $5)`,
+          [id, litres, monthDate(ctx.currentMonth), ctx.at, ctx.actor.keyId],
+        );
         const after = Object.fromEntries(AUDITED_VEHICLE_FIELDS.map((f) => [f, input[f]]));
-        await writeAudit(tx, ctx.actor, { action: 'vehicle.create', entity: 'vehicle', entityId: id, departmentId: input.departmentId, before: null,
-          after: { plateNumber: input.plateNumber, ...after, allocationLitres: litres, fromMonth: ctx.currentMonth } }, ctx.at);
+        await writeAudit(
+          tx,
+          ctx.actor,
+          {
+            action: 'vehicle.create',
+            entity: 'vehicle',
+            entityId: id,
+            departmentId: input.departmentId,
+            before: null,
+            after: { plateNumber: input.plateNumber, ...after, allocationLitres: litres, fromMonth: ctx.currentMonth },
+          },
+          ctx.at,
+        );
         return id;
       });
     },
@@ -186,7 +234,9 @@ export function allocationRepository(database: Database) {
         }
         if (sets.length > 0) await tx.query(`UPDATE vehicles SET ${sets.join(', ')} WHERE id = $1`, params);
         const [after] = await tx.query('SELECT * FROM vehicles WHERE id = $1', [vehicleId]);
-        const changed = AUDITED_VEHICLE_FIELDS.filter((f) => patch[f] !== undefined && String(before[VEHICLE_COLUMNS[f]]) !== String(after![VEHICLE_COLUMNS[f]]));
+        const changed = AUDITED_VEHICLE_FIELDS.filter(
+          (f) => patch[f] !== undefined && String(before[VEHICLE_COLUMNS[f]]) !== String(after![VEHICLE_COLUMNS[f]]),
+        );
         if (changed.length > 0) {
           await writeAudit(
             tx,

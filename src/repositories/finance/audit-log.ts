@@ -44,7 +44,17 @@ export async function writeAudit(q: Queryable, actor: Actor, record: AuditRecord
   await q.query(
     `INSERT INTO audit_log (at, key_id, key_name, action, entity, entity_id, department_id, before, after)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)`,
-    [at, actor.keyId, actor.keyName, record.action, record.entity, record.entityId, record.departmentId, auditJson(record.before), auditJson(record.after)],
+    [
+      at,
+      actor.keyId,
+      actor.keyName,
+      record.action,
+      record.entity,
+      record.entityId,
+      record.departmentId,
+      auditJson(record.before),
+      auditJson(record.after),
+    ],
   );
 }
 

@@ -24,7 +24,10 @@ export function budgetRepository(database: Database) {
       const params: unknown[] = [];
       if (filter.departmentId) where.push(`department_id = $${params.push(filter.departmentId)}`);
       if (filter.year !== undefined) where.push(`year = $${params.push(filter.year)}`);
-      const rows = await database.query(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY year, department_id`, params);
+      const rows = await database.query(
+        `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY year, department_id`,
+        params,
+      );
       return rows.map(toBudget);
     },
     async find(departmentId: string, year: number): Promise<Budget | undefined> {
@@ -32,7 +35,13 @@ export function budgetRepository(database: Database) {
       return row ? toBudget(row) : undefined;
     },
     /** Sets the budget; answers it and whether it was new. Unchanged: nothing written. */
-    async set(departmentId: string, year: number, amountIdr: bigint, actor: Actor, at: Date): Promise<{ budget: Budget; created: boolean }> {
+    async set(
+      departmentId: string,
+      year: number,
+      amountIdr: bigint,
+      actor: Actor,
+      at: Date,
+    ): Promise<{ budget: Budget; created: boolean }> {
       return database.transaction(async (tx) => {
         const [prior] = await tx.query(`${SELECT} WHERE department_id = $1 AND year = $2 FOR UPDATE`, [departmentId, year]);
         const before = prior ? toBudget(prior) : undefined;

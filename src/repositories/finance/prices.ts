@@ -59,20 +59,28 @@ export function priceRepository(database: Database) {
      * Adds a price: the same price again is 'existing'; a validFrom not after the fuel's
      * latest is refused (history is never rewritten). Prices are added one at a time.
      */
-    async add(input: { fuelType: string; priceIdrPerLitre: bigint; validFrom: string; source: string | null }, actor: Actor, at: Date): Promise<AddPriceOutcome> {
+    async add(
+      input: { fuelType: string; priceIdrPerLitre: bigint; validFrom: string; source: string | null },
+      actor: Actor,
+      at: Date,
+    ): Promise<AddPriceOutcome> {
       return database.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [PRICES_LOCK_KEY]);
         const [same] = await tx.query(`${SELECT} WHERE fuel_type = $1 AND valid_from = $2::date`, [input.fuelType, input.validFrom]);
         if (same) {
           const existing = toPrice(same);
-          return existing.priceIdrPerLitre === input.priceIdrPerLitre ? { outcome: 'existing' as const, price: existing } : { outcome: 'different_same_day' as const, existing };
+          return existing.priceIdrPerLitre === input.priceIdrPerLitre
+            ? { outcome: 'existing' as const, price: existing }
+            : { outcome: 'different_same_day' as const, existing };
         }
         const [latestRow] = await tx.query(`${SELECT} WHERE fuel_type = $1 ORDER BY valid_from DESC LIMIT 1`, [input.fuelType]);
-        if (latestRow && toPrice(latestRow).validFrom > input.validFrom) return { outcome: 'not_later' as const, latest: toPrice(latestRow) };
+        if (latestRow && toPrice(latestRow).validFrom > input.validFrom)
+          return { outcome: 'not_later' as const, latest: toPrice(latestRow) };
         const [row] = await tx.query(
           `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source, created_at, created_by_key_id)
            VALUES ($1, $2, $3::date, $4, $5, $6)
-           RETURNING id, fuel_type, price_idr_per_litre::text AS price, to_char(valid_from, 'YYYY-MM-DD') AS valid_from, source, created_at, created_by_key_id`,
+           RETURNING id, fuel_type, price_idr_per_litre::text AS price, to_char(valid_from, 'YYYY-MM-DD') AS valid_from, source,
+             created_at, created_by_key_id`,
           [input.fuelType, input.priceIdrPerLitre.toString(), input.validFrom, input.source, at, actor.keyId],
         );
         const price = toPrice(row!);

@@ -129,7 +129,12 @@ function toEntry(r: Record<string, unknown>): LedgerEntry {
     plateNumber: String(r.plate_number),
     position,
     voidedBy: r.voided_by_id
-      ? { id: String(r.voided_by_id), seq: Number(r.voided_by_seq), reason: str(r.voided_by_reason), createdAt: new Date(r.voided_by_created_at as string) }
+      ? {
+          id: String(r.voided_by_id),
+          seq: Number(r.voided_by_seq),
+          reason: str(r.voided_by_reason),
+          createdAt: new Date(r.voided_by_created_at as string),
+        }
       : null,
   };
 }
@@ -170,24 +175,25 @@ function ledgerTx(tx: Queryable, newId: () => string) {
     findByIdempotencyKey: (key: string) => one('p.idempotency_key = $1', [key]),
     /** A standing purchase with exactly this receipt: the same vehicle, number, time, litres and amount. */
     findSameReceipt: (r: { vehicleId: string; receiptNo: string; at: Date; litresMl: bigint; amountIdr: bigint }) =>
-      one(`p.kind = 'purchase' AND x.id IS NULL AND p.vehicle_id = $1 AND p.receipt_no = $2 AND p.at = $3 AND p.litres = $4::numeric AND p.amount_idr = $5`, [
-        r.vehicleId,
-        r.receiptNo,
-        r.at,
-        formatLitres(r.litresMl),
-        r.amountIdr.toString(),
-      ]),
-    /** Standing purchases (of any vehicle) with this receipt number from the same station. */
+      one(
+        `p.kind = 'purchase' AND x.id IS NULL AND p.vehicle_id = $1 AND p.receipt_no = $2 AND p.at = $3
+         AND p.litres = $4::numeric AND p.amount_idr = $5`,
+        [r.vehicleId, r.receiptNo, r.at, formatLitres(r.litresMl), r.amountIdr.toString()],
+      ),
+    /** Standing purchases (of any vehicle) with this receipt number from the same station (or one that names none). */
     async findStandingByReceiptNo(receiptNo: string, stationCode: string | null): Promise<LedgerEntry[]> {
       const rows = await tx.query(
-        `${READ} WHERE p.kind = 'purchase' AND x.id IS NULL AND p.receipt_no = $1 AND p.station_code IS NOT DISTINCT FROM $2 ORDER BY p.seq`,
+        `${READ} WHERE p.kind = 'purchase' AND x.id IS NULL AND p.receipt_no = $1
+         AND (p.station_code = $2 OR p.station_code IS NULL OR $2::text IS NULL) ORDER BY p.seq`,
         [receiptNo, stationCode],
       );
       return rows.map(toEntry);
     },
     /** Chains the entry after the last one and inserts it, with its audit-log entry, in this transaction. */
     async insert(entry: NewLedgerEntry, actor: Actor, at: Date): Promise<LedgerEntry> {
-      const [last] = await tx.query<{ seq: string; hash: string }>('SELECT p.seq::text AS seq, p.hash FROM fuel_purchases p ORDER BY p.seq DESC LIMIT 1');
+      const [last] = await tx.query<{ seq: string; hash: string }>(
+        'SELECT p.seq::text AS seq, p.hash FROM fuel_purchases p ORDER BY p.seq DESC LIMIT 1',
+      );
       const content: Omit<ChainEntry, 'seq'> = {
         id: newId(),
         kind: entry.kind,
@@ -222,9 +228,32 @@ function ledgerTx(tx: Queryable, newId: () => string) {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21::jsonb,
            $22, $23, $24, $25, $26)`,
         [
-          e.id, e.seq, e.kind, e.voidsId, e.reason, e.vehicleId, e.departmentId, e.at, formatLitres(e.litresMl), e.amountIdr.toString(),
-          e.fuelType, e.stationCode, e.lat, e.lon, e.receiptNo, e.odometerKm, e.voucherCode, e.source, e.idempotencyKey,
-          e.requestSha256, JSON.stringify(e.entryFlags), e.createdAt, e.createdByKeyId, e.createdByKeyName, e.prevHash, e.hash,
+          e.id,
+          e.seq,
+          e.kind,
+          e.voidsId,
+          e.reason,
+          e.vehicleId,
+          e.departmentId,
+          e.at,
+          formatLitres(e.litresMl),
+          e.amountIdr.toString(),
+          e.fuelType,
+          e.stationCode,
+          e.lat,
+          e.lon,
+          e.receiptNo,
+          e.odometerKm,
+          e.voucherCode,
+          e.source,
+          e.idempotencyKey,
+          e.requestSha256,
+          JSON.stringify(e.entryFlags),
+          e.createdAt,
+          e.createdByKeyId,
+          e.createdByKeyName,
+          e.prevHash,
+          e.hash,
         ],
       );
       await writeAudit(
@@ -292,17 +321,22 @@ export function purchaseRepository(database: Database, newId: () => string = () 
     },
     /** The entry, if it exists and the scope may see it. */
     async findById(scope: DepartmentScope, id: string): Promise<LedgerEntry | undefined> {
-      const [row] = await database.query(`${READ} WHERE p.id = $1 ${scope.departmentId ? 'AND p.department_id = $2' : ''}`, scope.departmentId ? [id, scope.departmentId] : [id]);
+      const [row] = await database.query(
+        `${READ} WHERE p.id = $1 ${scope.departmentId ? 'AND p.department_id = $2' : ''}`,
+        scope.departmentId ? [id, scope.departmentId] : [id],
+      );
       return row ? toEntry(row) : undefined;
     },
     /** Entries newest first (by purchase time, then seq), and the sums of the purchases that stand. */
-    async list(scope: DepartmentScope, filter: PurchaseFilter): Promise<{ entries: LedgerEntry[]; total: number; standing: { count: number; litresMl: bigint; amountIdr: bigint } }> {
+    async list(
+      scope: DepartmentScope,
+      filter: PurchaseFilter,
+    ): Promise<{ entries: LedgerEntry[]; total: number; standing: { count: number; litresMl: bigint; amountIdr: bigint } }> {
       const { where, params } = scoped(scope, filter);
-      const rows = await database.query(`${READ} ${where} ORDER BY p.at DESC, p.seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
-        ...params,
-        filter.limit,
-        filter.offset,
-      ]);
+      const rows = await database.query(
+        `${READ} ${where} ORDER BY p.at DESC, p.seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, filter.limit, filter.offset],
+      );
       const [sums] = await database.query<{ n: number; standing: number; litres: string; amount: string }>(
         `SELECT count(*)::int AS n,
            (count(*) FILTER (WHERE p.kind = 'purchase' AND x.id IS NULL))::int AS standing,
@@ -321,7 +355,12 @@ export function purchaseRepository(database: Database, newId: () => string = () 
      * Purchases that stand (not voided) with `at` in [fromMs, toMs), oldest first; lat/lon
      * from the receipt or, failing that, the station register.
      */
-    async effectivePurchases(filter: { vehicleIds?: readonly string[]; departmentId?: string | null; fromMs: number; toMs: number }): Promise<EffectivePurchase[]> {
+    async effectivePurchases(filter: {
+      vehicleIds?: readonly string[];
+      departmentId?: string | null;
+      fromMs: number;
+      toMs: number;
+    }): Promise<EffectivePurchase[]> {
       const params: unknown[] = [new Date(filter.fromMs), new Date(filter.toMs)];
       let extra = '';
       if (filter.vehicleIds) {
@@ -363,18 +402,29 @@ export function purchaseRepository(database: Database, newId: () => string = () 
      * Walks the whole chain in seq order, a page at a time, and names the first broken
      * entry. Appends may continue meanwhile: they only add after the end.
      */
-    async verify(pageSize = 2000): Promise<{ ok: boolean; checked: number; lastSeq: number; lastHash: string; firstBroken: ChainBreak | null }> {
+    async verify(
+      pageSize = 2000,
+    ): Promise<{ ok: boolean; checked: number; lastSeq: number; lastHash: string; firstBroken: ChainBreak | null }> {
       const verifier = createChainVerifier();
       let afterSeq = 0;
       for (;;) {
-        const rows = await database.query(`SELECT ${COLUMNS} FROM fuel_purchases p WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`, [afterSeq, pageSize]);
+        const rows = await database.query(`SELECT ${COLUMNS} FROM fuel_purchases p WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`, [
+          afterSeq,
+          pageSize,
+        ]);
         if (rows.length === 0) break;
         const page = rows.map(toChained);
         if (verifier.check(page)) break;
         afterSeq = page[page.length - 1]!.seq;
         if (rows.length < pageSize) break;
       }
-      return { ok: verifier.broken === null, checked: verifier.checked, lastSeq: verifier.checked, lastHash: verifier.lastHash, firstBroken: verifier.broken };
+      return {
+        ok: verifier.broken === null,
+        checked: verifier.checked,
+        lastSeq: verifier.checked,
+        lastHash: verifier.lastHash,
+        firstBroken: verifier.broken,
+      };
     },
   };
 }

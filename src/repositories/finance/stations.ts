@@ -41,7 +41,12 @@ export function stationRepository(database: Database) {
           return { station: toStation(existing!), created: false };
         }
         const station = toStation(row);
-        await writeAudit(tx, actor, { action: 'fuel_station.create', entity: 'fuel_station', entityId: station.code, departmentId: null, before: null, after: input }, at);
+        await writeAudit(
+          tx,
+          actor,
+          { action: 'fuel_station.create', entity: 'fuel_station', entityId: station.code, departmentId: null, before: null, after: input },
+          at,
+        );
         return { station, created: true };
       });
     },
