@@ -55,10 +55,27 @@ const csvField = (v: string | number): string => {
 export function savingsCsv(x: SavingsExport): string {
   const header = ['period', ...COLUMNS.map((c) => c.header)];
   const lines = [header.map(csvField).join(',')];
-  for (const r of x.vehicles) lines.push([x.period, ...COLUMNS.map((c) => (c.kind === 'text' ? cellText(r[c.key]) : (r[c.key] as number)))].map(csvField).join(','));
+  for (const r of x.vehicles)
+    lines.push(
+      [x.period, ...COLUMNS.map((c) => (c.kind === 'text' ? cellText(r[c.key]) : (r[c.key] as number)))].map(csvField).join(','),
+    );
   const t = x.totals;
   lines.push(
-    [x.period, 'TOTAL', `${t.vehicles} vehicles`, t.baselineLitres, t.baselineIdr, t.purchasedLitres, t.purchasedIdr, t.usedLitres, '', t.ratedLitres, t.unexplainedLitres, t.savingsIdr, x.partial ? 'partial' : '']
+    [
+      x.period,
+      'TOTAL',
+      `${t.vehicles} vehicles`,
+      t.baselineLitres,
+      t.baselineIdr,
+      t.purchasedLitres,
+      t.purchasedIdr,
+      t.usedLitres,
+      '',
+      t.ratedLitres,
+      t.unexplainedLitres,
+      t.savingsIdr,
+      x.partial ? 'partial' : '',
+    ]
       .map(csvField)
       .join(','),
   );
@@ -87,9 +104,23 @@ export async function savingsXlsx(x: SavingsExport): Promise<Buffer> {
       if (c.kind !== 'text') row.getCell(i + 1).numFmt = c.kind === 'idr' ? RUPIAH_FORMAT : LITRES_FORMAT;
     });
   };
-  for (const r of x.vehicles) formatRow(vs.addRow(COLUMNS.map((c) => (c.kind === 'text' ? neutralise(cellText(r[c.key])) : (r[c.key] as number)))));
+  for (const r of x.vehicles)
+    formatRow(vs.addRow(COLUMNS.map((c) => (c.kind === 'text' ? neutralise(cellText(r[c.key])) : (r[c.key] as number)))));
   const t = x.totals;
-  const totals = vs.addRow(['TOTAL', `${t.vehicles} vehicles`, t.baselineLitres, t.baselineIdr, t.purchasedLitres, t.purchasedIdr, t.usedLitres, '', t.ratedLitres, t.unexplainedLitres, t.savingsIdr, '']);
+  const totals = vs.addRow([
+    'TOTAL',
+    `${t.vehicles} vehicles`,
+    t.baselineLitres,
+    t.baselineIdr,
+    t.purchasedLitres,
+    t.purchasedIdr,
+    t.usedLitres,
+    '',
+    t.ratedLitres,
+    t.unexplainedLitres,
+    t.savingsIdr,
+    '',
+  ]);
   totals.font = { bold: true };
   formatRow(totals);
   vs.columns.forEach((col, i) => (col.width = i < 2 ? 28 : 16));

@@ -48,7 +48,12 @@ export interface EffectivePurchase {
 }
 
 export interface PurchaseReader {
-  effectivePurchases(filter: { vehicleIds?: readonly string[]; departmentId?: string; fromMs: number; toMs: number }): Promise<EffectivePurchase[]>;
+  effectivePurchases(filter: {
+    vehicleIds?: readonly string[];
+    departmentId?: string;
+    fromMs: number;
+    toMs: number;
+  }): Promise<EffectivePurchase[]>;
 }
 
 export interface VoucherLookup {
@@ -85,7 +90,13 @@ export function monthRangeMs(tz: string, month: string): { fromMs: number; toMs:
   return { fromMs: dayRangeMs(tz, `${month}-01`).startMs, toMs: dayRangeMs(tz, `${next}-01`).startMs };
 }
 
-const toVoucherPurchase = (p: EffectivePurchase): VoucherPurchase => ({ id: p.id, seq: p.seq, vehicleId: p.vehicleId, atMs: p.at.getTime(), voucherCode: p.voucherCode });
+const toVoucherPurchase = (p: EffectivePurchase): VoucherPurchase => ({
+  id: p.id,
+  seq: p.seq,
+  vehicleId: p.vehicleId,
+  atMs: p.at.getTime(),
+  voucherCode: p.voucherCode,
+});
 
 export function createReconciliation(deps: ReconciliationDeps, settings: FinanceReconSettings, analytics: AnalyticsSettings) {
   const tz = analytics.reportTz;
@@ -123,7 +134,11 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
       const vs = [...vouchers.values()];
       const from = Math.min(...vs.map((v) => v.createdAtMs));
       const to = Math.max(...vs.map((v) => v.expiresAtMs)) + 1;
-      const others = await deps.purchases.effectivePurchases({ vehicleIds: [...new Set(vs.map((v) => v.vehicleId))], fromMs: from, toMs: to });
+      const others = await deps.purchases.effectivePurchases({
+        vehicleIds: [...new Set(vs.map((v) => v.vehicleId))],
+        fromMs: from,
+        toMs: to,
+      });
       const seen = new Set(namingVoucher.map((p) => p.id));
       namingVoucher = [...namingVoucher, ...others.filter((p) => p.voucherCode !== null && !seen.has(p.id)).map(toVoucherPurchase)];
     }
@@ -207,7 +222,9 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
       for (const v of result.verdicts) verdicts.set(v.purchaseId, v);
       for (const r of result.unmatchedRefuels) if (r.atMs >= fromMs && r.atMs < toMs) unmatchedRefuels.push(r as StoredRefuel);
     }
-    const inPeriod = purchases.filter((p) => p.at.getTime() >= fromMs && p.at.getTime() < toMs).sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
+    const inPeriod = purchases
+      .filter((p) => p.at.getTime() >= fromMs && p.at.getTime() < toMs)
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
     const keep = new Set(inPeriod.map((p) => p.id));
     for (const id of [...verdicts.keys()]) if (!keep.has(id)) verdicts.delete(id);
     return { purchases: inPeriod, verdicts, unmatchedRefuels };
@@ -232,12 +249,21 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
           amountIdr: rupiahNumber(p.amountIdr),
           status: v.status,
           flags: v.flags,
-          refuel: v.refuel ? { at: new Date(v.refuel.atMs).toISOString(), litres: round3(v.refuel.litres), lat: v.refuel.lat, lon: v.refuel.lon } : null,
+          refuel: v.refuel
+            ? { at: new Date(v.refuel.atMs).toISOString(), litres: round3(v.refuel.litres), lat: v.refuel.lat, lon: v.refuel.lon }
+            : null,
         };
       }),
       refuelsWithoutReceipt: judged.unmatchedRefuels
         .sort((a, b) => a.atMs - b.atMs)
-        .map((r) => ({ vehicleId: r.vehicleId, departmentId: plates.get(r.vehicleId)?.departmentId ?? '', at: new Date(r.atMs).toISOString(), litres: round3(r.litres), lat: r.lat, lon: r.lon })),
+        .map((r) => ({
+          vehicleId: r.vehicleId,
+          departmentId: plates.get(r.vehicleId)?.departmentId ?? '',
+          at: new Date(r.atMs).toISOString(),
+          litres: round3(r.litres),
+          lat: r.lat,
+          lon: r.lon,
+        })),
     };
   }
 

@@ -9,7 +9,16 @@
  */
 import { emptyTally, addDays as addTallyDays, resolveTally } from '../analytics/fuel-tally.js';
 import { litresNumber, rupiahNumber } from '../domain/finance/money.js';
-import { addRow, emptySums, priceInForce, savingsRow, weakestSource, type SavingsRow, type SavingsSums, type UsedSource } from '../domain/finance/savings.js';
+import {
+  addRow,
+  emptySums,
+  priceInForce,
+  savingsRow,
+  weakestSource,
+  type SavingsRow,
+  type SavingsSums,
+  type UsedSource,
+} from '../domain/finance/savings.js';
 import { addDays, localDayOf } from '../domain/report-time.js';
 import type { EvidenceRepository } from '../repositories/finance/evidence.js';
 import type { SavingsRepository } from '../repositories/finance/savings.js';
@@ -132,7 +141,12 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
   const tz = reportTz;
 
   /** The rows of these months (open ones computed; `frozen` gives a closed month's stored rows). */
-  async function monthRows(vehicles: readonly SavingsVehicle[], months: readonly string[], departmentNames: ReadonlyMap<string, string>, nowMs: number): Promise<Map<string, SavingsRow[]>> {
+  async function monthRows(
+    vehicles: readonly SavingsVehicle[],
+    months: readonly string[],
+    departmentNames: ReadonlyMap<string, string>,
+    nowMs: number,
+  ): Promise<Map<string, SavingsRow[]>> {
     const out = new Map<string, SavingsRow[]>();
     if (months.length === 0) return out;
     const ids = vehicles.map((v) => v.id);
@@ -210,7 +224,13 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
   }
 
   /** Sums by department and in total; each department with its budget for the year and spend up to `spentToMs`. */
-  async function summarise(rows: readonly SavingsRow[], year: number, departmentNames: ReadonlyMap<string, string>, vehicleIds: readonly string[], spentToMs: number) {
+  async function summarise(
+    rows: readonly SavingsRow[],
+    year: number,
+    departmentNames: ReadonlyMap<string, string>,
+    vehicleIds: readonly string[],
+    spentToMs: number,
+  ) {
     const byDep = new Map<string, SavingsSums>();
     let totals = emptySums();
     for (const r of rows) {
@@ -218,7 +238,10 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
       totals = addRow(totals, r);
     }
     const yearFrom = monthRangeMs(tz, `${year}-01`).fromMs;
-    const [budgets, spentRows] = await Promise.all([deps.savings.budgets(year), deps.savings.purchaseSums(vehicleIds, yearFrom, spentToMs, tz)]);
+    const [budgets, spentRows] = await Promise.all([
+      deps.savings.budgets(year),
+      deps.savings.purchaseSums(vehicleIds, yearFrom, spentToMs, tz),
+    ]);
     const spent = new Map<string, bigint>();
     for (const p of spentRows) spent.set(p.departmentId, (spent.get(p.departmentId) ?? 0n) + p.amountIdr);
     const departments: DepartmentView[] = [...byDep.entries()]
@@ -242,10 +265,21 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     monthRows,
     summarise,
     /** One open month's report (closed months are answered from their snapshot by the caller). */
-    async month(vehicles: readonly SavingsVehicle[], month: string, departmentNames: ReadonlyMap<string, string>, nowMs: number): Promise<MonthSavings> {
+    async month(
+      vehicles: readonly SavingsVehicle[],
+      month: string,
+      departmentNames: ReadonlyMap<string, string>,
+      nowMs: number,
+    ): Promise<MonthSavings> {
       const rows = (await monthRows(vehicles, [month], departmentNames, nowMs)).get(month)!;
       const today = localDayOf(tz, nowMs).slice(0, 7);
-      const { departments, totals } = await summarise(rows, Number(month.slice(0, 4)), departmentNames, vehicles.map((v) => v.id), Math.min(nowMs + 1, monthRangeMs(tz, month).toMs));
+      const { departments, totals } = await summarise(
+        rows,
+        Number(month.slice(0, 4)),
+        departmentNames,
+        vehicles.map((v) => v.id),
+        Math.min(nowMs + 1, monthRangeMs(tz, month).toMs),
+      );
       return { month, partial: today === month, closed: false, vehicles: rows.map(rowView), departments, totals };
     },
     monthsOfYear,
@@ -270,7 +304,12 @@ export function yearRows(months: ReadonlyArray<readonly SavingsRow[]>): SavingsR
         purchasedMl: seen.purchasedMl + r.purchasedMl,
         purchasedIdr: seen.purchasedIdr + r.purchasedIdr,
         usedMl: seen.usedMl + r.usedMl,
-        usedSource: r.usedSource === 'none' ? seen.usedSource : seen.usedSource === 'none' ? r.usedSource : weakestSource(seen.usedSource, r.usedSource),
+        usedSource:
+          r.usedSource === 'none'
+            ? seen.usedSource
+            : seen.usedSource === 'none'
+              ? r.usedSource
+              : weakestSource(seen.usedSource, r.usedSource),
         ratedMl: seen.ratedMl + r.ratedMl,
         unexplainedMl: seen.unexplainedMl + r.unexplainedMl,
         savingsIdr: seen.savingsIdr + r.savingsIdr,

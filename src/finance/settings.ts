@@ -8,4 +8,8 @@ export interface FinanceReconSettings extends ReconcileSettings {
   settleIntervalS: number;
 }
 
-export const DEFAULT_FINANCE_RECON_SETTINGS: FinanceReconSettings = Object.freeze({ ...DEFAULT_RECONCILE_SETTINGS, voucherExpiryS: 24 * 3600, settleIntervalS: 60 });
+export const DEFAULT_FINANCE_RECON_SETTINGS: FinanceReconSettings = Object.freeze({
+  ...DEFAULT_RECONCILE_SETTINGS,
+  voucherExpiryS: 24 * 3600,
+  settleIntervalS: 60,
+});

@@ -59,7 +59,9 @@ export function startSettleJob(deps: SettleJobDeps, options: { autoStart?: boole
     const summary: SettleRunSummary = { judged: 0, settled: 0, alerts: 0 };
     const purchases = await deps.purchases.effectivePurchases({ fromMs: nowMs - HORIZON_DAYS * 86_400_000, toMs: nowMs + 1 });
     if (purchases.length === 0) return summary;
-    const needing = await deps.verdicts.needingJudgement(purchases.map((p) => ({ id: p.id, vehicleId: p.vehicleId, day: localDayOf(tz, p.at.getTime()) })));
+    const needing = await deps.verdicts.needingJudgement(
+      purchases.map((p) => ({ id: p.id, vehicleId: p.vehicleId, day: localDayOf(tz, p.at.getTime()) })),
+    );
     if (needing.size === 0) return summary;
     const fleet = new Map((await deps.vehicles.list(ALL_DEPARTMENTS)).map((v) => [v.id, v]));
     // month → vehicles with a purchase to judge in it
@@ -85,7 +87,9 @@ export function startSettleJob(deps: SettleJobDeps, options: { autoStart?: boole
             vehicleId: p.vehicleId,
             status: v.status,
             flags: v.flags,
-            refuel: v.refuel ? { at: new Date(v.refuel.atMs).toISOString(), litres: v.refuel.litres, lat: v.refuel.lat, lon: v.refuel.lon } : null,
+            refuel: v.refuel
+              ? { at: new Date(v.refuel.atMs).toISOString(), litres: v.refuel.litres, lat: v.refuel.lat, lon: v.refuel.lon }
+              : null,
             judgedAtMs: nowMs,
           };
         }),
@@ -109,10 +113,20 @@ export function startSettleJob(deps: SettleJobDeps, options: { autoStart?: boole
             lat: p.lat,
             lon: p.lon,
             message: `${vehicle.plateNumber}: receipt ${p.receiptNo ?? p.id} — ${f.detail}`,
-            details: { purchaseId: p.id, flag: f.kind, detail: f.detail, receiptNo: p.receiptNo, litres: litresNumber(p.litresMl), amountIdr: Number(p.amountIdr) },
+            details: {
+              purchaseId: p.id,
+              flag: f.kind,
+              detail: f.detail,
+              receiptNo: p.receiptNo,
+              litres: litresNumber(p.litresMl),
+              amountIdr: Number(p.amountIdr),
+            },
           })),
         );
-        await deps.verdicts.markAlerted(p.id, fresh.map((f) => f.kind));
+        await deps.verdicts.markAlerted(
+          p.id,
+          fresh.map((f) => f.kind),
+        );
         summary.alerts += fresh.length;
       }
     }

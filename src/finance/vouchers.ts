@@ -55,7 +55,13 @@ export interface VoucherDeps {
   auditLog: Pick<AuditLogRepository, 'record'>;
 }
 
-const toVp = (p: EffectivePurchase): VoucherPurchase => ({ id: p.id, seq: p.seq, vehicleId: p.vehicleId, atMs: p.at.getTime(), voucherCode: p.voucherCode });
+const toVp = (p: EffectivePurchase): VoucherPurchase => ({
+  id: p.id,
+  seq: p.seq,
+  vehicleId: p.vehicleId,
+  atMs: p.at.getTime(),
+  voucherCode: p.voucherCode,
+});
 
 export function createVouchers(deps: VoucherDeps, settings: { voucherExpiryS: number; reportTz: string }) {
   const tz = settings.reportTz;
@@ -67,14 +73,27 @@ export function createVouchers(deps: VoucherDeps, settings: { voucherExpiryS: nu
     if (rows.length === 0) return [];
     const from = Math.min(...rows.map((r) => r.createdAtMs));
     const to = Math.max(...rows.map((r) => r.expiresAtMs)) + 1;
-    const purchases = (await deps.purchases.effectivePurchases({ vehicleIds: [...new Set(rows.map((r) => r.vehicleId))], fromMs: from, toMs: to })).filter((p) => p.voucherCode !== null).map(toVp);
+    const purchases = (
+      await deps.purchases.effectivePurchases({ vehicleIds: [...new Set(rows.map((r) => r.vehicleId))], fromMs: from, toMs: to })
+    )
+      .filter((p) => p.voucherCode !== null)
+      .map(toVp);
     return rows.map((row) => {
-      const redeemer = purchases.filter((p) => p.voucherCode === row.code && p.vehicleId === row.vehicleId && p.atMs >= row.createdAtMs && p.atMs <= row.expiresAtMs).sort((a, b) => a.seq - b.seq)[0];
+      const redeemer = purchases
+        .filter(
+          (p) => p.voucherCode === row.code && p.vehicleId === row.vehicleId && p.atMs >= row.createdAtMs && p.atMs <= row.expiresAtMs,
+        )
+        .sort((a, b) => a.seq - b.seq)[0];
       return { row, status: voucherStatus(row, purchases, nowMs), redeemedBy: redeemer?.id ?? null };
     });
   }
 
-  async function grant(vehicle: VoucherVehicle, requestedMl: bigint | null, actor: Actor, nowMs: number): Promise<VoucherView & { reason: string | null }> {
+  async function grant(
+    vehicle: VoucherVehicle,
+    requestedMl: bigint | null,
+    actor: Actor,
+    nowMs: number,
+  ): Promise<VoucherView & { reason: string | null }> {
     const month = localDayOf(tz, nowMs).slice(0, 7);
     const { fromMs, toMs } = monthRangeMs(tz, month);
     const [latest, allocations, bought, recent] = await Promise.all([
@@ -112,7 +131,21 @@ export function createVouchers(deps: VoucherDeps, settings: { voucherExpiryS: nu
     });
     await deps.auditLog.record(
       actor,
-      { action: 'issue', entity: 'fuel_voucher', entityId: row.id, departmentId: row.departmentId, before: null, after: { code: row.code, vehicleId: row.vehicleId, requestedMl, grantedMl, limitedBy, expiresAt: new Date(row.expiresAtMs).toISOString() } },
+      {
+        action: 'issue',
+        entity: 'fuel_voucher',
+        entityId: row.id,
+        departmentId: row.departmentId,
+        before: null,
+        after: {
+          code: row.code,
+          vehicleId: row.vehicleId,
+          requestedMl,
+          grantedMl,
+          limitedBy,
+          expiresAt: new Date(row.expiresAtMs).toISOString(),
+        },
+      },
       new Date(nowMs),
     );
     return { row, status: 'open', redeemedBy: null, reason: limitedBy ? limitReasons[limitedBy] : null };

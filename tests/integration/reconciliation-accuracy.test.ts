@@ -33,35 +33,67 @@ beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
   // The price table the simulator's receipts use.
   for (const p of NTT_FUEL_PRICES) {
-    await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`, [p.fuelType, p.priceIdrPerLitre, p.validFrom, p.source]);
+    await t.testDb.database.query(
+      `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`,
+      [p.fuelType, p.priceIdrPerLitre, p.validFrom, p.source],
+    );
   }
-  const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMREC', name: 'Simulated' } })).json()) as { id: string };
+  const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMREC', name: 'Simulated' } })).json()) as {
+    id: string;
+  };
   // Vehicles that report a level (a sensor in litres or percent, or a CAN level with the counter), a different few per seed.
-  const withLevel = simulatedFleet(33, 'armada').filter((v) => v.sensor !== 'none' && !(v.sensor === 'counter' && v.counterWithLevel === false));
+  const withLevel = simulatedFleet(33, 'armada').filter(
+    (v) => v.sensor !== 'none' && !(v.sensor === 'counter' && v.counterWithLevel === false),
+  );
   const pending: Array<{ record: ReceiptRecord; vehicleId: string; seed: number }> = [];
   for (const [i, seed] of SEEDS.entries()) {
     const fleet = Array.from({ length: VEHICLES_PER_SEED }, (_, k) => withLevel[(i * VEHICLES_PER_SEED + k) % withLevel.length]!);
-    const sim = simulate(fleet, { seed, startMs: START_MS, schedule: 'realistic', fraud: { inflated: 0.35, phantom: 0.35, elsewhere: 0.35 } }, END_MS);
+    const sim = simulate(
+      fleet,
+      { seed, startMs: START_MS, schedule: 'realistic', fraud: { inflated: 0.35, phantom: 0.35, elsewhere: 0.35 } },
+      END_MS,
+    );
     for (const v of fleet) {
       const res = await t.api('/api/v1/vehicles', {
         method: 'POST',
-        json: { plateNumber: `${v.plateNumber} S${seed}`, departmentId: dep.id, kind: v.kind ?? 'car', fuelType: v.fuelType ?? 'pertalite', tankCapacityLitres: v.tankCapacityLitres, ratedLitresPer100Km: v.ratedLitresPer100Km, idleLitresPerHour: v.idleLitresPerHour, monthlyAllocationLitres: 500 },
+        json: {
+          plateNumber: `${v.plateNumber} S${seed}`,
+          departmentId: dep.id,
+          kind: v.kind ?? 'car',
+          fuelType: v.fuelType ?? 'pertalite',
+          tankCapacityLitres: v.tankCapacityLitres,
+          ratedLitresPer100Km: v.ratedLitresPer100Km,
+          idleLitresPerHour: v.idleLitresPerHour,
+          monthlyAllocationLitres: 500,
+        },
       });
       const vehicle = (await res.json()) as { id: string };
       const deviceId = `${v.deviceId}-s${seed}`;
       expect((await t.api('/api/v1/devices', { method: 'POST', json: { id: deviceId, vehicleId: vehicle.id } })).status).toBe(201);
       await insertReadings(t.testDb.database, { vehicleId: vehicle.id, deviceId }, sim.readings.get(v.deviceId) ?? [], END_MS);
-      for (const r of sim.truth) if (r.type === 'receipt' && r.deviceId === v.deviceId) pending.push({ record: r, vehicleId: vehicle.id, seed });
+      for (const r of sim.truth)
+        if (r.type === 'receipt' && r.deviceId === v.deviceId) pending.push({ record: r, vehicleId: vehicle.id, seed });
     }
   }
   clock = new Date(END_MS + 4 * 86_400_000);
   await t.services.rollups.runOnce();
-  const financeKey = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'finance', role: 'finance' } })).json()) as { key: string }).key;
+  const financeKey = (
+    (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'finance', role: 'finance' } })).json()) as { key: string }
+  ).key;
   for (const { record: r, vehicleId, seed } of pending) {
     const res = await t.api('/api/v1/fuel-purchases', {
       method: 'POST',
       key: financeKey,
-      json: { vehicleId, at: r.at, litres: r.litres, amountIdr: r.amountIdr, fuelType: r.fuelType, lat: r.lat, lon: r.lon, receiptNo: `${r.receiptNo}-s${seed}` },
+      json: {
+        vehicleId,
+        at: r.at,
+        litres: r.litres,
+        amountIdr: r.amountIdr,
+        fuelType: r.fuelType,
+        lat: r.lat,
+        lon: r.lon,
+        receiptNo: `${r.receiptNo}-s${seed}`,
+      },
     });
     expect(res.status, await res.clone().text()).toBe(201);
     receipts.push({ truth: r, purchaseId: ((await res.json()) as { id: string }).id, seed });
@@ -83,11 +115,14 @@ describe('reconciliation against the simulator’s truth', () => {
     const flagged = (r: (typeof counted)[number]) => byId.get(r.purchaseId)!.status === 'flagged';
     const missed = fraud.filter((r) => !flagged(r));
     const falseAlarms = honest.filter(flagged);
-    const describe = (r: (typeof counted)[number]) => `seed ${r.seed} ${r.truth.plateNumber} ${r.truth.at} ${r.truth.fraud ?? 'honest'} ${r.truth.litres} L (filled ${r.truth.filledLitres}): ${byId.get(r.purchaseId)!.status} ${JSON.stringify(byId.get(r.purchaseId)!.flags)}`;
+    const describe = (r: (typeof counted)[number]) =>
+      `seed ${r.seed} ${r.truth.plateNumber} ${r.truth.at} ${r.truth.fraud ?? 'honest'} ${r.truth.litres} L (filled ` +
+      `${r.truth.filledLitres}): ${byId.get(r.purchaseId)!.status} ${JSON.stringify(byId.get(r.purchaseId)!.flags)}`;
     // Enough of each kind for the rates to mean something.
     expect(fraud.length).toBeGreaterThanOrEqual(20);
     expect(honest.length).toBeGreaterThanOrEqual(20);
-    for (const kind of ['inflated', 'phantom', 'elsewhere']) expect(fraud.filter((r) => r.truth.fraud === kind).length, kind).toBeGreaterThanOrEqual(3);
+    for (const kind of ['inflated', 'phantom', 'elsewhere'])
+      expect(fraud.filter((r) => r.truth.fraud === kind).length, kind).toBeGreaterThanOrEqual(3);
     // Every verdict settled: the analytics of these days are final.
     expect(counted.every((r) => byId.get(r.purchaseId)!.status !== 'pending')).toBe(true);
     expect((fraud.length - missed.length) / fraud.length, missed.map(describe).join('\n')).toBeGreaterThanOrEqual(0.95);

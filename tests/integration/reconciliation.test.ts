@@ -24,13 +24,26 @@ let viewerKeyOfA: string;
 type Report = {
   month: string;
   closed: boolean;
-  purchases: Array<{ purchaseId: string; vehicleId: string; plateNumber: string; litres: number; amountIdr: number; status: string; flags: Array<{ kind: string; detail: string }>; refuel: { at: string; litres: number } | null }>;
+  purchases: Array<{
+    purchaseId: string;
+    vehicleId: string;
+    plateNumber: string;
+    litres: number;
+    amountIdr: number;
+    status: string;
+    flags: Array<{ kind: string; detail: string }>;
+    refuel: { at: string; litres: number } | null;
+  }>;
   refuelsWithoutReceipt: Array<{ vehicleId: string; at: string; litres: number }>;
 };
 
 /** A working day: errands, a 30 L fill mid-morning, errands; then a second day with an unreceipted 15 L fill. */
 function phases(): Phase[] {
-  const errand = (m: number): Phase[] => [{ kind: 'idle', seconds: 60 }, { kind: 'drive', metres: m, cruiseKmh: 35 }, { kind: 'park', seconds: 1800 }];
+  const errand = (m: number): Phase[] => [
+    { kind: 'idle', seconds: 60 },
+    { kind: 'drive', metres: m, cruiseKmh: 35 },
+    { kind: 'park', seconds: 1800 },
+  ];
   return [
     { kind: 'park', seconds: 7 * 3600 },
     ...errand(4000),
@@ -68,7 +81,16 @@ function honestReceipt(vehicleId: string, receiptNo: string) {
   const fill = run.events.find((e) => e.kind === 'refuel')!;
   const at = fill.endMs + 4 * 60_000;
   const where = run.readings.reduce((best, r) => (Math.abs(r.fixAtMs - fill.endMs) < Math.abs(best.fixAtMs - fill.endMs) ? r : best));
-  return { vehicleId, at: new Date(at).toISOString(), litres: 30.2, amountIdr: 302_000, fuelType: 'pertalite', lat: where.lat, lon: where.lon, receiptNo };
+  return {
+    vehicleId,
+    at: new Date(at).toISOString(),
+    litres: 30.2,
+    amountIdr: 302_000,
+    fuelType: 'pertalite',
+    lat: where.lat,
+    lon: where.lon,
+    receiptNo,
+  };
 }
 
 beforeAll(async () => {
@@ -76,9 +98,15 @@ beforeAll(async () => {
   a = await registerVehicleWithDevice(t, { plate: 'DH 7001 RC', tankCapacityLitres: 60 });
   b = await registerVehicleWithDevice(t, { plate: 'DH 7002 RC', tankCapacityLitres: 60 });
   run = synthesise(spec, phases(), { startMs: dayRangeMs(TZ, DAY).startMs, seed: 5, startLitres: 10 });
-  await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ('pertalite', 10000, '2026-01-01', 'test')`);
+  await t.testDb.database.query(
+    `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ('pertalite', 10000, '2026-01-01', 'test')`,
+  );
   const issue = async (role: string, departmentId?: string) =>
-    ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })).json()) as { key: string }).key;
+    (
+      (await (
+        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })
+      ).json()) as { key: string }
+    ).key;
   financeKey = await issue('finance');
   viewerKeyOfA = await issue('viewer', a.departmentId);
 }, 60_000);
@@ -100,7 +128,10 @@ describe('order does not matter', () => {
     expect(first).toMatchObject({ status: 'matched', flags: [] });
     expect(first.refuel!.litres).toBeGreaterThan(28.5);
     expect(first.refuel!.litres).toBeLessThan(31.5);
-    const [stored] = await t.testDb.database.query<{ status: string; settled_at: string | null }>('SELECT status, settled_at FROM purchase_verdicts WHERE purchase_id = $1', [id]);
+    const [stored] = await t.testDb.database.query<{ status: string; settled_at: string | null }>(
+      'SELECT status, settled_at FROM purchase_verdicts WHERE purchase_id = $1',
+      [id],
+    );
     expect(stored).toMatchObject({ status: 'matched' });
     expect(stored!.settled_at).not.toBeNull();
   });
@@ -110,10 +141,19 @@ describe('order does not matter', () => {
     await t.services.settle.runOnce();
     const pending = (await report()).purchases.find((p) => p.purchaseId === id)!;
     expect(pending.status).toBe('pending');
-    const [stored] = await t.testDb.database.query<{ status: string }>('SELECT status FROM purchase_verdicts WHERE purchase_id = $1', [id]);
+    const [stored] = await t.testDb.database.query<{ status: string }>('SELECT status FROM purchase_verdicts WHERE purchase_id = $1', [
+      id,
+    ]);
     expect(stored!.status).toBe('pending');
     // No alert while pending, though it looks like a receipt without a fill for now.
-    expect((await t.services.repos.alerts.list({ departmentId: null }, { fromMs: 0, toMs: Date.parse('2030-01-01'), vehicleId: b.vehicleId, limit: 100 })).length).toBe(0);
+    expect(
+      (
+        await t.services.repos.alerts.list(
+          { departmentId: null },
+          { fromMs: 0, toMs: Date.parse('2030-01-01'), vehicleId: b.vehicleId, limit: 100 },
+        )
+      ).length,
+    ).toBe(0);
 
     clock = new Date(clock.getTime() + 86_400_000);
     await insert(b);
@@ -133,7 +173,16 @@ describe('flags, alerts and what nobody bought', () => {
   beforeAll(async () => {
     // A receipt in the afternoon at a station 5 km away, while the vehicle stood parked: no fill.
     const at = dayRangeMs(TZ, DAY).startMs + 15 * 3600_000;
-    phantomId = await post({ vehicleId: a.vehicleId, at: new Date(at).toISOString(), litres: 35, amountIdr: 350_000, fuelType: 'pertalite', lat: -10.2, lon: 123.58, receiptNo: 'A-2' });
+    phantomId = await post({
+      vehicleId: a.vehicleId,
+      at: new Date(at).toISOString(),
+      litres: 35,
+      amountIdr: 350_000,
+      fuelType: 'pertalite',
+      lat: -10.2,
+      lon: 123.58,
+      receiptNo: 'A-2',
+    });
     await t.services.settle.runOnce();
   });
 
@@ -145,16 +194,26 @@ describe('flags, alerts and what nobody bought', () => {
   });
 
   it('raises one alert per settled flag, in the vehicle’s department, once', async () => {
-    const list = () => t.services.repos.alerts.list({ departmentId: null }, { fromMs: 0, toMs: Date.parse('2030-01-01'), vehicleId: a.vehicleId, limit: 100 });
+    const list = () =>
+      t.services.repos.alerts.list(
+        { departmentId: null },
+        { fromMs: 0, toMs: Date.parse('2030-01-01'), vehicleId: a.vehicleId, limit: 100 },
+      );
     const alerts = await list();
     expect(alerts.map((x) => x.kind).sort()).toEqual(['receipt_away_from_vehicle', 'receipt_no_tank_rise']);
     expect(alerts.every((x) => x.departmentId === a.departmentId && x.details.purchaseId === phantomId)).toBe(true);
     await t.services.settle.runOnce();
     expect(await list()).toHaveLength(2);
     // Through the API, to the vehicle's department; finance may acknowledge.
-    const viaApi = (await (await t.api(`/api/v1/alerts?from=2026-03-01T00:00:00Z&kind=receipt_no_tank_rise`, { key: viewerKeyOfA })).json()) as Array<{ id: number }>;
+    const viaApi = (await (
+      await t.api(`/api/v1/alerts?from=2026-03-01T00:00:00Z&kind=receipt_no_tank_rise`, { key: viewerKeyOfA })
+    ).json()) as Array<{ id: number }>;
     expect(viaApi).toHaveLength(1);
-    const ack = await t.api(`/api/v1/alerts/${viaApi[0]!.id}/acknowledge`, { method: 'POST', key: financeKey, json: { note: 'checked with the driver' } });
+    const ack = await t.api(`/api/v1/alerts/${viaApi[0]!.id}/acknowledge`, {
+      method: 'POST',
+      key: financeKey,
+      json: { note: 'checked with the driver' },
+    });
     expect(ack.status).toBe(200);
   });
 
@@ -183,7 +242,13 @@ describe('telemetry later than the wait', () => {
     const id = await post(honestReceipt(c.vehicleId, 'C-1'));
     clock = new Date(clock.getTime() + 73 * 3600_000);
     await t.services.settle.runOnce();
-    const stored = async () => (await t.testDb.database.query<{ status: string; flags: Array<{ kind: string }> }>('SELECT status, flags FROM purchase_verdicts WHERE purchase_id = $1', [id]))[0]!;
+    const stored = async () =>
+      (
+        await t.testDb.database.query<{ status: string; flags: Array<{ kind: string }> }>(
+          'SELECT status, flags FROM purchase_verdicts WHERE purchase_id = $1',
+          [id],
+        )
+      )[0]!;
     expect(await stored()).toMatchObject({ status: 'flagged', flags: [{ kind: 'no_telemetry' }] });
     clock = new Date(clock.getTime() + 3600_000);
     await insert(c);
@@ -197,7 +262,10 @@ describe('telemetry later than the wait', () => {
 describe('OpenAPI', () => {
   it('documents every reconciliation, savings, voucher and closing route, the savings exports included', async () => {
     const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
-      paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+      paths: Record<
+        string,
+        Record<string, { tags?: string[]; summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>
+      >;
     };
     for (const [path, method] of [
       ['/api/v1/reconciliation', 'get'],
@@ -213,6 +281,10 @@ describe('OpenAPI', () => {
       expect(op!.summary!.length, `${method} ${path}`).toBeGreaterThan(10);
     }
     const savings = doc.paths['/api/v1/reports/savings']!.get!.responses['200']!.content!;
-    expect(Object.keys(savings).sort()).toEqual(['application/json', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv']);
+    expect(Object.keys(savings).sort()).toEqual([
+      'application/json',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'text/csv',
+    ]);
   });
 });

@@ -19,9 +19,29 @@ let vB: string;
 let financeKey: string;
 let viewerA: string;
 
-type Row = { vehicleId: string; plateNumber: string; departmentName: string; baselineLitres: number; baselineIdr: number; purchasedLitres: number; purchasedIdr: number; usedLitres: number; usedSource: string; ratedLitres: number; unexplainedLitres: number; savingsIdr: number; flags: string[] };
+type Row = {
+  vehicleId: string;
+  plateNumber: string;
+  departmentName: string;
+  baselineLitres: number;
+  baselineIdr: number;
+  purchasedLitres: number;
+  purchasedIdr: number;
+  usedLitres: number;
+  usedSource: string;
+  ratedLitres: number;
+  unexplainedLitres: number;
+  savingsIdr: number;
+  flags: string[];
+};
 type Totals = { vehicles: number; baselineIdr: number; purchasedIdr: number; savingsIdr: number; purchasedLitres: number };
-type Dept = Totals & { departmentId: string; departmentName: string; budgetIdr: number | null; spentIdr: number; budgetLeftIdr: number | null };
+type Dept = Totals & {
+  departmentId: string;
+  departmentName: string;
+  budgetIdr: number | null;
+  spentIdr: number;
+  budgetLeftIdr: number | null;
+};
 type MonthReport = { month: string; partial: boolean; closed: boolean; vehicles: Row[]; departments: Dept[]; totals: Totals };
 
 async function get<T>(path: string, key?: string): Promise<T> {
@@ -33,27 +53,44 @@ async function get<T>(path: string, key?: string): Promise<T> {
 async function vehicle(plate: string, departmentId: string): Promise<string> {
   const res = await t.api('/api/v1/vehicles', {
     method: 'POST',
-    json: { plateNumber: plate, departmentId, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 10, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200 },
+    json: {
+      plateNumber: plate,
+      departmentId,
+      kind: 'car',
+      fuelType: 'pertalite',
+      tankCapacityLitres: 50,
+      ratedLitresPer100Km: 10,
+      idleLitresPerHour: 0.8,
+      monthlyAllocationLitres: 200,
+    },
   });
   return ((await res.json()) as { id: string }).id;
 }
 
 async function buy(vehicleId: string, at: string, litres: number, amountIdr: number, receiptNo: string): Promise<string> {
-  const res = await t.api('/api/v1/fuel-purchases', { method: 'POST', key: financeKey, json: { vehicleId, at, litres, amountIdr, fuelType: 'pertalite', receiptNo } });
+  const res = await t.api('/api/v1/fuel-purchases', {
+    method: 'POST',
+    key: financeKey,
+    json: { vehicleId, at, litres, amountIdr, fuelType: 'pertalite', receiptNo },
+  });
   if (res.status !== 201) throw new Error(`purchase: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
 
 beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  const dep = async (code: string, name: string) => ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name } })).json()) as { id: string }).id;
+  const dep = async (code: string, name: string) =>
+    ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name } })).json()) as { id: string }).id;
   depA = await dep('DISHUB', 'Dinas Perhubungan');
   depB = await dep('EVIL', '=HYPERLINK("http://x","click")');
   v1 = await vehicle('DH 8001 SV', depA);
   v2 = await vehicle('DH 8002 SV', depA);
   vB = await vehicle('DH 8003 SV', depB);
   const db = t.testDb.database;
-  await db.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01'), ('pertalite', 10500, '2026-03-16')`);
+  await db.query(
+    `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01'), ('pertalite',
+      10500, '2026-03-16')`,
+  );
   // v1: 200 L a month, 300 L from April; v2 and vB keep 200 L (their vehicle's figure).
   // (A new vehicle's allocation is recorded from its first month; this history replaces it.)
   await db.query(
@@ -64,8 +101,10 @@ beforeAll(async () => {
   await db.query(`INSERT INTO department_budgets (department_id, year, amount_idr) VALUES ($1, 2026, 50000000)`, [depA]);
   // v1's March: 31 days of 3 L used (sensor), the tank from 20 L to 30 L over the month.
   await db.query(
-    `INSERT INTO vehicle_day_rollups (vehicle_id, day, points, distance_km, distance_outside_hours_km, driving_s, idle_s, engine_s, max_speed_kmh, trip_count,
-       fuel_source, fuel_used_litres, counter_litres, sensor_litres, rated_litres, idle_litres, refuel_count, refuel_litres, drain_count, drain_litres,
+    `INSERT INTO vehicle_day_rollups (vehicle_id, day, points, distance_km, distance_outside_hours_km, driving_s, idle_s, engine_s,
+      max_speed_kmh, trip_count,
+       fuel_source, fuel_used_litres, counter_litres, sensor_litres, rated_litres, idle_litres, refuel_count, refuel_litres,
+         drain_count, drain_litres,
        start_level_litres, end_level_litres, computed_at)
      SELECT $1::uuid, d::date, 100, 30, 0, 3600, 60, 3660, 50, 2, 'sensor', 3, NULL, 3, 3.2, 0.1, 0, 0, 0, 0,
             CASE WHEN d = '2026-03-01' THEN 20 ELSE 25 END, CASE WHEN d = '2026-03-31' THEN 30 ELSE 25 END, now()
@@ -74,13 +113,20 @@ beforeAll(async () => {
   );
   await t.services.repos.analytics.rebuildMonthRollups();
   const issue = async (role: string, departmentId?: string) =>
-    ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })).json()) as { key: string }).key;
+    (
+      (await (
+        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })
+      ).json()) as { key: string }
+    ).key;
   financeKey = await issue('finance');
   viewerA = await issue('viewer', depA);
   await buy(v1, '2026-03-05T10:00:00+08:00', 60, 600_000, 'M-1');
   await buy(v1, '2026-03-20T10:00:00+08:00', 50.5, 530_250, 'M-2');
   const mistake = await buy(v1, '2026-03-21T10:00:00+08:00', 40, 400_000, 'M-3');
-  expect((await t.api(`/api/v1/fuel-purchases/${mistake}/void`, { method: 'POST', key: financeKey, json: { reason: 'entered twice' } })).status).toBeLessThan(300);
+  expect(
+    (await t.api(`/api/v1/fuel-purchases/${mistake}/void`, { method: 'POST', key: financeKey, json: { reason: 'entered twice' } }))
+      .status,
+  ).toBeLessThan(300);
   await buy(v2, '2026-04-02T10:00:00+08:00', 30, 315_000, 'A-1');
   await buy(vB, '2026-03-10T10:00:00+08:00', 10, 100_000, 'B-1');
 }, 60_000);
@@ -143,7 +189,13 @@ describe('the current month and the year', () => {
   });
 
   it('answers a year as its months and their sums', async () => {
-    const year = await get<{ year: number; months: Array<{ month: string; partial: boolean; totals: Totals }>; vehicles: Row[]; totals: Totals; departments: Dept[] }>(`/api/v1/reports/savings?year=2026&departmentId=${depA}`);
+    const year = await get<{
+      year: number;
+      months: Array<{ month: string; partial: boolean; totals: Totals }>;
+      vehicles: Row[];
+      totals: Totals;
+      departments: Dept[];
+    }>(`/api/v1/reports/savings?year=2026&departmentId=${depA}`);
     expect(year.months.map((m) => m.month)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04']);
     expect(year.months[3]!.partial).toBe(true);
     expect(year.totals.baselineIdr).toBe(year.months.reduce((s, m) => s + m.totals.baselineIdr, 0));
@@ -152,7 +204,7 @@ describe('the current month and the year', () => {
   });
 
   it('takes month or year, not both (neither: the current month), and names a bad one', async () => {
-    expect(((await get<MonthReport>('/api/v1/reports/savings')).month)).toBe('2026-04');
+    expect((await get<MonthReport>('/api/v1/reports/savings')).month).toBe('2026-04');
     expect((await t.api('/api/v1/reports/savings?month=2026-03&year=2026')).status).toBe(400);
     const bad = await t.api('/api/v1/reports/savings?month=March');
     expect(bad.status).toBe(400);
@@ -168,7 +220,10 @@ describe('exports and scope', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toContain('savings-2026-03-2026-04-10.csv');
     const lines = (await csv.text()).trim().split('\r\n');
-    expect(lines[0]).toBe('period,plateNumber,departmentName,baselineLitres,baselineIdr,purchasedLitres,purchasedIdr,usedLitres,usedSource,ratedLitres,unexplainedLitres,savingsIdr,flags');
+    expect(lines[0]).toBe(
+      'period,plateNumber,departmentName,baselineLitres,baselineIdr,purchasedLitres,purchasedIdr,' +
+        'usedLitres,usedSource,ratedLitres,unexplainedLitres,savingsIdr,flags',
+    );
     expect(lines).toHaveLength(1 + 3 + 1);
     expect(lines.some((l) => l.includes('Dinas Perhubungan'))).toBe(true);
     expect(lines.some((l) => l.includes(`"'=HYPERLINK(""http://x"",""click"")"`))).toBe(true);
@@ -225,7 +280,9 @@ describe('closing a month', () => {
     const again = await close('2026-03');
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('already_closed');
-    expect(((await (await t.api('/api/v1/month-closings', { key: viewerA })).json()) as Array<{ month: string }>).map((c) => c.month)).toEqual(['2026-03']);
+    expect(
+      ((await (await t.api('/api/v1/month-closings', { key: viewerA })).json()) as Array<{ month: string }>).map((c) => c.month),
+    ).toEqual(['2026-03']);
   });
 
   it('freezes its reports; a receipt entered later shows as an adjustment in the next month', async () => {
@@ -234,12 +291,20 @@ describe('closing a month', () => {
     expect(frozen.closed).toBe(true);
     expect(frozen.vehicles).toEqual(signed.vehicles);
     expect(frozen.totals).toEqual(signed.totals);
-    const april = await get<MonthReport & { adjustments: Array<{ month: string; vehicleId: string; purchasedLitres: number; purchasedIdr: number; savingsIdr: number }> }>('/api/v1/reports/savings?month=2026-04');
-    expect(april.adjustments).toEqual([expect.objectContaining({ month: '2026-03', vehicleId: v1, purchasedLitres: 10, purchasedIdr: 100_000, savingsIdr: -100_000 })]);
-    const recMarch = (await get<{ closed: boolean; purchases: Array<{ purchaseId: string }> }>('/api/v1/reconciliation?month=2026-03'));
+    const april = await get<
+      MonthReport & {
+        adjustments: Array<{ month: string; vehicleId: string; purchasedLitres: number; purchasedIdr: number; savingsIdr: number }>;
+      }
+    >('/api/v1/reports/savings?month=2026-04');
+    expect(april.adjustments).toEqual([
+      expect.objectContaining({ month: '2026-03', vehicleId: v1, purchasedLitres: 10, purchasedIdr: 100_000, savingsIdr: -100_000 }),
+    ]);
+    const recMarch = await get<{ closed: boolean; purchases: Array<{ purchaseId: string }> }>('/api/v1/reconciliation?month=2026-03');
     expect(recMarch.closed).toBe(true);
     expect(recMarch.purchases.map((p) => p.purchaseId)).not.toContain(late);
-    const recApril = await get<{ adjustments: { month: string; purchases: Array<{ purchaseId: string }> } }>('/api/v1/reconciliation?month=2026-04');
+    const recApril = await get<{ adjustments: { month: string; purchases: Array<{ purchaseId: string }> } }>(
+      '/api/v1/reconciliation?month=2026-04',
+    );
     expect(recApril.adjustments.month).toBe('2026-03');
     expect(recApril.adjustments.purchases.map((p) => p.purchaseId)).toEqual([late]);
     // A department's key sees its own department of the signed report.

@@ -14,12 +14,23 @@ let otherDep: string;
 let vehicleId: string;
 const keys: Record<string, string> = {};
 
-type Voucher = { id: string; code: string; grantedLitres: number; requestedLitres: number | null; limitedBy: string | null; reason?: string | null; status: string; expiresAt: string; redeemedByPurchaseId: string | null };
+type Voucher = {
+  id: string;
+  code: string;
+  grantedLitres: number;
+  requestedLitres: number | null;
+  limitedBy: string | null;
+  reason?: string | null;
+  status: string;
+  expiresAt: string;
+  redeemedByPurchaseId: string | null;
+};
 
 async function setLevel(litres: number, ageMs = 60_000) {
   const fixAt = new Date(clock.getTime() - ageMs).toISOString();
   await t.testDb.database.query(
-    `INSERT INTO vehicle_latest (vehicle_id, device_id, fix_at, received_at, lat, lon, fuel_litres) VALUES ($1, 'dev-v', $2, $2, -10.17, 123.6, $3)
+    `INSERT INTO vehicle_latest (vehicle_id, device_id, fix_at, received_at, lat, lon, fuel_litres) VALUES ($1, 'dev-v', $2, $2,
+      -10.17, 123.6, $3)
      ON CONFLICT (vehicle_id) DO UPDATE SET fix_at = excluded.fix_at, fuel_litres = excluded.fuel_litres`,
     [vehicleId, fixAt, litres],
   );
@@ -31,7 +42,15 @@ async function buy(litres: number, voucherCode?: string): Promise<string> {
   const res = await t.api('/api/v1/fuel-purchases', {
     method: 'POST',
     key: keys.finance,
-    json: { vehicleId, at: new Date(clock.getTime() - 60_000).toISOString(), litres, amountIdr: litres * 10_000, fuelType: 'pertalite', receiptNo: `R-${Math.random().toString(36).slice(2)}`, ...(voucherCode ? { voucherCode } : {}) },
+    json: {
+      vehicleId,
+      at: new Date(clock.getTime() - 60_000).toISOString(),
+      litres,
+      amountIdr: litres * 10_000,
+      fuelType: 'pertalite',
+      receiptNo: `R-${Math.random().toString(36).slice(2)}`,
+      ...(voucherCode ? { voucherCode } : {}),
+    },
   });
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as { id: string }).id;
@@ -39,27 +58,53 @@ async function buy(litres: number, voucherCode?: string): Promise<string> {
 
 const list = async (query = '') => (await (await t.api(`/api/v1/fuel-vouchers${query}`)).json()) as Voucher[];
 const flagsOf = async (purchaseId: string) => {
-  const report = (await (await t.api('/api/v1/reconciliation?month=2026-05')).json()) as { purchases: Array<{ purchaseId: string; flags: Array<{ kind: string; detail: string }> }> };
+  const report = (await (await t.api('/api/v1/reconciliation?month=2026-05')).json()) as {
+    purchases: Array<{ purchaseId: string; flags: Array<{ kind: string; detail: string }> }>;
+  };
   // Only the voucher's flags: this vehicle has no readings, so nothing vouches for its tank.
   return report.purchases.find((p) => p.purchaseId === purchaseId)!.flags.filter((f) => f.kind === 'voucher_exceeded');
 };
 
 beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
-  const department = async (code: string) => ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name: code } })).json()) as { id: string }).id;
+  const department = async (code: string) =>
+    ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name: code } })).json()) as { id: string }).id;
   dep = await department('DINKES');
   otherDep = await department('PUPR');
-  vehicleId = ((await (
-    await t.api('/api/v1/vehicles', {
-      method: 'POST',
-      json: { plateNumber: 'DH 9101 VC', departmentId: dep, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 10, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200 },
-    })
-  ).json()) as { id: string }).id;
+  vehicleId = (
+    (await (
+      await t.api('/api/v1/vehicles', {
+        method: 'POST',
+        json: {
+          plateNumber: 'DH 9101 VC',
+          departmentId: dep,
+          kind: 'car',
+          fuelType: 'pertalite',
+          tankCapacityLitres: 50,
+          ratedLitresPer100Km: 10,
+          idleLitresPerHour: 0.8,
+          monthlyAllocationLitres: 200,
+        },
+      })
+    ).json()) as { id: string }
+  ).id;
   await t.api('/api/v1/devices', { method: 'POST', json: { id: 'dev-v', vehicleId } });
-  for (const [name, role, d] of [['finance', 'finance'], ['manager', 'manager', dep], ['otherManager', 'manager', otherDep], ['viewer', 'viewer', dep], ['auditor', 'auditor']] as const) {
-    keys[name] = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(d ? { departmentId: d } : {}) } })).json()) as { key: string }).key;
+  for (const [name, role, d] of [
+    ['finance', 'finance'],
+    ['manager', 'manager', dep],
+    ['otherManager', 'manager', otherDep],
+    ['viewer', 'viewer', dep],
+    ['auditor', 'auditor'],
+  ] as const) {
+    keys[name] = (
+      (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(d ? { departmentId: d } : {}) } })).json()) as {
+        key: string;
+      }
+    ).key;
   }
-  await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01')`);
+  await t.testDb.database.query(
+    `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01')`,
+  );
 });
 
 afterAll(async () => {
@@ -77,7 +122,11 @@ describe('issuing', () => {
     expect(v.code).toMatch(/^[A-Z2-9]{10}$/);
     expect(Date.parse(v.expiresAt) - clock.getTime()).toBe(24 * 3600_000);
     // What was asked, when it fits.
-    expect(((await (await issue({ vehicleId, litres: 10 }, keys.manager)).json()) as Voucher)).toMatchObject({ grantedLitres: 10, limitedBy: null, reason: null });
+    expect((await (await issue({ vehicleId, litres: 10 }, keys.manager)).json()) as Voucher).toMatchObject({
+      grantedLitres: 10,
+      limitedBy: null,
+      reason: null,
+    });
   });
 
   it('answers 409 with a reason code when nothing can be granted', async () => {
@@ -114,7 +163,9 @@ describe('redeeming', () => {
     const p = await buy(29.5, v!.code);
     expect((await list()).find((x) => x.id === v!.id)).toMatchObject({ status: 'redeemed', redeemedByPurchaseId: p });
     expect(await flagsOf(p)).toEqual([]);
-    expect((await t.api(`/api/v1/fuel-purchases/${p}/void`, { method: 'POST', key: keys.finance, json: { reason: 'wrong vehicle' } })).status).toBeLessThan(300);
+    expect(
+      (await t.api(`/api/v1/fuel-purchases/${p}/void`, { method: 'POST', key: keys.finance, json: { reason: 'wrong vehicle' } })).status,
+    ).toBeLessThan(300);
     expect((await list()).find((x) => x.id === v!.id)!.status).toBe('open');
     expect((await list('?status=open')).map((x) => x.id)).toContain(v!.id);
   });

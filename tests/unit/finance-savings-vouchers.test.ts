@@ -35,7 +35,9 @@ describe('savings rows', () => {
     const prices = [...Array.from({ length: 10 }, () => 10_000n), ...Array.from({ length: 20 }, () => 10_001n)];
     expect(savingsRow({ ...base, dayPrices: prices }).baselineIdr).toBe(2_000_133n);
     // 1 L × 10,001 × 15 / 30 = 5,000.5 → 5,001 (half up)
-    expect(savingsRow({ ...base, allocationMl: 1_000n, daysInMonth: 30, dayPrices: Array.from({ length: 15 }, () => 10_001n) }).baselineIdr).toBe(5_001n);
+    expect(
+      savingsRow({ ...base, allocationMl: 1_000n, daysInMonth: 30, dayPrices: Array.from({ length: 15 }, () => 10_001n) }).baselineIdr,
+    ).toBe(5_001n);
   });
 
   it('prorates the current month by elapsed days', () => {
@@ -50,7 +52,10 @@ describe('savings rows', () => {
   });
 
   it('totals are sums of rounded rows', () => {
-    const rows = [savingsRow({ ...base, allocationMl: 1_000n, dayPrices: Array.from({ length: 15 }, () => 10_001n) }), savingsRow({ ...base, allocationMl: 1_000n, dayPrices: Array.from({ length: 15 }, () => 10_001n) })];
+    const rows = [
+      savingsRow({ ...base, allocationMl: 1_000n, dayPrices: Array.from({ length: 15 }, () => 10_001n) }),
+      savingsRow({ ...base, allocationMl: 1_000n, dayPrices: Array.from({ length: 15 }, () => 10_001n) }),
+    ];
     const total = rows.reduce((s, r) => addRow(s, r), emptySums());
     expect(total.baselineIdr).toBe(10_002n); // 5,001 + 5,001, not round(10,001)
     expect(total.vehicles).toBe(2);
@@ -76,19 +81,36 @@ describe('savings rows', () => {
 });
 
 describe('vouchers', () => {
-  const grant = { requestedMl: null, tankCapacityMl: 55_000n, levelMl: 15_000n, allocationMl: 200_000n, purchasedMl: 100_000n, openVouchersMl: 0n };
+  const grant = {
+    requestedMl: null,
+    tankCapacityMl: 55_000n,
+    levelMl: 15_000n,
+    allocationMl: 200_000n,
+    purchasedMl: 100_000n,
+    openVouchersMl: 0n,
+  };
 
   it('grants what the tank can take and the allocation has left, whichever is less', () => {
     expect(grantLitres(grant)).toEqual({ grantedMl: 40_000n, limitedBy: 'tank_room' });
     expect(grantLitres({ ...grant, purchasedMl: 170_000n })).toEqual({ grantedMl: 30_000n, limitedBy: 'allocation_left' });
-    expect(grantLitres({ ...grant, openVouchersMl: 180_000n, purchasedMl: 30_000n })).toEqual({ grantedMl: 0n, limitedBy: 'allocation_left' });
+    expect(grantLitres({ ...grant, openVouchersMl: 180_000n, purchasedMl: 30_000n })).toEqual({
+      grantedMl: 0n,
+      limitedBy: 'allocation_left',
+    });
     expect(grantLitres({ ...grant, requestedMl: 20_000n })).toEqual({ grantedMl: 20_000n, limitedBy: null });
     expect(grantLitres({ ...grant, requestedMl: 50_000n })).toEqual({ grantedMl: 40_000n, limitedBy: 'tank_room' });
     expect(grantLitres({ ...grant, levelMl: null })).toEqual({ grantedMl: 0n, limitedBy: 'no_recent_level' });
   });
 
   const v: VoucherFactsRow = { id: 'v1', code: 'ABCD', vehicleId: 'car', grantedMl: 30_000n, createdAtMs: 1000, expiresAtMs: 10_000 };
-  const p = (id: string, seq: number, over: Partial<{ vehicleId: string; atMs: number }> = {}) => ({ id, seq, vehicleId: 'car', atMs: 5000, voucherCode: 'ABCD', ...over });
+  const p = (id: string, seq: number, over: Partial<{ vehicleId: string; atMs: number }> = {}) => ({
+    id,
+    seq,
+    vehicleId: 'car',
+    atMs: 5000,
+    voucherCode: 'ABCD',
+    ...over,
+  });
 
   it('is open, redeemed by the first purchase naming it, or expired', () => {
     expect(voucherStatus(v, [], 5000)).toBe('open');

@@ -69,14 +69,23 @@ describe('matching', () => {
   });
 
   it('leaves a refuel nobody bought listed', () => {
-    const r = reconcileVehicle({ vehicle, purchases: [purchase()], refuels: [refuel(), refuel({ atMs: T0 + 5 * 3600_000, endMs: T0 + 5 * 3600_000 + 5 * MIN })], evidence: new Map([['p1', evidence()]]) }, S);
+    const r = reconcileVehicle(
+      {
+        vehicle,
+        purchases: [purchase()],
+        refuels: [refuel(), refuel({ atMs: T0 + 5 * 3600_000, endMs: T0 + 5 * 3600_000 + 5 * MIN })],
+        evidence: new Map([['p1', evidence()]]),
+      },
+      S,
+    );
     expect(r.verdicts[0]!.status).toBe('matched');
     expect(r.unmatchedRefuels).toHaveLength(1);
   });
 });
 
 describe('flags', () => {
-  const judge = (p: Partial<PurchaseFacts>, r: RefuelFacts | null, e: Partial<PurchaseEvidence> = {}, s = S) => judgePurchase(purchase(p), vehicle, r, evidence(e), s);
+  const judge = (p: Partial<PurchaseFacts>, r: RefuelFacts | null, e: Partial<PurchaseEvidence> = {}, s = S) =>
+    judgePurchase(purchase(p), vehicle, r, evidence(e), s);
 
   it('an honest receipt next to its fill is matched, with no flag', () => {
     const v = judge({}, refuel());
@@ -99,7 +108,9 @@ describe('flags', () => {
     const big = refuel({ litres: 100, levelBeforeLitres: 10, levelAfterLitres: 110 });
     const truck = { ...vehicle, tankCapacityLitres: 200 };
     expect(kinds(judgePurchase(purchase({ litresMl: 107_000n, amountIdr: 1_070_000n }), truck, big, evidence(), S))).toEqual([]);
-    expect(kinds(judgePurchase(purchase({ litresMl: 109_000n, amountIdr: 1_090_000n }), truck, big, evidence(), S))).toEqual(['more_than_rise']);
+    expect(kinds(judgePurchase(purchase({ litresMl: 109_000n, amountIdr: 1_090_000n }), truck, big, evidence(), S))).toEqual([
+      'more_than_rise',
+    ]);
   });
 
   it('away_from_vehicle: more than 1 km from where the vehicle was', () => {
@@ -108,7 +119,9 @@ describe('flags', () => {
     const near = { lat: station.lat + 0.005, lon: station.lon }; // about 550 m
     expect(kinds(judge(near, refuel()))).toEqual([]);
     // With a match, the fill's position counts, not a reading taken elsewhere.
-    expect(kinds(judge({}, refuel(), { readings: [{ fixAtMs: T0, lat: station.lat + 0.05, lon: station.lon, odometerKm: null }] }))).toEqual([]);
+    expect(
+      kinds(judge({}, refuel(), { readings: [{ fixAtMs: T0, lat: station.lat + 0.05, lon: station.lon, odometerKm: null }] })),
+    ).toEqual([]);
     expect(kinds(judge({}, refuel({ lat: station.lat + 0.05 })))).toEqual(['away_from_vehicle']);
   });
 
@@ -122,12 +135,16 @@ describe('flags', () => {
   });
 
   it('fuel_type_mismatch', () => {
-    expect(kinds(judge({ fuelType: 'solar', amountIdr: 204_000n }, refuel(), { priceIdrPerLitre: 6_800n }))).toEqual(['fuel_type_mismatch']);
+    expect(kinds(judge({ fuelType: 'solar', amountIdr: 204_000n }, refuel(), { priceIdrPerLitre: 6_800n }))).toEqual([
+      'fuel_type_mismatch',
+    ]);
     expect(kinds(judge({}, refuel()))).toEqual([]);
   });
 
   it('duplicate_receipt: as the ledger recorded it', () => {
-    expect(kinds(judge({ entryFlags: [{ kind: 'duplicate_receipt', detail: 'receipt R1 also on purchase x' }] }, refuel()))).toEqual(['duplicate_receipt']);
+    expect(kinds(judge({ entryFlags: [{ kind: 'duplicate_receipt', detail: 'receipt R1 also on purchase x' }] }, refuel()))).toEqual([
+      'duplicate_receipt',
+    ]);
     expect(kinds(judge({ entryFlags: [{ kind: 'something_else', detail: '' }] }, refuel()))).toEqual([]);
   });
 
@@ -138,9 +155,13 @@ describe('flags', () => {
   });
 
   it('voucher_exceeded: more than granted, or a voucher that cannot be used', () => {
-    expect(kinds(judge({ voucherCode: 'ABC' }, refuel(), { voucher: { grantedMl: 25_000n, problem: null } }))).toEqual(['voucher_exceeded']);
+    expect(kinds(judge({ voucherCode: 'ABC' }, refuel(), { voucher: { grantedMl: 25_000n, problem: null } }))).toEqual([
+      'voucher_exceeded',
+    ]);
     expect(kinds(judge({ voucherCode: 'ABC' }, refuel(), { voucher: { grantedMl: 30_000n, problem: null } }))).toEqual([]);
-    expect(kinds(judge({ voucherCode: 'ABC' }, refuel(), { voucher: { grantedMl: 0n, problem: 'already redeemed' } }))).toEqual(['voucher_exceeded']);
+    expect(kinds(judge({ voucherCode: 'ABC' }, refuel(), { voucher: { grantedMl: 0n, problem: 'already redeemed' } }))).toEqual([
+      'voucher_exceeded',
+    ]);
   });
 
   it('price_mismatch: more than 1 % from the price in force', () => {
@@ -158,7 +179,16 @@ describe('flags', () => {
   it('subsidised_fuel: only when the setting names the fuel', () => {
     expect(kinds(judge({}, refuel(), {}, { ...S, subsidisedFuels: ['pertalite', 'solar'] }))).toEqual(['subsidised_fuel']);
     expect(kinds(judge({}, refuel()))).toEqual([]);
-    expect(kinds(judge({ fuelType: 'pertamax', amountIdr: 375_000n }, refuel(), { priceIdrPerLitre: 12_500n }, { ...S, subsidisedFuels: ['pertalite'] }))).toEqual(['fuel_type_mismatch']);
+    expect(
+      kinds(
+        judge(
+          { fuelType: 'pertamax', amountIdr: 375_000n },
+          refuel(),
+          { priceIdrPerLitre: 12_500n },
+          { ...S, subsidisedFuels: ['pertalite'] },
+        ),
+      ),
+    ).toEqual(['fuel_type_mismatch']);
   });
 
   it('beyond_rated_use: without a level, the purchase that takes the month past rated use plus a tank', () => {

@@ -169,7 +169,11 @@ export function timeGapMs(purchaseAtMs: number, refuel: Pick<RefuelFacts, 'atMs'
  * `refuels`. Both lists are one vehicle's. Ties go to the earlier purchase, then refuel,
  * so the answer does not depend on the order the lists came in.
  */
-export function matchPurchases(purchases: ReadonlyArray<Pick<PurchaseFacts, 'id' | 'atMs'>>, refuels: readonly RefuelFacts[], windowS: number): Map<string, number> {
+export function matchPurchases(
+  purchases: ReadonlyArray<Pick<PurchaseFacts, 'id' | 'atMs'>>,
+  refuels: readonly RefuelFacts[],
+  windowS: number,
+): Map<string, number> {
   const pairs: Array<{ gap: number; pAt: number; pId: string; rAt: number; r: number }> = [];
   for (const p of purchases) {
     refuels.forEach((r, i) => {
@@ -189,13 +193,20 @@ export function matchPurchases(purchases: ReadonlyArray<Pick<PurchaseFacts, 'id'
 }
 
 /** Receipt litres beyond the measured rise that still count as the same fill. */
-export const riseTolerance = (s: ReconcileSettings, riseLitres: number): number => Math.max(s.riseToleranceLitres, (s.riseTolerancePercent / 100) * riseLitres);
+export const riseTolerance = (s: ReconcileSettings, riseLitres: number): number =>
+  Math.max(s.riseToleranceLitres, (s.riseTolerancePercent / 100) * riseLitres);
 
 /** Room in the tank beyond which a fill cannot have gone in: level noise and a brim-full pump. */
 const tankTolerance = (capacity: number): number => Math.max(1, 0.05 * capacity);
 
 /** Judges one purchase, given its match (or none) and its evidence. */
-export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: RefuelFacts | null, ev: PurchaseEvidence, s: ReconcileSettings): Verdict {
+export function judgePurchase(
+  p: PurchaseFacts,
+  vehicle: VehicleFacts,
+  refuel: RefuelFacts | null,
+  ev: PurchaseEvidence,
+  s: ReconcileSettings,
+): Verdict {
   const flags: Flag[] = [];
   const litres = litresOf(p.litresMl);
   const noTelemetry = ev.readings.length === 0;
@@ -205,14 +216,25 @@ export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: R
     if (refuel) {
       const extra = litres - refuel.litres;
       if (extra > riseTolerance(s, refuel.litres)) {
-        flags.push({ kind: 'more_than_rise', detail: `receipt ${fmt(litres)} L, tank rose ${fmt(refuel.litres)} L (${fmt(extra)} L more)` });
+        flags.push({
+          kind: 'more_than_rise',
+          detail: `receipt ${fmt(litres)} L, tank rose ${fmt(refuel.litres)} L (${fmt(extra)} L more)`,
+        });
       }
       const room = vehicle.tankCapacityLitres - refuel.levelBeforeLitres;
       if (litres > room + tankTolerance(vehicle.tankCapacityLitres)) {
-        flags.push({ kind: 'over_tank_capacity', detail: `receipt ${fmt(litres)} L, the tank had room for ${fmt(room)} L (${fmt(refuel.levelBeforeLitres)} L of ${fmt(vehicle.tankCapacityLitres)} L)` });
+        flags.push({
+          kind: 'over_tank_capacity',
+          detail:
+            `receipt ${fmt(litres)} L, the tank had room for ${fmt(room)} L ` +
+            `(${fmt(refuel.levelBeforeLitres)} L of ${fmt(vehicle.tankCapacityLitres)} L)`,
+        });
       }
     } else if (!noTelemetry && litres >= ev.refuelThresholdLitres) {
-      flags.push({ kind: 'no_tank_rise', detail: `no refuel within ${Math.round(s.matchWindowS / 60)} min of the receipt's ${fmt(litres)} L` });
+      flags.push({
+        kind: 'no_tank_rise',
+        detail: `no refuel within ${Math.round(s.matchWindowS / 60)} min of the receipt's ${fmt(litres)} L`,
+      });
     }
   }
   if ((!ev.hasLevel || !refuel) && litres > vehicle.tankCapacityLitres + tankTolerance(vehicle.tankCapacityLitres)) {
@@ -221,17 +243,24 @@ export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: R
 
   // Where the vehicle was: at the fill when there is one (receipts' clocks are rough), else its readings near the receipt's time.
   if (noTelemetry) {
-    flags.push({ kind: 'no_telemetry', detail: `no reading of the vehicle within ${Math.round(s.positionWindowS / 60)} min of the purchase` });
+    flags.push({
+      kind: 'no_telemetry',
+      detail: `no reading of the vehicle within ${Math.round(s.positionWindowS / 60)} min of the purchase`,
+    });
   } else if (p.lat !== null && p.lon !== null) {
     const places = refuel ? [refuel] : ev.readings;
     let nearestM = Infinity;
     for (const r of places) nearestM = Math.min(nearestM, haversineM(r.lat, r.lon, p.lat, p.lon));
     if (nearestM > s.awayKm * 1000) {
-      flags.push({ kind: 'away_from_vehicle', detail: `the vehicle was ${fmt(nearestM / 1000, 1)} km from the purchase's position${refuel ? ' when its tank rose' : ''}` });
+      flags.push({
+        kind: 'away_from_vehicle',
+        detail: `the vehicle was ${fmt(nearestM / 1000, 1)} km from the purchase's position${refuel ? ' when its tank rose' : ''}`,
+      });
     }
   }
 
-  if (p.fuelType !== vehicle.fuelType) flags.push({ kind: 'fuel_type_mismatch', detail: `bought ${p.fuelType}; the vehicle runs on ${vehicle.fuelType}` });
+  if (p.fuelType !== vehicle.fuelType)
+    flags.push({ kind: 'fuel_type_mismatch', detail: `bought ${p.fuelType}; the vehicle runs on ${vehicle.fuelType}` });
 
   const duplicate = p.entryFlags.find((f) => f.kind === 'duplicate_receipt');
   if (duplicate) flags.push({ kind: 'duplicate_receipt', detail: duplicate.detail || `receipt ${p.receiptNo ?? ''} was already used` });
@@ -239,7 +268,11 @@ export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: R
   if (ev.voucher) {
     const grantedL = litresOf(ev.voucher.grantedMl);
     if (ev.voucher.problem) flags.push({ kind: 'voucher_exceeded', detail: `voucher ${p.voucherCode}: ${ev.voucher.problem}` });
-    else if (p.litresMl > ev.voucher.grantedMl) flags.push({ kind: 'voucher_exceeded', detail: `bought ${fmt(litres)} L on voucher ${p.voucherCode}, which grants ${fmt(grantedL)} L` });
+    else if (p.litresMl > ev.voucher.grantedMl)
+      flags.push({
+        kind: 'voucher_exceeded',
+        detail: `bought ${fmt(litres)} L on voucher ${p.voucherCode}, which grants ${fmt(grantedL)} L`,
+      });
   }
 
   if (ev.priceIdrPerLitre !== null && p.litresMl > 0n) {
@@ -250,7 +283,10 @@ export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: R
     const tol = BigInt(Math.round(s.priceTolerancePercent * 100));
     if (diff * 10_000n > tol * expected) {
       const unit = Number(p.amountIdr) / litres;
-      flags.push({ kind: 'price_mismatch', detail: `paid Rp ${Math.round(unit)} per litre; the price in force was Rp ${ev.priceIdrPerLitre}` });
+      flags.push({
+        kind: 'price_mismatch',
+        detail: `paid Rp ${Math.round(unit)} per litre; the price in force was Rp ${ev.priceIdrPerLitre}`,
+      });
     }
   }
 
@@ -259,22 +295,38 @@ export function judgePurchase(p: PurchaseFacts, vehicle: VehicleFacts, refuel: R
     if (withOdo.length > 0) {
       const nearest = withOdo.reduce((a, b) => (Math.abs(b.fixAtMs - p.atMs) < Math.abs(a.fixAtMs - p.atMs) ? b : a));
       const diff = Math.abs(nearest.odometerKm! - p.odometerKm);
-      if (diff > s.odometerToleranceKm) flags.push({ kind: 'odometer_mismatch', detail: `receipt odometer ${fmt(p.odometerKm, 0)} km, tracker ${fmt(nearest.odometerKm!, 0)} km` });
+      if (diff > s.odometerToleranceKm)
+        flags.push({
+          kind: 'odometer_mismatch',
+          detail: `receipt odometer ${fmt(p.odometerKm, 0)} km, tracker ${fmt(nearest.odometerKm!, 0)} km`,
+        });
     }
   }
 
-  if (s.subsidisedFuels.includes(p.fuelType)) flags.push({ kind: 'subsidised_fuel', detail: `${p.fuelType} is subsidised fuel, which official vehicles may not buy` });
+  if (s.subsidisedFuels.includes(p.fuelType))
+    flags.push({ kind: 'subsidised_fuel', detail: `${p.fuelType} is subsidised fuel, which official vehicles may not buy` });
 
   if (!ev.hasLevel && ev.ratedLitresToDate !== undefined && ev.purchasedBeforeMl !== undefined) {
     const bought = litresOf(ev.purchasedBeforeMl + p.litresMl);
     const limit = ev.ratedLitresToDate + vehicle.tankCapacityLitres;
     if (bought > limit) {
-      flags.push({ kind: 'beyond_rated_use', detail: `${fmt(bought)} L bought this month; rated use so far ${fmt(ev.ratedLitresToDate)} L plus a tank of ${fmt(vehicle.tankCapacityLitres)} L` });
+      flags.push({
+        kind: 'beyond_rated_use',
+        detail:
+          `${fmt(bought)} L bought this month; rated use so far ${fmt(ev.ratedLitresToDate)} L ` +
+          `plus a tank of ${fmt(vehicle.tankCapacityLitres)} L`,
+      });
     }
   }
 
   // Without flags: matched when the tank saw the fill; unverifiable when it could not (no sensor, or too little to show).
-  const status: VerdictStatus = !ev.settled ? 'pending' : flags.length > 0 ? 'flagged' : ev.hasLevel && refuel ? 'matched' : 'unverifiable';
+  const status: VerdictStatus = !ev.settled
+    ? 'pending'
+    : flags.length > 0
+      ? 'flagged'
+      : ev.hasLevel && refuel
+        ? 'matched'
+        : 'unverifiable';
   return { purchaseId: p.id, status, flags, refuel };
 }
 
@@ -286,7 +338,10 @@ export interface VehicleMonthInput {
 }
 
 /** Judges one vehicle's purchases: matches them to its refuels, then each on its own. */
-export function reconcileVehicle(input: VehicleMonthInput, s: ReconcileSettings): { verdicts: Verdict[]; unmatchedRefuels: RefuelFacts[] } {
+export function reconcileVehicle(
+  input: VehicleMonthInput,
+  s: ReconcileSettings,
+): { verdicts: Verdict[]; unmatchedRefuels: RefuelFacts[] } {
   const sorted = [...input.purchases].sort((a, b) => a.atMs - b.atMs || (a.id < b.id ? -1 : 1));
   // Only vehicles with a level have refuels to match; a purchase without its evidence cannot be judged.
   const matchable = sorted.filter((p) => input.evidence.get(p.id)?.hasLevel);

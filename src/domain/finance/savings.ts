@@ -79,7 +79,8 @@ export function savingsRow(input: SavingsInput): SavingsRow {
   const days = BigInt(input.daysInMonth);
   const baselineIdr = days === 0n ? 0n : divideRoundHalfUp(input.allocationMl * priceSum, days * ML_PER_LITRE);
   const baselineMl = days === 0n ? 0n : divideRoundHalfUp(input.allocationMl * BigInt(counted), days);
-  const levelChange = input.startLevelLitres !== null && input.endLevelLitres !== null ? input.endLevelLitres - input.startLevelLitres : 0;
+  const levelChange =
+    input.startLevelLitres !== null && input.endLevelLitres !== null ? input.endLevelLitres - input.startLevelLitres : 0;
   if (input.startLevelLitres === null || input.endLevelLitres === null) flags.push('no_level');
   const purchasedLitres = Number(input.purchasedMl) / 1000;
   return {
@@ -112,7 +113,17 @@ export interface SavingsSums {
   vehicles: number;
 }
 
-export const emptySums = (): SavingsSums => ({ baselineMl: 0n, baselineIdr: 0n, purchasedMl: 0n, purchasedIdr: 0n, usedMl: 0n, ratedMl: 0n, unexplainedMl: 0n, savingsIdr: 0n, vehicles: 0 });
+export const emptySums = (): SavingsSums => ({
+  baselineMl: 0n,
+  baselineIdr: 0n,
+  purchasedMl: 0n,
+  purchasedIdr: 0n,
+  usedMl: 0n,
+  ratedMl: 0n,
+  unexplainedMl: 0n,
+  savingsIdr: 0n,
+  vehicles: 0,
+});
 
 /** Totals are sums of rounded rows, so a spreadsheet adds up. */
 export function addRow(s: SavingsSums, r: Omit<SavingsSums, 'vehicles'>, countVehicle = true): SavingsSums {

@@ -38,7 +38,11 @@ export function voucherStatus(v: VoucherFactsRow, purchases: readonly VoucherPur
 }
 
 /** What a purchase naming a voucher may take from it: the grant, or nothing with the reason. */
-export function voucherUse(v: VoucherFactsRow | undefined, p: VoucherPurchase, purchases: readonly VoucherPurchase[]): { grantedMl: bigint; problem: string | null } {
+export function voucherUse(
+  v: VoucherFactsRow | undefined,
+  p: VoucherPurchase,
+  purchases: readonly VoucherPurchase[],
+): { grantedMl: bigint; problem: string | null } {
   if (!v) return { grantedMl: 0n, problem: 'no such voucher' };
   if (v.vehicleId !== p.vehicleId) return { grantedMl: 0n, problem: 'issued to another vehicle' };
   if (p.atMs < v.createdAtMs) return { grantedMl: 0n, problem: 'bought before the voucher was issued' };

@@ -52,11 +52,16 @@ export function fuelVoucherRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: 'Issue a fuel voucher',
           description:
-            "Grants at most what the tank can take now (capacity − the latest level, at most 30 minutes old) and what is left of the month's allocation (allocation − purchased − open vouchers). " +
-            'Less than asked: `limitedBy` and `reason` say why. Nothing: 409 whose error code is the reason (tank_room, allocation_left, no_recent_level). Expires after FINANCE_VOUCHER_EXPIRY_H. A manager issues for its own department.',
+            "Grants at most what the tank can take now (capacity − the latest level, at most 30 minutes old) and what is left of " +
+            "the month's allocation (allocation − purchased − open vouchers). " +
+            'Less than asked: `limitedBy` and `reason` say why. Nothing: 409 whose error code is the reason (tank_room, ' +
+            'allocation_left, no_recent_level). Expires after FINANCE_VOUCHER_EXPIRY_H. A manager issues for its own department.',
           body: z.object({
             vehicleId: z.uuid(),
-            litres: z.union([z.number(), z.string()]).optional().describe('Litres asked for (at most three decimals); without: as much as may be granted'),
+            litres: z
+              .union([z.number(), z.string()])
+              .optional()
+              .describe('Litres asked for (at most three decimals); without: as much as may be granted'),
           }),
           response: { 201: issued, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
         },
@@ -84,7 +89,9 @@ export function fuelVoucherRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['finance'],
           summary: 'Fuel vouchers, newest first, with their status',
-          description: 'open, redeemed (by the first purchase of its vehicle naming the code while valid; voiding that purchase reopens it) or expired.',
+          description:
+            'open, redeemed (by the first purchase of its vehicle naming the code while valid; voiding that purchase reopens it) or ' +
+            'expired.',
           querystring: z.object({
             vehicleId: z.uuid().optional(),
             departmentId: z.uuid().optional(),
@@ -103,7 +110,13 @@ export function fuelVoucherRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const toMs = q.to ? Date.parse(q.to) : nowMs + 1;
         const fromMs = q.from ? Date.parse(q.from) : toMs - 31 * 86_400_000;
         if (fromMs >= toMs) throw new BadRequestError('`from` must be before `to`.');
-        const rows = await vouchers.list(request.auth, { fromMs, toMs, limit: q.limit, ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}), ...(q.departmentId ? { departmentId: q.departmentId } : {}) });
+        const rows = await vouchers.list(request.auth, {
+          fromMs,
+          toMs,
+          limit: q.limit,
+          ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
+          ...(q.departmentId ? { departmentId: q.departmentId } : {}),
+        });
         const views = await service.withStatus(rows, nowMs);
         return views.filter((v) => !q.status || v.status === q.status).map(view);
       },

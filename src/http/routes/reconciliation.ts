@@ -24,7 +24,10 @@ const purchaseItem = z.object({
   amountIdr: z.number().int().describe('Whole rupiah'),
   status: z.enum(verdictStatuses).describe('pending until the refuel window has passed and the analytics of its days settled'),
   flags: z.array(flag),
-  refuel: z.object({ at: z.string(), litres: z.number(), lat: z.number(), lon: z.number() }).nullable().describe('The detected refuel matched to it'),
+  refuel: z
+    .object({ at: z.string(), litres: z.number(), lat: z.number(), lon: z.number() })
+    .nullable()
+    .describe('The detected refuel matched to it'),
 });
 
 const report = z.object({
@@ -41,7 +44,11 @@ const report = z.object({
 /** A report narrowed to one department (a closing's snapshot holds them all). */
 export function reconciliationFor(r: ReconciliationReport, departmentId: string | null): ReconciliationReport {
   if (!departmentId) return r;
-  return { ...r, purchases: r.purchases.filter((p) => p.departmentId === departmentId), refuelsWithoutReceipt: r.refuelsWithoutReceipt.filter((x) => x.departmentId === departmentId) };
+  return {
+    ...r,
+    purchases: r.purchases.filter((p) => p.departmentId === departmentId),
+    refuelsWithoutReceipt: r.refuelsWithoutReceipt.filter((x) => x.departmentId === departmentId),
+  };
 }
 
 export const previousMonth = (month: string): string => {
@@ -60,9 +67,13 @@ export function reconciliationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: "A month's purchases judged against the tank sensor and the vehicle's position",
           description:
-            'Each purchase is matched one-to-one to a detected refuel of its vehicle within FINANCE_MATCH_WINDOW_S (nearest first) and flagged (see docs/finance-reports.md). ' +
+            'Each purchase is matched one-to-one to a detected refuel of its vehicle within FINANCE_MATCH_WINDOW_S (nearest first) ' +
+            'and flagged (see docs/finance-reports.md). ' +
             'A closed month answers its report as signed. Every role reads; a department key sees its department.',
-          querystring: z.object({ month: monthParam.optional().describe('YYYY-MM in REPORT_TZ. Default: the current month'), departmentId: z.uuid().optional() }),
+          querystring: z.object({
+            month: monthParam.optional().describe('YYYY-MM in REPORT_TZ. Default: the current month'),
+            departmentId: z.uuid().optional(),
+          }),
           response: { 200: report, 400: errorResponse, 404: errorResponse },
         },
       },
@@ -72,7 +83,8 @@ export function reconciliationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const month = request.query.month ?? localDayOf(deps.services.analytics.settings.reportTz, deps.now().getTime()).slice(0, 7);
         const scope = departmentId ?? request.auth.departmentId;
         const closed = await closings.get(month);
-        if (closed) return { ...reconciliationFor(closed.snapshot.reconciliation as ReconciliationReport, scope), closed: true, adjustments: null };
+        if (closed)
+          return { ...reconciliationFor(closed.snapshot.reconciliation as ReconciliationReport, scope), closed: true, adjustments: null };
         const fleet = await vehicles.list(request.auth, departmentId ? { departmentId } : {});
         const nowMs = deps.now().getTime();
         const open = await reconciliation.monthReport(fleet, month, nowMs);

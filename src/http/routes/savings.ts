@@ -68,7 +68,9 @@ const monthReport = z.object({
   vehicles: z.array(vehicleRow),
   departments: z.array(departmentRow),
   totals,
-  adjustments: z.array(adjustment).describe('What changed in the closed month before this one since it was closed (receipts or readings that came later)'),
+  adjustments: z
+    .array(adjustment)
+    .describe('What changed in the closed month before this one since it was closed (receipts or readings that came later)'),
 });
 const yearReport = z.object({
   year: z.number().int(),
@@ -78,13 +80,32 @@ const yearReport = z.object({
   totals,
 });
 
-
 function totalsOf(rows: readonly SavingsRow[]) {
   const s = rows.reduce((acc, r) => addRow(acc, r), emptySums());
   const v = rowView({ ...rows[0]!, ...s, usedSource: 'none', flags: [] } as SavingsRow);
-  return { vehicles: s.vehicles, baselineLitres: v.baselineLitres, baselineIdr: v.baselineIdr, purchasedLitres: v.purchasedLitres, purchasedIdr: v.purchasedIdr, usedLitres: v.usedLitres, ratedLitres: v.ratedLitres, unexplainedLitres: v.unexplainedLitres, savingsIdr: v.savingsIdr };
+  return {
+    vehicles: s.vehicles,
+    baselineLitres: v.baselineLitres,
+    baselineIdr: v.baselineIdr,
+    purchasedLitres: v.purchasedLitres,
+    purchasedIdr: v.purchasedIdr,
+    usedLitres: v.usedLitres,
+    ratedLitres: v.ratedLitres,
+    unexplainedLitres: v.unexplainedLitres,
+    savingsIdr: v.savingsIdr,
+  };
 }
-const emptyTotals = { vehicles: 0, baselineLitres: 0, baselineIdr: 0, purchasedLitres: 0, purchasedIdr: 0, usedLitres: 0, ratedLitres: 0, unexplainedLitres: 0, savingsIdr: 0 };
+const emptyTotals = {
+  vehicles: 0,
+  baselineLitres: 0,
+  baselineIdr: 0,
+  purchasedLitres: 0,
+  purchasedIdr: 0,
+  usedLitres: 0,
+  ratedLitres: 0,
+  unexplainedLitres: 0,
+  savingsIdr: 0,
+};
 
 export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { vehicles, departments, closings } = deps.repos;
@@ -98,8 +119,11 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: 'Fuel savings: the baseline (allocation × price) against what was bought and used',
           description:
-            'By vehicle, by department (with its yearly budget and spend) and in total, for a month (`month`) or a year (`year`: its months and the year). Rupiah are whole; each vehicle-month is rounded half up once and totals are sums of rounded rows. ' +
-            'A closed month answers its report as signed. `format=csv` (text/csv) or `format=xlsx` (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) for a download with department names, local (WITA) dates and a totals row. Every role reads; a department key sees its department.',
+            'By vehicle, by department (with its yearly budget and spend) and in total, for a month (`month`) or a year (`year`: ' +
+            'its months and the year). Rupiah are whole; each vehicle-month is rounded half up once and totals are sums of rounded rows. ' +
+            'A closed month answers its report as signed. `format=csv` (text/csv) or `format=xlsx` ' +
+            '(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) for a download with department names, ' +
+            'local (WITA) dates and a totals row. Every role reads; a department key sees its department.',
           querystring: z.object({
             month: monthParam.optional().describe('YYYY-MM in REPORT_TZ (without month or year: the current month)'),
             year: z.coerce.number().int().min(2000).max(2100).optional().describe('A calendar year: its twelve months and the year'),
@@ -111,9 +135,15 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
               description: 'The report: JSON, or with `format` a CSV or an XLSX download',
               content: {
                 'application/json': { schema: z.union([monthReport, yearReport]) },
-                'text/csv': { schema: z.string().describe('RFC 4180: period, plateNumber, departmentName, the figures, flags; a TOTAL row last') },
+                'text/csv': {
+                  schema: z.string().describe('RFC 4180: period, plateNumber, departmentName, the figures, flags; a TOTAL row last'),
+                },
                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
-                  schema: z.string().describe('A workbook: sheet Vehicles (a totals row last; rupiah as numbers formatted "Rp" #,##0) and sheet Departments'),
+                  schema: z
+                    .string()
+                    .describe(
+                      'A workbook: sheet Vehicles (a totals row last; rupiah as numbers formatted "Rp" #,##0) and sheet Departments',
+                    ),
                 },
               },
             },
@@ -125,9 +155,13 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const nowMs = deps.now().getTime();
         const currentMonth = localDayOf(tz, nowMs).slice(0, 7);
-        if (request.query.month !== undefined && request.query.year !== undefined) throw new BadRequestError('month or year: give one of them, not both (month=2026-03 or year=2026).');
+        if (request.query.month !== undefined && request.query.year !== undefined)
+          throw new BadRequestError('month or year: give one of them, not both (month=2026-03 or year=2026).');
         // Neither: the current month.
-        const q = request.query.month === undefined && request.query.year === undefined ? { ...request.query, month: currentMonth } : request.query;
+        const q =
+          request.query.month === undefined && request.query.year === undefined
+            ? { ...request.query, month: currentMonth }
+            : request.query;
         if (q.departmentId) assertDepartmentVisible(request.auth, q.departmentId);
         const fleet = await vehicles.list(request.auth, q.departmentId ? { departmentId: q.departmentId } : {});
         const visible = new Set(fleet.map((v) => v.id));
@@ -150,7 +184,15 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           period = q.month;
           const frozen = await frozenRows(q.month);
           if (frozen) {
-            body = { month: q.month, partial: false, closed: true, vehicles: frozen.rows.map(rowView), departments: frozen.departments, totals: frozen.rows.length > 0 ? totalsOf(frozen.rows) : emptyTotals, adjustments: [] };
+            body = {
+              month: q.month,
+              partial: false,
+              closed: true,
+              vehicles: frozen.rows.map(rowView),
+              departments: frozen.departments,
+              totals: frozen.rows.length > 0 ? totalsOf(frozen.rows) : emptyTotals,
+              adjustments: [],
+            };
           } else {
             const open = await savings.month(fleet, q.month, names, nowMs);
             // What changed in the closed month before this one since it was signed.
@@ -162,10 +204,25 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
               const signed = new Map(prevFrozen.rows.map((r) => [r.vehicleId, r]));
               for (const r of now) {
                 const s = signed.get(r.vehicleId);
-                const d = { purchasedMl: r.purchasedMl - (s?.purchasedMl ?? 0n), purchasedIdr: r.purchasedIdr - (s?.purchasedIdr ?? 0n), usedMl: r.usedMl - (s?.usedMl ?? 0n), unexplainedMl: r.unexplainedMl - (s?.unexplainedMl ?? 0n), savingsIdr: r.savingsIdr - (s?.savingsIdr ?? 0n) };
+                const d = {
+                  purchasedMl: r.purchasedMl - (s?.purchasedMl ?? 0n),
+                  purchasedIdr: r.purchasedIdr - (s?.purchasedIdr ?? 0n),
+                  usedMl: r.usedMl - (s?.usedMl ?? 0n),
+                  unexplainedMl: r.unexplainedMl - (s?.unexplainedMl ?? 0n),
+                  savingsIdr: r.savingsIdr - (s?.savingsIdr ?? 0n),
+                };
                 if (Object.values(d).some((x) => x !== 0n)) {
                   const v = rowView({ ...r, ...d, baselineMl: 0n, baselineIdr: 0n, ratedMl: 0n });
-                  adjustments.push({ month: prev, vehicleId: r.vehicleId, plateNumber: r.plateNumber, purchasedLitres: v.purchasedLitres, purchasedIdr: v.purchasedIdr, usedLitres: v.usedLitres, unexplainedLitres: v.unexplainedLitres, savingsIdr: v.savingsIdr });
+                  adjustments.push({
+                    month: prev,
+                    vehicleId: r.vehicleId,
+                    plateNumber: r.plateNumber,
+                    purchasedLitres: v.purchasedLitres,
+                    purchasedIdr: v.purchasedIdr,
+                    usedLitres: v.usedLitres,
+                    unexplainedLitres: v.unexplainedLitres,
+                    savingsIdr: v.savingsIdr,
+                  });
                 }
               }
             }
@@ -181,7 +238,12 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             const f = await frozenRows(m);
             if (f) frozen.set(m, f.rows);
           }
-          const computed = await savings.monthRows(fleet, months.filter((m) => !frozen.has(m)), names, nowMs);
+          const computed = await savings.monthRows(
+            fleet,
+            months.filter((m) => !frozen.has(m)),
+            names,
+            nowMs,
+          );
           const perMonth = months.map((m) => ({ month: m, rows: frozen.get(m) ?? computed.get(m)! }));
           const rows = yearRows(perMonth.map((x) => x.rows));
           const yearEndMs = Date.UTC(year + 1, 0, 1);
@@ -189,15 +251,37 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           partial = months.includes(currentMonth);
           body = {
             year,
-            months: perMonth.map((x) => ({ month: x.month, partial: x.month === currentMonth, closed: frozen.has(x.month), totals: x.rows.length > 0 ? totalsOf(x.rows) : emptyTotals })),
+            months: perMonth.map((x) => ({
+              month: x.month,
+              partial: x.month === currentMonth,
+              closed: frozen.has(x.month),
+              totals: x.rows.length > 0 ? totalsOf(x.rows) : emptyTotals,
+            })),
             vehicles: rows.map(rowView),
             departments: summary.departments,
             totals: rows.length > 0 ? totalsOf(rows) : emptyTotals,
           };
         }
         if (q.format === 'csv' || q.format === 'xlsx') {
-          const x = { period, partial, vehicles: body.vehicles as SavingsRowView[], departments: body.departments, totals: body.totals, generatedAtMs: nowMs, reportTz: tz };
-          const name = `savings-${period}${q.departmentId ? `-${names.get(q.departmentId)?.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 30) ?? 'department'}` : ''}-${localDate(nowMs, tz)}`;
+          const x = {
+            period,
+            partial,
+            vehicles: body.vehicles as SavingsRowView[],
+            departments: body.departments,
+            totals: body.totals,
+            generatedAtMs: nowMs,
+            reportTz: tz,
+          };
+          const name = `savings-${period}${
+            q.departmentId
+              ? `-${
+                  names
+                    .get(q.departmentId)
+                    ?.replace(/[^A-Za-z0-9]+/g, '_')
+                    .slice(0, 30) ?? 'department'
+                }`
+              : ''
+          }-${localDate(nowMs, tz)}`;
           if (q.format === 'csv') return sendCsv(reply, `${name}.csv`, savingsCsv(x));
           // A Buffer goes out as it is (Fastify does not serialise it).
           return (reply as FastifyReply)

@@ -22,16 +22,28 @@ export function closingRepository(database: Database) {
   return {
     /** The closing of a month ('YYYY-MM'), with its snapshot. */
     async get(month: string): Promise<ClosingRow | undefined> {
-      const [row] = await database.query(`SELECT month::text AS month, closed_at, closed_by_key_id, closed_by_key_name, snapshot FROM month_closings WHERE month = $1`, [`${month}-01`]);
+      const [row] = await database.query(
+        `SELECT month::text AS month, closed_at, closed_by_key_id, closed_by_key_name, snapshot FROM month_closings WHERE month = $1`,
+        [`${month}-01`],
+      );
       return row ? toRow(row) : undefined;
     },
     /** Closed months without their snapshots, newest first. */
     async list(): Promise<Array<Omit<ClosingRow, 'snapshot'>>> {
-      const rows = await database.query(`SELECT month::text AS month, closed_at, closed_by_key_id, closed_by_key_name, '{}'::jsonb AS snapshot FROM month_closings ORDER BY month DESC`);
+      const rows = await database.query(
+        `SELECT month::text AS month, closed_at, closed_by_key_id, closed_by_key_name,
+          '{}'::jsonb AS snapshot FROM month_closings ORDER BY month DESC`,
+      );
       return rows.map(toRow);
     },
     /** Closes the month; answers undefined when it was already closed (the first closing stands). */
-    async create(input: { month: string; closedAtMs: number; keyId: string | null; keyName: string | null; snapshot: unknown }): Promise<ClosingRow | undefined> {
+    async create(input: {
+      month: string;
+      closedAtMs: number;
+      keyId: string | null;
+      keyName: string | null;
+      snapshot: unknown;
+    }): Promise<ClosingRow | undefined> {
       const [row] = await database.query(
         `INSERT INTO month_closings (month, closed_at, closed_by_key_id, closed_by_key_name, snapshot) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (month) DO NOTHING

@@ -53,7 +53,8 @@ export function evidenceRepository(db: Queryable) {
     async refuels(vehicleIds: readonly string[], fromMs: number, toMs: number): Promise<StoredRefuel[]> {
       if (vehicleIds.length === 0) return [];
       const rows = await db.query(
-        `SELECT vehicle_id, (extract(epoch from at) * 1000)::float8 AS a, (extract(epoch from end_at) * 1000)::float8 AS e, litres, lat, lon,
+        `SELECT vehicle_id, (extract(epoch from at) * 1000)::float8 AS a, (extract(epoch from end_at) * 1000)::float8 AS e, litres,
+          lat, lon,
                 level_before_litres, level_after_litres
            FROM vehicle_fuel_events
           WHERE kind = 'refuel' AND vehicle_id = ANY($1::uuid[]) AND at >= $2 AND at < $3
@@ -138,14 +139,24 @@ export function evidenceRepository(db: Queryable) {
 
     /** The vehicle's newest fix with its tank level, if it has one (for a voucher's room in the tank). */
     async latestLevel(vehicleId: string): Promise<{ fixAtMs: number; fuelLitres: number | null; fuelPercent: number | null } | null> {
-      const [row] = await db.query(`SELECT (extract(epoch from fix_at) * 1000)::float8 AS t, fuel_litres, fuel_percent FROM vehicle_latest WHERE vehicle_id = $1`, [vehicleId]);
+      const [row] = await db.query(
+        `SELECT (extract(epoch from fix_at) * 1000)::float8 AS t, fuel_litres, fuel_percent FROM vehicle_latest WHERE vehicle_id = $1`,
+        [vehicleId],
+      );
       return row ? { fixAtMs: num(row.t), fuelLitres: numOrNull(row.fuel_litres), fuelPercent: numOrNull(row.fuel_percent) } : null;
     },
 
     /** The whole price history (a few rows a year per fuel), oldest first. */
     async prices(): Promise<PriceRow[]> {
-      const rows = await db.query(`SELECT fuel_type, price_idr_per_litre::text AS price, valid_from::text AS valid_from FROM fuel_prices ORDER BY fuel_type, valid_from`);
-      return rows.map((r) => ({ fuelType: String(r.fuel_type), priceIdrPerLitre: BigInt(String(r.price)), validFrom: String(r.valid_from) }));
+      const rows = await db.query(
+        `SELECT fuel_type, price_idr_per_litre::text AS price, valid_from::text AS valid_from FROM fuel_prices ORDER BY fuel_type,
+          valid_from`,
+      );
+      return rows.map((r) => ({
+        fuelType: String(r.fuel_type),
+        priceIdrPerLitre: BigInt(String(r.price)),
+        validFrom: String(r.valid_from),
+      }));
     },
   };
 }

@@ -36,10 +36,15 @@ export function savingsRepository(database: Database) {
     async allocations(vehicleIds: readonly string[]): Promise<AllocationRow[]> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
-        `SELECT vehicle_id, from_month::text AS from_month, litres::text AS litres FROM vehicle_allocations WHERE vehicle_id = ANY($1::uuid[]) ORDER BY vehicle_id, from_month`,
+        `SELECT vehicle_id, from_month::text AS from_month, litres::text AS litres FROM vehicle_allocations WHERE vehicle_id =
+          ANY($1::uuid[]) ORDER BY vehicle_id, from_month`,
         [vehicleIds],
       );
-      return rows.map((r) => ({ vehicleId: String(r.vehicle_id), fromMonth: String(r.from_month).slice(0, 7), litresMl: parseLitres(String(r.litres)) }));
+      return rows.map((r) => ({
+        vehicleId: String(r.vehicle_id),
+        fromMonth: String(r.from_month).slice(0, 7),
+        litresMl: parseLitres(String(r.litres)),
+      }));
     },
 
     /**
@@ -47,22 +52,36 @@ export function savingsRepository(database: Database) {
      * local month ('YYYY-MM' in `tz`), voided purchases left out. An aggregate in SQL: a
      * fleet's year is 50,000 purchases, which read one by one (purchases.ts) take seconds.
      */
-    async purchaseSums(vehicleIds: readonly string[], fromMs: number, toMs: number, tz: string): Promise<Array<{ vehicleId: string; departmentId: string; month: string; litresMl: bigint; amountIdr: bigint }>> {
+    async purchaseSums(
+      vehicleIds: readonly string[],
+      fromMs: number,
+      toMs: number,
+      tz: string,
+    ): Promise<Array<{ vehicleId: string; departmentId: string; month: string; litresMl: bigint; amountIdr: bigint }>> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
-        `SELECT p.vehicle_id, p.department_id, to_char(p.at AT TIME ZONE $4, 'YYYY-MM') AS month, sum(p.litres)::text AS litres, sum(p.amount_idr)::text AS amount
+        `SELECT p.vehicle_id, p.department_id, to_char(p.at AT TIME ZONE $4, 'YYYY-MM') AS month, sum(p.litres)::text AS litres,
+          sum(p.amount_idr)::text AS amount
            FROM fuel_purchases p
           WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $2 AND p.at < $3
             AND NOT EXISTS (SELECT 1 FROM fuel_purchases x WHERE x.voids_id = p.id AND x.kind = 'void')
           GROUP BY 1, 2, 3`,
         [vehicleIds, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), tz],
       );
-      return rows.map((r) => ({ vehicleId: String(r.vehicle_id), departmentId: String(r.department_id), month: String(r.month), litresMl: parseLitres(String(r.litres)), amountIdr: BigInt(String(r.amount)) }));
+      return rows.map((r) => ({
+        vehicleId: String(r.vehicle_id),
+        departmentId: String(r.department_id),
+        month: String(r.month),
+        litresMl: parseLitres(String(r.litres)),
+        amountIdr: BigInt(String(r.amount)),
+      }));
     },
 
     /** Departments' budgets for a year, in rupiah. */
     async budgets(year: number): Promise<Map<string, bigint>> {
-      const rows = await database.query(`SELECT department_id, amount_idr::text AS amount FROM department_budgets WHERE year = $1`, [year]);
+      const rows = await database.query(`SELECT department_id, amount_idr::text AS amount FROM department_budgets WHERE year = $1`, [
+        year,
+      ]);
       return new Map(rows.map((r) => [String(r.department_id), BigInt(String(r.amount))]));
     },
 
@@ -70,7 +89,8 @@ export function savingsRepository(database: Database) {
     async monthUse(vehicleIds: readonly string[], firstMonth: string, lastMonth: string): Promise<MonthUse[]> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
-        `SELECT vehicle_id, to_char(month, 'YYYY-MM') AS month, active_days, active_without_counter, active_without_sensor, rated_days, sensor_days,
+        `SELECT vehicle_id, to_char(month, 'YYYY-MM') AS month, active_days, active_without_counter, active_without_sensor,
+          rated_days, sensor_days,
                 counter_litres, sensor_litres, rated_litres, fuel_used_litres, idle_litres
            FROM vehicle_month_rollups WHERE vehicle_id = ANY($1::uuid[]) AND month BETWEEN $2::date AND $3::date`,
         [vehicleIds, `${firstMonth}-01`, `${lastMonth}-01`],
@@ -92,7 +112,11 @@ export function savingsRepository(database: Database) {
     },
 
     /** Per vehicle and month: the tank level at the start of its first day with a level and at the end of its last. */
-    async levels(vehicleIds: readonly string[], firstMonth: string, lastMonth: string): Promise<Map<string, { start: number; end: number }>> {
+    async levels(
+      vehicleIds: readonly string[],
+      firstMonth: string,
+      lastMonth: string,
+    ): Promise<Map<string, { start: number; end: number }>> {
       const out = new Map<string, { start: number; end: number }>();
       if (vehicleIds.length === 0) return out;
       // Two index probes per vehicle-month (the day rows' key is vehicle, day), not a scan of every day.

@@ -28,7 +28,8 @@ export function verdictRepository(database: Database) {
     async get(purchaseIds: readonly string[]): Promise<Map<string, StoredVerdict>> {
       if (purchaseIds.length === 0) return new Map();
       const rows = await database.query(
-        `SELECT purchase_id, vehicle_id, status, flags, refuel, judged_at, settled_at, alerted_kinds FROM purchase_verdicts WHERE purchase_id = ANY($1::uuid[])`,
+        `SELECT purchase_id, vehicle_id, status, flags, refuel, judged_at, settled_at, alerted_kinds FROM purchase_verdicts WHERE
+          purchase_id = ANY($1::uuid[])`,
         [purchaseIds],
       );
       return new Map(
@@ -71,10 +72,13 @@ export function verdictRepository(database: Database) {
       await database.query(
         `INSERT INTO purchase_verdicts (purchase_id, vehicle_id, status, flags, refuel, judged_at, settled_at)
          SELECT id, vehicle_id, status, flags, refuel, judged_at, CASE WHEN status = 'pending' THEN NULL ELSE judged_at END
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[]) AS x(id, vehicle_id, status, flags, refuel, judged_at)
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[]) AS x(id, vehicle_id, status,
+             flags, refuel, judged_at)
          ON CONFLICT (purchase_id) DO UPDATE SET
-           vehicle_id = excluded.vehicle_id, status = excluded.status, flags = excluded.flags, refuel = excluded.refuel, judged_at = excluded.judged_at,
-           settled_at = CASE WHEN excluded.status = 'pending' THEN NULL ELSE coalesce(purchase_verdicts.settled_at, excluded.settled_at) END`,
+           vehicle_id = excluded.vehicle_id, status = excluded.status, flags = excluded.flags, refuel = excluded.refuel, judged_at =
+             excluded.judged_at,
+           settled_at = CASE WHEN excluded.status = 'pending' THEN NULL
+                             ELSE coalesce(purchase_verdicts.settled_at, excluded.settled_at) END`,
         [
           verdicts.map((v) => v.purchaseId),
           verdicts.map((v) => v.vehicleId),
@@ -102,7 +106,8 @@ export function verdictRepository(database: Database) {
     /** Records that these flag kinds of the purchase have raised their alerts. */
     async markAlerted(purchaseId: string, kinds: readonly string[]): Promise<void> {
       await database.query(
-        `UPDATE purchase_verdicts SET alerted_kinds = (SELECT coalesce(jsonb_agg(DISTINCT k), '[]'::jsonb) FROM jsonb_array_elements_text(alerted_kinds || $2::jsonb) AS k)
+        `UPDATE purchase_verdicts SET alerted_kinds = (SELECT coalesce(jsonb_agg(DISTINCT k), '[]'::jsonb) FROM
+          jsonb_array_elements_text(alerted_kinds || $2::jsonb) AS k)
           WHERE purchase_id = $1`,
         [purchaseId, JSON.stringify(kinds)],
       );

@@ -15,7 +15,8 @@ export interface VoucherRow extends VoucherFactsRow {
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
 const ml = (v: unknown): bigint => parseLitres(String(v));
 
-const SELECT = `SELECT f.id, f.code, f.vehicle_id, f.department_id, v.plate_number, f.requested_litres::text AS requested, f.granted_litres::text AS granted,
+const SELECT = `SELECT f.id, f.code, f.vehicle_id, f.department_id, v.plate_number,
+  f.requested_litres::text AS requested, f.granted_litres::text AS granted,
   f.limited_by, f.created_at, f.expires_at, f.created_by_key_id FROM fuel_vouchers f JOIN vehicles v ON v.id = f.vehicle_id`;
 
 function toRow(r: Record<string, unknown>): VoucherRow {
@@ -49,7 +50,8 @@ export function voucherRepository(database: Database) {
     }): Promise<VoucherRow> {
       const [row] = await database.query(
         `WITH ins AS (
-           INSERT INTO fuel_vouchers (code, vehicle_id, department_id, requested_litres, granted_litres, limited_by, created_at, expires_at, created_by_key_id)
+           INSERT INTO fuel_vouchers (code, vehicle_id, department_id, requested_litres, granted_litres, limited_by, created_at,
+             expires_at, created_by_key_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
          ) ${SELECT.replace('FROM fuel_vouchers f', 'FROM ins f')}`,
         [
@@ -73,12 +75,22 @@ export function voucherRepository(database: Database) {
     },
 
     /** Vouchers created in [fromMs, toMs), newest first, in scope. */
-    async list(scope: DepartmentScope, filter: { fromMs: number; toMs: number; vehicleId?: string; departmentId?: string; limit: number }): Promise<VoucherRow[]> {
+    async list(
+      scope: DepartmentScope,
+      filter: { fromMs: number; toMs: number; vehicleId?: string; departmentId?: string; limit: number },
+    ): Promise<VoucherRow[]> {
       const rows = await database.query(
         `${SELECT} WHERE f.created_at >= $1 AND f.created_at < $2 AND ($3::uuid IS NULL OR f.department_id = $3)
             AND ($4::uuid IS NULL OR f.department_id = $4) AND ($5::uuid IS NULL OR f.vehicle_id = $5)
           ORDER BY f.created_at DESC, f.id LIMIT $6`,
-        [new Date(filter.fromMs).toISOString(), new Date(filter.toMs).toISOString(), scope.departmentId, filter.departmentId ?? null, filter.vehicleId ?? null, filter.limit],
+        [
+          new Date(filter.fromMs).toISOString(),
+          new Date(filter.toMs).toISOString(),
+          scope.departmentId,
+          filter.departmentId ?? null,
+          filter.vehicleId ?? null,
+          filter.limit,
+        ],
       );
       return rows.map(toRow);
     },
@@ -86,7 +98,9 @@ export function voucherRepository(database: Database) {
     /** A vehicle's vouchers still valid at `atMs` (issued before, expiring after). */
     async validAt(vehicleId: string, atMs: number): Promise<VoucherRow[]> {
       const at = new Date(atMs).toISOString();
-      return (await database.query(`${SELECT} WHERE f.vehicle_id = $1 AND f.created_at <= $2 AND f.expires_at > $2`, [vehicleId, at])).map(toRow);
+      return (
+        await database.query(`${SELECT} WHERE f.vehicle_id = $1 AND f.created_at <= $2 AND f.expires_at > $2`, [vehicleId, at])
+      ).map(toRow);
     },
 
     /** Serialises voucher grants of one vehicle (two at once could each grant the same litres). */
