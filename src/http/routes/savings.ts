@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { addRow, emptySums, type SavingsRow } from '../../domain/finance/savings.js';
 import { localDayOf } from '../../domain/report-time.js';
 import { localDate, savingsCsv, savingsXlsx } from '../../finance/exports.js';
+import { monthRangeMs } from '../../finance/reconciliation.js';
 import { rowFromView, rowView, yearRows, type DepartmentView, type MonthSavings, type SavingsRowView } from '../../finance/savings.js';
 import { BadRequestError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
@@ -246,7 +247,7 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           );
           const perMonth = months.map((m) => ({ month: m, rows: frozen.get(m) ?? computed.get(m)! }));
           const rows = yearRows(perMonth.map((x) => x.rows));
-          const yearEndMs = Date.UTC(year + 1, 0, 1);
+          const yearEndMs = monthRangeMs(tz, `${year}-12`).toMs;
           const summary = await savings.summarise(rows, year, names, ids, Math.min(nowMs + 1, yearEndMs));
           partial = months.includes(currentMonth);
           body = {
