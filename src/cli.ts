@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { migrateDatabase } from './db/migrate.js';
 import { PortInUseError } from './broker/embedded.js';
+import { startFinanceBackfill } from './demo/finance-backfill.js';
 import { demoSimVehicle } from './demo/kupang-fleet.js';
 import { seedDemoFleet } from './demo/seed.js';
 import { createLogger } from './logger.js';
@@ -135,8 +136,14 @@ async function runService(config: Config, logger: Logger, roles: Roles, demo: bo
       seed: 2026,
       onError: (e) => logger.warn({ err: e.message }, 'simulator error'),
     });
-    stopSimulation = () => simulation.stop();
     const url = services.httpUrl!;
+    // Last month and this month so far, through MQTT and the ledger's API, for the finance reports.
+    const backfill = startFinanceBackfill({ mqttUrl: services.deviceMqttUrl!, apiUrl: url, apiKey: key, devices: seeded, reportTz: config.reportTz, logger });
+    stopSimulation = async () => {
+      backfill.stop();
+      await simulation.stop();
+      await backfill.done;
+    };
     process.stdout.write(
       [
         '',
