@@ -138,7 +138,15 @@ async function runService(config: Config, logger: Logger, roles: Roles, demo: bo
     });
     const url = services.httpUrl!;
     // Last month and this month so far, through MQTT and the ledger's API, for the finance reports.
-    const backfill = startFinanceBackfill({ mqttUrl: services.deviceMqttUrl!, apiUrl: url, apiKey: key, devices: seeded, reportTz: config.reportTz, logger });
+    const backfill = startFinanceBackfill({
+      mqttUrl: services.deviceMqttUrl!,
+      apiUrl: url,
+      apiKey: key,
+      devices: seeded,
+      reportTz: config.reportTz,
+      doneFile: join(config.dataDir, 'demo-history-sent'),
+      logger,
+    });
     stopSimulation = async () => {
       backfill.stop();
       await simulation.stop();

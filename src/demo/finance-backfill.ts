@@ -6,11 +6,12 @@
  * the savings page, the reconciliation and its alerts out of them, as for any data.
  *
  * Coarser than the live fleet (a reading a minute driving, every ten minutes parked), so
- * it is through within a minute. Done once: a ledger that has entries is left alone.
+ * it is through within a minute. Done once (a file in DATA_DIR says so).
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { runBatch } from '../../simulator/batch.js';
-import { createApi, createReceiptPoster } from '../../simulator/api.js';
+import { ApiError, createApi, createReceiptPoster } from '../../simulator/api.js';
 import { openMqttSink } from '../../simulator/output.js';
 import type { ReceiptRecord } from '../../simulator/truth.js';
 import { dayRangeMs, localDayOf } from '../domain/report-time.js';
@@ -30,18 +31,27 @@ export function startFinanceBackfill(opts: {
   apiKey: string;
   devices: readonly SeededDevice[];
   reportTz: string;
+  /** Written once everything was sent. */
+  doneFile: string;
   logger: Logger;
 }): FinanceBackfill {
   let stopped = false;
   const done = (async () => {
     const api = createApi(opts.apiUrl, opts.apiKey);
-    if ((await api<{ total: number }>('GET', '/fuel-purchases?limit=1')).total > 0) return;
+    // Done before (a run stopped half-way is done again).
+    if (existsSync(opts.doneFile)) return;
     // Each vehicle's history comes from a tracker of its own (a broker takes one connection per
     // device, and the live fleet holds the demo's): registered through the API like any other.
     const chosen: Array<{ deviceId: string; vehicleId: string; secret: string; vehicle: SeededDevice['vehicle'] }> = [];
     for (const d of opts.devices.filter((x) => x.vehicle.sensor !== 'none').slice(0, VEHICLES)) {
       const deviceId = `${d.deviceId}-history`;
-      const created = await api<{ secret: string }>('POST', '/devices', { id: deviceId, vehicleId: d.vehicleId });
+      // A run stopped half-way left the tracker registered: a new secret, and the rest is sent again
+      // (readings already stored and receipts already in the ledger are each kept once).
+      const created = await api<{ secret: string }>('POST', '/devices', { id: deviceId, vehicleId: d.vehicleId }).catch((err: unknown) =>
+        err instanceof ApiError && err.status === 409
+          ? api<{ secret: string }>('POST', `/devices/${deviceId}/rotate-secret`)
+          : Promise.reject(err),
+      );
       chosen.push({ deviceId, vehicleId: d.vehicleId, secret: created.secret, vehicle: d.vehicle });
     }
     const vehicles = chosen.map((d) => ({ ...demoSimVehicle(d.vehicle, d.deviceId), secret: d.secret }));
@@ -52,11 +62,21 @@ export function startFinanceBackfill(opts: {
     const fromMs = dayRangeMs(opts.reportTz, `${lastMonth}-01`).startMs;
     // Up to a minute ago: the live simulation carries on from now.
     const toMs = nowMs - 60_000;
-    const sink = await openMqttSink(opts.mqttUrl, vehicles, { sharedConnections: 1, clientIdPrefix: `armada-demo-backfill-${process.pid}` });
+    const sink = await openMqttSink(opts.mqttUrl, vehicles, {
+      sharedConnections: 1,
+      clientIdPrefix: `armada-demo-backfill-${process.pid}`,
+    });
     const receipts = createReceiptPoster(api, new Map(chosen.map((d) => [d.deviceId, d.vehicleId])), (line) => opts.logger.warn(line));
     try {
       const summary = await runBatch(
-        { vehicles: vehicles.map(({ secret: _s, ...v }) => v), seed: 2026, startMs: fromMs, intervalS: 60, parkedIntervalS: 600, offlineRatePerDay: 0 },
+        {
+          vehicles: vehicles.map(({ secret: _s, ...v }) => v),
+          seed: 2026,
+          startMs: fromMs,
+          intervalS: 60,
+          parkedIntervalS: 600,
+          offlineRatePerDay: 0,
+        },
         toMs,
         {
           async messages(messages) {
@@ -69,7 +89,11 @@ export function startFinanceBackfill(opts: {
         },
       );
       await sink.flush();
-      opts.logger.info({ vehicles: vehicles.length, readings: summary.readings, receipts: receipts.summary().posted }, 'demo: last month and this month sent');
+      writeFileSync(opts.doneFile, `${new Date().toISOString()}\n`);
+      opts.logger.info(
+        { vehicles: vehicles.length, readings: summary.readings, receipts: receipts.summary().posted },
+        'demo: last month and this month sent',
+      );
     } finally {
       await sink.end();
     }
