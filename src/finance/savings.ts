@@ -174,6 +174,14 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     const useOf = new Map(use.map((u) => [`${u.vehicleId}|${u.month}`, u]));
     const today = localDayOf(tz, nowMs);
 
+    // Each fuel's price on each day, once per month (not once per vehicle).
+    const priceCache = new Map<string, Array<bigint | null>>();
+    const pricesOf = (fuelType: string, days: readonly string[]): Array<bigint | null> => {
+      const key = `${fuelType}|${days[0] ?? ''}|${days.length}`;
+      let list = priceCache.get(key);
+      if (!list) priceCache.set(key, (list = days.map((d) => priceInForce(prices, fuelType, d))));
+      return list;
+    };
     for (const month of months) {
       const total = daysIn(month);
       const elapsed = today < `${month}-01` ? 0 : today.slice(0, 7) === month ? Number(today.slice(8, 10)) : total;
@@ -205,7 +213,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
             departmentId: v.departmentId,
             departmentName: departmentNames.get(v.departmentId) ?? '',
             daysInMonth: total,
-            dayPrices: days.map((d) => priceInForce(prices, v.fuelType, d)),
+            dayPrices: pricesOf(v.fuelType, days),
             allocationMl,
             purchasedMl: b.ml,
             purchasedIdr: b.idr,
