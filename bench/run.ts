@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runAnalyticsBench } from './analytics.js';
+import { runFinanceBench } from './finance.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
 import { runWebMapBench } from './web-map.js';
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> =
   analytics: runAnalyticsBench,
   live: runLiveBench,
   'web-map': runWebMapBench,
+  finance: runFinanceBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

@@ -13,6 +13,7 @@ import type { Repositories } from '../src/repositories/index.js';
 import type { Services } from '../src/runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../src/security/secrets.js';
 import { fail, runService } from '../src/serve.js';
+import { startFinanceBackfill } from './finance-backfill.js';
 import { seedDemoFleet } from './seed.js';
 
 /** The demo's admin key: ADMIN_API_KEY, or one made on first run and kept in DATA_DIR. */
@@ -43,6 +44,16 @@ async function startDemo(config: Config, services: Services, logger: ReturnType<
     onError: (e) => logger.warn({ err: e.message }, 'simulator error'),
   });
   const url = services.httpUrl!;
+  // Last month and this month so far, through MQTT and the ledger's API, for the finance reports.
+  const backfill = startFinanceBackfill({
+    mqttUrl: services.deviceMqttUrl!,
+    apiUrl: url,
+    apiKey: key,
+    devices: seeded,
+    reportTz: config.reportTz,
+    doneFile: join(config.dataDir, 'demo-history-sent'),
+    logger,
+  });
   process.stdout.write(
     [
       '',
@@ -60,7 +71,11 @@ async function startDemo(config: Config, services: Services, logger: ReturnType<
       '',
     ].join('\n'),
   );
-  return () => simulation.stop();
+  return async () => {
+    backfill.stop();
+    await simulation.stop();
+    await backfill.done;
+  };
 }
 
 let config: Config;

@@ -14,6 +14,7 @@ import { startEmbeddedIngest, startExternalIngest, type RunningIngest } from './
 import { createMetrics, type Metrics } from './metrics.js';
 import { ensureDefaultGeofence } from './alerts/engine.js';
 import { startRollupJob, type RollupJob } from './analytics/rollup-job.js';
+import { startSettleJob, type SettleJob } from './finance/settle-job.js';
 import type { LiveHub } from './live/hub.js';
 import type { LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
@@ -38,6 +39,8 @@ export interface Services {
   readonly ingest: RunningIngest | undefined;
   /** The daily rollup job of the analytics; it runs by itself only where the API runs. */
   readonly rollups: RollupJob;
+  /** The job that settles verdicts on receipts and raises their alerts (src/finance/settle-job.ts). */
+  readonly settle: SettleJob;
   readonly metrics: Metrics;
   readonly app: FastifyInstance | undefined;
   /** The API's base URL once it listens (a worker's: its METRICS_PORT server, if set). */
@@ -102,16 +105,32 @@ export async function startServices(config: Config, roles: Roles, options: Start
     if (!options.database) closers.push(() => database.close());
     await migrateDatabase(database);
     const repos = createRepositories(database);
-    const domain = createServices(repos, { analytics: config.analytics, ledger: config.ledger });
+    const domain = createServices(repos, { analytics: config.analytics, ledger: config.ledger, reconciliation: config.reconciliation });
     await bootstrapAdminKey(repos, config.adminApiKey, logger);
     await ensureDefaultGeofence(repos);
     // The API's processes keep the rollups current (an advisory lock lets one run at a
     // time on PostgreSQL); a worker-only process spends itself on ingest alone.
     const rollups = startRollupJob(
-      { database, analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }) },
+      { database, analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }), now },
       { autoStart: roles.api },
     );
     closers.push(() => rollups.stop());
+    // Verdicts on receipts and their alerts, like the rollups: where the API runs.
+    const settle = startSettleJob(
+      {
+        reconciliation: domain.reconciliation,
+        purchases: repos.purchases,
+        verdicts: repos.verdicts,
+        alerts: repos.alerts,
+        vehicles: repos.vehicles,
+        reportTz: config.reportTz,
+        logger: logger.child({ component: 'settle' }),
+        now,
+        intervalS: config.reconciliation.settleIntervalS,
+      },
+      { autoStart: roles.api },
+    );
+    closers.push(() => settle.stop());
 
     const metrics = createMetrics();
     const loadedHttp = await httpModules;
@@ -210,7 +229,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     }
 
     const deviceMqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqttUrl && withoutCredentials(config.mqttUrl);
-    return { config, database, repos, domain, broker, deviceMqttUrl, ingest, rollups, metrics, app, httpUrl, close: closeAll };
+    return { config, database, repos, domain, broker, deviceMqttUrl, ingest, rollups, settle, metrics, app, httpUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -4,10 +4,12 @@
  * raises one alert per episode (entering the violation), not one per reading: a
  * vehicle doing 90 km/h for ten minutes is one speeding alert, not sixty.
  */
+import { receiptAlertKinds } from './finance/reconcile.js';
 import { containsPoint, type GeofenceGeometry } from './geofence.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 
-export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain'] as const;
+/** The receipt_* kinds are the reconciliation's settled flags (src/finance/settle-job.ts). */
+export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain', ...receiptAlertKinds] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 export interface AlertCandidate {

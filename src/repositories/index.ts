@@ -12,9 +12,14 @@ import { deviceRepository } from './devices.js';
 import { allocationRepository } from './finance/allocations.js';
 import { auditLogRepository } from './finance/audit-log.js';
 import { budgetRepository } from './finance/budgets.js';
+import { closingRepository } from './finance/closings.js';
+import { evidenceRepository } from './finance/evidence.js';
 import { priceRepository } from './finance/prices.js';
 import { purchaseRepository } from './finance/purchases.js';
+import { savingsRepository } from './finance/savings.js';
 import { stationRepository } from './finance/stations.js';
+import { verdictRepository } from './finance/verdicts.js';
+import { voucherRepository } from './finance/vouchers.js';
 import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
@@ -36,9 +41,14 @@ export function createRepositories(database: Database) {
     allocations: allocationRepository(database),
     auditLog: auditLogRepository(database),
     budgets: budgetRepository(database),
+    closings: closingRepository(database),
+    evidence: evidenceRepository(database),
     prices: priceRepository(database),
     purchases: purchaseRepository(database),
+    savings: savingsRepository(database),
     stations: stationRepository(database),
+    verdicts: verdictRepository(database),
+    vouchers: voucherRepository(database),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -9,6 +9,7 @@
  * (a path parameter it has no value for, a write without a sample body) or the route
  * is listed as public.
  */
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
@@ -178,6 +179,8 @@ function sampleBody(method: string, url: string): unknown {
     'POST /api/v1/fuel-prices': { fuelType: 'pertalite', priceIdrPerLitre: 10_000, validFrom: '2099-01-01' },
     'POST /api/v1/fuel-stations': { code: '99.999.99', name: 'Probe', lat: -10.1, lon: 123.6 },
     'POST /api/v1/vehicles/:id/allocations': { litres: 1, fromMonth: '2026-01' },
+    'POST /api/v1/fuel-vouchers': { vehicleId: b.vehicleId, litres: 5 },
+    'POST /api/v1/month-closings': { month: '2026-01' },
     'PUT /api/v1/departments/:id/budgets/:year': { amountIdr: 1 },
     'POST /api/v1/devices': { id: 'probe-device', vehicleId: b.vehicleId },
     'PATCH /api/v1/devices/:id': { active: false },
@@ -222,7 +225,8 @@ const WRITE_ROLES: Record<string, readonly Role[]> = {
   'POST /api/v1/devices': ['admin', 'manager'],
   'PATCH /api/v1/devices/:id': ['admin', 'manager'],
   'POST /api/v1/devices/:id/rotate-secret': ['admin', 'manager'],
-  'POST /api/v1/alerts/:id/acknowledge': ['admin', 'manager'],
+  // Finance acknowledges the reconciliation's receipt alerts.
+  'POST /api/v1/alerts/:id/acknowledge': ['admin', 'manager', 'finance'],
   'POST /api/v1/geofences': ['admin', 'manager'],
   'PATCH /api/v1/geofences/:id': ['admin', 'manager'],
   'DELETE /api/v1/geofences/:id': ['admin', 'manager'],
@@ -233,6 +237,9 @@ const WRITE_ROLES: Record<string, readonly Role[]> = {
   'POST /api/v1/fuel-prices': ['admin', 'finance'],
   'POST /api/v1/fuel-stations': ['admin', 'finance'],
   'POST /api/v1/vehicles/:id/allocations': ['admin', 'finance'],
+  // Managers issue vouchers for their department; closing a month is finance's (and city-wide).
+  'POST /api/v1/fuel-vouchers': ['admin', 'finance', 'manager'],
+  'POST /api/v1/month-closings': ['admin', 'finance'],
   'PUT /api/v1/departments/:id/budgets/:year': ['admin', 'finance'],
   'PUT /api/v1/departments/:id/alert-rules': ['admin'],
 };
@@ -253,6 +260,8 @@ async function stateOfEverything(): Promise<Record<string, unknown>> {
     purchases: await get('/api/v1/fuel-purchases?limit=1000'),
     prices: await get('/api/v1/fuel-prices'),
     stations: await get('/api/v1/fuel-stations'),
+    vouchers: await get('/api/v1/fuel-vouchers'),
+    closings: await get('/api/v1/month-closings'),
     allocationsB: await get(`/api/v1/vehicles/${b.vehicleId}/allocations`),
     budgetsB: await get(`/api/v1/departments/${b.departmentId}/budgets`),
     auditLog: ((await get('/api/v1/audit-log?limit=1')) as { total: number }).total,
@@ -394,6 +403,46 @@ describe('every /api/v1 route', () => {
     for (const secret of secretsOfB()) expect(text).not.toContain(secret);
     // Department B's own auditor does see them.
     expect(await (await t.api('/api/v1/fuel-purchases', { key: keys.auditorB })).text()).toContain(purchaseB);
+  });
+});
+
+// ---------------------------------------------------------------------------------
+// Finance reports: every role reads them, each key its own department, exports included
+
+/** Every cell of a workbook as text (the file itself is compressed). */
+async function workbookText(buffer: Buffer): Promise<string> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buffer as unknown as ArrayBuffer);
+  const cells: string[] = [];
+  wb.eachSheet((sheet) => sheet.eachRow((row) => row.eachCell((cell) => cells.push(String(cell.value)))));
+  return cells.join('\n');
+}
+
+describe('finance reports and vouchers', () => {
+  it("answer every role of department A with A's data only, in JSON, CSV and XLSX", async () => {
+    const failures: string[] = [];
+    const paths = ['/api/v1/reconciliation', '/api/v1/reports/savings', '/api/v1/reports/savings?format=csv', '/api/v1/reports/savings?format=xlsx', '/api/v1/reports/savings?year=2026&format=csv', '/api/v1/fuel-vouchers', '/api/v1/month-closings'];
+    for (const role of ['adminA', 'managerA', 'financeA', 'auditorA', 'viewerA']) {
+      for (const path of paths) {
+        const res = await t.api(path, { key: keys[role] });
+        const text = path.includes('xlsx') ? await workbookText(Buffer.from(await res.arrayBuffer())) : await res.text();
+        if (res.status !== 200) failures.push(`GET ${path} as ${role}: ${res.status} ${text.slice(0, 200)}`);
+        const leaked = secretsOfB().filter((x) => text.includes(x));
+        if (leaked.length > 0) failures.push(`GET ${path} as ${role}: names ${leaked.join(', ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // The control: a key without a department sees B's purchase.
+    const all = (await (await t.api('/api/v1/reconciliation', { key: keys.auditor })).json()) as { purchases: Array<{ vehicleId: string }> };
+    expect(all.purchases.map((p) => p.vehicleId)).toContain(b.vehicleId);
+  });
+
+  it("lets a manager issue vouchers for its own department's vehicles only", async () => {
+    expect((await t.api('/api/v1/fuel-vouchers', { method: 'POST', key: keys.managerA, json: { vehicleId: b.vehicleId } })).status).toBe(404);
+    // B's vehicle has no recent tank level: its own manager gets the reason, not a voucher.
+    const res = await t.api('/api/v1/fuel-vouchers', { method: 'POST', key: keys.managerB, json: { vehicleId: b.vehicleId } });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_recent_level');
   });
 });
 

@@ -288,7 +288,25 @@ describe('the fleet fuel report', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).trim().split('\r\n');
     expect(lines[0]!.split(',').slice(0, 6)).toEqual(['vehicleId', 'plateNumber', 'departmentId', 'kind', 'fuelType', 'distanceKm']);
-    expect(lines).toHaveLength(3);
+    // Two vehicles and the totals row; department names and the period in local time (WITA).
+    expect(lines).toHaveLength(4);
+    const header = lines[0]!.split(',');
+    expect(header.slice(-3)).toEqual(['departmentName', 'from', 'to']);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows[0]![header.indexOf('departmentName')]).toBe('Dinas Test');
+    expect(rows[0]![header.indexOf('from')]).toBe(`${day1} 00:00 WITA`);
+    const total = rows[2]!;
+    expect(total[0]).toBe('TOTAL');
+    const km = header.indexOf('distanceKm');
+    expect(Number(total[km])).toBeCloseTo(Number(rows[0]![km]) + Number(rows[1]![km]), 3);
+    expect(res.headers.get('content-disposition')).toContain(`fuel-report-${day1}-to-${day2}.csv`);
+  });
+
+  it('takes plain dates as local days: a plain `to` includes its whole day', async () => {
+    const byDate = await json<ReportRow[]>(`/api/v1/reports/fuel?from=${day1}&to=${day2}`);
+    const byTime = await json<ReportRow[]>(`/api/v1/reports/fuel?${period()}`);
+    expect(byDate).toEqual(byTime);
+    expect((await t.api('/api/v1/reports/fuel?from=2026-02-30')).status).toBe(400);
   });
 
   it('sums whole months from the month rows and the rest from the day rows, leaving out what it is told to', async () => {

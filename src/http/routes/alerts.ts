@@ -134,7 +134,8 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/alerts/:id/acknowledge',
       {
-        preHandler: requireRole('admin', 'manager'),
+        // Finance acknowledges the reconciliation's receipt_* alerts (and may any other in its scope).
+        preHandler: requireRole('admin', 'manager', 'finance'),
         schema: {
           tags: ['alerts'],
           summary: 'Acknowledge an alert (the first acknowledgement stands)',

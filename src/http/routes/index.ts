@@ -13,10 +13,14 @@ import { liveRoutes } from './live.js';
 import { fuelRoutes } from './fuel.js';
 import { fuelPriceRoutes } from './fuel-prices.js';
 import { fuelPurchaseRoutes } from './fuel-purchases.js';
+import { fuelVoucherRoutes } from './fuel-vouchers.js';
 import { fuelStationRoutes } from './fuel-stations.js';
+import { monthClosingRoutes } from './month-closings.js';
 import { positionRoutes } from './positions.js';
 import { quarantineRoutes } from './quarantine.js';
+import { reconciliationRoutes } from './reconciliation.js';
 import { reportRoutes } from './reports.js';
+import { savingsRoutes } from './savings.js';
 import { tripRoutes } from './trips.js';
 import { vehicleRoutes } from './vehicles.js';
 
@@ -38,5 +42,9 @@ export const apiRoutes: ReadonlyArray<(deps: AppDeps) => FastifyPluginAsyncZod> 
   budgetRoutes,
   fuelPriceRoutes,
   fuelPurchaseRoutes,
+  reconciliationRoutes,
+  savingsRoutes,
+  fuelVoucherRoutes,
+  monthClosingRoutes,
   fuelStationRoutes,
 ];

@@ -2,11 +2,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fuelSources } from '../../db/schema.js';
-import { dayStartMs, localDayOf } from '../../domain/report-time.js';
+import { addDays, dayStartMs, localDayOf } from '../../domain/report-time.js';
+import { localDate, localStamp } from '../../finance/exports.js';
 import type { AppDeps } from '../app.js';
 import { assertDepartmentVisible } from '../auth.js';
 import { sendCsv, toCsv, wantsCsv, type CsvColumn } from '../csv.js';
-import { formatParam, isoOf, resolvePeriod, round, roundOrNull } from '../report-params.js';
+import { formatParam, resolvePeriod, round, roundOrNull } from '../report-params.js';
 import { errorResponse, isoTime } from '../schemas.js';
 
 const row = z.object({
@@ -33,12 +34,27 @@ const row = z.object({
 });
 type Row = z.infer<typeof row>;
 
-const columns: Array<CsvColumn<Row>> = (Object.keys(row.shape) as Array<keyof Row>).map((k) => ({ header: k, value: (r: Row) => r[k] }));
+/** The CSV's row: the JSON row, its department's name and the period in local time (REPORT_TZ). */
+type CsvRow = Row & { departmentName: string; from: string; to: string };
+const columns: Array<CsvColumn<CsvRow>> = [
+  ...(Object.keys(row.shape) as Array<keyof Row>).map((k) => ({ header: k, value: (r: CsvRow) => r[k] })),
+  { header: 'departmentName', value: (r: CsvRow) => r.departmentName },
+  { header: 'from', value: (r: CsvRow) => r.from },
+  { header: 'to', value: (r: CsvRow) => r.to },
+];
+const SUMMED = ['distanceKm', 'fuelUsedLitres', 'idleLitres', 'ratedLitres', 'refuelCount', 'refuelledLitres', 'drainCount', 'drainedLitres', 'engineHours', 'idleHours', 'drivingHours', 'distanceOutsideHoursKm', 'tripCount'] as const;
+
+/** A time given as a plain date (2026-12-01) means that local day: from its start, or (for `to`) through its end. */
+const timeOrDate = z.union([isoTime, z.iso.date()]);
+function resolveLocal(tz: string, value: string | undefined, end: boolean): string | undefined {
+  if (value === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  return new Date(dayStartMs(tz, end ? addDays(value, 1) : value)).toISOString();
+}
 
 const MAX_DAYS = 731;
 
 export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
-  const { vehicles } = deps.repos;
+  const { vehicles, departments } = deps.repos;
   const { analytics } = deps.services;
   const tz = analytics.settings.reportTz;
   return async (app) => {
@@ -51,8 +67,8 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           description:
             'Whole report days come from the daily rollups; only partial days at the edges are computed from readings. Default period: the current month (REPORT_TZ) up to now. A department-limited key sees its own department. CSV with `?format=csv`.',
           querystring: z.object({
-            from: isoTime.optional().describe('Default: the start of the current month in REPORT_TZ'),
-            to: isoTime.optional().describe('Default: now'),
+            from: timeOrDate.optional().describe('ISO 8601 with a zone, or a plain date (2026-12-01: from that local day). Default: the start of the current month in REPORT_TZ'),
+            to: timeOrDate.optional().describe('ISO 8601 with a zone (exclusive), or a plain date (2026-12-31: through the end of that local day). Default: now'),
             departmentId: z.uuid().optional(),
             format: formatParam,
           }),
@@ -62,7 +78,8 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const nowMs = deps.now().getTime();
         const monthStart = (toMs: number) => dayStartMs(tz, `${localDayOf(tz, toMs).slice(0, 7)}-01`);
-        const { fromMs, toMs } = resolvePeriod(request.query, nowMs, { fromMs: (t) => Math.min(monthStart(t), t - 1), maxDays: MAX_DAYS });
+        const period = { from: resolveLocal(tz, request.query.from, false), to: resolveLocal(tz, request.query.to, true) };
+        const { fromMs, toMs } = resolvePeriod(period, nowMs, { fromMs: (t) => Math.min(monthStart(t), t - 1), maxDays: MAX_DAYS });
         if (request.query.departmentId) assertDepartmentVisible(request.auth, request.query.departmentId);
         const fleet = await vehicles.list(request.auth, request.query.departmentId ? { departmentId: request.query.departmentId } : {});
         const report = await analytics.fleetFuel(fleet, fromMs, toMs, nowMs);
@@ -91,7 +108,18 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             tripCount: r.tripCount,
           };
         });
-        return wantsCsv(request) ? sendCsv(reply, `fuel-report-${isoOf(fromMs).slice(0, 10)}.csv`, toCsv(columns, rows)) : rows;
+        if (!wantsCsv(request)) return rows;
+        const names = new Map((await departments.list(request.auth)).map((d) => [d.id, d.name]));
+        const from = localStamp(fromMs, tz);
+        const to = localStamp(toMs, tz);
+        const csvRows: CsvRow[] = rows.map((r) => ({ ...r, departmentName: names.get(r.departmentId) ?? '', from, to }));
+        // The totals row: sums of the rows as shown (rounded), so a spreadsheet adds up.
+        const total = { vehicleId: 'TOTAL', plateNumber: `${rows.length} vehicles`, departmentId: '', kind: '', fuelType: '', fuelSource: '', litresPer100Km: null, departmentName: '', from, to } as unknown as CsvRow;
+        for (const k of SUMMED) (total as Record<string, unknown>)[k] = round(rows.reduce((sum, r) => sum + r[k], 0), 3);
+        total.litresPer100Km = total.distanceKm >= 1 ? round((100 * total.fuelUsedLitres) / total.distanceKm, 2) : null;
+        // Named by the local dates it covers (the last day the period reaches into).
+        const name = `fuel-report-${localDate(fromMs, tz)}-to-${localDate(Math.max(fromMs, toMs - 1), tz)}.csv`;
+        return sendCsv(reply, name, toCsv(columns, [...csvRows, total]));
       },
     );
   };
