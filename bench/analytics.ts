@@ -87,7 +87,7 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     await database.query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [deviceIds[0]]);
     await database.query('ANALYZE');
 
-    const job = startRollupJob({ database, analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger }, { autoStart: false });
+    const job = startRollupJob({ analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger }, { autoStart: false });
     const rollupStarted = performance.now();
     const run = await job.runOnce();
     const rollupMs = performance.now() - rollupStarted;

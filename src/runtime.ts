@@ -111,7 +111,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
     // The API's processes keep the rollups current (an advisory lock lets one run at a
     // time on PostgreSQL); a worker-only process spends itself on ingest alone.
     const rollups = startRollupJob(
-      { database, analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }), now },
+      { analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }), now },
       { autoStart: roles.api },
     );
     closers.push(() => rollups.stop());

@@ -18,7 +18,6 @@
  * days are replaced in one transaction, so readers never see half a day.
  */
 import type { Logger } from 'pino';
-import type { Database } from '../db/client.js';
 import { analyseWindow } from '../domain/analysis.js';
 import { addDays, daysBetween, dayRangeMs, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { AnalysisReading } from '../domain/trips.js';
@@ -32,10 +31,8 @@ export const SETTLE_MS = 120_000;
 /** Days fetched in one query when a vehicle needs many (its first computation). */
 const DAYS_PER_FETCH = 14;
 const LATE_MARKS_PER_RUN = 5000;
-const ROLLUP_LOCK_KEY = 0x41524d44; // "ARMD"
 
 export interface RollupJobDeps {
-  database: Database;
   analytics: Analytics;
   /** Where the days are stored. */
   analyticsRepo: AnalyticsRepository;
@@ -159,18 +156,8 @@ export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boole
    * A timed run skips when another process is at it; a run asked for waits its turn.
    */
   async function runExclusive(wait: boolean): Promise<RollupRunSummary> {
-    if (deps.database.kind === 'pglite') return run();
-    // Held by a transaction of its own (a session lock on a pooled connection could be
-    // released on another one); the run's queries go through the pool as usual.
-    return deps.database.transaction(async (tx) => {
-      if (wait) {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_LOCK_KEY]);
-      } else {
-        const [row] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [ROLLUP_LOCK_KEY]);
-        if (!row?.locked) return { vehicles: 0, days: 0, lateDays: 0, failed: 0, skipped: true, durationMs: 0 };
-      }
-      return run();
-    });
+    const summary = await deps.analyticsRepo.withJobLock(wait, run);
+    return summary ?? { vehicles: 0, days: 0, lateDays: 0, failed: 0, skipped: true, durationMs: 0 };
   }
 
   function enqueue(wait: boolean): Promise<RollupRunSummary> {

@@ -23,7 +23,7 @@ import { createAlertEngine, type AlertEngine } from '../alerts/engine.js';
 import { BrokerSession, type SessionMessage } from './broker-session.js';
 import { cachedDeviceLookup } from './device-cache.js';
 import { ownedTopics, type Partition } from './partition.js';
-import { createPipeline, type Fix, type RawMessage } from './pipeline.js';
+import { createPipeline, type RawMessage } from './pipeline.js';
 import { createQuarantineCap, startQuarantineRetention } from './quarantine-limits.js';
 import { createIngestWorker, type IngestCounters } from './worker.js';
 
@@ -85,7 +85,7 @@ function workerSettings(deps: IngestDeps) {
     pipeline: createPipeline({
       lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
       settings: { maxFutureS: config.maxFutureS, maxAgeDays: config.maxAgeDays, maxImpliedSpeedKmh: config.maxImpliedSpeedKmh },
-      loadNewestFixes: () => loadNewestFixes(database),
+      loadNewestFixes: async () => (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
     }),
     writer: telemetryWriter(database, { reportTz: config.reportTz }),
     logger,
@@ -117,14 +117,6 @@ function alertEngine(deps: IngestDeps, publish: (topic: string, payload: string)
   });
 }
 
-/** Every vehicle's latest committed fix: where the jump filter starts. */
-async function loadNewestFixes(database: Pick<Database, 'query'>): Promise<Array<readonly [string, Fix]>> {
-  const rows = await database.query<{ vehicle_id: string; fix_ms: number; lat: number; lon: number }>(
-    'SELECT vehicle_id, (extract(epoch FROM fix_at) * 1000)::float8 AS fix_ms, lat, lon FROM vehicle_latest',
-  );
-  return rows.map((r) => [r.vehicle_id, { fixAtMs: Number(r.fix_ms), lat: Number(r.lat), lon: Number(r.lon) }] as const);
-}
-
 /** Resolves once the database answers a trivial query, asking with growing pauses. */
 export async function waitForDatabase(database: Pick<Database, 'ping'>, logger: Logger, maxPauseMs = 5000): Promise<void> {
   let pauseMs = 250;
@@ -139,13 +131,9 @@ export async function waitForDatabase(database: Pick<Database, 'ping'>, logger: 
   }
 }
 
-async function loadDevices(database: Pick<Database, 'query'>): Promise<Array<{ id: string; protocol: string }>> {
-  return database.query<{ id: string; protocol: string }>('SELECT id, protocol FROM devices');
-}
-
 /** The telemetry topics of the devices this worker owns, from the devices table. */
-export async function loadOwnedTopics(database: Pick<Database, 'query'>, partition: Partition): Promise<string[]> {
-  return ownedTopics(await loadDevices(database), partition);
+export async function loadOwnedTopics(repos: Pick<Repositories, 'devices'>, partition: Partition): Promise<string[]> {
+  return ownedTopics(await repos.devices.protocols(), partition);
 }
 
 /**
@@ -157,7 +145,7 @@ function partitionRefresher(deps: IngestDeps, session: BrokerSession, partition:
   const { logger } = deps;
   let running: Promise<void> | undefined;
   async function refresh(): Promise<void> {
-    const wanted = await loadOwnedTopics(deps.database, partition);
+    const wanted = await loadOwnedTopics(deps.repos, partition);
     const current = new Set(session.subscriptions);
     const wantedSet = new Set(wanted);
     const added = wanted.filter((t) => !current.has(t));
@@ -209,7 +197,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     workerCount > 1 || deps.config.ingestSubscriptions === 'per-device' ? { index: workerIndex, count: workerCount } : undefined;
   let subscriptions = [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION];
   if (partition) {
-    subscriptions = await loadOwnedTopics(deps.database, partition);
+    subscriptions = await loadOwnedTopics(deps.repos, partition);
     deps.logger.info(
       { workerIndex, workerCount, owned: subscriptions.length, refreshMs: deps.config.deviceRefreshMs },
       'ingest partition: subscribing to the topics of the devices this worker owns',

@@ -346,8 +346,28 @@ async function saveDay(tx: Queryable, vehicleId: string, day: LocalDay, a: Windo
   }
 }
 
+const ROLLUP_LOCK_KEY = 0x41524d44; // "ARMD"
+
 export function analyticsRepository(database: Database) {
   return {
+    /**
+     * Runs `fn` as the only rollup job at work: on PostgreSQL under an advisory lock held by
+     * a transaction of its own (a session lock on a pooled connection could be released on
+     * another one; `fn`'s queries go through the pool as usual); PGlite has one process.
+     * Without `wait`, answers undefined at once when another process holds it.
+     */
+    async withJobLock<T>(wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
+      if (database.kind === 'pglite') return fn();
+      return database.transaction(async (tx) => {
+        if (wait) {
+          await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_LOCK_KEY]);
+        } else {
+          const [row] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [ROLLUP_LOCK_KEY]);
+          if (!row?.locked) return undefined;
+        }
+        return fn();
+      });
+    },
     /** The vehicle's readings with fix time in [fromMs, toMs), in fix-time order. */
     async readings(vehicleId: string, fromMs: number, toMs: number): Promise<AnalysisReading[]> {
       const rows = await database.query(

@@ -31,6 +31,10 @@ export function deviceRepository(db: Db) {
       .innerJoin(vehicles, eq(vehicles.id, devices.vehicleId));
 
   return {
+    /** Every device's id and protocol (what a worker's partition of topics is made from). */
+    async protocols(): Promise<Array<{ id: string; protocol: string }>> {
+      return db.select({ id: devices.id, protocol: devices.protocol }).from(devices);
+    },
     async create(input: { id: string; vehicleId: string; protocol: DeviceProtocol; secretHash: string }): Promise<Device> {
       const [row] = await db.insert(devices).values(input).returning();
       return row!;

@@ -39,6 +39,13 @@ const toDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 
 export function positionRepository(db: Queryable) {
   return {
+    /** Every vehicle's latest committed fix (where the ingest's jump filter starts). */
+    async newestFixes(): Promise<Array<{ vehicleId: string; fixAtMs: number; lat: number; lon: number }>> {
+      const rows = await db.query<{ vehicle_id: string; fix_ms: number; lat: number; lon: number }>(
+        'SELECT vehicle_id, (extract(epoch FROM fix_at) * 1000)::float8 AS fix_ms, lat, lon FROM vehicle_latest',
+      );
+      return rows.map((r) => ({ vehicleId: r.vehicle_id, fixAtMs: Number(r.fix_ms), lat: Number(r.lat), lon: Number(r.lon) }));
+    },
     async latest(scope: DepartmentScope, filter: { departmentId?: string; vehicleIds?: string[] } = {}): Promise<LatestPositionRow[]> {
       const rows = await db.query(
         `SELECT v.id AS "vehicleId", v.plate_number AS "plateNumber", v.department_id AS "departmentId",

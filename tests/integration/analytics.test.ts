@@ -90,7 +90,7 @@ beforeAll(async () => {
   };
   keys.financeB = await issue('finance', b.departmentId);
   keys.viewer = await issue('viewer');
-  job = startRollupJob({ database: t.testDb.database, analytics: t.services.domain.analytics, analyticsRepo: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
+  job = startRollupJob({ analytics: t.services.domain.analytics, analyticsRepo: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * each forbidden import is refused, and the allowed ones next to it pass.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,4 +60,26 @@ describe('layering rules', () => {
       for (const line of c.allowed) expect(lint(c.path, `${line}\nexport const used = a;\n`), line).toHaveLength(0);
     });
   }
+});
+
+describe('SQL', () => {
+  it('is written only in src/repositories/ and src/db/', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (path !== 'src/repositories' && path !== 'src/db') walk(path);
+        } else if (path.endsWith('.ts')) {
+          readFileSync(join(projectRoot, path), 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+              if (/\.query(<|\(['`])|\bsql`|\.execute\(/.test(line)) offenders.push(`${path}:${i + 1}: ${line.trim()}`);
+            });
+        }
+      }
+    };
+    walk('src');
+    expect(offenders).toEqual([]);
+  });
 });
