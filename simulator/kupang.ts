@@ -18,8 +18,6 @@ export interface Place extends LatLon {
   kind: PlaceKind;
 }
 
-export const KUPANG_CENTRE: LatLon = { lat: -10.1702, lon: 123.6078 };
-
 /** The city: a vehicle outside this box has left Kupang. */
 export const KUPANG_BOUNDS = { minLat: -10.29, maxLat: -10.12, minLon: 123.53, maxLon: 123.68 } as const;
 

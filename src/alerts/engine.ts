@@ -48,7 +48,6 @@ export function alertView(a: AlertRow) {
     acknowledgedNote: a.acknowledgedNote,
   };
 }
-export type AlertView = ReturnType<typeof alertView>;
 
 /** The city boundary is there from the first start; the API can replace or remove it. */
 export async function ensureDefaultGeofence(repos: Pick<Repositories, 'geofences'>): Promise<void> {

@@ -12,16 +12,6 @@ export function pgErrorCode(err: unknown): string | undefined {
 export const UNIQUE_VIOLATION = '23505';
 export const FOREIGN_KEY_VIOLATION = '23503';
 
-/** The constraint an error names, when it names one. */
-export function pgConstraint(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
-    const c = (e as { constraint?: unknown }).constraint;
-    if (typeof c === 'string') return c;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /** Values PostgreSQL cannot store in text or jsonb (a NUL character): a client's mistake, not the server's. */
 export const CHARACTER_NOT_IN_REPERTOIRE = '22021';

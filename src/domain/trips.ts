@@ -61,6 +61,15 @@ const MAX_HDOP = 10;
 const MIN_SATELLITES = 3;
 /** Faster than this between two fixes is a bad fix, not a vehicle. */
 const MAX_PLAUSIBLE_KMH = 250;
+/**
+ * A move between two fixes whose implied speed is more than this many times the faster
+ * speed the two fixes report, plus SPEED_AGREEMENT_MARGIN_KMH, is one their own readings
+ * deny (a GPS jump the device's speedometer did not see).
+ */
+const SPEED_AGREEMENT_FACTOR = 1.5;
+const SPEED_AGREEMENT_MARGIN_KMH = 30;
+/** Fixes that agree with each other but not with the last trusted one: this many in a row and the vehicle is there (it moved while unseen). */
+const RELOCATION_FIXES = 3;
 /** A speed derived from positions is measured over at least this long, so a jittering receiver does not look like motion. */
 const DERIVED_SPEED_BASE_MS = 10_000;
 /** An odometer reading is used only if it agrees roughly with this ceiling. */
@@ -116,21 +125,50 @@ export function prepareTrack(input: readonly AnalysisReading[], settings: TripSe
   for (const r of readings) if (r.odometerKm !== null) withOdometer++;
   const distanceSource = !settings.ignoreOdometer && n >= 2 && withOdometer >= 0.9 * n ? 'odometer' : 'gps';
 
-  // Pass 1: which fixes to trust, and the ignition carried over readings without one.
+  // Pass 1: which fixes to trust, and the ignition carried over readings without one. A
+  // fix is not trusted when the move to it from the last trusted fix is faster than any
+  // vehicle, or faster than both fixes' own speeds allow (a jump). Fixes that keep agreeing
+  // with each other but not with the last trusted one mean the vehicle is elsewhere: after
+  // RELOCATION_FIXES of them they are trusted, and no distance is counted across the jump.
   const good: number[] = [];
+  const relocated = new Uint8Array(n);
   let lastGood = -1;
   let lastIgnition = -1;
   let lastIgnitionAt = -Infinity;
+  let elsewhere: number[] = [];
+  const denied = (a: number, b: number): boolean => {
+    const d = haversineM(lat[a]!, lon[a]!, lat[b]!, lon[b]!);
+    if (d <= 200) return false;
+    const impliedKmh = (d / Math.max(1, (t[b]! - t[a]!) / 1000)) * 3.6;
+    if (impliedKmh > MAX_PLAUSIBLE_KMH) return true;
+    const va = readings[a]!.speedKmh;
+    const vb = readings[b]!.speedKmh;
+    if (va === null || vb === null || !Number.isFinite(va) || !Number.isFinite(vb) || t[b]! - t[a]! >= gapMs) return false;
+    return impliedKmh > SPEED_AGREEMENT_FACTOR * Math.max(va, vb) + SPEED_AGREEMENT_MARGIN_KMH;
+  };
   for (let i = 0; i < n; i++) {
     const r = readings[i]!;
     t[i] = r.fixAtMs;
     lat[i] = r.lat;
     lon[i] = r.lon;
     let isGood = (r.hdop === null || r.hdop <= MAX_HDOP) && (r.satellites === null || r.satellites >= MIN_SATELLITES);
-    if (isGood && lastGood >= 0) {
-      const d = haversineM(lat[lastGood]!, lon[lastGood]!, r.lat, r.lon);
-      const dtS = Math.max(1, (r.fixAtMs - t[lastGood]!) / 1000);
-      if (d > 200 && (d / dtS) * 3.6 > MAX_PLAUSIBLE_KMH) isGood = false;
+    if (isGood && lastGood >= 0 && denied(lastGood, i)) {
+      isGood = false;
+      const last = elsewhere[elsewhere.length - 1];
+      elsewhere = last !== undefined && !denied(last, i) ? [...elsewhere, i] : [i];
+      if (elsewhere.length >= RELOCATION_FIXES) {
+        // The vehicle is where these fixes say: trust them all from the first, and count
+        // no distance from the last trusted fix to it.
+        for (const k of elsewhere.slice(0, -1)) {
+          goodFix[k] = 1;
+          good.push(k);
+        }
+        relocated[elsewhere[0]!] = 1;
+        elsewhere = [];
+        isGood = true;
+      }
+    } else if (isGood) {
+      elsewhere = [];
     }
     goodFix[i] = isGood ? 1 : 0;
     if (isGood) {
@@ -196,7 +234,7 @@ export function prepareTrack(input: readonly AnalysisReading[], settings: TripSe
       if (deltaKm >= 0 && deltaKm <= Math.max(0.05, MAX_ODOMETER_KMH * dtH)) step = deltaKm * 1000;
       else if (goodFix[i] && anchor >= 0) step = haversineM(lat[anchor]!, lon[anchor]!, r.lat, r.lon);
     } else if (distanceSource === 'gps' && goodFix[i]) {
-      if (anchor < 0) anchor = i;
+      if (anchor < 0 || relocated[i]) anchor = i;
       else if (looseMoving[i] || looseMoving[anchor]) {
         step = haversineM(lat[anchor]!, lon[anchor]!, r.lat, r.lon);
         anchor = i;

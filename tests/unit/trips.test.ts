@@ -331,3 +331,38 @@ describe('trips beyond Traccar', () => {
     expect(analyse(data, settings({ useIgnition: false })).trips).toHaveLength(1);
   });
 });
+
+describe('a trip’s distance never implies a speed its readings deny', () => {
+  // Driving east at 20.7 km/h, a fix every 10 s (57.5 m), as in the case an audit found.
+  const settings: AnalysisSettings = {
+    trips: { minTripDistanceM: 500, minTripDurationS: 300, minStopDurationS: 90, minGapS: 3600, useIgnition: false, minMotionSpeedKmh: 2, ignoreOdometer: false },
+    fuel: DEFAULT_FUEL_SETTINGS,
+    tz: 'UTC',
+    workingHours: DEFAULT_WORKING_HOURS,
+  };
+  const startMs = at('08:00:00');
+  const degreesPerMetre = 1 / (111_320 * Math.cos((10.17 * Math.PI) / 180));
+  const drive = (n: number, jump: (i: number) => number) =>
+    Array.from({ length: n }, (_, i) =>
+      reading({ fixAtMs: startMs + i * 10_000, lon: 123.6 + (i * 57.5 + jump(i)) * degreesPerMetre, speedKmh: 20.7, ignition: true }),
+    );
+
+  it('leaves out a single fix 600 m off the road (237 km/h implied, under the 250 km/h any-vehicle limit; 20.7 km/h reported)', () => {
+    const { trips } = analyse(drive(120, (i) => (i === 60 ? 600 : 0)), settings);
+    expect(trips).toHaveLength(1);
+    const trip = trips[0]!;
+    expect(trip.distanceM).toBeGreaterThan(119 * 57.5 * 0.99);
+    expect(trip.distanceM).toBeLessThan(119 * 57.5 * 1.01);
+    const avgKmh = (trip.distanceM / ((trip.endMs - trip.startMs) / 1000)) * 3.6;
+    expect(avgKmh).toBeLessThanOrEqual(trip.maxSpeedKmh);
+  });
+
+  it('follows a vehicle that really is elsewhere (fixes that agree), without counting the jump', () => {
+    // From fix 60 on, every fix is 600 m further east: the receiver was wrong before, or the vehicle was carried.
+    const { trips } = analyse(drive(120, (i) => (i >= 60 ? 600 : 0)), settings);
+    const distanceM = trips.reduce((sum, t) => sum + t.distanceM, 0);
+    expect(distanceM).toBeGreaterThan(118 * 57.5 * 0.99);
+    expect(distanceM).toBeLessThan(119 * 57.5 * 1.01);
+    for (const trip of trips) expect((trip.distanceM / ((trip.endMs - trip.startMs) / 1000)) * 3.6).toBeLessThanOrEqual(trip.maxSpeedKmh);
+  });
+});
