@@ -4,14 +4,16 @@
  * totals, the reconciliation's flag reasons in both languages with the link to the
  * vehicle's history, a purchase recorded through the form and voided, the fuel-card CSV
  * import (checked, then imported), downloads fetched with the key in the Authorization
- * header, the print layout, and a department key. Screenshots go to tests/e2e/screenshots/.
+ * header, the print layout, a department key, a voucher issued, the price and station
+ * registers, and a month closed. Screenshots go to tests/e2e/screenshots/.
  * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { registerVehicleWithDevice, startTestService, type TestService } from '../support/service.js';
+import { telemetryTopic } from '../../src/domain/topics.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -301,6 +303,61 @@ describe.skipIf(!hasChromium)(
       const viewer = await openPage(await newKey('viewer', 'viewer'), '#/map');
       await viewer.locator('#nav').waitFor();
       expect(await viewer.locator('#nav-finance').isVisible()).toBe(false);
+    });
+    it('issues a voucher, lists the price and station registers, and closes a finished month', async () => {
+      // A tank level now (20 of 50 L), so the voucher has a tank to be measured against.
+      const client = await connectDevice(t.deviceMqttUrl, a.deviceId, a.secret);
+      const reading = { ts: new Date().toISOString(), lat: -10.17, lon: 123.6, speedKmh: 0, ignition: false, fuelLitres: 20 };
+      await client.publishAsync(telemetryTopic(a.deviceId), JSON.stringify(reading), { qos: 1 });
+      await client.endAsync();
+      await waitFor(async () => {
+        const latest = (await (await t.api('/api/v1/positions/latest')).json()) as Array<{ vehicleId: string }>;
+        return latest.some((p) => p.vehicleId === a.vehicleId);
+      }, "A's tank level");
+      const station = await t.api('/api/v1/fuel-stations', {
+        method: 'POST',
+        key: financeKey,
+        json: { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.16, lon: 123.61 },
+      });
+      expect(station.status).toBe(201);
+
+      const page = await openPage(financeKey, '#/finance/vouchers');
+      await page.locator('#voucher-form').waitFor();
+      await page.selectOption('#vf-vehicle', a.vehicleId);
+      await page.fill('#vf-litres', '10');
+      await page.click('#voucher-form button[type="submit"]');
+      await expect.poll(() => page.locator('#vf-message').textContent()).toMatch(/^Voucher \S+ for DH 3101 FA: 10\.0 L\.$/);
+      const vouchers = await json<Array<{ id: string; code: string; grantedLitres: number }>>('/api/v1/fuel-vouchers');
+      expect(vouchers.map((v) => v.grantedLitres)).toEqual([10]);
+      const voucherRow = page.locator(`#vouchers-table tr[data-voucher-id="${vouchers[0]!.id}"]`);
+      await voucherRow.waitFor();
+      expect(await voucherRow.locator('code').textContent()).toBe(vouchers[0]!.code);
+      expect(await voucherRow.getAttribute('data-status')).toBe('open');
+      await shot(page, 'finance-vouchers');
+
+      await goTo(page, '#/finance/registers');
+      await page.locator('#prices-table').waitFor();
+      expect(await page.locator('#prices-table tbody td.num').allTextContents()).toEqual(['Rp 10.000']);
+      await page.locator('#stations-table').waitFor();
+      const stationCells = await page.locator('#stations-table tbody td').allTextContents();
+      expect(stationCells).toEqual(['54.851.01', 'SPBU Oebobo', '-10.16000, 123.61000']);
+      await shot(page, 'finance-registers');
+
+      // The month before the current one (WITA) is over: it may be closed.
+      const [y, m] = new Date(Date.now() + WITA_MS).toISOString().slice(0, 7).split('-').map(Number) as [number, number];
+      const last = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+      await goTo(page, '#/finance/closings');
+      await page.locator('#closing-form').waitFor();
+      expect(await page.locator('#closings-table').count()).toBe(0);
+      await page.fill('#closing-month', last);
+      await page.click('#closing-form button[type="submit"]');
+      await expect.poll(() => page.locator('#closing-message').textContent()).toBe(`${last} is closed.`);
+      await page.locator(`#closings-table tr[data-month="${last}"]`).waitFor();
+      expect((await json<Array<{ month: string }>>('/api/v1/month-closings')).map((c) => c.month)).toEqual([last]);
+      // Closing it again is refused, and the page says so.
+      await page.click('#closing-form button[type="submit"]');
+      await expect.poll(() => page.locator('#closing-message').getAttribute('role')).toBe('alert');
+      await shot(page, 'finance-closings');
     });
   },
 );
