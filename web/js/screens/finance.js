@@ -608,7 +608,9 @@ const TAB_BODIES = {
 
 function Finance({ ctx, route }) {
   const tab = TABS.includes(route.tab) ? route.tab : 'savings';
-  const body = html`<${TAB_BODIES[tab]} ctx=${ctx} route=${route} />`;
+  // The period forms start from the route: a link to another period makes them anew.
+  const key = tab === 'savings' || tab === 'reconciliation' ? `${tab}?${new URLSearchParams(route.params)}` : tab;
+  const body = html`<${TAB_BODIES[tab]} key=${key} ctx=${ctx} route=${route} />`;
   return html`<section class="page finance" aria-labelledby="finance-title" data-tab=${tab}>
     <nav class="tabs no-print" aria-label=${t('fin.tabs')}>
       ${TABS.map(
