@@ -23,10 +23,11 @@ export function errorText(err) {
 }
 
 export function createApi(key, { onUnauthorized }) {
-  async function request(method, path, body) {
+  async function request(method, path, body, contentType = 'application/json') {
     const headers = { authorization: `Bearer ${key}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (body !== undefined) headers['content-type'] = contentType;
+    const text = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+    const res = await fetch(`/api/v1${path}`, { method, headers, body: text });
     if (res.status === 401) {
       onUnauthorized();
       throw new Unauthorized();
@@ -42,6 +43,8 @@ export function createApi(key, { onUnauthorized }) {
     get: async (path) => (await request('GET', path)).json(),
     post: async (path, body) => (await request('POST', path, body ?? {})).json(),
     put: async (path, body) => (await request('PUT', path, body)).json(),
+    /** Posts a CSV text as it is (Content-Type: text/csv). */
+    postCsv: async (path, text) => (await request('POST', path, text, 'text/csv')).json(),
     /** Fetches a file (CSV) and saves it under the name the API gives, or `fallbackName`. */
     async download(path, fallbackName) {
       const res = await request('GET', path);

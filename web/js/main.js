@@ -10,12 +10,22 @@ import { mountHistory } from './screens/history.js';
 import { mountReports } from './screens/reports.js';
 import { mountAlerts } from './screens/alerts.js';
 import { mountSettings } from './screens/settings.js';
+import { mountFinance } from './screens/finance.js';
 
 const KEY_STORAGE = 'armada.apiKey';
 const $ = (id) => document.getElementById(id);
-const screens = { map: mountLive, history: mountHistory, reports: mountReports, alerts: mountAlerts, settings: mountSettings };
+const screens = {
+  map: mountLive,
+  history: mountHistory,
+  reports: mountReports,
+  alerts: mountAlerts,
+  settings: mountSettings,
+  finance: mountFinance,
+};
 
-let ctx = null; // the signed-in session: { api, ref, reloadReference }
+let ctx = null; // the signed-in session: { api, ref, reloadReference, role }
+/** Roles that see the finance screens (a manager reads them; admin and finance write). */
+const FINANCE_ROLES = new Set(['admin', 'finance', 'auditor', 'manager']);
 let current = null; // { screen, key, instance }
 
 function translateStatic() {
@@ -55,13 +65,16 @@ async function signIn(key) {
     ref.departments = new Map(deps.map((d) => [d.id, d.name]));
     ref.fleet = new Map(vehs.map((v) => [v.id, v]));
   };
-  ctx = { api, ref, reloadReference };
+  ctx = { api, ref, reloadReference, role: null };
   try {
-    await reloadReference();
+    const [, me] = await Promise.all([reloadReference(), api.get('/api-keys/current')]);
+    ctx.role = me.role;
+    ctx.departmentScoped = Boolean(me.departmentId);
   } catch {
     // 401 went to the key form; otherwise the API may be restarting: the screens try again.
     if (!ctx) return;
   }
+  $('nav-finance').hidden = !FINANCE_ROLES.has(ctx.role);
   $('login-view').hidden = true;
   $('app-view').hidden = false;
   route();

@@ -1,5 +1,5 @@
 // Hash routes: #/map, #/vehicle/:id?from=YYYY-MM-DD&to=YYYY-MM-DD, #/reports?from&to&departmentId,
-// #/alerts, #/settings. The days in a route are WITA report days.
+// #/alerts, #/settings, #/finance/{savings|reconciliation|purchases}?month|year&departmentId. The days in a route are WITA report days.
 
 export function parseRoute(hash = location.hash) {
   const [path, q = ''] = hash.replace(/^#/, '').split('?');
@@ -14,14 +14,17 @@ export function parseRoute(hash = location.hash) {
       return { screen: 'alerts', params };
     case 'settings':
       return { screen: 'settings', params };
+    case 'finance':
+      return { screen: 'finance', tab: parts[1] ?? 'savings', params };
     default:
       return { screen: 'map', params };
   }
 }
 
-export function href(screen, { id, ...params } = {}) {
+export function href(screen, { id, tab, ...params } = {}) {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString();
-  const path = screen === 'history' ? `#/vehicle${id ? `/${encodeURIComponent(id)}` : ''}` : `#/${screen}`;
+  const path =
+    screen === 'history' ? `#/vehicle${id ? `/${encodeURIComponent(id)}` : ''}` : `#/${screen}${tab ? `/${encodeURIComponent(tab)}` : ''}`;
   return q ? `${path}?${q}` : path;
 }
 

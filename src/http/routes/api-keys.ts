@@ -59,6 +59,20 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     );
 
     app.get(
+      '/api-keys/current',
+      {
+        schema: {
+          tags: ['api-keys'],
+          summary: "The calling key's name, role and department (every role; the web app shows the screens the role may use)",
+          response: {
+            200: z.object({ name: z.string(), role: z.string(), departmentId: z.uuid().nullable() }),
+          },
+        },
+      },
+      async (request) => ({ name: request.auth.keyName, role: request.auth.role, departmentId: request.auth.departmentId ?? null }),
+    );
+
+    app.get(
       '/api-keys',
       {
         preHandler: requireRole('admin'),
