@@ -10,6 +10,8 @@ import { startLiveSimulation } from '../simulator/live.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import type { Repositories } from '../src/repositories/index.js';
+import type { LatestPositionRow } from '../src/repositories/positions.js';
+import { ALL_DEPARTMENTS } from '../src/repositories/scope.js';
 import type { Services } from '../src/runtime.js';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../src/security/secrets.js';
 import { fail, runService } from '../src/serve.js';
@@ -33,12 +35,22 @@ async function demoAdminKey(config: Config, repos: Repositories): Promise<string
   return key;
 }
 
+/** Where a vehicle stopped, for the simulator to go on from there. */
+function resumeAt(p: LatestPositionRow | undefined): { startAt?: { lat: number; lon: number; levelLitres: number | null } } {
+  if (!p) return {};
+  const levelLitres = p.fuelLitres ?? (p.fuelPercent === null ? null : (p.fuelPercent * p.tankCapacityLitres) / 100);
+  return { startAt: { lat: p.lat, lon: p.lon, levelLitres } };
+}
+
 async function startDemo(config: Config, services: Services, logger: ReturnType<typeof createLogger>): Promise<() => Promise<void>> {
   const seeded = await seedDemoFleet(services.repos);
   const key = await demoAdminKey(config, services.repos);
+  // A demo run again resumes each vehicle where it stopped, with the level it had, rather
+  // than making it jump (a jump would read as a trip, a refuel or a drain).
+  const latest = new Map((await services.repos.positions.latest(ALL_DEPARTMENTS)).map((p) => [p.vehicleId, p]));
   const simulation = await startLiveSimulation({
     mqttUrl: services.deviceMqttUrl!,
-    devices: seeded.map((d) => ({ ...demoSimVehicle(d.vehicle, d.deviceId), secret: d.secret })),
+    devices: seeded.map((d) => ({ ...demoSimVehicle(d.vehicle, d.deviceId), secret: d.secret, ...resumeAt(latest.get(d.vehicleId)) })),
     intervalS: 2,
     seed: 2026,
     onError: (e) => logger.warn({ err: e.message }, 'simulator error'),

@@ -1153,10 +1153,15 @@ function initialState(setup: VehicleSetup, index: number, ctx: Context): Vehicle
   const id = setup.plateNumber;
   const init = stream(opts.seed, id, 'init');
   const capacity = setup.spec.tankCapacityLitres;
-  const levelLitres = capacity * uniform(init, 0.35, 0.95);
+  // Drawn whether or not they are used, so a vehicle that resumes leaves the seed's other draws as they were.
+  const drawnLevelLitres = capacity * uniform(init, 0.35, 0.95);
   const odometerM = Math.round(uniform(init, 3_000, 90_000)) * 1000;
   const roam = opts.schedule === 'always';
-  const startPlace = roam ? pick(init, kupangDestinations) : setup.home;
+  const drawnPlace = roam ? pick(init, kupangDestinations) : setup.home;
+  const resume = setup.spec.startAt;
+  const startPlace: Place = resume ? { name: 'where it stopped', kind: 'neighbourhood', lat: resume.lat, lon: resume.lon } : drawnPlace;
+  const resumedLevel = resume?.levelLitres;
+  const levelLitres = resumedLevel !== undefined && resumedLevel !== null && Number.isFinite(resumedLevel) ? Math.min(capacity, Math.max(0, resumedLevel)) : drawnLevelLitres;
   const firstReadingS = Math.floor(init() * Math.min(opts.intervalS, 10));
   const dayIndex = witaDayIndex(opts.startMs);
   const s: VehicleState = {

@@ -31,6 +31,12 @@ export interface SimVehicle {
   homePlace?: string;
   /** A `counter` tracker also sends the CAN level in percent; false sends the counter alone. */
   counterWithLevel?: boolean;
+  /**
+   * Where the vehicle is, and its tank level, when the simulation starts: a restarted demo
+   * resumes each vehicle where it stopped instead of jumping. Default: a place of its
+   * schedule and a level drawn from the seed.
+   */
+  startAt?: { lat: number; lon: number; levelLitres?: number | null };
 }
 
 /** Pump prices: Pertamina's dated prices for East Nusa Tenggara (simulator/fuel-prices.ts, with their sources). */

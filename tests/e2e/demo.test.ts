@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoVehicles } from '../../simulator/demo-fleet.js';
 import { freePort, runCli, type CliProcess } from '../support/process.js';
+import { openDatabase } from '../../src/db/client.js';
 import { waitFor } from '../support/service.js';
+import { silentLogger } from '../support/stores.js';
 
-type Latest = { vehicleId: string; plateNumber: string; lat: number; lon: number; status: string };
+type Latest = { vehicleId: string; plateNumber: string; at: string; lat: number; lon: number; status: string };
 
 let dataDir: string;
 let httpPort: number;
@@ -96,15 +98,28 @@ describe('npm run demo', () => {
     expect(plates(exempt)).toEqual(plates(onCall));
   });
 
-  it('stops on SIGINT and reuses its data and key on the next run', async () => {
+  it('stops on SIGINT, reuses its data and key on the next run, and resumes each vehicle where it stopped', async () => {
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
+    // While it is stopped, put one vehicle 3 km from where it was (inside Kupang): on the next
+    // run it must go on from there, not from the place the simulator's seed would start it at.
+    const database = await openDatabase({ kind: 'pglite', dataDir, logger: silentLogger });
+    const [moved] = await database.query<{ vehicle_id: string; lat: number; lon: number }>(
+      `UPDATE vehicle_latest SET lat = CASE WHEN lat > -10.19 THEN -10.215 ELSE -10.155 END, lon = 123.60
+        WHERE vehicle_id = (SELECT vehicle_id FROM vehicle_latest ORDER BY vehicle_id LIMIT 1) RETURNING vehicle_id, lat, lon`,
+    );
+    await database.close();
+
     const again = await startDemo();
     expect(again).toBe(key);
-    const rows = await waitFor(async () => {
-      const r = await latest(key);
-      return r.length > 0 ? r : null;
-    }, 'positions after the restart');
-    expect(rows.length).toBe(demoVehicles.length);
-  });
+    const before = new Date().toISOString();
+    const after = await waitFor(async () => {
+      const p = (await latest(key)).find((r) => r.vehicleId === moved!.vehicle_id);
+      return p && p.at > before ? p : null;
+    }, 'the moved vehicle to report after the restart', 90_000);
+    const dLatM = (after.lat - moved!.lat) * 111_320;
+    const dLonM = (after.lon - moved!.lon) * 111_320 * Math.cos((after.lat * Math.PI) / 180);
+    expect(Math.hypot(dLatM, dLonM)).toBeLessThan(1000);
+    expect((await latest(key)).length).toBe(demoVehicles.length);
+  }, 150_000);
 });
