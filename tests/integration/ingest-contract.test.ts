@@ -160,8 +160,9 @@ describe('quarantine', () => {
     // Not JSON, 40 KB: over the quarantine cap, under the parser's limit. Random text, so a
     // wrong piece of it (or a copy of something else) cannot pass for the first 16 KiB.
     const broken = Buffer.from(`{"ts": "2026-11-27T01:02:03Z", "lat": -10.17, "lon": ${randomBytes(30_000).toString('base64')}`);
-    // Over the parser's limit as well: refused unread, kept the same way.
-    const huge = Buffer.concat([Buffer.from('{"pad": "'), Buffer.from(randomBytes(MAX_PAYLOAD_BYTES).toString('base64')), Buffer.from('"}')]);
+    // Over the parser's limit as well: refused unread, kept the same way. (Just over it: a
+    // packet over the brokers' own limit, 257 KiB, closes the connection instead.)
+    const huge = Buffer.concat([Buffer.from('{"pad": "'), Buffer.from(randomBytes((MAX_PAYLOAD_BYTES * 3) / 4).toString('base64')), Buffer.from('"}')]);
     expect(broken.byteLength).toBeGreaterThan(2 * CAP);
     expect(huge.byteLength).toBeGreaterThan(MAX_PAYLOAD_BYTES);
     const before = { notJson: await quarantinedTotal('not_json'), tooLarge: await quarantinedTotal('payload_too_large') };

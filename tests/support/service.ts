@@ -29,6 +29,11 @@ export async function startTestService(options: { roles?: Roles; env?: Record<st
     INGEST_BATCH_WAIT_MS: '10',
     // Tests poll the API often; the limits have tests of their own (access-limits.test.ts).
     RATE_LIMIT_PER_MINUTE: '100000',
+    // The test's fetch and the service share one event loop: while a long PGlite query
+    // blocks it, both keep-alive timers run late, and the server may close a pooled
+    // connection just as the client reuses it (ECONNRESET). The timeouts have tests of their
+    // own (access-limits.test.ts); here the server keeps idle connections longer than the client.
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
     // On a broker shared with the other test files running at the same time, a worker
     // subscribed to every device's topic would also receive (and queue) their traffic, and
     // a broker with Mosquitto's default max_queued_messages (1000) drops what overflows.
