@@ -246,12 +246,10 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
       totals = addRow(totals, r);
     }
     const yearFrom = monthRangeMs(tz, `${year}-01`).fromMs;
-    const [budgets, spentRows] = await Promise.all([
+    const [budgets, spent] = await Promise.all([
       deps.savings.budgets(year),
-      deps.savings.purchaseSums(vehicleIds, yearFrom, spentToMs, tz),
+      deps.savings.spentByDepartment(vehicleIds, yearFrom, spentToMs),
     ]);
-    const spent = new Map<string, bigint>();
-    for (const p of spentRows) spent.set(p.departmentId, (spent.get(p.departmentId) ?? 0n) + p.amountIdr);
     const departments: DepartmentView[] = [...byDep.entries()]
       .map(([departmentId, s]) => {
         const budget = budgets.get(departmentId) ?? null;
