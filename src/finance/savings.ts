@@ -154,12 +154,11 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     const last = months[months.length - 1]!;
     const fromMs = monthRangeMs(tz, first).fromMs;
     const toMs = monthRangeMs(tz, last).toMs;
-    const [purchases, prices, allocations, use, levels] = await Promise.all([
+    const [purchases, prices, allocations, use] = await Promise.all([
       deps.savings.purchaseSums(ids, fromMs, toMs, tz),
       deps.evidence.prices(),
       deps.savings.allocations(ids),
       deps.savings.monthUse(ids, first, last),
-      deps.savings.levels(ids, first, last),
     ]);
     const bought = new Map<string, { ml: bigint; idr: bigint }>();
     for (const p of purchases) {
@@ -204,7 +203,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
           usedSource = u.activeDays > 0 ? resolved.fuelSource : 'none';
           ratedLitres = u.ratedLitres;
         }
-        const level = levels.get(`${v.id}|${month}`);
+        const level = u?.levels;
         const b = bought.get(`${v.id}|${month}`) ?? { ml: 0n, idr: 0n };
         rows.push(
           savingsRow({
@@ -295,33 +294,34 @@ export type Savings = ReturnType<typeof createSavings>;
 
 /** A year's vehicle rows: each vehicle's months added (rounded rows, so the year adds up too). */
 export function yearRows(months: ReadonlyArray<readonly SavingsRow[]>): SavingsRow[] {
-  const byVehicle = new Map<string, SavingsRow>();
+  // Each vehicle's first row is copied once and added to in place (a fresh object per month was most of the time spent).
+  const byVehicle = new Map<string, { row: SavingsRow; flags: Set<string> }>();
   for (const rows of months) {
     for (const r of rows) {
       const seen = byVehicle.get(r.vehicleId);
       if (!seen) {
-        byVehicle.set(r.vehicleId, { ...r, flags: [...r.flags] });
+        byVehicle.set(r.vehicleId, { row: { ...r, flags: [...r.flags] }, flags: new Set(r.flags) });
         continue;
       }
-      byVehicle.set(r.vehicleId, {
-        ...seen,
-        baselineMl: seen.baselineMl + r.baselineMl,
-        baselineIdr: seen.baselineIdr + r.baselineIdr,
-        purchasedMl: seen.purchasedMl + r.purchasedMl,
-        purchasedIdr: seen.purchasedIdr + r.purchasedIdr,
-        usedMl: seen.usedMl + r.usedMl,
-        usedSource:
-          r.usedSource === 'none'
-            ? seen.usedSource
-            : seen.usedSource === 'none'
-              ? r.usedSource
-              : weakestSource(seen.usedSource, r.usedSource),
-        ratedMl: seen.ratedMl + r.ratedMl,
-        unexplainedMl: seen.unexplainedMl + r.unexplainedMl,
-        savingsIdr: seen.savingsIdr + r.savingsIdr,
-        flags: [...new Set([...seen.flags, ...r.flags])],
-      });
+      const y = seen.row;
+      y.baselineMl += r.baselineMl;
+      y.baselineIdr += r.baselineIdr;
+      y.purchasedMl += r.purchasedMl;
+      y.purchasedIdr += r.purchasedIdr;
+      y.usedMl += r.usedMl;
+      if (r.usedSource !== 'none')
+        y.usedSource = y.usedSource === 'none' ? r.usedSource : weakestSource(y.usedSource, r.usedSource);
+      y.ratedMl += r.ratedMl;
+      y.unexplainedMl += r.unexplainedMl;
+      y.savingsIdr += r.savingsIdr;
+      // As a Set of all the months' flags would: each once, in the order first seen.
+      if (y.flags.length !== seen.flags.size) y.flags = [...seen.flags];
+      for (const f of r.flags) {
+        if (seen.flags.has(f)) continue;
+        seen.flags.add(f);
+        y.flags.push(f);
+      }
     }
   }
-  return [...byVehicle.values()];
+  return [...byVehicle.values()].map((v) => v.row);
 }

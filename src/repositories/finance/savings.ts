@@ -25,6 +25,8 @@ export interface MonthUse {
   ratedLitres: number;
   fuelUsedLitres: number;
   idleLitres: number;
+  /** The tank level at the start of the month's first day with one and at the end of its last (null: no level). */
+  levels: { start: number; end: number } | null;
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -102,14 +104,23 @@ export function savingsRepository(database: Database) {
       return new Map(rows.map((r) => [String(r.department_id), BigInt(String(r.amount))]));
     },
 
-    /** The month rows of these vehicles for months ('YYYY-MM') in [firstMonth, lastMonth]. */
+    /**
+     * The month rows of these vehicles for months ('YYYY-MM') in [firstMonth, lastMonth], each with
+     * its first and last tank level: two index probes per vehicle-month (the day rows' key is
+     * vehicle, day), not a scan of every day, in the same query as the month rows.
+     */
     async monthUse(vehicleIds: readonly string[], firstMonth: string, lastMonth: string): Promise<MonthUse[]> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
-        `SELECT vehicle_id, to_char(month, 'YYYY-MM') AS month, active_days, active_without_counter, active_without_sensor,
-          rated_days, sensor_days,
-                counter_litres, sensor_litres, rated_litres, fuel_used_litres, idle_litres
-           FROM vehicle_month_rollups WHERE vehicle_id = ANY($1::uuid[]) AND month BETWEEN $2::date AND $3::date`,
+        `SELECT m.vehicle_id, to_char(m.month, 'YYYY-MM') AS month, m.active_days, m.active_without_counter, m.active_without_sensor,
+          m.rated_days, m.sensor_days, m.counter_litres, m.sensor_litres, m.rated_litres, m.fuel_used_litres, m.idle_litres,
+          (SELECT d.start_level_litres FROM vehicle_day_rollups d
+            WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
+              AND d.start_level_litres IS NOT NULL ORDER BY d.day LIMIT 1) AS start_level,
+          (SELECT d.end_level_litres FROM vehicle_day_rollups d
+            WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
+              AND d.end_level_litres IS NOT NULL ORDER BY d.day DESC LIMIT 1) AS end_level
+           FROM vehicle_month_rollups m WHERE m.vehicle_id = ANY($1::uuid[]) AND m.month BETWEEN $2::date AND $3::date`,
         [vehicleIds, `${firstMonth}-01`, `${lastMonth}-01`],
       );
       return rows.map((r) => ({
@@ -125,33 +136,11 @@ export function savingsRepository(database: Database) {
         ratedLitres: num(r.rated_litres),
         fuelUsedLitres: num(r.fuel_used_litres),
         idleLitres: num(r.idle_litres),
+        // Both or neither: a level change needs a start and an end.
+        levels: r.start_level === null || r.end_level === null ? null : { start: num(r.start_level), end: num(r.end_level) },
       }));
     },
 
-    /** Per vehicle and month: the tank level at the start of its first day with a level and at the end of its last. */
-    async levels(
-      vehicleIds: readonly string[],
-      firstMonth: string,
-      lastMonth: string,
-    ): Promise<Map<string, { start: number; end: number }>> {
-      const out = new Map<string, { start: number; end: number }>();
-      if (vehicleIds.length === 0) return out;
-      // Two index probes per vehicle-month (the day rows' key is vehicle, day), not a scan of every day.
-      const rows = await database.query(
-        `SELECT m.vehicle_id, to_char(m.month, 'YYYY-MM') AS month, s.level AS start_level, e.level AS end_level
-           FROM vehicle_month_rollups m
-           CROSS JOIN LATERAL (SELECT d.start_level_litres AS level FROM vehicle_day_rollups d
-                                WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
-                                  AND d.start_level_litres IS NOT NULL ORDER BY d.day LIMIT 1) s
-           CROSS JOIN LATERAL (SELECT d.end_level_litres AS level FROM vehicle_day_rollups d
-                                WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
-                                  AND d.end_level_litres IS NOT NULL ORDER BY d.day DESC LIMIT 1) e
-          WHERE m.vehicle_id = ANY($1::uuid[]) AND m.month BETWEEN $2::date AND $3::date`,
-        [vehicleIds, `${firstMonth}-01`, `${lastMonth}-01`],
-      );
-      for (const r of rows) out.set(`${r.vehicle_id}|${r.month}`, { start: num(r.start_level), end: num(r.end_level) });
-      return out;
-    },
   };
 }
 export type SavingsRepository = ReturnType<typeof savingsRepository>;
