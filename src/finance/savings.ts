@@ -19,7 +19,7 @@ import {
   type SavingsSums,
   type UsedSource,
 } from '../domain/finance/savings.js';
-import { addDays, localDayOf } from '../domain/report-time.js';
+import { addDays, localDayOf, nextMonth } from '../domain/report-time.js';
 import type { EvidenceRepository } from '../repositories/finance/evidence.js';
 import type { SavingsRepository } from '../repositories/finance/savings.js';
 import { monthRangeMs } from './reconciliation.js';
@@ -152,17 +152,19 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     const ids = vehicles.map((v) => v.id);
     const first = months[0]!;
     const last = months[months.length - 1]!;
-    const fromMs = monthRangeMs(tz, first).fromMs;
-    const toMs = monthRangeMs(tz, last).toMs;
+    // Every month from the first to the last (those asked for need not follow each other: closed ones are left out).
+    const span = [first];
+    while (span[span.length - 1]! < last) span.push(nextMonth(`${span[span.length - 1]!}-01`).slice(0, 7));
+    const bounds = [...span.map((m) => monthRangeMs(tz, m).fromMs), monthRangeMs(tz, last).toMs];
     const [purchases, prices, allocations, use] = await Promise.all([
-      deps.savings.purchaseSums(ids, fromMs, toMs, tz),
+      deps.savings.purchaseSums(ids, bounds),
       deps.evidence.prices(),
       deps.savings.allocations(ids),
       deps.savings.monthUse(ids, first, last),
     ]);
     const bought = new Map<string, { ml: bigint; idr: bigint }>();
     for (const p of purchases) {
-      const key = `${p.vehicleId}|${p.month}`;
+      const key = `${p.vehicleId}|${span[p.monthIndex]}`;
       const b = bought.get(key) ?? { ml: 0n, idr: 0n };
       b.ml += p.litresMl;
       b.idr += p.amountIdr;

@@ -50,30 +50,30 @@ export function savingsRepository(database: Database) {
     },
 
     /**
-     * What the ledger says was bought, summed per vehicle and local month ('YYYY-MM' in `tz`),
-     * voided purchases left out. An aggregate in SQL: a fleet's year is 50,000 purchases, which
-     * read one by one (purchases.ts) take seconds. Grouped on date_trunc, not on to_char's text:
-     * the same months, and a fleet's year groups in a third less time.
+     * What the ledger says was bought, summed per vehicle and month, voided purchases left out.
+     * The months are given by their bounds (`boundsMs`: each month's first instant, then the
+     * last month's end, ascending): a purchase in [bounds[i], bounds[i + 1]) counts in month i.
+     * An aggregate in SQL: a fleet's year is 50,000 purchases, which read one by one
+     * (purchases.ts) take seconds; grouped on width_bucket's integer, not on a local month's text.
      */
     async purchaseSums(
       vehicleIds: readonly string[],
-      fromMs: number,
-      toMs: number,
-      tz: string,
-    ): Promise<Array<{ vehicleId: string; month: string; litresMl: bigint; amountIdr: bigint }>> {
-      if (vehicleIds.length === 0) return [];
+      boundsMs: readonly number[],
+    ): Promise<Array<{ vehicleId: string; monthIndex: number; litresMl: bigint; amountIdr: bigint }>> {
+      if (vehicleIds.length === 0 || boundsMs.length < 2) return [];
+      const bounds = boundsMs.map((ms) => new Date(ms).toISOString());
       const rows = await database.query(
-        `SELECT p.vehicle_id, to_char(date_trunc('month', p.at AT TIME ZONE $4), 'YYYY-MM') AS month, sum(p.litres)::text AS litres,
+        `SELECT p.vehicle_id, width_bucket(p.at, $2::timestamptz[]) AS bucket, sum(p.litres)::text AS litres,
           sum(p.amount_idr)::text AS amount
            FROM fuel_purchases p
-          WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $2 AND p.at < $3
+          WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $3 AND p.at < $4
             AND NOT EXISTS (SELECT 1 FROM fuel_purchases x WHERE x.voids_id = p.id AND x.kind = 'void')
-          GROUP BY p.vehicle_id, date_trunc('month', p.at AT TIME ZONE $4)`,
-        [vehicleIds, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), tz],
+          GROUP BY 1, 2`,
+        [vehicleIds, bounds, bounds[0], bounds[bounds.length - 1]],
       );
       return rows.map((r) => ({
         vehicleId: String(r.vehicle_id),
-        month: String(r.month),
+        monthIndex: num(r.bucket) - 1,
         litresMl: parseLitres(String(r.litres)),
         amountIdr: BigInt(String(r.amount)),
       }));
