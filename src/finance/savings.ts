@@ -19,7 +19,7 @@ import {
   type SavingsSums,
   type UsedSource,
 } from '../domain/finance/savings.js';
-import { addDays, localDayOf } from '../domain/report-time.js';
+import { addDays, localDayOf, nextMonth } from '../domain/report-time.js';
 import type { EvidenceRepository } from '../repositories/finance/evidence.js';
 import type { SavingsRepository } from '../repositories/finance/savings.js';
 import { monthRangeMs } from './reconciliation.js';
@@ -152,18 +152,19 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
     const ids = vehicles.map((v) => v.id);
     const first = months[0]!;
     const last = months[months.length - 1]!;
-    const fromMs = monthRangeMs(tz, first).fromMs;
-    const toMs = monthRangeMs(tz, last).toMs;
-    const [purchases, prices, allocations, use, levels] = await Promise.all([
-      deps.savings.purchaseSums(ids, fromMs, toMs, tz),
+    // Every month from the first to the last (those asked for need not follow each other: closed ones are left out).
+    const span = [first];
+    while (span[span.length - 1]! < last) span.push(nextMonth(`${span[span.length - 1]!}-01`).slice(0, 7));
+    const bounds = [...span.map((m) => monthRangeMs(tz, m).fromMs), monthRangeMs(tz, last).toMs];
+    const [purchases, prices, allocations, use] = await Promise.all([
+      deps.savings.purchaseSums(ids, bounds),
       deps.evidence.prices(),
       deps.savings.allocations(ids),
       deps.savings.monthUse(ids, first, last),
-      deps.savings.levels(ids, first, last),
     ]);
     const bought = new Map<string, { ml: bigint; idr: bigint }>();
     for (const p of purchases) {
-      const key = `${p.vehicleId}|${p.month}`;
+      const key = `${p.vehicleId}|${span[p.monthIndex]}`;
       const b = bought.get(key) ?? { ml: 0n, idr: 0n };
       b.ml += p.litresMl;
       b.idr += p.amountIdr;
@@ -204,7 +205,7 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
           usedSource = u.activeDays > 0 ? resolved.fuelSource : 'none';
           ratedLitres = u.ratedLitres;
         }
-        const level = levels.get(`${v.id}|${month}`);
+        const level = u?.levels;
         const b = bought.get(`${v.id}|${month}`) ?? { ml: 0n, idr: 0n };
         rows.push(
           savingsRow({
@@ -246,12 +247,10 @@ export function createSavings(deps: SavingsDeps, reportTz: string) {
       totals = addRow(totals, r);
     }
     const yearFrom = monthRangeMs(tz, `${year}-01`).fromMs;
-    const [budgets, spentRows] = await Promise.all([
+    const [budgets, spent] = await Promise.all([
       deps.savings.budgets(year),
-      deps.savings.purchaseSums(vehicleIds, yearFrom, spentToMs, tz),
+      deps.savings.spentByDepartment(vehicleIds, yearFrom, spentToMs),
     ]);
-    const spent = new Map<string, bigint>();
-    for (const p of spentRows) spent.set(p.departmentId, (spent.get(p.departmentId) ?? 0n) + p.amountIdr);
     const departments: DepartmentView[] = [...byDep.entries()]
       .map(([departmentId, s]) => {
         const budget = budgets.get(departmentId) ?? null;
@@ -297,33 +296,34 @@ export type Savings = ReturnType<typeof createSavings>;
 
 /** A year's vehicle rows: each vehicle's months added (rounded rows, so the year adds up too). */
 export function yearRows(months: ReadonlyArray<readonly SavingsRow[]>): SavingsRow[] {
-  const byVehicle = new Map<string, SavingsRow>();
+  // Each vehicle's first row is copied once and added to in place (a fresh object per month was most of the time spent).
+  const byVehicle = new Map<string, { row: SavingsRow; flags: Set<string> }>();
   for (const rows of months) {
     for (const r of rows) {
       const seen = byVehicle.get(r.vehicleId);
       if (!seen) {
-        byVehicle.set(r.vehicleId, { ...r, flags: [...r.flags] });
+        byVehicle.set(r.vehicleId, { row: { ...r, flags: [...r.flags] }, flags: new Set(r.flags) });
         continue;
       }
-      byVehicle.set(r.vehicleId, {
-        ...seen,
-        baselineMl: seen.baselineMl + r.baselineMl,
-        baselineIdr: seen.baselineIdr + r.baselineIdr,
-        purchasedMl: seen.purchasedMl + r.purchasedMl,
-        purchasedIdr: seen.purchasedIdr + r.purchasedIdr,
-        usedMl: seen.usedMl + r.usedMl,
-        usedSource:
-          r.usedSource === 'none'
-            ? seen.usedSource
-            : seen.usedSource === 'none'
-              ? r.usedSource
-              : weakestSource(seen.usedSource, r.usedSource),
-        ratedMl: seen.ratedMl + r.ratedMl,
-        unexplainedMl: seen.unexplainedMl + r.unexplainedMl,
-        savingsIdr: seen.savingsIdr + r.savingsIdr,
-        flags: [...new Set([...seen.flags, ...r.flags])],
-      });
+      const y = seen.row;
+      y.baselineMl += r.baselineMl;
+      y.baselineIdr += r.baselineIdr;
+      y.purchasedMl += r.purchasedMl;
+      y.purchasedIdr += r.purchasedIdr;
+      y.usedMl += r.usedMl;
+      if (r.usedSource !== 'none')
+        y.usedSource = y.usedSource === 'none' ? r.usedSource : weakestSource(y.usedSource, r.usedSource);
+      y.ratedMl += r.ratedMl;
+      y.unexplainedMl += r.unexplainedMl;
+      y.savingsIdr += r.savingsIdr;
+      // As a Set of all the months' flags would: each once, in the order first seen.
+      if (y.flags.length !== seen.flags.size) y.flags = [...seen.flags];
+      for (const f of r.flags) {
+        if (seen.flags.has(f)) continue;
+        seen.flags.add(f);
+        y.flags.push(f);
+      }
     }
   }
-  return [...byVehicle.values()];
+  return [...byVehicle.values()].map((v) => v.row);
 }

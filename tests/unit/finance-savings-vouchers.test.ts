@@ -1,6 +1,7 @@
 /** Savings rows (exact rupiah, prorated baselines, rounding once) and voucher grants and use, pure. */
 import { describe, expect, it } from 'vitest';
 import { addRow, emptySums, mlOf, priceInForce, savingsRow, type SavingsInput } from '../../src/domain/finance/savings.js';
+import { yearRows } from '../../src/finance/savings.js';
 import { grantLitres, voucherStatus, voucherUse, type VoucherFactsRow } from '../../src/domain/finance/vouchers.js';
 
 const base: SavingsInput = {
@@ -44,6 +45,32 @@ describe('savings rows', () => {
     const r = savingsRow({ ...base, dayPrices: Array.from({ length: 6 }, () => 10_000n) });
     expect(r.baselineMl).toBe(40_000n);
     expect(r.baselineIdr).toBe(400_000n);
+  });
+
+  it('gives each allocation and month length its own baseline when rows share one price list', () => {
+    // A fleet's rows share one list per fuel and month (its sum is kept per list): the baseline still follows each row.
+    const shared = [...Array.from({ length: 10 }, () => 10_000n), ...Array.from({ length: 20 }, () => 10_001n)];
+    expect(savingsRow({ ...base, dayPrices: shared }).baselineIdr).toBe(2_000_133n);
+    expect(savingsRow({ ...base, dayPrices: shared, allocationMl: 300_000n }).baselineIdr).toBe(3_000_200n);
+    expect(savingsRow({ ...base, dayPrices: shared, daysInMonth: 31 })).toMatchObject({ baselineMl: 193_548n, baselineIdr: 1_935_613n });
+    expect(savingsRow({ ...base, dayPrices: shared }).baselineIdr).toBe(2_000_133n);
+  });
+
+  it("adds a vehicle's months into its year row, flags once each, and leaves the month rows as they were", () => {
+    const jan = savingsRow({ ...base, startLevelLitres: null });
+    const feb = savingsRow({ ...base, dayPrices: [null, 10_000n], startLevelLitres: null });
+    const mar = { ...savingsRow(base), usedSource: 'none' as const };
+    const before = structuredClone([jan, feb, mar]);
+    const [year] = yearRows([[jan], [feb], [mar]]);
+    expect(year).toMatchObject({
+      baselineMl: jan.baselineMl + feb.baselineMl + mar.baselineMl,
+      baselineIdr: jan.baselineIdr + feb.baselineIdr + mar.baselineIdr,
+      savingsIdr: jan.savingsIdr + feb.savingsIdr + mar.savingsIdr,
+      unexplainedMl: jan.unexplainedMl + feb.unexplainedMl + mar.unexplainedMl,
+      usedSource: 'sensor',
+      flags: ['no_level', 'no_price'],
+    });
+    expect([jan, feb, mar]).toEqual(before);
   });
 
   it('says when a price or a level is missing', () => {

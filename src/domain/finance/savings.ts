@@ -65,20 +65,47 @@ export const mlOf = (litres: number): bigint => {
   return litres < 0 ? -r : r;
 };
 
+/**
+ * A month's baseline (allocation × Σ daily price / (days in month × 1000), a mid-month price
+ * change counted by day, rounded once), kept per price list, days in month and allocation:
+ * a fleet's rows share one list per fuel and month and mostly a few allocations, so 12,000
+ * vehicle-months do a few bigint divisions, not 12,000. The lists are read-only once made.
+ */
+interface Baseline {
+  idr: bigint;
+  ml: bigint;
+}
+const priceSums = new WeakMap<ReadonlyArray<bigint | null>, { sum: bigint; unpriced: number; baselines: Map<string, Baseline> }>();
+function baselineOf(dayPrices: ReadonlyArray<bigint | null>, daysInMonth: number, allocationMl: bigint) {
+  let seen = priceSums.get(dayPrices);
+  if (!seen) {
+    let sum = 0n;
+    let unpriced = 0;
+    for (const p of dayPrices) {
+      if (p === null) unpriced++;
+      else sum += p;
+    }
+    priceSums.set(dayPrices, (seen = { sum, unpriced, baselines: new Map() }));
+  }
+  const key = `${daysInMonth}|${allocationMl}`;
+  let baseline = seen.baselines.get(key);
+  if (!baseline) {
+    const days = BigInt(daysInMonth);
+    baseline = {
+      idr: days === 0n ? 0n : divideRoundHalfUp(allocationMl * seen.sum, days * ML_PER_LITRE),
+      ml: days === 0n ? 0n : divideRoundHalfUp(allocationMl * BigInt(dayPrices.length), days),
+    };
+    seen.baselines.set(key, baseline);
+  }
+  return { unpriced: seen.unpriced, baseline };
+}
+
 export function savingsRow(input: SavingsInput): SavingsRow {
   const flags = [...input.flags];
-  const counted = input.dayPrices.length;
-  let priceSum = 0n;
-  let unpriced = 0;
-  for (const p of input.dayPrices) {
-    if (p === null) unpriced++;
-    else priceSum += p;
-  }
+  const { unpriced, baseline } = baselineOf(input.dayPrices, input.daysInMonth, input.allocationMl);
   if (unpriced > 0) flags.push('no_price');
-  // allocation × (Σ daily price) / (days in month × 1000): a mid-month price change counts by day, rounded once.
-  const days = BigInt(input.daysInMonth);
-  const baselineIdr = days === 0n ? 0n : divideRoundHalfUp(input.allocationMl * priceSum, days * ML_PER_LITRE);
-  const baselineMl = days === 0n ? 0n : divideRoundHalfUp(input.allocationMl * BigInt(counted), days);
+  const baselineIdr = baseline.idr;
+  const baselineMl = baseline.ml;
   const levelChange =
     input.startLevelLitres !== null && input.endLevelLitres !== null ? input.endLevelLitres - input.startLevelLitres : 0;
   if (input.startLevelLitres === null || input.endLevelLitres === null) flags.push('no_level');

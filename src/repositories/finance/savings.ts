@@ -25,6 +25,8 @@ export interface MonthUse {
   ratedLitres: number;
   fuelUsedLitres: number;
   idleLitres: number;
+  /** The tank level at the start of the month's first day with one and at the end of its last (null: no level). */
+  levels: { start: number; end: number } | null;
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -48,33 +50,50 @@ export function savingsRepository(database: Database) {
     },
 
     /**
-     * What the ledger says was bought, summed per vehicle, its department at the time and
-     * local month ('YYYY-MM' in `tz`), voided purchases left out. An aggregate in SQL: a
-     * fleet's year is 50,000 purchases, which read one by one (purchases.ts) take seconds.
+     * What the ledger says was bought, summed per vehicle and month, voided purchases left out.
+     * The months are given by their bounds (`boundsMs`: each month's first instant, then the
+     * last month's end, ascending): a purchase in [bounds[i], bounds[i + 1]) counts in month i.
+     * An aggregate in SQL: a fleet's year is 50,000 purchases, which read one by one
+     * (purchases.ts) take seconds; grouped on width_bucket's integer, not on a local month's text.
      */
     async purchaseSums(
       vehicleIds: readonly string[],
-      fromMs: number,
-      toMs: number,
-      tz: string,
-    ): Promise<Array<{ vehicleId: string; departmentId: string; month: string; litresMl: bigint; amountIdr: bigint }>> {
-      if (vehicleIds.length === 0) return [];
+      boundsMs: readonly number[],
+    ): Promise<Array<{ vehicleId: string; monthIndex: number; litresMl: bigint; amountIdr: bigint }>> {
+      if (vehicleIds.length === 0 || boundsMs.length < 2) return [];
+      const bounds = boundsMs.map((ms) => new Date(ms).toISOString());
       const rows = await database.query(
-        `SELECT p.vehicle_id, p.department_id, to_char(p.at AT TIME ZONE $4, 'YYYY-MM') AS month, sum(p.litres)::text AS litres,
+        `SELECT p.vehicle_id, width_bucket(p.at, $2::timestamptz[]) AS bucket, sum(p.litres)::text AS litres,
           sum(p.amount_idr)::text AS amount
            FROM fuel_purchases p
-          WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $2 AND p.at < $3
+          WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $3 AND p.at < $4
             AND NOT EXISTS (SELECT 1 FROM fuel_purchases x WHERE x.voids_id = p.id AND x.kind = 'void')
-          GROUP BY 1, 2, 3`,
-        [vehicleIds, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), tz],
+          GROUP BY 1, 2`,
+        [vehicleIds, bounds, bounds[0], bounds[bounds.length - 1]],
       );
       return rows.map((r) => ({
         vehicleId: String(r.vehicle_id),
-        departmentId: String(r.department_id),
-        month: String(r.month),
+        monthIndex: num(r.bucket) - 1,
         litresMl: parseLitres(String(r.litres)),
         amountIdr: BigInt(String(r.amount)),
       }));
+    },
+
+    /**
+     * What these vehicles bought in [from, to), in rupiah per department at the time of the
+     * purchase, voided purchases left out: a department's spend needs no vehicle-month rows.
+     */
+    async spentByDepartment(vehicleIds: readonly string[], fromMs: number, toMs: number): Promise<Map<string, bigint>> {
+      if (vehicleIds.length === 0) return new Map();
+      const rows = await database.query(
+        `SELECT p.department_id, sum(p.amount_idr)::text AS amount
+           FROM fuel_purchases p
+          WHERE p.kind = 'purchase' AND p.vehicle_id = ANY($1::uuid[]) AND p.at >= $2 AND p.at < $3
+            AND NOT EXISTS (SELECT 1 FROM fuel_purchases x WHERE x.voids_id = p.id AND x.kind = 'void')
+          GROUP BY p.department_id`,
+        [vehicleIds, new Date(fromMs).toISOString(), new Date(toMs).toISOString()],
+      );
+      return new Map(rows.map((r) => [String(r.department_id), BigInt(String(r.amount))]));
     },
 
     /** Departments' budgets for a year, in rupiah. */
@@ -85,14 +104,23 @@ export function savingsRepository(database: Database) {
       return new Map(rows.map((r) => [String(r.department_id), BigInt(String(r.amount))]));
     },
 
-    /** The month rows of these vehicles for months ('YYYY-MM') in [firstMonth, lastMonth]. */
+    /**
+     * The month rows of these vehicles for months ('YYYY-MM') in [firstMonth, lastMonth], each with
+     * its first and last tank level: two index probes per vehicle-month (the day rows' key is
+     * vehicle, day), not a scan of every day, in the same query as the month rows.
+     */
     async monthUse(vehicleIds: readonly string[], firstMonth: string, lastMonth: string): Promise<MonthUse[]> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
-        `SELECT vehicle_id, to_char(month, 'YYYY-MM') AS month, active_days, active_without_counter, active_without_sensor,
-          rated_days, sensor_days,
-                counter_litres, sensor_litres, rated_litres, fuel_used_litres, idle_litres
-           FROM vehicle_month_rollups WHERE vehicle_id = ANY($1::uuid[]) AND month BETWEEN $2::date AND $3::date`,
+        `SELECT m.vehicle_id, to_char(m.month, 'YYYY-MM') AS month, m.active_days, m.active_without_counter, m.active_without_sensor,
+          m.rated_days, m.sensor_days, m.counter_litres, m.sensor_litres, m.rated_litres, m.fuel_used_litres, m.idle_litres,
+          (SELECT d.start_level_litres FROM vehicle_day_rollups d
+            WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
+              AND d.start_level_litres IS NOT NULL ORDER BY d.day LIMIT 1) AS start_level,
+          (SELECT d.end_level_litres FROM vehicle_day_rollups d
+            WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
+              AND d.end_level_litres IS NOT NULL ORDER BY d.day DESC LIMIT 1) AS end_level
+           FROM vehicle_month_rollups m WHERE m.vehicle_id = ANY($1::uuid[]) AND m.month BETWEEN $2::date AND $3::date`,
         [vehicleIds, `${firstMonth}-01`, `${lastMonth}-01`],
       );
       return rows.map((r) => ({
@@ -108,33 +136,11 @@ export function savingsRepository(database: Database) {
         ratedLitres: num(r.rated_litres),
         fuelUsedLitres: num(r.fuel_used_litres),
         idleLitres: num(r.idle_litres),
+        // Both or neither: a level change needs a start and an end.
+        levels: r.start_level === null || r.end_level === null ? null : { start: num(r.start_level), end: num(r.end_level) },
       }));
     },
 
-    /** Per vehicle and month: the tank level at the start of its first day with a level and at the end of its last. */
-    async levels(
-      vehicleIds: readonly string[],
-      firstMonth: string,
-      lastMonth: string,
-    ): Promise<Map<string, { start: number; end: number }>> {
-      const out = new Map<string, { start: number; end: number }>();
-      if (vehicleIds.length === 0) return out;
-      // Two index probes per vehicle-month (the day rows' key is vehicle, day), not a scan of every day.
-      const rows = await database.query(
-        `SELECT m.vehicle_id, to_char(m.month, 'YYYY-MM') AS month, s.level AS start_level, e.level AS end_level
-           FROM vehicle_month_rollups m
-           CROSS JOIN LATERAL (SELECT d.start_level_litres AS level FROM vehicle_day_rollups d
-                                WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
-                                  AND d.start_level_litres IS NOT NULL ORDER BY d.day LIMIT 1) s
-           CROSS JOIN LATERAL (SELECT d.end_level_litres AS level FROM vehicle_day_rollups d
-                                WHERE d.vehicle_id = m.vehicle_id AND d.day >= m.month AND d.day < (m.month + interval '1 month')::date
-                                  AND d.end_level_litres IS NOT NULL ORDER BY d.day DESC LIMIT 1) e
-          WHERE m.vehicle_id = ANY($1::uuid[]) AND m.month BETWEEN $2::date AND $3::date`,
-        [vehicleIds, `${firstMonth}-01`, `${lastMonth}-01`],
-      );
-      for (const r of rows) out.set(`${r.vehicle_id}|${r.month}`, { start: num(r.start_level), end: num(r.end_level) });
-      return out;
-    },
   };
 }
 export type SavingsRepository = ReturnType<typeof savingsRepository>;
