@@ -52,7 +52,9 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     const repos = createRepositories(database);
     const analytics: Analytics = createServices(repos).analytics;
     const vehicles = await repos.vehicles.list(ALL_DEPARTMENTS);
-    const [{ vehicle_id: firstVehicleId }] = (await database.query<{ vehicle_id: string }>('SELECT vehicle_id FROM devices WHERE id = $1', [deviceIds[0]])) as [{ vehicle_id: string }];
+    const [{ vehicle_id: firstVehicleId }] = (await database.query<{ vehicle_id: string }>('SELECT vehicle_id FROM devices WHERE id = $1', [
+      deviceIds[0],
+    ])) as [{ vehicle_id: string }];
     const vehicle = vehicles.find((v) => v.id === firstVehicleId)!;
 
     // 1. A month of 10-second readings, ending two days ago (finished, final days).
@@ -60,7 +62,8 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     const firstDay = addDays(today, -(MONTH_DAYS + 2));
     const monthFrom = dayRangeMs(TZ, firstDay).startMs;
     const monthTo = dayRangeMs(TZ, addDays(firstDay, MONTH_DAYS)).startMs;
-    for (let m = monthFrom; m < monthTo + 32 * 86_400_000; m += 15 * 86_400_000) await database.query('SELECT armada_ensure_telemetry_partition($1)', [new Date(m).toISOString()]);
+    for (let m = monthFrom; m < monthTo + 32 * 86_400_000; m += 15 * 86_400_000)
+      await database.query('SELECT armada_ensure_telemetry_partition($1)', [new Date(m).toISOString()]);
     const insertStarted = performance.now();
     // g: reading number; s: seconds since local midnight; cycles of 40 minutes from 07:00 to
     // 17:00 (15 minutes driving at 35 km/h, back and forth, then 25 parked, the first
@@ -123,7 +126,9 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     await database.query('ANALYZE vehicle_day_rollups');
     await database.query('ANALYZE vehicle_month_rollups');
     const seedMs = performance.now() - seedStarted;
-    const [{ n: rollupRows }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM vehicle_day_rollups')) as [{ n: number }];
+    const [{ n: rollupRows }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM vehicle_day_rollups')) as [
+      { n: number },
+    ];
 
     const nowMs = Date.now();
     const report = await analytics.fleetFuel(vehicles, yearFrom, yearTo, nowMs);
@@ -143,14 +148,38 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
         'Service functions the API calls (analytics.vehiclePeriod, analytics.fleetFuel), timed in process against PostgreSQL; medians of repeated runs',
       ],
       rows: [
-        { measure: 'Trips + stops + fuel, one vehicle, one month (from the rollups)', value: ms(stored.medianMs), target: `< ${TARGET_VEHICLE_MONTH_MS} ms`, verdict: stored.medianMs < TARGET_VEHICLE_MONTH_MS ? 'PASS' : 'BELOW' },
+        {
+          measure: 'Trips + stops + fuel, one vehicle, one month (from the rollups)',
+          value: ms(stored.medianMs),
+          target: `< ${TARGET_VEHICLE_MONTH_MS} ms`,
+          verdict: stored.medianMs < TARGET_VEHICLE_MONTH_MS ? 'PASS' : 'BELOW',
+        },
         { measure: 'The same, recomputed from the 259,200 readings (per-request threshold)', value: ms(recomputed.medianMs) },
-        { measure: 'Fleet fuel report, 1,000 vehicles, 12 months', value: ms(fleetYear.medianMs), target: `< ${TARGET_FLEET_YEAR_MS} ms`, verdict: fleetYear.medianMs < TARGET_FLEET_YEAR_MS ? 'PASS' : 'BELOW' },
+        {
+          measure: 'Fleet fuel report, 1,000 vehicles, 12 months',
+          value: ms(fleetYear.medianMs),
+          target: `< ${TARGET_FLEET_YEAR_MS} ms`,
+          verdict: fleetYear.medianMs < TARGET_FLEET_YEAR_MS ? 'PASS' : 'BELOW',
+        },
         { measure: 'Fleet fuel report, 1,000 vehicles, 1 day', value: ms(fleetDay.medianMs) },
-        { measure: 'Rollup job, first run over the month (one vehicle)', value: `${ms(rollupMs)} for ${run.days} days (${ms(rollupMs / Math.max(1, run.days))} a day)` },
-        { measure: 'Month: trips / stops / refuels / litres / km', value: `${period.trips.length} / ${period.stops.length} / ${period.fuel.refuels.length} / ${period.fuel.fuelUsedLitres.toFixed(1)} / ${period.fuel.distanceKm.toFixed(1)}` },
-        { measure: 'Month from rollups agrees with recomputation (trip count; days from rollups)', value: `${period.trips.length} = ${check.trips.length}; ${period.storedDays} of ${MONTH_DAYS}`, verdict: tripsOk ? 'OK' : 'FAIL' },
-        { measure: 'Fleet report rows / total km', value: `${formatInt(report.length)} / ${formatInt(fleetKm)}`, verdict: report.length === FLEET ? 'OK' : 'FAIL' },
+        {
+          measure: 'Rollup job, first run over the month (one vehicle)',
+          value: `${ms(rollupMs)} for ${run.days} days (${ms(rollupMs / Math.max(1, run.days))} a day)`,
+        },
+        {
+          measure: 'Month: trips / stops / refuels / litres / km',
+          value: `${period.trips.length} / ${period.stops.length} / ${period.fuel.refuels.length} / ${period.fuel.fuelUsedLitres.toFixed(1)} / ${period.fuel.distanceKm.toFixed(1)}`,
+        },
+        {
+          measure: 'Month from rollups agrees with recomputation (trip count; days from rollups)',
+          value: `${period.trips.length} = ${check.trips.length}; ${period.storedDays} of ${MONTH_DAYS}`,
+          verdict: tripsOk ? 'OK' : 'FAIL',
+        },
+        {
+          measure: 'Fleet report rows / total km',
+          value: `${formatInt(report.length)} / ${formatInt(fleetKm)}`,
+          verdict: report.length === FLEET ? 'OK' : 'FAIL',
+        },
       ],
       notes: [
         'The month is read from the stored daily rollups, trips, stops and fuel events (the rollup job keeps them current); days the rollups cannot answer — partial days at the edges, today, days with late readings waiting — are computed from the readings.',

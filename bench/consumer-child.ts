@@ -13,7 +13,14 @@
 import net from 'node:net';
 import * as mqttPacket from 'mqtt-packet';
 import { TELEMETRY_SUBSCRIPTION } from '../src/domain/topics.js';
-import { bytesToMb, type ChildMessage, type ConsumerArgs, type ConsumerResult, type ParentMessage, type WorkerFigures } from './protocol.js';
+import {
+  bytesToMb,
+  type ChildMessage,
+  type ConsumerArgs,
+  type ConsumerResult,
+  type ParentMessage,
+  type WorkerFigures,
+} from './protocol.js';
 
 const MEMORY_SAMPLE_MS = 50;
 const WORKER_POLL_MS = 10;
@@ -130,7 +137,14 @@ async function startRaw(args: ConsumerArgs, progress: Progress): Promise<Running
     });
     socket.once('connect', () =>
       socket.write(
-        mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'armada-bench-raw', clean: true, keepalive: 60 }),
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: 'armada-bench-raw',
+          clean: true,
+          keepalive: 60,
+        }),
       ),
     );
   });

@@ -63,7 +63,10 @@ export class BackendCpuWatch {
 
   private async sample(): Promise<void> {
     const rows = await this.database
-      .query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`, [this.databaseName])
+      .query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        [this.databaseName],
+      )
       .catch(() => []);
     for (const { pid } of rows) {
       const ms = processCpuMs(pid);

@@ -70,8 +70,14 @@ async function runService(): Promise<never> {
   const dep = await repos.departments.create({ code: 'BENCH', name: 'Bench' });
   for (let i = 0; i < Number(process.env.BENCH_DEVICES ?? 5000); i++) {
     const v = await repos.vehicles.create({
-      plateNumber: `DH ${i} BN`, departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50,
-      ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+      plateNumber: `DH ${i} BN`,
+      departmentId: dep.id,
+      kind: 'car',
+      fuelType: 'pertalite',
+      tankCapacityLitres: 50,
+      ratedLitresPer100Km: 9,
+      idleLitresPerHour: 0.8,
+      monthlyAllocationLitres: 200,
     });
     await repos.devices.create({ id: `bench-${i}`, vehicleId: v.id, protocol: 'armada', secretHash });
   }
@@ -89,11 +95,13 @@ async function runService(): Promise<never> {
     });
     lag.reset();
   }, 1000).unref();
-  process.on('disconnect', () =>
-    void services.close().finally(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      process.exit(0);
-    }),
+  process.on(
+    'disconnect',
+    () =>
+      void services.close().finally(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      }),
   );
   return new Promise<never>(() => undefined);
 }
@@ -119,8 +127,14 @@ parser.on('packet', (p: mqttPacket.Packet) => {
 subscriber.on('data', (d: Buffer) => parser.parse(d));
 subscriber.write(
   mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'bench-live', clean: true, keepalive: 600,
-    username: decodeURIComponent(internal.username), password: Buffer.from(decodeURIComponent(internal.password)),
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId: 'bench-live',
+    clean: true,
+    keepalive: 600,
+    username: decodeURIComponent(internal.username),
+    password: Buffer.from(decodeURIComponent(internal.password)),
   }),
 );
 subscriber.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'fleet/v1/live/#', qos: 0 }] }));

@@ -86,8 +86,14 @@ function device(i: number): void {
   socket.on('connect', () =>
     socket.write(
       mqttPacket.generate({
-        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true, keepalive: 60,
-        username: id, password: Buffer.from(SECRET),
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: id,
+        clean: true,
+        keepalive: 60,
+        username: id,
+        password: Buffer.from(SECRET),
       }),
     ),
   );

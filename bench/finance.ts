@@ -115,9 +115,7 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
     );
     await database.query('ANALYZE');
     const seedMs = performance.now() - seedStarted;
-    const [{ n: purchaseRows }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM fuel_purchases')) as [
-      { n: number },
-    ];
+    const [{ n: purchaseRows }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM fuel_purchases')) as [{ n: number }];
 
     const month = await services.savings.month(fleet, MONTH, names, NOW_MS);
     const monthMs = await timeMedian(7, () => services.savings.month(fleet, MONTH, names, NOW_MS));
@@ -148,9 +146,9 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
       status: 'ok',
       settings: [
         `${formatInt(FLEET)} vehicles; ${formatInt(FLEET * 365)} daily rollups (${YEAR}), ${formatInt(purchaseRows)} purchases, a ` +
-        `refuel and 11 readings around each of June's; written in SQL in ${ms(seedMs)}`,
+          `refuel and 11 readings around each of June's; written in SQL in ${ms(seedMs)}`,
         'Service functions the API calls (savings.month, savings.monthRows with the year sums, reconciliation.monthReport), timed ' +
-        'in process against PostgreSQL; medians of repeated runs',
+          'in process against PostgreSQL; medians of repeated runs',
       ],
       rows: [
         {
@@ -184,7 +182,7 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
       ],
       notes: [
         'Savings read the month rollups (one row per vehicle-month), the allocations, the prices and the ledger; reconciliation ' +
-        'reads the month’s refuels, levels and, per purchase, two readings near it.',
+          'reads the month’s refuels, levels and, per purchase, two readings near it.',
       ],
     };
   } finally {

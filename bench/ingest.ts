@@ -50,7 +50,6 @@ const READING_INTERVAL_MS = 10_000;
 const STALL_MS = 30_000;
 const READY_TIMEOUT_MS = 60_000;
 
-
 function progressLine(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
 }
@@ -150,7 +149,10 @@ class Consumer {
       rejectReady(err);
       rejectDone(err);
     };
-    const readyTimer = setTimeout(() => fail(new Error(`${label}: the receiver was not subscribed within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const readyTimer = setTimeout(
+      () => fail(new Error(`${label}: the receiver was not subscribed within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
     const onAbort = () => fail(new Error('interrupted'));
     signal.addEventListener('abort', onAbort, { once: true });
 
@@ -262,7 +264,8 @@ function rates(phase: PhaseResult, messages: number): PhaseRates {
   };
 }
 
-const microsPerMessage = (cpuMs: number | undefined, messages: number) => (cpuMs === undefined ? 'n/a' : `${((cpuMs * 1000) / messages).toFixed(0)} µs`);
+const microsPerMessage = (cpuMs: number | undefined, messages: number) =>
+  cpuMs === undefined ? 'n/a' : `${((cpuMs * 1000) / messages).toFixed(0)} µs`;
 /** This process's CPU since `start` (the publisher, with the bench's own small upkeep). */
 const ownCpuMsSince = (start: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(start);
@@ -400,8 +403,14 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       },
       { measure: 'Raw, steady state (10 %–90 %)', value: perS(rawRates.steadyRatePerS) },
       { measure: 'Ingest, steady state (10 %–90 %)', value: perS(ingestRates.steadyRatePerS) },
-      { measure: 'Raw phase: duration / publisher done after', value: `${rawRates.durationS.toFixed(2)} s / ${rawRates.publisherDoneS.toFixed(2)} s` },
-      { measure: 'Ingest phase: duration / publisher done after', value: `${ingestRates.durationS.toFixed(2)} s / ${ingestRates.publisherDoneS.toFixed(2)} s` },
+      {
+        measure: 'Raw phase: duration / publisher done after',
+        value: `${rawRates.durationS.toFixed(2)} s / ${rawRates.publisherDoneS.toFixed(2)} s`,
+      },
+      {
+        measure: 'Ingest phase: duration / publisher done after',
+        value: `${ingestRates.durationS.toFixed(2)} s / ${ingestRates.publisherDoneS.toFixed(2)} s`,
+      },
       { measure: 'Batches committed / mean size', value: `${formatInt(w.batches)} / ${meanBatch.toFixed(1)}` },
       {
         measure: 'Rows stored / distinct (device, seq)',
@@ -423,13 +432,23 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
       'Rates run from the first publish to the last message received (raw) or committed (ingest); the worker counts a message after its batch commits, and the count is polled every 10 ms.',
       `RSS is the receiving process alone (publisher and broker run elsewhere), sampled every 50 ms. For scale, the raw subscriber (compiled the same way, Node and mqtt-packet, no work) was at ${raw.readyRssMb.toFixed(0)} MB idle and peaked at ${raw.consumer.peakRssMb.toFixed(0)} MB under the same traffic.`,
       'The broker checks no password or ACL here (deploy/mosquitto does): both phases skip that cost alike.',
-      'CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker\'s figure counts all its threads (garbage collection included), PostgreSQL\'s the backends serving the worker (not its WAL writer or checkpointer), the publisher\'s this bench process while the phase ran. Less noisy than the rates on a shared machine, and the worker\'s share is what scales out.',
+      "CPU per message: user plus system time of each process over the phase (from /proc), divided by the messages; the worker's figure counts all its threads (garbage collection included), PostgreSQL's the backends serving the worker (not its WAL writer or checkpointer), the publisher's this bench process while the phase ran. Less noisy than the rates on a shared machine, and the worker's share is what scales out.",
     ];
     if (devices < TARGET_DEVICES) {
-      notes.push(`The memory target is for ${formatInt(TARGET_DEVICES)} devices; this run used ${formatInt(devices)} (--devices ${TARGET_DEVICES} to check it).`);
+      notes.push(
+        `The memory target is for ${formatInt(TARGET_DEVICES)} devices; this run used ${formatInt(devices)} (--devices ${TARGET_DEVICES} to check it).`,
+      );
     }
     if (profileDir) notes.push(`Worker CPU profile: ${profileDir} (open the .cpuprofile in Chrome DevTools).`);
-    return { id: 'ingest', title, status: correct ? 'ok' : 'failed', reason: correct ? undefined : 'stored data does not match what was published', settings, rows, notes };
+    return {
+      id: 'ingest',
+      title,
+      status: correct ? 'ok' : 'failed',
+      reason: correct ? undefined : 'stored data does not match what was published',
+      settings,
+      rows,
+      notes,
+    };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((err: Error) => log(`ingest: clean-up failed: ${err.message}`));

@@ -36,11 +36,16 @@ function percentile(sorted: readonly number[], p: number): number {
 
 export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
   const title = 'Live feed: MQTT publish to WebSocket receipt';
-  if (!mosquittoAvailable()) return { id: 'live', title, status: 'skipped', reason: 'the mosquitto binary is missing', settings: [], rows: [], notes: [] };
+  if (!mosquittoAvailable())
+    return { id: 'live', title, status: 'skipped', reason: 'the mosquitto binary is missing', settings: [], rows: [], notes: [] };
   const logger = pino({ level: 'silent' });
   // First: if the build fails, there is nothing yet to clean up.
   const build = await buildLikeTheImage();
-  const broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'deploy/mosquitto/mosquitto.conf' });
+  const broker = await BenchBroker.start({
+    maxInflightMessages: 1000,
+    maxQueuedMessages: 1_000_000,
+    source: 'deploy/mosquitto/mosquitto.conf',
+  });
   const bench = await createBenchDatabase(ctx.adminUrl, logger);
   const httpPort = await freePort();
   const adminKey = `bench-live-admin-${Date.now()}-0123456789`;
@@ -127,7 +132,14 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
       for (let k = 0; k < perTick; k++) {
         const d = next++ % DEVICES;
         seq[d]!++;
-        const reading = { ts: new Date().toISOString(), lat: -10.17 - (d % 100) * 1e-3, lon: 123.6 + seq[d]! * 1e-6, speedKmh: 30, ignition: true, seq: seq[d] };
+        const reading = {
+          ts: new Date().toISOString(),
+          lat: -10.17 - (d % 100) * 1e-3,
+          lon: 123.6 + seq[d]! * 1e-6,
+          speedKmh: 30,
+          ignition: true,
+          seq: seq[d],
+        };
         publisher.publish(topics[d]!, JSON.stringify(reading), { qos: 1 });
         published++;
       }
@@ -154,7 +166,10 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
       ],
       rows: [
         { measure: 'Publish rate achieved', value: `${formatInt(Math.round(achievedRate))} msg/s` },
-        { measure: 'Positions received by all clients (measured window)', value: `${formatInt(received)} (${formatInt(Math.round(received / measuredS))}/s)` },
+        {
+          measure: 'Positions received by all clients (measured window)',
+          value: `${formatInt(received)} (${formatInt(Math.round(received / measuredS))}/s)`,
+        },
         { measure: 'Latency p50', value: ms(percentile(sorted, 0.5)) },
         { measure: 'Latency p90', value: ms(percentile(sorted, 0.9)) },
         { measure: 'Latency p99', value: ms(p99), target: `< ${TARGET_P99_MS} ms`, verdict: p99 < TARGET_P99_MS ? 'PASS' : 'BELOW' },

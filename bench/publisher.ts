@@ -114,7 +114,14 @@ export async function publishAll(
     socket.on('close', () => finish(new Error(`publisher: connection closed after ${acked} of ${packets.length} acknowledgements`)));
 
     socket.write(
-      mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: options.clientId, clean: true, keepalive: 60 }),
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: options.clientId,
+        clean: true,
+        keepalive: 60,
+      }),
     );
   });
 }

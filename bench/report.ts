@@ -102,7 +102,7 @@ export function printSection(section: BenchSection): void {
   };
   console.log('');
   for (const r of rows) {
-    const line = `  ${pad(r.measure, w.measure)}  ${pad(r.value, w.value)}  ${pad(r.target ?? '', w.target)}  ${r === header ? 'verdict' : r.verdict ?? ''}`;
+    const line = `  ${pad(r.measure, w.measure)}  ${pad(r.value, w.value)}  ${pad(r.target ?? '', w.target)}  ${r === header ? 'verdict' : (r.verdict ?? '')}`;
     console.log(line.trimEnd());
   }
   if (section.notes.length > 0) console.log('');
@@ -123,14 +123,9 @@ function markdownSection(section: BenchSection): string {
 
 export function renderRun(startedAt: Date, machine: MachineInfo, sections: readonly BenchSection[]): string {
   const dateIso = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return [
-    `## Run of ${dateIso}`,
-    '',
-    `Machine: ${describeMachineLine(machine)}`,
-    '',
-    sections.map(markdownSection).join('\n\n'),
-    '',
-  ].join('\n');
+  return [`## Run of ${dateIso}`, '', `Machine: ${describeMachineLine(machine)}`, '', sections.map(markdownSection).join('\n\n'), ''].join(
+    '\n',
+  );
 }
 
 function runFileStem(startedAt: string): string {
@@ -152,7 +147,13 @@ export function renderBenchmarks(runs: readonly RecordedRun[]): string {
   const byTime = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   for (const run of byTime) for (const section of run.sections) if (section.status === 'ok') latest.set(section.id, { run, section });
   const at = (run: RecordedRun) => run.startedAt.replace(/\.\d{3}Z$/, 'Z');
-  const lines = [INTRO, '## Targets', '', '| benchmark | measure | target | latest | verdict | measured |', '| --- | --- | --- | ---: | --- | --- |'];
+  const lines = [
+    INTRO,
+    '## Targets',
+    '',
+    '| benchmark | measure | target | latest | verdict | measured |',
+    '| --- | --- | --- | ---: | --- | --- |',
+  ];
   for (const { run, section } of latest.values()) {
     for (const r of section.rows.filter((row) => row.target)) {
       lines.push(`| ${section.id} | ${r.measure} | ${r.target} | ${r.value} | ${r.verdict ?? ''} | ${at(run)} |`);
@@ -160,7 +161,10 @@ export function renderBenchmarks(runs: readonly RecordedRun[]): string {
   }
   lines.push('', '## Latest figures', '');
   for (const { run, section } of latest.values()) {
-    lines.push(markdownSection(section).replace(/^### .*/, (h) => `${h}\n\nRun of ${at(run)} on ${run.machine} ([all runs](bench/results/))`), '');
+    lines.push(
+      markdownSection(section).replace(/^### .*/, (h) => `${h}\n\nRun of ${at(run)} on ${run.machine} ([all runs](bench/results/))`),
+      '',
+    );
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -64,7 +64,12 @@ function parseOptions() {
   });
   const messages = positiveInt('messages', values.messages);
   const devices = positiveInt('devices', values.devices);
-  const selected = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(BENCHMARKS);
+  const selected = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : Object.keys(BENCHMARKS);
   const unknown = selected.filter((name) => !(name in BENCHMARKS));
   if (unknown.length > 0) throw new UsageError(`unknown benchmark ${unknown.join(', ')}; there are: ${Object.keys(BENCHMARKS).join(', ')}`);
   const workerNodeOptions = values['worker-node-options'].split(/\s+/).filter(Boolean);
@@ -100,7 +105,14 @@ async function main(): Promise<number> {
   console.log(describeMachineLine(machine));
   console.log(`PostgreSQL server: ${describeUrl(url)}`);
 
-  const ctx: BenchContext = { messages: options.messages, devices: options.devices, adminUrl: url, signal: controller.signal, profile: options.profile, workerNodeOptions: options.workerNodeOptions };
+  const ctx: BenchContext = {
+    messages: options.messages,
+    devices: options.devices,
+    adminUrl: url,
+    signal: controller.signal,
+    profile: options.profile,
+    workerNodeOptions: options.workerNodeOptions,
+  };
   const sections: BenchSection[] = [];
   for (const name of options.selected) {
     if (controller.signal.aborted) break;
@@ -116,7 +128,9 @@ async function main(): Promise<number> {
   const recorded = sections.filter((s) => s.status === 'ok');
   if (options.write && !controller.signal.aborted && recorded.length > 0) {
     const runFile = recordRun(BENCHMARKS_FILE, startedAt, machine, recorded);
-    console.log(`\nRecorded in ${runFile} and ${BENCHMARKS_FILE}${recorded.length < sections.length ? ' (only the benchmarks that completed)' : ''}.`);
+    console.log(
+      `\nRecorded in ${runFile} and ${BENCHMARKS_FILE}${recorded.length < sections.length ? ' (only the benchmarks that completed)' : ''}.`,
+    );
   } else if (options.write) {
     console.log('\nNothing recorded: no benchmark completed.');
   }

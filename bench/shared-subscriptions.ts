@@ -70,7 +70,14 @@ class Member {
         if (!this.alive || this.socket !== socket) return;
         if (p.cmd === 'connack') {
           if (p.returnCode !== 0) reject(new Error(`${this.name}: CONNACK ${p.returnCode}`));
-          else socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: this.topics.map((topic) => ({ topic, qos: 1 as const })) }));
+          else
+            socket.write(
+              mqttPacket.generate({
+                cmd: 'subscribe',
+                messageId: 1,
+                subscriptions: this.topics.map((topic) => ({ topic, qos: 1 as const })),
+              }),
+            );
         } else if (p.cmd === 'suback') {
           resolve();
         } else if (p.cmd === 'publish') {
@@ -84,17 +91,27 @@ class Member {
     });
     socket.on('data', (d: Buffer) => parser.parse(d));
     socket.on('error', () => undefined);
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: this.name, clean: this.clean, keepalive: 60 }));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: this.name,
+        clean: this.clean,
+        keepalive: 60,
+      }),
+    );
     await ready;
   }
 
   private schedule(): void {
     if (this.committing || this.pending.length === 0) return;
     if (this.pending.length >= BATCH) void this.commit();
-    else this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.commit();
-    }, 50);
+    else
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.commit();
+      }, 50);
   }
 
   private async commit(): Promise<void> {
@@ -111,7 +128,11 @@ class Member {
       this.stored.add(m.id);
     }
     this.acked += batch.length;
-    socket!.write(Buffer.concat(batch.filter((m) => m.messageId !== undefined).map((m) => mqttPacket.generate({ cmd: 'puback', messageId: m.messageId! }))));
+    socket!.write(
+      Buffer.concat(
+        batch.filter((m) => m.messageId !== undefined).map((m) => mqttPacket.generate({ cmd: 'puback', messageId: m.messageId! })),
+      ),
+    );
     this.schedule();
   }
 
@@ -154,12 +175,19 @@ async function scenario(name: string, kind: 'shared' | 'partitioned', revive: bo
     const twice = { n: 0 };
     const tag = `${kind}-${revive === 'clean' ? 'clean' : revive ? 'revive' : 'dead'}`;
     const topicsFor = (half: number) =>
-      kind === 'shared' ? [SHARED] : Array.from({ length: DEVICES }, (_, d) => d).filter((d) => d % 2 === half).map(topicOf);
+      kind === 'shared'
+        ? [SHARED]
+        : Array.from({ length: DEVICES }, (_, d) => d)
+            .filter((d) => d % 2 === half)
+            .map(topicOf);
     const a = new Member(`bench-${tag}-a`, broker.url, topicsFor(0), stored, twice);
     const b = new Member(`bench-${tag}-b`, broker.url, topicsFor(1), stored, twice);
     await Promise.all([a.connect(), b.connect()]);
 
-    const messages = Array.from({ length: MESSAGES }, (_, i) => ({ topic: topicOf(i % DEVICES), payload: JSON.stringify({ id: `m${i}`, ts: Date.now(), lat: -10.17, lon: 123.6 }) }));
+    const messages = Array.from({ length: MESSAGES }, (_, i) => ({
+      topic: topicOf(i % DEVICES),
+      payload: JSON.stringify({ id: `m${i}`, ts: Date.now(), lat: -10.17, lon: 123.6 }),
+    }));
     const prepared = prepareMessages(messages);
     // A small publisher window spreads the stream over time, so the kill falls mid-stream.
     const publishing = publishAll(broker.url, prepared, { windowSize: 20, clientId: `bench-pub-${tag}` });
@@ -206,7 +234,9 @@ async function main(): Promise<void> {
     console.error('bench/shared-subscriptions.ts needs the mosquitto binary (BENCH_MOSQUITTO, default /usr/sbin/mosquitto)');
     process.exit(2);
   }
-  console.log(`Mosquitto ${mosquittoVersion()}, ${new Date().toISOString()}, ${MESSAGES} QoS 1 messages, ${DEVICES} devices, batches of ${BATCH}, commit ${COMMIT_MS} ms`);
+  console.log(
+    `Mosquitto ${mosquittoVersion()}, ${new Date().toISOString()}, ${MESSAGES} QoS 1 messages, ${DEVICES} devices, batches of ${BATCH}, commit ${COMMIT_MS} ms`,
+  );
   const outcomes = [
     await scenario('(a) $share group, killed member never returns', 'shared', false),
     await scenario('(b) $share group, killed member returns (same id, clean=false)', 'shared', true),
@@ -218,7 +248,9 @@ async function main(): Promise<void> {
   console.log('| scenario | published | stored | lost | held unacked by the killed member | received: survivor / revived |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const o of outcomes) {
-    console.log(`| ${o.scenario} | ${o.published} | ${o.stored} | **${o.lost}** | ${o.heldByKilledAtKill} | ${o.receivedBySurvivor} / ${o.receivedByRevived} |`);
+    console.log(
+      `| ${o.scenario} | ${o.published} | ${o.stored} | **${o.lost}** | ${o.heldByKilledAtKill} | ${o.receivedBySurvivor} / ${o.receivedByRevived} |`,
+    );
   }
 }
 

@@ -29,7 +29,13 @@ async function demoAdminKey(config: Config, repos: Repositories): Promise<string
     // no saved key yet
   }
   const key = generateApiKey();
-  await repos.apiKeys.create({ name: 'demo admin', role: 'admin', departmentId: null, keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key) });
+  await repos.apiKeys.create({
+    name: 'demo admin',
+    role: 'admin',
+    departmentId: null,
+    keyHash: hashApiKey(key),
+    keyPrefix: apiKeyPrefix(key),
+  });
   mkdirSync(config.dataDir, { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;

@@ -96,7 +96,11 @@ export function createApi(baseUrl: string, apiKey: string, options: ApiOptions =
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(response.status, error?.code ?? `http_${response.status}`, `${method} ${path} answered ${response.status}: ${error?.message ?? text.slice(0, 200)}`);
+      throw new ApiError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        `${method} ${path} answered ${response.status}: ${error?.message ?? text.slice(0, 200)}`,
+      );
     }
     return parsed as T;
   };
@@ -201,7 +205,9 @@ export function createReceiptPoster(api: Api, vehicleIds: Map<string, string>, w
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) {
           available = false;
-          warn('simulate: warning: receipts endpoint not available on this server (POST /api/v1/fuel-purchases answered 404); receipts skipped');
+          warn(
+            'simulate: warning: receipts endpoint not available on this server (POST /api/v1/fuel-purchases answered 404); receipts skipped',
+          );
           return;
         }
         failed += 1;

@@ -69,7 +69,12 @@ export async function runBatch(fleet: FleetOptions, endMs: number, sinks: BatchS
     for (const m of messages) summary.readings += m.readings;
     if (messages.length > 0) await sinks.messages?.(messages);
     await deliverTruth(truth);
-    sinks.progress?.({ simulatedMs: t, fraction: (t - startMs) / (endMs - startMs), messages: summary.messages, readings: summary.readings });
+    sinks.progress?.({
+      simulatedMs: t,
+      fraction: (t - startMs) / (endMs - startMs),
+      messages: summary.messages,
+      readings: summary.readings,
+    });
   }
   const last = sim.finish();
   summary.messages += last.messages.length;

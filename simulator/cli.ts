@@ -49,10 +49,15 @@ function compact(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(Math.round(n));
 }
 
-async function openOutputs(o: CliOptions, devices: LiveDevice[]): Promise<{ readings: JsonlWriter | null; truth: JsonlWriter | null; mqtt: MqttSink | null; close(): Promise<void> }> {
+async function openOutputs(
+  o: CliOptions,
+  devices: LiveDevice[],
+): Promise<{ readings: JsonlWriter | null; truth: JsonlWriter | null; mqtt: MqttSink | null; close(): Promise<void> }> {
   const readings = o.outFile ? await JsonlWriter.open(o.outFile) : null;
   const truth = o.truthFile ? await JsonlWriter.open(o.truthFile) : null;
-  const mqtt = o.mqttUrl ? await openMqttSink(o.mqttUrl, devices, { sharedConnections: o.connections, clientIdPrefix: `armada-sim-${process.pid}` }) : null;
+  const mqtt = o.mqttUrl
+    ? await openMqttSink(o.mqttUrl, devices, { sharedConnections: o.connections, clientIdPrefix: `armada-sim-${process.pid}` })
+    : null;
   return {
     readings,
     truth,
@@ -74,7 +79,8 @@ async function postReceipts(receipts: ReceiptPoster | null, records: TruthRecord
 async function runBatchMode({ options: o, devices, receipts }: Setup): Promise<number> {
   const fromMs = o.fromMs!;
   const toMs = o.toMs!;
-  if (o.mqttUrl && toMs > Date.now() + 300_000) err('simulate: warning: --to is in the future; a server quarantines readings stamped more than MAX_FUTURE_S ahead of its clock');
+  if (o.mqttUrl && toMs > Date.now() + 300_000)
+    err('simulate: warning: --to is in the future; a server quarantines readings stamped more than MAX_FUTURE_S ahead of its clock');
   const outputs = await openOutputs(o, devices);
   const progress = createProgress(process.stderr, o.quiet);
   const wallStart = Date.now();
@@ -121,7 +127,9 @@ async function runBatchMode({ options: o, devices, receipts }: Setup): Promise<n
 
 async function runLiveMode({ options: o, devices, receipts }: Setup): Promise<number> {
   if ((o.speedup ?? 1) > 1 && o.startMs === undefined && o.mqttUrl) {
-    err("simulate: warning: with --speedup above 1 the timestamps run ahead of the clock; readings more than the server's MAX_FUTURE_S ahead are quarantined. Use --start to begin in the past.");
+    err(
+      "simulate: warning: with --speedup above 1 the timestamps run ahead of the clock; readings more than the server's MAX_FUTURE_S ahead are quarantined. Use --start to begin in the past.",
+    );
   }
   const readings = o.outFile ? await JsonlWriter.open(o.outFile) : null;
   const truth = o.truthFile ? await JsonlWriter.open(o.truthFile) : null;
@@ -164,7 +172,9 @@ async function runLiveMode({ options: o, devices, receipts }: Setup): Promise<nu
     ? undefined
     : setInterval(() => {
         const count = o.mqttUrl ? simulation.published() : simulation.generated();
-        out(`${new Date().toISOString()} ${o.mqttUrl ? 'published' : 'generated'} ${count} readings (+${count - lastCount} in the last ${PROGRESS_EVERY_MS / 1000} s)`);
+        out(
+          `${new Date().toISOString()} ${o.mqttUrl ? 'published' : 'generated'} ${count} readings (+${count - lastCount} in the last ${PROGRESS_EVERY_MS / 1000} s)`,
+        );
         lastCount = count;
       }, PROGRESS_EVERY_MS);
   await new Promise<void>((resolve) => {
@@ -191,7 +201,9 @@ async function runLoadMode({ options: o, devices }: Setup): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   if (o.format === 'owntracks' && o.loadRate! > devices.length) {
-    err('simulate: warning: OwnTracks times are whole seconds, so each device can send one new reading a second; use at least as many --vehicles as --load-rate');
+    err(
+      'simulate: warning: OwnTracks times are whole seconds, so each device can send one new reading a second; use at least as many --vehicles as --load-rate',
+    );
   }
   out(`load: ${devices.length} devices, target ${o.loadRate} messages/s for ${o.durationS} s, to ${o.mqttUrl}`);
   const result = await runLoad({
@@ -203,7 +215,12 @@ async function runLoadMode({ options: o, devices }: Setup): Promise<number> {
     format: o.format,
     sharedConnections: o.connections,
     signal: controller.signal,
-    ...(o.quiet ? {} : { onProgress: (p) => out(`  ${p.elapsedS.toFixed(0)} s: sent ${p.sent}, acknowledged ${p.acked} (${compact(p.acked / p.elapsedS)}/s)`) }),
+    ...(o.quiet
+      ? {}
+      : {
+          onProgress: (p) =>
+            out(`  ${p.elapsedS.toFixed(0)} s: sent ${p.sent}, acknowledged ${p.acked} (${compact(p.acked / p.elapsedS)}/s)`),
+        }),
   });
   out(
     `load: ${result.devices} devices, target ${result.targetRatePerS} msg/s: sent ${result.sent} (${result.sentRatePerS.toFixed(0)} msg/s), ` +
@@ -245,7 +262,9 @@ async function runReplayMode({ options: o, devices }: Setup): Promise<number> {
     await outputs.close();
   }
   const s = replay.summary;
-  out(`replayed ${s.points} points as ${deviceId}: ${s.startAt} to ${s.endAt}, ${s.distanceKm.toFixed(3)} km, ${s.stops.length} stop(s) of a minute or more`);
+  out(
+    `replayed ${s.points} points as ${deviceId}: ${s.startAt} to ${s.endAt}, ${s.distanceKm.toFixed(3)} km, ${s.stops.length} stop(s) of a minute or more`,
+  );
   return 0;
 }
 

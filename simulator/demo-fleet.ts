@@ -44,19 +44,110 @@ type Template = Omit<DemoVehicle, 'plateNumber' | 'departmentCode' | 'sensor' | 
 /** Departments whose every vehicle is on call day and night. */
 const ON_CALL_DEPARTMENTS = new Set(['BPBD']);
 
-const sedan: Template = { kind: 'car', fuelType: 'pertamax', tankCapacityLitres: 55, ratedLitresPer100Km: 11.5, idleLitresPerHour: 0.9, monthlyAllocationLitres: 300 };
-const mpv: Template = { kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 55, ratedLitresPer100Km: 10.5, idleLitresPerHour: 0.8, monthlyAllocationLitres: 250 };
-const compactMpv: Template = { kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 45, ratedLitresPer100Km: 8.5, idleLitresPerHour: 0.6, monthlyAllocationLitres: 200 };
-const motorcycle: Template = { kind: 'motorcycle', fuelType: 'pertalite', tankCapacityLitres: 4.2, ratedLitresPer100Km: 2.2, idleLitresPerHour: 0.1, monthlyAllocationLitres: 40 };
-const garbageTricycle: Template = { kind: 'motorcycle', fuelType: 'pertalite', tankCapacityLitres: 5.0, ratedLitresPer100Km: 3.2, idleLitresPerHour: 0.15, monthlyAllocationLitres: 60 };
-const lightPickup: Template = { kind: 'pickup', fuelType: 'solar', tankCapacityLitres: 60, ratedLitresPer100Km: 11, idleLitresPerHour: 0.9, monthlyAllocationLitres: 250 };
-const doubleCabin: Template = { kind: 'pickup', fuelType: 'dexlite', tankCapacityLitres: 80, ratedLitresPer100Km: 12, idleLitresPerHour: 1.1, monthlyAllocationLitres: 300 };
-const dumpTruck: Template = { kind: 'truck', fuelType: 'solar', tankCapacityLitres: 100, ratedLitresPer100Km: 22, idleLitresPerHour: 2.2, monthlyAllocationLitres: 700 };
-const armRollTruck: Template = { kind: 'truck', fuelType: 'solar', tankCapacityLitres: 120, ratedLitresPer100Km: 27, idleLitresPerHour: 2.6, monthlyAllocationLitres: 800 };
-const compactorTruck: Template = { kind: 'truck', fuelType: 'solar', tankCapacityLitres: 200, ratedLitresPer100Km: 35, idleLitresPerHour: 3.2, monthlyAllocationLitres: 1000 };
-const tankerTruck: Template = { kind: 'truck', fuelType: 'solar', tankCapacityLitres: 200, ratedLitresPer100Km: 32, idleLitresPerHour: 3.5, monthlyAllocationLitres: 600 };
-const cityBus: Template = { kind: 'bus', fuelType: 'solar', tankCapacityLitres: 120, ratedLitresPer100Km: 25, idleLitresPerHour: 2.5, monthlyAllocationLitres: 900 };
-const ambulance: Template = { kind: 'ambulance', fuelType: 'dexlite', tankCapacityLitres: 70, ratedLitresPer100Km: 12.5, idleLitresPerHour: 1.2, monthlyAllocationLitres: 400 };
+const sedan: Template = {
+  kind: 'car',
+  fuelType: 'pertamax',
+  tankCapacityLitres: 55,
+  ratedLitresPer100Km: 11.5,
+  idleLitresPerHour: 0.9,
+  monthlyAllocationLitres: 300,
+};
+const mpv: Template = {
+  kind: 'car',
+  fuelType: 'pertalite',
+  tankCapacityLitres: 55,
+  ratedLitresPer100Km: 10.5,
+  idleLitresPerHour: 0.8,
+  monthlyAllocationLitres: 250,
+};
+const compactMpv: Template = {
+  kind: 'car',
+  fuelType: 'pertalite',
+  tankCapacityLitres: 45,
+  ratedLitresPer100Km: 8.5,
+  idleLitresPerHour: 0.6,
+  monthlyAllocationLitres: 200,
+};
+const motorcycle: Template = {
+  kind: 'motorcycle',
+  fuelType: 'pertalite',
+  tankCapacityLitres: 4.2,
+  ratedLitresPer100Km: 2.2,
+  idleLitresPerHour: 0.1,
+  monthlyAllocationLitres: 40,
+};
+const garbageTricycle: Template = {
+  kind: 'motorcycle',
+  fuelType: 'pertalite',
+  tankCapacityLitres: 5.0,
+  ratedLitresPer100Km: 3.2,
+  idleLitresPerHour: 0.15,
+  monthlyAllocationLitres: 60,
+};
+const lightPickup: Template = {
+  kind: 'pickup',
+  fuelType: 'solar',
+  tankCapacityLitres: 60,
+  ratedLitresPer100Km: 11,
+  idleLitresPerHour: 0.9,
+  monthlyAllocationLitres: 250,
+};
+const doubleCabin: Template = {
+  kind: 'pickup',
+  fuelType: 'dexlite',
+  tankCapacityLitres: 80,
+  ratedLitresPer100Km: 12,
+  idleLitresPerHour: 1.1,
+  monthlyAllocationLitres: 300,
+};
+const dumpTruck: Template = {
+  kind: 'truck',
+  fuelType: 'solar',
+  tankCapacityLitres: 100,
+  ratedLitresPer100Km: 22,
+  idleLitresPerHour: 2.2,
+  monthlyAllocationLitres: 700,
+};
+const armRollTruck: Template = {
+  kind: 'truck',
+  fuelType: 'solar',
+  tankCapacityLitres: 120,
+  ratedLitresPer100Km: 27,
+  idleLitresPerHour: 2.6,
+  monthlyAllocationLitres: 800,
+};
+const compactorTruck: Template = {
+  kind: 'truck',
+  fuelType: 'solar',
+  tankCapacityLitres: 200,
+  ratedLitresPer100Km: 35,
+  idleLitresPerHour: 3.2,
+  monthlyAllocationLitres: 1000,
+};
+const tankerTruck: Template = {
+  kind: 'truck',
+  fuelType: 'solar',
+  tankCapacityLitres: 200,
+  ratedLitresPer100Km: 32,
+  idleLitresPerHour: 3.5,
+  monthlyAllocationLitres: 600,
+};
+const cityBus: Template = {
+  kind: 'bus',
+  fuelType: 'solar',
+  tankCapacityLitres: 120,
+  ratedLitresPer100Km: 25,
+  idleLitresPerHour: 2.5,
+  monthlyAllocationLitres: 900,
+};
+const ambulance: Template = {
+  kind: 'ambulance',
+  fuelType: 'dexlite',
+  tankCapacityLitres: 70,
+  ratedLitresPer100Km: 12.5,
+  idleLitresPerHour: 1.2,
+  monthlyAllocationLitres: 400,
+};
 
 function vehicle(plateNumber: string, departmentCode: string, template: Template, sensor: DemoVehicle['sensor']): DemoVehicle {
   const outsideHoursExempt = template.kind === 'ambulance' || ON_CALL_DEPARTMENTS.has(departmentCode);

@@ -32,15 +32,7 @@ import {
 import { driveOneSecond, mpsToKmh, planRoute, type Kinematics, type Route } from './movement.js';
 import { DEFAULT_TANK_SENSOR, drivingLitres, idleLitres, quantise, sensedLevelLitres, type TankSensorOptions } from './physics.js';
 import { chance, exponential, gaussian, logUniform, mulberry32, pick, stream, uniform, uniformInt, type Rng } from './random.js';
-import {
-  Accumulator,
-  round6,
-  type FraudKind,
-  type PlaceRef,
-  type StopActivity,
-  type TripPurpose,
-  type TruthRecord,
-} from './truth.js';
+import { Accumulator, round6, type FraudKind, type PlaceRef, type StopActivity, type TripPurpose, type TruthRecord } from './truth.js';
 import { fuelPriceOn, witaDay } from './fuel-prices.js';
 import { setupVehicle, type SimVehicle, type VehicleSetup } from './vehicles.js';
 
@@ -175,7 +167,10 @@ const MAX_BACKLOG_READINGS = 20_000;
 export function resolveFleetOptions(opts: Omit<FleetOptions, 'vehicles'>): ResolvedFleetOptions {
   const intervalS = opts.intervalS ?? 10;
   const parkedIntervalS = opts.parkedIntervalS ?? Math.max(intervalS, 60);
-  for (const [name, value] of [['intervalS', intervalS], ['parkedIntervalS', parkedIntervalS]] as const) {
+  for (const [name, value] of [
+    ['intervalS', intervalS],
+    ['parkedIntervalS', parkedIntervalS],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of seconds ≥ 1, got ${value}`);
   }
   const rate = (name: string, value: number | undefined, fallback: number): number => {
@@ -228,7 +223,16 @@ type Activity =
   | { kind: 'idle'; untilS: number }
   | { kind: 'drive'; route: Route; job: Job }
   | { kind: 'refuel'; untilS: number; pumpFromS: number; pumpUntilS: number; levelBefore: number; litres: number; station: Place }
-  | { kind: 'drain'; fromS: number; untilS: number; litres: number; taken: number; levelBefore: number; ignition: boolean; resume: Activity | null };
+  | {
+      kind: 'drain';
+      fromS: number;
+      untilS: number;
+      litres: number;
+      taken: number;
+      levelBefore: number;
+      ignition: boolean;
+      resume: Activity | null;
+    };
 
 interface DayPlan {
   window: { fromS: number; toS: number } | null;
@@ -429,7 +433,12 @@ function driveSecond(s: VehicleState, ctx: Context): void {
     engineOn(s, 1, true);
   } else {
     engineOn(s, 1, false);
-    burn(s, drivingLitres(s.setup.spec.ratedLitresPer100Km, r.movedM, mpsToKmh(r.meanSpeedMps), Math.max(0, s.kin.speedMps - v0)), 'driving', 1);
+    burn(
+      s,
+      drivingLitres(s.setup.spec.ratedLitresPer100Km, r.movedM, mpsToKmh(r.meanSpeedMps), Math.max(0, s.kin.speedMps - v0)),
+      'driving',
+      1,
+    );
     s.odometerM += r.movedM;
     s.run.distanceM += r.movedM;
     s.day.distanceM += r.movedM;
@@ -665,7 +674,10 @@ function dayPlan(s: VehicleState, ctx: Context, dayIndex: number): DayPlan {
     realistic && isOffice && u[2]! < opts.afterHoursRatePerDay
       ? {
           atS: dayStartS + Math.round((18.5 + 3 * u[3]!) * HOUR_S),
-          place: u[4]! < 0.3 ? pick(mulberry32(Math.floor(u[5]! * 2 ** 32)), outOfCityPlaces) : pick(mulberry32(Math.floor(u[5]! * 2 ** 32)), kupangDestinations),
+          place:
+            u[4]! < 0.3
+              ? pick(mulberry32(Math.floor(u[5]! * 2 ** 32)), outOfCityPlaces)
+              : pick(mulberry32(Math.floor(u[5]! * 2 ** 32)), kupangDestinations),
           stayS: Math.round(uniform(mulberry32(Math.floor(u[6]! * 2 ** 32)), 45, 180) * 60),
           done: false,
         }
@@ -765,7 +777,8 @@ function refuelLitres(s: VehicleState, price: number): number {
   const free = capacity - s.levelLitres;
   const fillUp = chance(s.move, 0.65);
   const brim = free * uniform(s.move, 0.96, 1);
-  const amounts = capacity >= 100 ? [50, 75, 100, 150] : capacity >= 30 ? [20, 25, 30, 40, 150_000 / price, 200_000 / price, 300_000 / price] : [free];
+  const amounts =
+    capacity >= 100 ? [50, 75, 100, 150] : capacity >= 30 ? [20, 25, 30, 40, 150_000 / price, 200_000 / price, 300_000 / price] : [free];
   const amount = pick(s.move, amounts);
   return Math.max(0, Math.min(free, fillUp || capacity < 30 ? brim : amount));
 }
@@ -782,7 +795,16 @@ function startDrain(s: VehicleState): void {
   const resume = (interrupted.kind === 'park' || interrupted.kind === 'idle') && interrupted.untilS > s.tS ? interrupted : null;
   const durationS = Math.max(120, Math.ceil(litres / d.ratePerS));
   setIgnition(s, d.ignition);
-  s.activity = { kind: 'drain', fromS: s.tS, untilS: s.tS + durationS, litres, taken: 0, levelBefore: s.levelLitres, ignition: d.ignition, resume };
+  s.activity = {
+    kind: 'drain',
+    fromS: s.tS,
+    untilS: s.tS + durationS,
+    litres,
+    taken: 0,
+    levelBefore: s.levelLitres,
+    ignition: d.ignition,
+    resume,
+  };
   noteActivity(s, 'drain');
 }
 
@@ -794,7 +816,16 @@ function receiptNo(ctx: Context, s: VehicleState, station: Place, atS: number): 
   return `${stationNo}-${stamp}-${String(Math.floor(tail * 10_000)).padStart(4, '0')}`;
 }
 
-function emitReceipt(s: VehicleState, ctx: Context, station: Place, atS: number, litres: number, filledLitres: number, fraud: FraudKind | null, refuelEndS: number | null): void {
+function emitReceipt(
+  s: VehicleState,
+  ctx: Context,
+  station: Place,
+  atS: number,
+  litres: number,
+  filledLitres: number,
+  fraud: FraudKind | null,
+  refuelEndS: number | null,
+): void {
   // The price in force on the receipt's day in Kupang (WITA).
   const price = fuelPriceOn(s.setup.fuelType, witaDay(ctx.opts.startMs + atS * 1000));
   const printed = round2(litres);
@@ -980,7 +1011,14 @@ function roamingJob(s: VehicleState): Job {
   return { place: destinationFrom(s, kupangDestinations), purpose: 'errand', dwell, work: true };
 }
 
-const BUS_ROUTE = ['Terminal Kota Lama', 'Pasar Oeba', 'Kantor Gubernur NTT', 'Pasar Oebobo', 'Lippo Plaza Kupang', 'Universitas Nusa Cendana'];
+const BUS_ROUTE = [
+  'Terminal Kota Lama',
+  'Pasar Oeba',
+  'Kantor Gubernur NTT',
+  'Pasar Oebobo',
+  'Lippo Plaza Kupang',
+  'Universitas Nusa Cendana',
+];
 
 function workJobs(s: VehicleState, plan: DayPlan, untilS: number): Job[] {
   const r = s.move;
@@ -992,7 +1030,8 @@ function workJobs(s: VehicleState, plan: DayPlan, untilS: number): Job[] {
         trip.done = true;
         return [{ place: trip.place, purpose: 'out-of-city', dwell: [parkFor(trip.stayS)], work: true }];
       }
-      if (!atHome(s) && chance(r, 0.35)) return [{ place: s.setup.home, purpose: 'errand', dwell: [parkFor(cap(logUniform(r, 20 * 60, 150 * 60)))], work: true }];
+      if (!atHome(s) && chance(r, 0.35))
+        return [{ place: s.setup.home, purpose: 'errand', dwell: [parkFor(cap(logUniform(r, 20 * 60, 150 * 60)))], work: true }];
       const dwell: Segment[] = chance(r, 0.4) ? [idleFor(uniform(r, 20, 90))] : [];
       dwell.push(parkFor(cap(logUniform(r, 10 * 60, 100 * 60))));
       return [{ place: destinationFrom(s, kupangDestinations), purpose: 'errand', dwell, work: true }];
@@ -1007,7 +1046,13 @@ function workJobs(s: VehicleState, plan: DayPlan, untilS: number): Job[] {
         jobs.push({ place: pick(r, kupangCollectionPoints), purpose: 'collection', dwell, work: true });
       }
       const landfill = placeByName('TPA Alak')!;
-      if (truck) jobs.push({ place: landfill, purpose: 'landfill', dwell: [idleFor(uniform(r, 120, 300)), parkFor(uniform(r, 300, 900))], work: true });
+      if (truck)
+        jobs.push({
+          place: landfill,
+          purpose: 'landfill',
+          dwell: [idleFor(uniform(r, 120, 300)), parkFor(uniform(r, 300, 900))],
+          work: true,
+        });
       else jobs.push({ place: s.setup.home, purpose: 'errand', dwell: [parkFor(uniform(r, 600, 1200))], work: true });
       return jobs;
     }
@@ -1161,7 +1206,10 @@ function initialState(setup: VehicleSetup, index: number, ctx: Context): Vehicle
   const resume = setup.spec.startAt;
   const startPlace: Place = resume ? { name: 'where it stopped', kind: 'neighbourhood', lat: resume.lat, lon: resume.lon } : drawnPlace;
   const resumedLevel = resume?.levelLitres;
-  const levelLitres = resumedLevel !== undefined && resumedLevel !== null && Number.isFinite(resumedLevel) ? Math.min(capacity, Math.max(0, resumedLevel)) : drawnLevelLitres;
+  const levelLitres =
+    resumedLevel !== undefined && resumedLevel !== null && Number.isFinite(resumedLevel)
+      ? Math.min(capacity, Math.max(0, resumedLevel))
+      : drawnLevelLitres;
   const firstReadingS = Math.floor(init() * Math.min(opts.intervalS, 10));
   const dayIndex = witaDayIndex(opts.startMs);
   const s: VehicleState = {
@@ -1174,7 +1222,12 @@ function initialState(setup: VehicleSetup, index: number, ctx: Context): Vehicle
     callsRng: stream(opts.seed, id, 'calls'),
     snapshotRng: stream(opts.seed, id, 'snapshot'),
     tS: 0,
-    kin: { position: { lat: startPlace.lat, lon: startPlace.lon }, headingDeg: Math.round(uniform(init, 0, 359)), speedMps: 0, accelMps2: 0 },
+    kin: {
+      position: { lat: startPlace.lat, lon: startPlace.lon },
+      headingDeg: Math.round(uniform(init, 0, 359)),
+      speedMps: 0,
+      accelMps2: 0,
+    },
     place: startPlace,
     odometerM,
     startOdometerM: odometerM,

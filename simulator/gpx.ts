@@ -33,7 +33,8 @@ export function parseGpx(text: string): GpxPoint[] {
     const body = match[3] ?? '';
     const lat = Number(attribute(attrs, 'lat'));
     const lon = Number(attribute(attrs, 'lon'));
-    if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) throw new Error(`GPX track point ${n} has no valid lat/lon`);
+    if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180)
+      throw new Error(`GPX track point ${n} has no valid lat/lon`);
     const timeText = element(body, 'time');
     const atMs = timeText === undefined ? NaN : Date.parse(timeText);
     if (!Number.isFinite(atMs)) throw new Error(`GPX track point ${n} has no valid <time>; a replay needs the recorded times`);
@@ -68,7 +69,10 @@ const MIN_STOP_S = 60;
  * The replay's messages (one reading each, duplicate times dropped) and its summary.
  * `shiftToMs` moves the whole track so that its first point is at that time.
  */
-export function gpxReplay(points: GpxPoint[], opts: { deviceId: string; format: OutputFormat; shiftToMs?: number }): { messages: SimMessage[]; summary: ReplaySummary } {
+export function gpxReplay(
+  points: GpxPoint[],
+  opts: { deviceId: string; format: OutputFormat; shiftToMs?: number },
+): { messages: SimMessage[]; summary: ReplaySummary } {
   const shiftMs = opts.shiftToMs === undefined ? 0 : opts.shiftToMs - points[0]!.atMs;
   const topic = topicFor(opts.format, opts.deviceId);
   const messages: SimMessage[] = [];
@@ -80,7 +84,13 @@ export function gpxReplay(points: GpxPoint[], opts: { deviceId: string; format: 
   const iso = (ms: number) => new Date(ms + shiftMs).toISOString();
   const closeStand = (until: GpxPoint) => {
     if (standStart && (until.atMs - standStart.atMs) / 1000 >= MIN_STOP_S) {
-      stops.push({ startAt: iso(standStart.atMs), endAt: iso(until.atMs), durationS: (until.atMs - standStart.atMs) / 1000, lat: standStart.lat, lon: standStart.lon });
+      stops.push({
+        startAt: iso(standStart.atMs),
+        endAt: iso(until.atMs),
+        durationS: (until.atMs - standStart.atMs) / 1000,
+        lat: standStart.lat,
+        lon: standStart.lon,
+      });
     }
     standStart = null;
   };

@@ -11,7 +11,18 @@ export interface LatLon {
   lon: number;
 }
 
-export type PlaceKind = 'office' | 'market' | 'hospital' | 'education' | 'transport' | 'shopping' | 'depot' | 'neighbourhood' | 'fuel' | 'landfill' | 'town';
+export type PlaceKind =
+  | 'office'
+  | 'market'
+  | 'hospital'
+  | 'education'
+  | 'transport'
+  | 'shopping'
+  | 'depot'
+  | 'neighbourhood'
+  | 'fuel'
+  | 'landfill'
+  | 'town';
 
 export interface Place extends LatLon {
   name: string;
@@ -98,7 +109,9 @@ export function fuelStationCode(station: Place): string {
 }
 
 /** Where errands go: everything but fuel stations, the landfill and the garbage depot. */
-export const kupangDestinations: readonly Place[] = kupangPlaces.filter((p) => p.kind !== 'fuel' && p.kind !== 'landfill' && p.kind !== 'depot');
+export const kupangDestinations: readonly Place[] = kupangPlaces.filter(
+  (p) => p.kind !== 'fuel' && p.kind !== 'landfill' && p.kind !== 'depot',
+);
 
 /** Where garbage is collected: markets and neighbourhoods. */
 export const kupangCollectionPoints: readonly Place[] = kupangPlaces.filter((p) => p.kind === 'market' || p.kind === 'neighbourhood');

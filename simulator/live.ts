@@ -65,7 +65,11 @@ interface Connection {
   backlog: SimMessage[];
 }
 
-async function connect(mqttUrl: string, label: string, credentials: { username: string; password: string; clientId: string } | null): Promise<MqttClient> {
+async function connect(
+  mqttUrl: string,
+  label: string,
+  credentials: { username: string; password: string; clientId: string } | null,
+): Promise<MqttClient> {
   try {
     return await mqtt.connectAsync(
       mqttUrl,
@@ -129,8 +133,14 @@ export async function startLiveSimulation(opts: LiveSimulationOptions): Promise<
     const withSecret = opts.devices.filter((d) => d.secret !== undefined);
     const needShared = withSecret.length < opts.devices.length;
     const attempts = [
-      ...withSecret.map((d) => ({ label: `device ${d.deviceId}`, ids: [d.deviceId], credentials: { username: d.deviceId, password: d.secret!, clientId: `armada-sim-${d.deviceId.replace('/', '-')}` } })),
-      ...(needShared ? [{ label: 'the simulator', ids: opts.devices.filter((d) => d.secret === undefined).map((d) => d.deviceId), credentials: null }] : []),
+      ...withSecret.map((d) => ({
+        label: `device ${d.deviceId}`,
+        ids: [d.deviceId],
+        credentials: { username: d.deviceId, password: d.secret!, clientId: `armada-sim-${d.deviceId.replace('/', '-')}` },
+      })),
+      ...(needShared
+        ? [{ label: 'the simulator', ids: opts.devices.filter((d) => d.secret === undefined).map((d) => d.deviceId), credentials: null }]
+        : []),
     ];
     const settled = await Promise.allSettled(attempts.map((a) => connect(mqttUrl, a.label, a.credentials)));
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

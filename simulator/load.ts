@@ -37,7 +37,11 @@ const TICK_MS = 10;
 const FINAL_ACK_WAIT_MS = 10_000;
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const sink = await openMqttSink(opts.mqttUrl, opts.devices, { sharedConnections: opts.sharedConnections, clientIdPrefix: `armada-sim-load-${process.pid}`, maxInFlight: 500 });
+  const sink = await openMqttSink(opts.mqttUrl, opts.devices, {
+    sharedConnections: opts.sharedConnections,
+    clientIdPrefix: `armada-sim-load-${process.pid}`,
+    maxInFlight: 500,
+  });
   const startMs = Date.now();
   const simulation = createFleetSimulation({
     vehicles: opts.devices.map(({ secret: _secret, ...v }) => v),

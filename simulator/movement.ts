@@ -4,16 +4,7 @@
  * stretches between junctions, and driven one second at a time — accelerating to the
  * stretch's cruising speed, braking in time for its end, standing at red lights.
  */
-import {
-  bearingDeg,
-  cityGates,
-  clampToLand,
-  distanceM,
-  interpolate,
-  isInKupang,
-  offsetM,
-  type LatLon,
-} from './kupang.js';
+import { bearingDeg, cityGates, clampToLand, distanceM, interpolate, isInKupang, offsetM, type LatLon } from './kupang.js';
 import { chance, gaussian, uniform, type Rng } from './random.js';
 import type { DrivingProfile } from './vehicles.js';
 

@@ -53,7 +53,8 @@ export class QosPublisher {
   static async connect(opts: QosPublisherOptions): Promise<QosPublisher> {
     const url = new URL(opts.url);
     const secure = url.protocol === 'mqtts:' || url.protocol === 'tls:';
-    if (!secure && url.protocol !== 'mqtt:' && url.protocol !== 'tcp:') throw new Error(`${opts.url}: only mqtt://, mqtts://, tcp:// and tls:// are supported here`);
+    if (!secure && url.protocol !== 'mqtt:' && url.protocol !== 'tcp:')
+      throw new Error(`${opts.url}: only mqtt://, mqtts://, tcp:// and tls:// are supported here`);
     const port = Number(url.port || (secure ? 8883 : 1883));
     const socket = secure ? tls.connect({ host: url.hostname, port, servername: url.hostname }) : net.connect({ host: url.hostname, port });
     socket.setNoDelay(true);
@@ -134,7 +135,15 @@ export class QosPublisher {
     this.inFlight[id] = 1;
     this.inFlightCount++;
     this.sent++;
-    const packet = mqttPacket.generate({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: 1, messageId: id, dup: false, retain: false });
+    const packet = mqttPacket.generate({
+      cmd: 'publish',
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos: 1,
+      messageId: id,
+      dup: false,
+      retain: false,
+    });
     if (!this.socket.write(packet)) await once(this.socket, 'drain');
   }
 

@@ -135,10 +135,38 @@ export interface CliOptions {
 export const MAX_VEHICLES = 5000;
 
 const STRING_OPTIONS = [
-  'vehicles', 'seed', 'interval', 'parked-interval', 'schedule', 'format', 'out', 'truth', 'mqtt', 'api', 'api-key',
-  'from', 'to', 'start', 'speedup', 'duration', 'load-rate', 'connections', 'replay', 'device-id',
-  'sensor-noise', 'sensor-step', 'slosh', 'gps-noise', 'bad-fix-rate', 'drain-rate', 'fraud-inflated', 'fraud-phantom',
-  'fraud-elsewhere', 'after-hours-rate', 'out-of-city-rate', 'offline-rate',
+  'vehicles',
+  'seed',
+  'interval',
+  'parked-interval',
+  'schedule',
+  'format',
+  'out',
+  'truth',
+  'mqtt',
+  'api',
+  'api-key',
+  'from',
+  'to',
+  'start',
+  'speedup',
+  'duration',
+  'load-rate',
+  'connections',
+  'replay',
+  'device-id',
+  'sensor-noise',
+  'sensor-step',
+  'slosh',
+  'gps-noise',
+  'bad-fix-rate',
+  'drain-rate',
+  'fraud-inflated',
+  'fraud-phantom',
+  'fraud-elsewhere',
+  'after-hours-rate',
+  'out-of-city-rate',
+  'offline-rate',
 ] as const;
 
 function number(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
@@ -203,12 +231,22 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
 
   const fromMs = time('from', s('from'));
   const toMs = time('to', s('to'));
-  const loadRate = optionalNumber('load-rate', s('load-rate'), (n) => n > 0 && n <= 1_000_000, 'a rate above 0 and at most 1000000 messages a second');
+  const loadRate = optionalNumber(
+    'load-rate',
+    s('load-rate'),
+    (n) => n > 0 && n <= 1_000_000,
+    'a rate above 0 and at most 1000000 messages a second',
+  );
   const replayFile = s('replay');
   // --from also shifts a replayed track; otherwise --from/--to make a batch run.
   const batch = replayFile === undefined && (fromMs !== undefined || toMs !== undefined);
-  const modes: Mode[] = [...(replayFile !== undefined ? ['replay' as const] : []), ...(loadRate !== undefined ? ['load' as const] : []), ...(batch ? ['batch' as const] : [])];
-  if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.join(' and ')}: --from/--to (batch), --load-rate (load) or --replay`);
+  const modes: Mode[] = [
+    ...(replayFile !== undefined ? ['replay' as const] : []),
+    ...(loadRate !== undefined ? ['load' as const] : []),
+    ...(batch ? ['batch' as const] : []),
+  ];
+  if (modes.length > 1)
+    throw new UsageError(`choose one mode, not ${modes.join(' and ')}: --from/--to (batch), --load-rate (load) or --replay`);
   const mode: Mode = modes[0] ?? 'live';
   if (mode === 'replay' && toMs !== undefined) throw new UsageError('--to is for batch mode; a replay ends where its track ends');
   if (mode === 'batch') {
@@ -230,22 +268,37 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   const outFile = s('out');
   // The broker named in the environment, as the rest of Armada reads it — unless readings go to a file only.
   const defaultMqtt = apiUrl ? (env.MQTT_URL ?? 'mqtt://127.0.0.1:1883') : outFile ? undefined : env.MQTT_URL;
-  const mqttUrl = url('mqtt', s('mqtt') ?? defaultMqtt, mqttProtocols, mode === 'live' ? 'mqtt://, mqtts://, tcp://, tls://, ws:// or wss://' : 'mqtt://, mqtts://, tcp:// or tls://');
+  const mqttUrl = url(
+    'mqtt',
+    s('mqtt') ?? defaultMqtt,
+    mqttProtocols,
+    mode === 'live' ? 'mqtt://, mqtts://, tcp://, tls://, ws:// or wss://' : 'mqtt://, mqtts://, tcp:// or tls://',
+  );
   const truthFile = s('truth');
   if (!outFile && !mqttUrl) throw new UsageError('say where readings go: --out FILE.jsonl, --mqtt URL or --api URL');
   if (mode === 'load' && !mqttUrl) throw new UsageError('load mode publishes over MQTT: give --mqtt URL (or --api URL)');
-  if (mode === 'load' && (outFile || truthFile)) throw new UsageError('load mode only publishes: --out and --truth are for the other modes');
+  if (mode === 'load' && (outFile || truthFile))
+    throw new UsageError('load mode only publishes: --out and --truth are for the other modes');
 
   const durationS = optionalNumber('duration', s('duration'), (n) => n > 0 && n <= 30 * 86_400, 'a number of seconds above 0');
   if (mode === 'load' && durationS === undefined) throw new UsageError('load mode needs --duration SECONDS');
   const startMs = time('start', s('start'));
   if (startMs !== undefined && mode !== 'live') throw new UsageError('--start is for live mode; batch mode uses --from');
   const speedup = optionalNumber('speedup', s('speedup'), (n) => n > 0 && n <= 100_000, 'a number above 0 and at most 100000');
-  if (speedup !== undefined && (mode === 'batch' || mode === 'load')) throw new UsageError(`--speedup is for live and replay modes; ${mode} mode runs ${mode === 'batch' ? 'as fast as it can' : 'at --load-rate'}`);
+  if (speedup !== undefined && (mode === 'batch' || mode === 'load'))
+    throw new UsageError(
+      `--speedup is for live and replay modes; ${mode} mode runs ${mode === 'batch' ? 'as fast as it can' : 'at --load-rate'}`,
+    );
 
   return {
     mode,
-    vehicles: number('vehicles', s('vehicles'), mode === 'replay' ? 1 : 10, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_VEHICLES, `a whole number from 1 to ${MAX_VEHICLES}`),
+    vehicles: number(
+      'vehicles',
+      s('vehicles'),
+      mode === 'replay' ? 1 : 10,
+      (n) => Number.isInteger(n) && n >= 1 && n <= MAX_VEHICLES,
+      `a whole number from 1 to ${MAX_VEHICLES}`,
+    ),
     seed: number('seed', s('seed'), 1, (n) => Number.isSafeInteger(n), 'a whole number'),
     intervalS: number('interval', s('interval'), 10, wholeSeconds, 'a whole number of seconds from 1 to 3600'),
     parkedIntervalS: number('parked-interval', s('parked-interval'), 60, wholeSeconds, 'a whole number of seconds from 1 to 3600'),
@@ -262,7 +315,13 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     speedup,
     durationS,
     loadRate,
-    connections: number('connections', s('connections'), 4, (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'a whole number from 1 to 1000'),
+    connections: number(
+      'connections',
+      s('connections'),
+      4,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 1000,
+      'a whole number from 1 to 1000',
+    ),
     replayFile,
     deviceId: s('device-id') ?? (format === 'owntracks' ? 'sim/gpx-replay' : 'gpx-replay'),
     quiet: v.quiet === true,

@@ -32,7 +32,10 @@ export class JsonlWriter {
 
   static async open(path: string): Promise<JsonlWriter> {
     const stream = createWriteStream(path, { flags: 'w' });
-    await Promise.race([once(stream, 'open'), once(stream, 'error').then(([err]) => Promise.reject(new Error(`cannot write ${path}: ${(err as Error).message}`)))]);
+    await Promise.race([
+      once(stream, 'open'),
+      once(stream, 'error').then(([err]) => Promise.reject(new Error(`cannot write ${path}: ${(err as Error).message}`))),
+    ]);
     return new JsonlWriter(stream, path);
   }
 
@@ -91,7 +94,13 @@ export async function openMqttSink(
       const wave = own.slice(i, i + 50);
       const publishers = await Promise.all(
         wave.map((d) =>
-          QosPublisher.connect({ url, clientId: `armada-sim-${d.deviceId.replace('/', '-')}`, username: d.deviceId, password: d.secret!, maxInFlight: opts.maxInFlight ?? 100 }).catch((err: Error) => {
+          QosPublisher.connect({
+            url,
+            clientId: `armada-sim-${d.deviceId.replace('/', '-')}`,
+            username: d.deviceId,
+            password: d.secret!,
+            maxInFlight: opts.maxInFlight ?? 100,
+          }).catch((err: Error) => {
             throw new Error(`device ${d.deviceId}: ${err.message}`);
           }),
         ),

@@ -74,7 +74,17 @@ export interface Totals {
   drains: number;
 }
 
-export type TripPurpose = 'errand' | 'home' | 'refuel' | 'phantom' | 'collection' | 'landfill' | 'bus-stop' | 'call-out' | 'private' | 'out-of-city';
+export type TripPurpose =
+  | 'errand'
+  | 'home'
+  | 'refuel'
+  | 'phantom'
+  | 'collection'
+  | 'landfill'
+  | 'bus-stop'
+  | 'call-out'
+  | 'private'
+  | 'out-of-city';
 export type StopActivity = 'park' | 'idle' | 'wait' | 'refuel' | 'drain';
 export type FraudKind = 'inflated' | 'phantom' | 'elsewhere';
 
@@ -205,7 +215,16 @@ export interface VehicleRecord extends VehicleRef, Totals {
   ranDryS: number;
 }
 
-export type TruthRecord = RunRecord | TripRecord | StopRecord | RefuelRecord | DrainRecord | ReceiptRecord | OfflineRecord | DayRecord | VehicleRecord;
+export type TruthRecord =
+  | RunRecord
+  | TripRecord
+  | StopRecord
+  | RefuelRecord
+  | DrainRecord
+  | ReceiptRecord
+  | OfflineRecord
+  | DayRecord
+  | VehicleRecord;
 
 export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 

@@ -91,7 +91,15 @@ const HOME_BY_DEPARTMENT: Record<string, string> = {
 };
 
 function inferHome(v: SimVehicle, kind: VehicleKind, duty: Duty): Place {
-  const named = v.homePlace ?? (kind === 'ambulance' ? 'RSUD Prof. Dr. W.Z. Johannes' : duty === 'bus' ? 'Terminal Kota Lama' : duty === 'garbage' ? 'Pool Kendaraan DLHK' : HOME_BY_DEPARTMENT[v.departmentCode ?? '']);
+  const named =
+    v.homePlace ??
+    (kind === 'ambulance'
+      ? 'RSUD Prof. Dr. W.Z. Johannes'
+      : duty === 'bus'
+        ? 'Terminal Kota Lama'
+        : duty === 'garbage'
+          ? 'Pool Kendaraan DLHK'
+          : HOME_BY_DEPARTMENT[v.departmentCode ?? '']);
   if (named !== undefined) {
     const place = placeByName(named);
     if (!place) throw new Error(`vehicle ${v.deviceId}: unknown home place "${named}"`);

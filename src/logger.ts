@@ -16,17 +16,20 @@ const SECRET_QUERY_PARAMS = new Set(['token', 'key', 'apikey', 'api_key', 'acces
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const pairs = url.slice(q + 1).split('&').map((pair) => {
-    const eq = pair.indexOf('=');
-    const rawName = eq < 0 ? pair : pair.slice(0, eq);
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName.replaceAll('+', ' ')).trim().toLowerCase();
-    } catch {
-      return '[redacted]'; // a name that does not decode: nothing of it is logged
-    }
-    return SECRET_QUERY_PARAMS.has(name) ? `${rawName}=[redacted]` : pair;
-  });
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq < 0 ? pair : pair.slice(0, eq);
+      let name: string;
+      try {
+        name = decodeURIComponent(rawName.replaceAll('+', ' ')).trim().toLowerCase();
+      } catch {
+        return '[redacted]'; // a name that does not decode: nothing of it is logged
+      }
+      return SECRET_QUERY_PARAMS.has(name) ? `${rawName}=[redacted]` : pair;
+    });
   return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 

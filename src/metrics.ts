@@ -13,7 +13,11 @@ export function createMetrics() {
   return {
     registry,
     ingest: {
-      received: new Counter({ name: 'armada_ingest_messages_received_total', help: 'MQTT messages received by the ingest worker', registers }),
+      received: new Counter({
+        name: 'armada_ingest_messages_received_total',
+        help: 'MQTT messages received by the ingest worker',
+        registers,
+      }),
       stored: new Counter({ name: 'armada_ingest_readings_stored_total', help: 'Readings committed to the telemetry table', registers }),
       duplicates: new Counter({
         name: 'armada_ingest_readings_duplicate_total',
@@ -27,7 +31,11 @@ export function createMetrics() {
         registers,
       }),
       batches: new Counter({ name: 'armada_ingest_batches_total', help: 'Batches committed', registers }),
-      failedBatches: new Counter({ name: 'armada_ingest_batches_failed_total', help: 'Batches whose commit failed (nothing of them was acknowledged)', registers }),
+      failedBatches: new Counter({
+        name: 'armada_ingest_batches_failed_total',
+        help: 'Batches whose commit failed (nothing of them was acknowledged)',
+        registers,
+      }),
       batchSize: new Histogram({
         name: 'armada_ingest_batch_messages',
         help: 'Messages per committed batch',
@@ -43,7 +51,7 @@ export function createMetrics() {
       inFlight: new Gauge({ name: 'armada_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged', registers }),
       quarantineCapped: new Counter({
         name: 'armada_ingest_quarantine_capped_total',
-        help: 'Rejects beyond a device\'s quarantine cap, by reason: counted on one row per device and period, not stored',
+        help: "Rejects beyond a device's quarantine cap, by reason: counted on one row per device and period, not stored",
         labelNames: ['reason'] as const,
         registers,
       }),

@@ -111,7 +111,13 @@ export async function startServices(config: Config, roles: Roles, options: Start
     // The API's processes keep the rollups current (an advisory lock lets one run at a
     // time on PostgreSQL); a worker-only process spends itself on ingest alone.
     const rollups = startRollupJob(
-      { analytics: domain.analytics, analyticsRepo: repos.analytics, vehicles: repos.vehicles, logger: logger.child({ component: 'rollups' }), now },
+      {
+        analytics: domain.analytics,
+        analyticsRepo: repos.analytics,
+        vehicles: repos.vehicles,
+        logger: logger.child({ component: 'rollups' }),
+        now,
+      },
       { autoStart: roles.api },
     );
     closers.push(() => rollups.stop());
@@ -139,7 +145,12 @@ export async function startServices(config: Config, roles: Roles, options: Start
       const ingestDeps = { config, database, repos, logger: logger.child({ component: 'ingest' }), metrics: metrics.ingest, now };
       ingest = config.mqttUrl
         ? await startExternalIngest({ ...ingestDeps, brokerUrl: config.mqttUrl })
-        : await startEmbeddedIngest({ ...ingestDeps, host: config.mqttHost, port: config.mqttPort, brokerLogger: logger.child({ component: 'broker' }) });
+        : await startEmbeddedIngest({
+            ...ingestDeps,
+            host: config.mqttHost,
+            port: config.mqttPort,
+            brokerLogger: logger.child({ component: 'broker' }),
+          });
       const running = ingest;
       const ingestLogger = ingestDeps.logger;
       closers.push(async () => {

@@ -13,7 +13,12 @@ import { startServices, type Roles, type Services } from './runtime.js';
 
 /** Problems a user can fix: printed as one clear message, without a stack trace. */
 export function isUserFacing(err: unknown): err is Error {
-  return err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof PortInUseError || err instanceof MosquittoAuthUsageError;
+  return (
+    err instanceof ConfigError ||
+    err instanceof DataDirLockedError ||
+    err instanceof PortInUseError ||
+    err instanceof MosquittoAuthUsageError
+  );
 }
 
 export function fail(err: unknown, logger?: Logger): never {

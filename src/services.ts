@@ -44,7 +44,10 @@ export function createServices(repos: Repositories, settings: ServiceSettings = 
     /** Closing a month: its reports frozen (src/finance/closing.ts). */
     closing: createClosing(repos, { savings, reconciliation }, settings.analytics.reportTz),
     /** Fuel vouchers (src/finance/vouchers.ts). */
-    vouchers: createVouchers(repos, { voucherExpiryS: (settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS).voucherExpiryS, reportTz: settings.analytics.reportTz }),
+    vouchers: createVouchers(repos, {
+      voucherExpiryS: (settings.reconciliation ?? DEFAULT_FINANCE_RECON_SETTINGS).voucherExpiryS,
+      reportTz: settings.analytics.reportTz,
+    }),
   };
 }
 export type DomainServices = ReturnType<typeof createServices>;

@@ -86,7 +86,12 @@ export function createAlertEngine(options: AlertEngineOptions) {
 
   async function rules(): Promise<AlertRules> {
     if (now() - fencesLoadedAtMs > REFRESH_MS) {
-      const loaded = (await repos.geofences.all()).map((g) => ({ id: g.id, name: g.name, geometry: g.geometry, departmentId: g.departmentId }));
+      const loaded = (await repos.geofences.all()).map((g) => ({
+        id: g.id,
+        name: g.name,
+        geometry: g.geometry,
+        departmentId: g.departmentId,
+      }));
       const shapes = new Map(loaded.map((g) => [g.id, JSON.stringify(g.geometry)]));
       // A fence whose shape changed (or that is gone) starts afresh for every vehicle: the
       // next fix says where the vehicle is, and being outside the new shape is not "leaving".

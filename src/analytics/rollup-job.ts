@@ -87,7 +87,13 @@ export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boole
         let hi = lo;
         while (hi < readings.length && readings[hi]!.fixAtMs < endMs + ctx.afterMs) hi++;
         const slice: AnalysisReading[] = readings.slice(lo, hi);
-        const analysis = analyseWindow(slice, vehicle, { trips: analytics.settings.trips, fuel: analytics.settings.fuel, tz, workingHours: analytics.settings.workingHours }, startMs, endMs);
+        const analysis = analyseWindow(
+          slice,
+          vehicle,
+          { trips: analytics.settings.trips, fuel: analytics.settings.fuel, tz, workingHours: analytics.settings.workingHours },
+          startMs,
+          endMs,
+        );
         results.push({ day: sorted[k]!, analysis });
       }
       await repo.saveDays(vehicle.id, results, computedAtMs);
@@ -102,7 +108,10 @@ export function startRollupJob(deps: RollupJobDeps, options: { autoStart?: boole
     const lastDay = localDayOf(tz, started + 300_000);
     const fleet = new Map((await deps.vehicles.list(ALL_DEPARTMENTS)).map((v) => [v.id, v]));
 
-    const work = new Map<string, { days: Set<LocalDay>; late: Array<{ day: LocalDay; markedAt: string }>; seenAtMs: number | null | undefined }>();
+    const work = new Map<
+      string,
+      { days: Set<LocalDay>; late: Array<{ day: LocalDay; markedAt: string }>; seenAtMs: number | null | undefined }
+    >();
     const entry = (id: string) => {
       let w = work.get(id);
       if (!w) work.set(id, (w = { days: new Set(), late: [], seenAtMs: undefined }));

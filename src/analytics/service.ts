@@ -77,7 +77,13 @@ function unitFromAnalysis(a: WindowAnalysis): PeriodUnit {
   };
 }
 
-function unitFromStored(fromMs: number, toMs: number, row: RollupRow | undefined, segments: SegmentPiece[], events: FuelEvent[]): PeriodUnit {
+function unitFromStored(
+  fromMs: number,
+  toMs: number,
+  row: RollupRow | undefined,
+  segments: SegmentPiece[],
+  events: FuelEvent[],
+): PeriodUnit {
   return {
     fromMs,
     toMs,
@@ -155,7 +161,15 @@ export const per100Km = (litres: number, km: number): number | null => (km >= 1 
 
 /** Adds a stretch's distance, times (in hours), points and trips to a report row, from computed days or rollups alike. */
 function addActivity(
-  row: { distanceKm: number; engineHours: number; idleHours: number; drivingHours: number; distanceOutsideHoursKm: number; points: number; tripCount: number },
+  row: {
+    distanceKm: number;
+    engineHours: number;
+    idleHours: number;
+    drivingHours: number;
+    distanceOutsideHoursKm: number;
+    points: number;
+    tripCount: number;
+  },
   from: { distanceKm: number; engineS: number; idleS: number; drivingS: number; distanceOutsideHoursKm: number; points: number },
   tripCount: number,
 ): void {
@@ -174,11 +188,21 @@ const differs = (over: Partial<TripSettings>, base: TripSettings) =>
 /** The service over its repository (built by the composition root, src/services.ts). */
 export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSettings = DEFAULT_ANALYTICS_SETTINGS) {
   const tz = settings.reportTz;
-  const analysisSettings = (trips: TripSettings): AnalysisSettings => ({ trips, fuel: settings.fuel, tz, workingHours: settings.workingHours });
+  const analysisSettings = (trips: TripSettings): AnalysisSettings => ({
+    trips,
+    fuel: settings.fuel,
+    tz,
+    workingHours: settings.workingHours,
+  });
   const defaultContext = contextMs(settings.trips);
 
   /** Analyses [fromMs, toMs) of one vehicle from its readings. */
-  async function computeWindow(vehicle: AnalysedVehicle, fromMs: number, toMs: number, trips: TripSettings = settings.trips): Promise<WindowAnalysis> {
+  async function computeWindow(
+    vehicle: AnalysedVehicle,
+    fromMs: number,
+    toMs: number,
+    trips: TripSettings = settings.trips,
+  ): Promise<WindowAnalysis> {
     const ctx = contextMs(trips);
     const readings = await repo.readings(vehicle.id, fromMs - ctx.beforeMs, toMs + ctx.afterMs);
     return analyseWindow(readings, vehicle, analysisSettings(trips), fromMs, toMs);
@@ -205,7 +229,15 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
     let outside = 0;
     let maxSpeedKmh = 0;
     for (const u of units) {
-      addUnit(tally, { active: u.distanceKm > 0 || u.engineS > 0, source: u.source, usedLitres: u.usedLitres, counterLitres: u.counterLitres, sensorLitres: u.sensorLitres, ratedLitres: u.ratedLitres, idleLitres: u.idleLitres });
+      addUnit(tally, {
+        active: u.distanceKm > 0 || u.engineS > 0,
+        source: u.source,
+        usedLitres: u.usedLitres,
+        counterLitres: u.counterLitres,
+        sensorLitres: u.sensorLitres,
+        ratedLitres: u.ratedLitres,
+        idleLitres: u.idleLitres,
+      });
       distanceKm += u.distanceKm;
       drivingS += u.drivingS;
       idleS += u.idleS;
@@ -253,9 +285,17 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
      * Trips, stops and fuel of one vehicle over [fromMs, toMs). With thresholds other than
      * the settings' (`overrides`) everything is computed from the readings.
      */
-    async vehiclePeriod(vehicle: AnalysedVehicle, fromMs: number, toMs: number, overrides: Partial<TripSettings> = {}): Promise<VehiclePeriod> {
+    async vehiclePeriod(
+      vehicle: AnalysedVehicle,
+      fromMs: number,
+      toMs: number,
+      overrides: Partial<TripSettings> = {},
+    ): Promise<VehiclePeriod> {
       if (differs(overrides, settings.trips)) {
-        const trips = { ...settings.trips, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as TripSettings;
+        const trips = {
+          ...settings.trips,
+          ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+        } as TripSettings;
         return assemble([unitFromAnalysis(await computeWindow(vehicle, fromMs, toMs, trips))], fromMs, toMs);
       }
       const days = daysOverlapping(tz, fromMs, toMs);
@@ -273,7 +313,8 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
         return { day, fromMs: Math.max(fromMs, startMs), toMs: Math.min(toMs, endMs), stored: whole && isFinal(day, endMs, state, late) };
       });
       const storedPlans = plan.filter((p) => p.stored);
-      const stored = storedPlans.length > 0 ? await repo.storedDays(vehicle.id, storedPlans[0]!.day, storedPlans[storedPlans.length - 1]!.day) : null;
+      const stored =
+        storedPlans.length > 0 ? await repo.storedDays(vehicle.id, storedPlans[0]!.day, storedPlans[storedPlans.length - 1]!.day) : null;
       const units: PeriodUnit[] = [];
       // Adjacent days that need the readings are computed as one window.
       let pending: { fromMs: number; toMs: number } | null = null;
@@ -285,7 +326,15 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
       for (const p of plan) {
         if (p.stored) {
           await flush();
-          units.push(unitFromStored(p.fromMs, p.toMs, stored!.rollups.get(p.day), stored!.segments.get(p.day) ?? [], stored!.events.get(p.day) ?? []));
+          units.push(
+            unitFromStored(
+              p.fromMs,
+              p.toMs,
+              stored!.rollups.get(p.day),
+              stored!.segments.get(p.day) ?? [],
+              stored!.events.get(p.day) ?? [],
+            ),
+          );
         } else if (pending && pending.toMs === p.fromMs) {
           pending.toMs = p.toMs;
         } else {
@@ -307,16 +356,42 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
       const ids = vehicles.map((v) => v.id);
       const byId = new Map(vehicles.map((v) => [v.id, v]));
       const days = daysOverlapping(tz, fromMs, toMs);
-      const tallies = new Map<string, { tally: FuelTally; row: Omit<FleetFuelRow, 'vehicleId' | 'fuelUsedLitres' | 'litresPer100Km' | 'fuelSource' | 'idleLitres' | 'ratedLitres'> }>();
+      const tallies = new Map<
+        string,
+        {
+          tally: FuelTally;
+          row: Omit<FleetFuelRow, 'vehicleId' | 'fuelUsedLitres' | 'litresPer100Km' | 'fuelSource' | 'idleLitres' | 'ratedLitres'>;
+        }
+      >();
       for (const id of ids) {
         tallies.set(id, {
           tally: emptyTally(),
-          row: { distanceKm: 0, refuelCount: 0, refuelledLitres: 0, drainCount: 0, drainedLitres: 0, engineHours: 0, idleHours: 0, drivingHours: 0, distanceOutsideHoursKm: 0, tripCount: 0, points: 0 },
+          row: {
+            distanceKm: 0,
+            refuelCount: 0,
+            refuelledLitres: 0,
+            drainCount: 0,
+            drainedLitres: 0,
+            engineHours: 0,
+            idleHours: 0,
+            drivingHours: 0,
+            distanceOutsideHoursKm: 0,
+            tripCount: 0,
+            points: 0,
+          },
         });
       }
       const addUnitTo = (id: string, u: PeriodUnit, tripCount: number) => {
         const t = tallies.get(id)!;
-        addUnit(t.tally, { active: u.distanceKm > 0 || u.engineS > 0, source: u.source, usedLitres: u.usedLitres, counterLitres: u.counterLitres, sensorLitres: u.sensorLitres, ratedLitres: u.ratedLitres, idleLitres: u.idleLitres });
+        addUnit(t.tally, {
+          active: u.distanceKm > 0 || u.engineS > 0,
+          source: u.source,
+          usedLitres: u.usedLitres,
+          counterLitres: u.counterLitres,
+          sensorLitres: u.sensorLitres,
+          ratedLitres: u.ratedLitres,
+          idleLitres: u.idleLitres,
+        });
         const r = t.row;
         addActivity(r, u, tripCount);
         for (const e of u.events) {
@@ -361,7 +436,8 @@ export function createAnalytics(repo: AnalyticsRepository, settings: AnalyticsSe
               const usable =
                 !(lateSet.size > 0 && lateSet.has(`${id}|${r.day}`)) &&
                 state !== undefined &&
-                (state.computedAtMs >= r.endMs + defaultContext.afterMs || (state.computedAtMs >= jobCurrentSince && state.computedAtMs >= r.startMs));
+                (state.computedAtMs >= r.endMs + defaultContext.afterMs ||
+                  (state.computedAtMs >= jobCurrentSince && state.computedAtMs >= r.startMs));
               if (!usable) skip.push({ vehicleId: id, day: r.day });
             }
           }

@@ -174,7 +174,10 @@ export async function startEmbeddedBroker(options: {
       const identity = client ? identities.get(client) : undefined;
       if (!identity) return done(new Error('not authenticated'));
       if (identity.kind === 'device' && !mayPublish(identity.device, identity.username, packet.topic)) {
-        logger.info({ deviceId: identity.device.id, topic: packet.topic.slice(0, 200) }, 'mqtt publish refused: not the device\'s own topic');
+        logger.info(
+          { deviceId: identity.device.id, topic: packet.topic.slice(0, 200) },
+          "mqtt publish refused: not the device's own topic",
+        );
         return done(new Error('devices may publish only to their own telemetry topic'));
       }
       // Whatever a device may publish goes to ingest, which stores it or quarantines it with a reason.
@@ -189,7 +192,10 @@ export async function startEmbeddedBroker(options: {
       const identity = identities.get(client);
       if (identity?.kind === 'internal') return done(null, subscription);
       // A null subscription answers SUBACK 0x80 (refused) and keeps the device connected.
-      logger.info({ deviceId: identity?.kind === 'device' ? identity.device.id : undefined, topic: subscription.topic.slice(0, 200) }, 'mqtt subscribe refused: devices may not subscribe');
+      logger.info(
+        { deviceId: identity?.kind === 'device' ? identity.device.id : undefined, topic: subscription.topic.slice(0, 200) },
+        'mqtt subscribe refused: devices may not subscribe',
+      );
       done(null, null);
     },
   });

@@ -12,7 +12,6 @@ export function pgErrorCode(err: unknown): string | undefined {
 export const UNIQUE_VIOLATION = '23505';
 export const FOREIGN_KEY_VIOLATION = '23503';
 
-
 /** Values PostgreSQL cannot store in text or jsonb (a NUL character): a client's mistake, not the server's. */
 export const CHARACTER_NOT_IN_REPERTOIRE = '22021';
 export const UNTRANSLATABLE_CHARACTER = '22P05';

@@ -329,7 +329,10 @@ export const vehicleFuelEvents = pgTable(
     levelAfterLitres: real('level_after_litres').notNull(),
     moving: boolean('moving').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.vehicleId, t.day, t.seq], name: 'vehicle_fuel_events_pkey' }), index('vehicle_fuel_events_at_idx').on(t.vehicleId, t.at)],
+  (t) => [
+    primaryKey({ columns: [t.vehicleId, t.day, t.seq], name: 'vehicle_fuel_events_pkey' }),
+    index('vehicle_fuel_events_at_idx').on(t.vehicleId, t.at),
+  ],
 );
 
 /** Where the rollup job stands with each vehicle. */
@@ -417,7 +420,10 @@ export const vehicleMonthRollups = pgTable(
     drainCount: doublePrecision('drain_count').notNull(),
     drainLitres: doublePrecision('drain_litres').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.vehicleId, t.month], name: 'vehicle_month_rollups_pkey' }), index('vehicle_month_rollups_month_idx').on(t.month)],
+  (t) => [
+    primaryKey({ columns: [t.vehicleId, t.month], name: 'vehicle_month_rollups_pkey' }),
+    index('vehicle_month_rollups_month_idx').on(t.month),
+  ],
 );
 
 // ---------------------------------------------------------------------------------
@@ -443,7 +449,10 @@ export const fuelPrices = pgTable(
     createdAt: createdAt(),
     createdByKeyId: uuid('created_by_key_id'),
   },
-  (t) => [uniqueIndex('fuel_prices_type_from_key').on(t.fuelType, t.validFrom), check('fuel_prices_positive', sql`${t.priceIdrPerLitre} > 0`)],
+  (t) => [
+    uniqueIndex('fuel_prices_type_from_key').on(t.fuelType, t.validFrom),
+    check('fuel_prices_positive', sql`${t.priceIdrPerLitre} > 0`),
+  ],
 );
 
 /** The register of filling stations (SPBU), by their number such as `54.851.01`. */
@@ -477,7 +486,10 @@ export const vehicleAllocations = pgTable(
     createdAt: createdAt(),
     createdByKeyId: uuid('created_by_key_id'),
   },
-  (t) => [uniqueIndex('vehicle_allocations_vehicle_month_key').on(t.vehicleId, t.fromMonth), check('vehicle_allocations_nonneg', sql`${t.litres} >= 0`)],
+  (t) => [
+    uniqueIndex('vehicle_allocations_vehicle_month_key').on(t.vehicleId, t.fromMonth),
+    check('vehicle_allocations_nonneg', sql`${t.litres} >= 0`),
+  ],
 );
 
 /** A department's fuel budget for a calendar year, in rupiah. */
@@ -491,7 +503,10 @@ export const departmentBudgets = pgTable(
     amountIdr: rupiah('amount_idr').notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.departmentId, t.year], name: 'department_budgets_pkey' }), check('department_budgets_nonneg', sql`${t.amountIdr} >= 0`)],
+  (t) => [
+    primaryKey({ columns: [t.departmentId, t.year], name: 'department_budgets_pkey' }),
+    check('department_budgets_nonneg', sql`${t.amountIdr} >= 0`),
+  ],
 );
 
 export const ledgerEntryKinds = ['purchase', 'void'] as const;

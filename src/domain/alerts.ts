@@ -9,7 +9,15 @@ import { containsPoint, type GeofenceGeometry } from './geofence.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 
 /** The receipt_* kinds are the reconciliation's settled flags (src/finance/settle-job.ts). */
-export const alertKinds = ['speeding', 'outside_working_hours', 'geofence_exit', 'low_battery', 'device_silent', 'fuel_drain', ...receiptAlertKinds] as const;
+export const alertKinds = [
+  'speeding',
+  'outside_working_hours',
+  'geofence_exit',
+  'low_battery',
+  'device_silent',
+  'fuel_drain',
+  ...receiptAlertKinds,
+] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 export interface AlertCandidate {
@@ -81,7 +89,12 @@ export function evaluateReading(
   const speedKmh = r.speedKmh ?? 0;
   if (!state.speeding && speedKmh > limitKmh) {
     state.speeding = true;
-    (alerts ??= []).push(candidate('speeding', vehicle, r, `${vehicle.plateNumber} at ${Math.round(speedKmh)} km/h (limit ${limitKmh})`, { speedKmh, limitKmh }));
+    (alerts ??= []).push(
+      candidate('speeding', vehicle, r, `${vehicle.plateNumber} at ${Math.round(speedKmh)} km/h (limit ${limitKmh})`, {
+        speedKmh,
+        limitKmh,
+      }),
+    );
   } else if (state.speeding && speedKmh <= limitKmh - SPEED_HYSTERESIS_KMH) {
     state.speeding = false;
   }
@@ -90,14 +103,24 @@ export function evaluateReading(
   // An exempt vehicle (an ambulance, a fire engine) is never "outside working hours".
   const offHours = inUse && vehicle.outsideHoursExempt !== true && !isWorkingTime(rules.reportTz, rules.workingHours, r.fixAtMs);
   if (offHours && !state.outsideHours) {
-    (alerts ??= []).push(candidate('outside_working_hours', vehicle, r, `${vehicle.plateNumber} in use outside working hours`, { speedKmh, ignition: r.ignition }));
+    (alerts ??= []).push(
+      candidate('outside_working_hours', vehicle, r, `${vehicle.plateNumber} in use outside working hours`, {
+        speedKmh,
+        ignition: r.ignition,
+      }),
+    );
   }
   state.outsideHours = offHours;
 
   if (r.batteryV !== null) {
     const low = r.batteryV < rules.lowBatteryV && r.ignition !== true;
     if (low && !state.lowBattery) {
-      (alerts ??= []).push(candidate('low_battery', vehicle, r, `${vehicle.plateNumber} battery at ${r.batteryV.toFixed(1)} V`, { batteryV: r.batteryV, thresholdV: rules.lowBatteryV }));
+      (alerts ??= []).push(
+        candidate('low_battery', vehicle, r, `${vehicle.plateNumber} battery at ${r.batteryV.toFixed(1)} V`, {
+          batteryV: r.batteryV,
+          thresholdV: rules.lowBatteryV,
+        }),
+      );
     }
     state.lowBattery = low;
   }
@@ -107,7 +130,12 @@ export function evaluateReading(
     const wasInside = state.inside.get(fence.id);
     // Leaving is a change from inside; a vehicle first seen outside has not left anything.
     if (wasInside === true && !inside) {
-      (alerts ??= []).push(candidate('geofence_exit', vehicle, r, `${vehicle.plateNumber} left ${fence.name}`, { geofenceId: fence.id, geofenceName: fence.name }));
+      (alerts ??= []).push(
+        candidate('geofence_exit', vehicle, r, `${vehicle.plateNumber} left ${fence.name}`, {
+          geofenceId: fence.id,
+          geofenceName: fence.name,
+        }),
+      );
     }
     state.inside.set(fence.id, inside);
   }
@@ -121,7 +149,16 @@ function candidate(
   message: string,
   details: Record<string, unknown>,
 ): AlertCandidate {
-  return { kind, vehicleId: vehicle.vehicleId, departmentId: vehicle.departmentId, atMs: r.fixAtMs, lat: r.lat, lon: r.lon, message, details };
+  return {
+    kind,
+    vehicleId: vehicle.vehicleId,
+    departmentId: vehicle.departmentId,
+    atMs: r.fixAtMs,
+    lat: r.lat,
+    lon: r.lon,
+    message,
+    details,
+  };
 }
 
 /** The answer for a reading that raises nothing (shared, never written to). */

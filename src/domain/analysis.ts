@@ -11,7 +11,16 @@
  *    `mergePieces` joins the cut pieces of adjacent windows back into one;
  *  - a refuel or drain belongs to the window in which it began.
  */
-import { buildLevelModel, levelNear, sensorUsedLitres, type FuelEvent, type FuelSettings, type FuelSource, type LevelModel, type VehicleFuelSpec } from './fuel/index.js';
+import {
+  buildLevelModel,
+  levelNear,
+  sensorUsedLitres,
+  type FuelEvent,
+  type FuelSettings,
+  type FuelSource,
+  type LevelModel,
+  type VehicleFuelSpec,
+} from './fuel/index.js';
 import { isWorkingTime, type WorkingHours } from './report-time.js';
 import { detectMotion, motionSegments, prepareTrack, type AnalysisReading, type Track, type TripSettings } from './trips.js';
 
@@ -126,7 +135,16 @@ function ratedLitres(vehicle: VehicleFuelSpec, distanceM: number, idleS: number)
 
 type Source = FuelSource;
 
-function usedBetween(ctx: Context, source: Source, fromMs: number, toMs: number, i0: number, i1: number, distanceM: number, idleS: number): number {
+function usedBetween(
+  ctx: Context,
+  source: Source,
+  fromMs: number,
+  toMs: number,
+  i0: number,
+  i1: number,
+  distanceM: number,
+  idleS: number,
+): number {
   if (source === 'counter') return counterLitres(ctx, i0, i1).litres;
   if (source === 'sensor') return Math.max(0, sensorLitres(ctx, fromMs, toMs));
   return ratedLitres(ctx.vehicle, distanceM, idleS);
@@ -207,7 +225,12 @@ export function analyseWindow(
   if (level) for (let k = lowerBound(level.t, fromMs); k < level.t.length && level.t[k]! < toMs; k++) levelPoints++;
   const source: Source = counter.steps >= 1 ? 'counter' : levelPoints >= 1 ? 'sensor' : 'rated';
   const rated = ratedLitres(vehicle, sums.distanceM, sums.idleS);
-  const sensor = level && levelPoints >= 1 && sums.engineS + sums.drivingS > 0 ? Math.max(0, sensorLitres(ctx, fromMs, toMs)) : level && levelPoints >= 1 ? 0 : null;
+  const sensor =
+    level && levelPoints >= 1 && sums.engineS + sums.drivingS > 0
+      ? Math.max(0, sensorLitres(ctx, fromMs, toMs))
+      : level && levelPoints >= 1
+        ? 0
+        : null;
   const used = source === 'counter' ? counter.litres : source === 'sensor' ? sensor! : rated;
   const events = level ? level.events.filter((e) => e.atMs >= fromMs && e.atMs < toMs) : [];
   const fuel: WindowFuel = {
@@ -241,7 +264,8 @@ export function analyseWindow(
       const b = Math.min(seg.endIdx, i1);
       const s = intervalSums(ctx, a, b);
       let maxKmh = 0;
-      for (let i = Math.max(seg.startIdx, i0); i <= Math.min(seg.endIdx, i1); i++) if (track.speedKmh[i]! > maxKmh) maxKmh = track.speedKmh[i]!;
+      for (let i = Math.max(seg.startIdx, i0); i <= Math.min(seg.endIdx, i1); i++)
+        if (track.speedKmh[i]! > maxKmh) maxKmh = track.speedKmh[i]!;
       const startPos = clippedStart ? Math.max(0, i0 - 1) : seg.startIdx;
       const endPos = clippedEnd ? Math.max(0, i1) : seg.endIdx;
       segments.push({

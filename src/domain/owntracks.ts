@@ -30,7 +30,10 @@ export function parseOwnTracksPayload(payload: Uint8Array): ParseResult {
 
 function parseUnguarded(payload: Uint8Array): ParseResult {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
-    return { readings: [], rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }] };
+    return {
+      readings: [],
+      rejections: [{ reason: 'payload_too_large', detail: `${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, raw: null }],
+    };
   }
   const shape = scanPayload(payload);
   const tooDeep = depthRejection(shape);
@@ -50,7 +53,13 @@ function parseUnguarded(payload: Uint8Array): ParseResult {
   if (message._type !== 'location') {
     return {
       readings: [],
-      rejections: [{ reason: 'not_a_location', detail: `OwnTracks _type ${JSON.stringify(message._type ?? null).slice(0, 40)} carries no position`, raw: null }],
+      rejections: [
+        {
+          reason: 'not_a_location',
+          detail: `OwnTracks _type ${JSON.stringify(message._type ?? null).slice(0, 40)} carries no position`,
+          raw: null,
+        },
+      ],
     };
   }
   const tst = message.tst;
@@ -86,7 +95,11 @@ function parseUnguarded(payload: Uint8Array): ParseResult {
   if (tst === undefined) delete candidate.ts;
   const one = parseReading(candidate);
   if ('reason' in one) {
-    const detail = one.detail.replace(/\bts\b/, 'tst').replace(/speedKmh/, 'vel').replace(/headingDeg/, 'cog').replace(/altitudeM/, 'alt');
+    const detail = one.detail
+      .replace(/\bts\b/, 'tst')
+      .replace(/speedKmh/, 'vel')
+      .replace(/headingDeg/, 'cog')
+      .replace(/altitudeM/, 'alt');
     return { readings: [], rejections: [{ reason: one.reason, detail, raw: null }] };
   }
   return { readings: [one], rejections: [] };

@@ -135,7 +135,11 @@ export interface WorkingHours {
 }
 
 /** Kupang's city offices: Monday to Friday, 07:00 to 16:00 WITA. */
-export const DEFAULT_WORKING_HOURS: WorkingHours = Object.freeze({ weekdays: Object.freeze([1, 2, 3, 4, 5]), startMin: 7 * 60, endMin: 16 * 60 });
+export const DEFAULT_WORKING_HOURS: WorkingHours = Object.freeze({
+  weekdays: Object.freeze([1, 2, 3, 4, 5]),
+  startMin: 7 * 60,
+  endMin: 16 * 60,
+});
 
 /** Parses "Mon-Fri 07:00-16:00" (days may also be listed: "Mon,Wed,Sat 08:00-12:00"). */
 export function parseWorkingHours(text: string): WorkingHours {
@@ -143,7 +147,11 @@ export function parseWorkingHours(text: string): WorkingHours {
   const m = /^\s*([A-Za-z,\- ]+?)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text);
   if (!m) throw new Error('expected days and hours like "Mon-Fri 07:00-16:00"');
   const weekdays = new Set<number>();
-  for (const part of m[1]!.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of m[1]!
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [from, to] = part.split('-').map((s) => names.indexOf(s.trim().slice(0, 3)));
     if (from === undefined || from < 0 || (to !== undefined && to < 0)) throw new Error(`unknown day in "${part}"`);
     const last = to ?? from;

@@ -83,10 +83,7 @@ const EARLIEST_FIX_MS = Date.UTC(2000, 0, 1);
 const readingSchema = z.looseObject({
   ts: z.union([
     z.iso.datetime({ offset: true }),
-    z
-      .number()
-      .int()
-      .min(EARLIEST_FIX_MS, { message: 'epoch milliseconds before 2000 (epoch seconds sent as milliseconds?)' }),
+    z.number().int().min(EARLIEST_FIX_MS, { message: 'epoch milliseconds before 2000 (epoch seconds sent as milliseconds?)' }),
   ]),
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
@@ -112,7 +109,8 @@ const REQUIRED_FIELDS = ['ts', 'lat', 'lon'] as const;
 
 function describeIssues(element: Record<string, unknown>, error: z.ZodError): { reason: RejectReason; detail: string } {
   const missing = REQUIRED_FIELDS.filter((f) => element[f] === undefined || element[f] === null);
-  if (missing.length > 0) return { reason: 'missing_field', detail: `required field${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}` };
+  if (missing.length > 0)
+    return { reason: 'missing_field', detail: `required field${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}` };
   const detail = error.issues
     .slice(0, 5)
     .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
@@ -332,7 +330,10 @@ function attributesOf(o: Record<string, unknown>): Record<string, unknown> | nul
 /** Validates one decoded JSON value as a reading. */
 export function parseReading(element: unknown): Reading | Omit<Rejection, 'raw'> {
   if (typeof element !== 'object' || element === null || Array.isArray(element)) {
-    return { reason: 'not_an_object', detail: `expected a JSON object, got ${Array.isArray(element) ? 'an array' : element === null ? 'null' : typeof element}` };
+    return {
+      reason: 'not_an_object',
+      detail: `expected a JSON object, got ${Array.isArray(element) ? 'an array' : element === null ? 'null' : typeof element}`,
+    };
   }
   const quick = quickReading(element as Record<string, unknown>);
   if (quick) return quick;
@@ -394,7 +395,9 @@ function parseTelemetryUnguarded(payload: Uint8Array): ParseResult {
   if (decoded.length > MAX_READINGS_PER_MESSAGE) {
     return {
       readings: [],
-      rejections: [{ reason: 'batch_too_large', detail: `${decoded.length} readings; the limit is ${MAX_READINGS_PER_MESSAGE}`, raw: null }],
+      rejections: [
+        { reason: 'batch_too_large', detail: `${decoded.length} readings; the limit is ${MAX_READINGS_PER_MESSAGE}`, raw: null },
+      ],
     };
   }
   const result: ParseResult = { readings: [], rejections: [] };

@@ -56,9 +56,7 @@ export function savingsCsv(x: SavingsExport): string {
   const header = ['period', ...COLUMNS.map((c) => c.header)];
   const lines = [header.map(csvField).join(',')];
   for (const r of x.vehicles)
-    lines.push(
-      [x.period, ...COLUMNS.map((c) => (c.kind === 'text' ? cellText(r[c.key]) : (r[c.key] as number)))].map(csvField).join(','),
-    );
+    lines.push([x.period, ...COLUMNS.map((c) => (c.kind === 'text' ? cellText(r[c.key]) : (r[c.key] as number)))].map(csvField).join(','));
   const t = x.totals;
   lines.push(
     [

@@ -311,8 +311,7 @@ export function yearRows(months: ReadonlyArray<readonly SavingsRow[]>): SavingsR
       y.purchasedMl += r.purchasedMl;
       y.purchasedIdr += r.purchasedIdr;
       y.usedMl += r.usedMl;
-      if (r.usedSource !== 'none')
-        y.usedSource = y.usedSource === 'none' ? r.usedSource : weakestSource(y.usedSource, r.usedSource);
+      if (r.usedSource !== 'none') y.usedSource = y.usedSource === 'none' ? r.usedSource : weakestSource(y.usedSource, r.usedSource);
       y.ratedMl += r.ratedMl;
       y.unexplainedMl += r.unexplainedMl;
       y.savingsIdr += r.savingsIdr;

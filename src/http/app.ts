@@ -156,7 +156,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
-    { schema: { hide: true, response: { 200: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }), 503: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }) } } },
+    {
+      schema: {
+        hide: true,
+        response: {
+          200: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }),
+          503: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }),
+        },
+      },
+    },
     async (_request, reply) => {
       const checks: Record<string, boolean> = { database: await deps.database.ping(), ...(deps.readiness?.() ?? {}) };
       const ok = Object.values(checks).every(Boolean);
@@ -180,7 +188,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         const live = request.routeOptions.url === '/api/v1/live';
         const queryToken = live ? (request.query as { token?: unknown }).token : undefined;
         if (queryToken !== undefined && typeof queryToken !== 'string') throw new BadRequestError('Give `token` once.');
-        const token = bearerToken(request.headers.authorization) ?? (live ? (liveToken(request.headers['sec-websocket-protocol']) ?? queryToken) : undefined);
+        const token =
+          bearerToken(request.headers.authorization) ??
+          (live ? (liveToken(request.headers['sec-websocket-protocol']) ?? queryToken) : undefined);
         // An address over its failed-authentication limit gets 429 unless the key is valid.
         const blockedForS = failedAuth.blockedForS(request);
         if (blockedForS !== undefined && !token) throw failedAuth.reject(reply, blockedForS);

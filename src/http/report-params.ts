@@ -17,10 +17,20 @@ const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 
 
 /** Per-request overrides of the trip thresholds (Traccar's report.trip.* names, with units). */
 export const tripOverrideParams = {
-  minTripDistanceM: z.coerce.number().min(0).max(1_000_000).optional().describe('A trip covers at least this distance or lasts minTripDurationS'),
+  minTripDistanceM: z.coerce
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .describe('A trip covers at least this distance or lasts minTripDurationS'),
   minTripDurationS: z.coerce.number().min(0).max(86_400).optional(),
   minStopDurationS: z.coerce.number().min(0).max(86_400).optional().describe('Standing at least this long is a stop'),
-  minGapS: z.coerce.number().min(1).max(7 * 86_400).optional().describe('A gap in the data at least this long ends a trip'),
+  minGapS: z.coerce
+    .number()
+    .min(1)
+    .max(7 * 86_400)
+    .optional()
+    .describe('A gap in the data at least this long ends a trip'),
   minMotionSpeedKmh: z.coerce.number().min(0).max(100).optional().describe('A reading faster than this is moving'),
   useIgnition: booleanParam.optional().describe('Ignition off ends a stop’s wait at once; a reading with the ignition off is not moving'),
 };
@@ -33,7 +43,8 @@ export function resolvePeriod(
   const toMs = query.to ? Date.parse(query.to) : nowMs;
   const fromMs = query.from ? Date.parse(query.from) : (defaults.fromMs?.(toMs) ?? toMs - DAY_MS);
   if (!(fromMs < toMs)) throw new BadRequestError('`from` must be before `to`.');
-  if (toMs - fromMs > defaults.maxDays * DAY_MS) throw new BadRequestError(`A period spans at most ${defaults.maxDays} days here; ask for a shorter one.`);
+  if (toMs - fromMs > defaults.maxDays * DAY_MS)
+    throw new BadRequestError(`A period spans at most ${defaults.maxDays} days here; ask for a shorter one.`);
   return { fromMs, toMs };
 }
 

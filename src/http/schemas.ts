@@ -14,7 +14,12 @@ export const isoTime = z.iso.datetime({ offset: true });
 
 export const department = z.object({ id: z.uuid(), code: z.string(), name: z.string(), createdAt: z.string() });
 export const createDepartment = z.object({
-  code: z.string().trim().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, _ and - only' }),
+  code: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, _ and - only' }),
   name: z.string().trim().min(1).max(200),
 });
 
@@ -32,14 +37,26 @@ const vehicleFields = {
   ratedLitresPer100Km: z.number().min(0).max(200),
   idleLitresPerHour: z.number().min(0).max(50),
   monthlyAllocationLitres: z.number().min(0).max(100_000),
-  speedLimitKmh: z.number().min(10).max(300).nullable().optional().describe("This vehicle's speed limit for alerts; null: the fleet-wide one"),
+  speedLimitKmh: z
+    .number()
+    .min(10)
+    .max(300)
+    .nullable()
+    .optional()
+    .describe("This vehicle's speed limit for alerts; null: the fleet-wide one"),
 };
 export const createVehicle = z.object(vehicleFields);
 export const patchVehicle = z
   .object(vehicleFields)
   .partial()
   .refine((p) => Object.keys(p).length > 0, { message: 'name at least one field to change' });
-export const vehicle = z.object({ id: z.uuid(), ...vehicleFields, plateNumber: z.string(), speedLimitKmh: z.number().nullable(), createdAt: z.string() });
+export const vehicle = z.object({
+  id: z.uuid(),
+  ...vehicleFields,
+  plateNumber: z.string(),
+  speedLimitKmh: z.number().nullable(),
+  createdAt: z.string(),
+});
 
 export const createDevice = z
   .object({
@@ -72,7 +89,7 @@ export const device = z.object({
   seqMissing: z
     .number()
     .nullable()
-    .describe('Readings missing from the device\'s seq counter between the lowest and highest seen (null: it sends no seq)'),
+    .describe("Readings missing from the device's seq counter between the lowest and highest seen (null: it sends no seq)"),
 });
 export const createdDevice = device.extend({
   secret: z.string().describe('The MQTT password. Shown once; only its hash is stored.'),

@@ -145,7 +145,10 @@ export class BrokerSession extends EventEmitter {
     this.ready = true;
     this.backoffMs = MIN_BACKOFF_MS;
     this.startPings();
-    this.options.logger.info({ broker: this.describeTarget(), clientId: this.options.clientId, subscriptions: this.topics.size }, 'mqtt session ready');
+    this.options.logger.info(
+      { broker: this.describeTarget(), clientId: this.options.clientId, subscriptions: this.topics.size },
+      'mqtt session ready',
+    );
     this.untilReady.splice(0).forEach((w) => w.resolve());
     this.emit('ready');
     this.options.onReady?.();
@@ -407,15 +410,18 @@ export class BrokerSession extends EventEmitter {
   private startPings(): void {
     clearInterval(this.pingTimer);
     this.awaitingPong = false;
-    this.pingTimer = setInterval(() => {
-      if (this.awaitingPong) {
-        this.options.logger.warn('mqtt broker stopped answering pings; reconnecting');
-        this.socket?.destroy();
-        return;
-      }
-      this.awaitingPong = true;
-      this.socket?.write(mqttPacket.generate({ cmd: 'pingreq' }));
-    }, (this.keepaliveS * 1000) / 2);
+    this.pingTimer = setInterval(
+      () => {
+        if (this.awaitingPong) {
+          this.options.logger.warn('mqtt broker stopped answering pings; reconnecting');
+          this.socket?.destroy();
+          return;
+        }
+        this.awaitingPong = true;
+        this.socket?.write(mqttPacket.generate({ cmd: 'pingreq' }));
+      },
+      (this.keepaliveS * 1000) / 2,
+    );
     this.pingTimer.unref();
   }
 

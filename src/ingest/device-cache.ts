@@ -61,7 +61,7 @@ export function cachedDeviceLookup(
     const hit = cache.get(id);
     if (hit && hit.expiresAtMs > t) return hit.device;
     // A known device whose copy is stale, or the first lookup of all: read the table again.
-    if (loadAll && (!everLoaded || (hit?.device !== undefined))) return afterRefresh(id, loadAll);
+    if (loadAll && (!everLoaded || hit?.device !== undefined)) return afterRefresh(id, loadAll);
     return load(id, t);
   };
 }

@@ -75,7 +75,10 @@ export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
     (r, { message, settings }) => {
       const aheadS = (r.fixAtMs - message.receivedAtMs) / 1000;
       return aheadS > settings.maxFutureS
-        ? { reason: 'future_timestamp', detail: `fix time ${iso(r.fixAtMs)} is ${Math.round(aheadS)} s ahead of the receive time (limit ${settings.maxFutureS} s)` }
+        ? {
+            reason: 'future_timestamp',
+            detail: `fix time ${iso(r.fixAtMs)} is ${Math.round(aheadS)} s ahead of the receive time (limit ${settings.maxFutureS} s)`,
+          }
         : null;
     },
   ],
@@ -223,7 +226,13 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
         }
         if (objection) {
           // One reading: keep the payload as it came. One of many: keep that reading alone.
-          reject(message, deviceId, objection.reason, objection.detail, single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })));
+          reject(
+            message,
+            deviceId,
+            objection.reason,
+            objection.detail,
+            single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })),
+          );
           continue;
         }
         const previous = context.previous;

@@ -85,7 +85,8 @@ function workerSettings(deps: IngestDeps) {
     pipeline: createPipeline({
       lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
       settings: { maxFutureS: config.maxFutureS, maxAgeDays: config.maxAgeDays, maxImpliedSpeedKmh: config.maxImpliedSpeedKmh },
-      loadNewestFixes: async () => (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
+      loadNewestFixes: async () =>
+        (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
     }),
     writer: telemetryWriter(database, { reportTz: config.reportTz }),
     logger,
@@ -154,13 +155,22 @@ function partitionRefresher(deps: IngestDeps, session: BrokerSession, partition:
       await session.subscribe(added);
       // Operators wait for this line (with the device's topic) before letting a new device connect.
       logger.info(
-        { workerIndex: partition.index, added: added.length, owned: wanted.length, topics: added.slice(0, 1000), ...(added.length > 1000 ? { truncated: true } : {}) },
+        {
+          workerIndex: partition.index,
+          added: added.length,
+          owned: wanted.length,
+          topics: added.slice(0, 1000),
+          ...(added.length > 1000 ? { truncated: true } : {}),
+        },
         'subscribed to the topics of new devices',
       );
     }
     if (removed.length > 0) {
       await session.unsubscribe(removed);
-      logger.info({ workerIndex: partition.index, removed: removed.length, owned: wanted.length }, 'unsubscribed from the topics of removed devices');
+      logger.info(
+        { workerIndex: partition.index, removed: removed.length, owned: wanted.length },
+        'unsubscribed from the topics of removed devices',
+      );
     }
   }
   /** One refresh at a time; a caller that arrives during one waits for the next, which sees its change. */

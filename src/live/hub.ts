@@ -92,7 +92,11 @@ export function createLiveHub(options: LiveHubOptions) {
       registers,
     }),
     alerts: new Counter({ name: 'armada_live_alerts_pushed_total', help: 'Alerts sent to live-feed clients', registers }),
-    skipped: new Counter({ name: 'armada_live_flushes_skipped_total', help: 'Flushes skipped because a client had too much unsent', registers }),
+    skipped: new Counter({
+      name: 'armada_live_flushes_skipped_total',
+      help: 'Flushes skipped because a client had too much unsent',
+      registers,
+    }),
   };
 
   interface State {

@@ -47,7 +47,7 @@ export function aclFileText(serviceUser: string): string {
     'topic readwrite fleet/v1/live/#',
     'topic read $SYS/#',
     '',
-    '# Devices: %u is the user name (the device id, or an OwnTracks phone\'s user part).',
+    "# Devices: %u is the user name (the device id, or an OwnTracks phone's user part).",
     'pattern write fleet/v1/devices/%u/telemetry',
     'pattern write owntracks/%u/#',
     '',
@@ -63,7 +63,8 @@ function unusable(device: DeviceCredential, serviceUser: string): string | undef
   // On the device listeners a device's client id is its user name: one named like the
   // service's clients (armada-ingest-<WORKER_ID>, armada-api-…) could take their sessions.
   if (/^armada($|-)/i.test(device.id)) return 'its id starts with "armada", reserved for the service\'s client ids';
-  if (!/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(device.secretHash)) return 'its stored secret hash is not in Mosquitto $7$ format';
+  if (!/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(device.secretHash))
+    return 'its stored secret hash is not in Mosquitto $7$ format';
   return undefined;
 }
 

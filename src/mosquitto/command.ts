@@ -52,18 +52,26 @@ export function parseMosquittoAuthArgs(args: readonly string[], env: NodeJS.Proc
   const aclPath = values.acl as string | undefined;
   if (!passwdPath || !aclPath) throw new MosquittoAuthUsageError('Both --passwd and --acl are required.');
   const serviceUser = values['service-user'] as string;
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(serviceUser)) throw new MosquittoAuthUsageError(`--service-user "${serviceUser}" is not a usable user name.`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(serviceUser))
+    throw new MosquittoAuthUsageError(`--service-user "${serviceUser}" is not a usable user name.`);
   const passwordVariable = values['service-password-env'] as string;
   const servicePasswdPath = values['service-passwd'] as string | undefined;
   if (!servicePasswdPath) return { passwdPath, aclPath, serviceUser, passwordVariable, service: undefined };
   const servicePassword = env[passwordVariable];
   if (!servicePassword) {
-    throw new MosquittoAuthUsageError(`${passwordVariable} is not set: it holds the password of the service user "${serviceUser}" (the one in MQTT_URL).`);
+    throw new MosquittoAuthUsageError(
+      `${passwordVariable} is not set: it holds the password of the service user "${serviceUser}" (the one in MQTT_URL).`,
+    );
   }
   return { passwdPath, aclPath, serviceUser, passwordVariable, service: { passwdPath: servicePasswdPath, password: servicePassword } };
 }
 
-export async function runMosquittoAuth(args: readonly string[], config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function runMosquittoAuth(
+  args: readonly string[],
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const options = parseMosquittoAuthArgs(args, process.env);
   const database = await openConfiguredDatabase(config, logger);
   try {

@@ -69,7 +69,15 @@ export function alertRepository(db: Queryable) {
     },
     async list(
       scope: DepartmentScope,
-      filter: { fromMs: number; toMs: number; departmentId?: string; vehicleId?: string; kind?: string; unacknowledged?: boolean; limit: number },
+      filter: {
+        fromMs: number;
+        toMs: number;
+        departmentId?: string;
+        vehicleId?: string;
+        kind?: string;
+        unacknowledged?: boolean;
+        limit: number;
+      },
     ): Promise<AlertRow[]> {
       const rows = await db.query(
         `${SELECT}
@@ -110,7 +118,21 @@ export function alertRepository(db: Queryable) {
      * yet. A recompute may place a drain a little differently, so any drain alert of the
      * vehicle within 15 minutes counts as covering it.
      */
-    async uncoveredDrains(nowMs: number, withinDays: number): Promise<Array<{ vehicleId: string; departmentId: string; plateNumber: string; at: Date; lat: number; lon: number; litres: number; moving: boolean }>> {
+    async uncoveredDrains(
+      nowMs: number,
+      withinDays: number,
+    ): Promise<
+      Array<{
+        vehicleId: string;
+        departmentId: string;
+        plateNumber: string;
+        at: Date;
+        lat: number;
+        lon: number;
+        litres: number;
+        moving: boolean;
+      }>
+    > {
       const rows = await db.query(
         `SELECT e.vehicle_id AS "vehicleId", v.department_id AS "departmentId", v.plate_number AS "plateNumber", e.at, e.lat, e.lon, e.litres, e.moving
            FROM vehicle_fuel_events e JOIN vehicles v ON v.id = e.vehicle_id
@@ -120,7 +142,18 @@ export function alertRepository(db: Queryable) {
           ORDER BY e.at`,
         [new Date(nowMs).toISOString(), withinDays],
       );
-      return rows.map((r) => ({ ...(r as never as { vehicleId: string; departmentId: string; plateNumber: string; lat: number; lon: number; litres: number; moving: boolean }), at: new Date(r.at as string) }));
+      return rows.map((r) => ({
+        ...(r as never as {
+          vehicleId: string;
+          departmentId: string;
+          plateNumber: string;
+          lat: number;
+          lon: number;
+          litres: number;
+          moving: boolean;
+        }),
+        at: new Date(r.at as string),
+      }));
     },
     /**
      * Vehicles from whose active devices no usable reading (one stored, or a duplicate of

@@ -396,7 +396,11 @@ export function analyticsRepository(database: Database) {
     },
 
     /** Replaces the stored figures of these days (one transaction, so readers never see half a day). */
-    async saveDays(vehicleId: string, days: ReadonlyArray<{ day: LocalDay; analysis: WindowAnalysis }>, computedAtMs: number): Promise<void> {
+    async saveDays(
+      vehicleId: string,
+      days: ReadonlyArray<{ day: LocalDay; analysis: WindowAnalysis }>,
+      computedAtMs: number,
+    ): Promise<void> {
       await database.transaction(async (tx) => {
         for (const d of days) await saveDay(tx, vehicleId, d.day, d.analysis, computedAtMs);
         for (const month of new Set(days.map((d) => monthOf(d.day)))) await refreshMonth(tx, vehicleId, month);
@@ -406,7 +410,11 @@ export function analyticsRepository(database: Database) {
     /** The stored rollups, trips, stops and fuel events of [firstDay, lastDay]. */
     async storedDays(vehicleId: string, firstDay: LocalDay, lastDay: LocalDay): Promise<StoredDays> {
       const [rollups, segments, events] = await Promise.all([
-        database.query(`SELECT *, day::text AS day FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day BETWEEN $2 AND $3`, [vehicleId, firstDay, lastDay]),
+        database.query(`SELECT *, day::text AS day FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day BETWEEN $2 AND $3`, [
+          vehicleId,
+          firstDay,
+          lastDay,
+        ]),
         database.query(
           `SELECT day::text AS day, kind, (extract(epoch from start_at) * 1000)::float8 AS s, (extract(epoch from end_at) * 1000)::float8 AS e,
                   clipped_start, clipped_end, distance_km, max_speed_kmh, fuel_used_litres, start_lat, start_lon, end_lat, end_lon,
@@ -479,12 +487,24 @@ export function analyticsRepository(database: Database) {
 
     /** Where the rollup job stands with these vehicles. */
     async states(vehicleIds: readonly string[]): Promise<Map<string, VehicleState>> {
-      const rows = vehicleIds.length === 0 ? [] : await database.query(`SELECT vehicle_id, seen_at, computed_at FROM analytics_vehicle_state WHERE vehicle_id = ANY($1::uuid[])`, [vehicleIds]);
-      return new Map(rows.map((r) => [String(r.vehicle_id), { seenAtMs: r.seen_at === null ? null : ms(r.seen_at), computedAtMs: ms(r.computed_at) }]));
+      const rows =
+        vehicleIds.length === 0
+          ? []
+          : await database.query(
+              `SELECT vehicle_id, seen_at, computed_at FROM analytics_vehicle_state WHERE vehicle_id = ANY($1::uuid[])`,
+              [vehicleIds],
+            );
+      return new Map(
+        rows.map((r) => [String(r.vehicle_id), { seenAtMs: r.seen_at === null ? null : ms(r.seen_at), computedAtMs: ms(r.computed_at) }]),
+      );
     },
 
     /** Late-data marks still waiting for the job, for these vehicles and days. */
-    async lateMarks(vehicleIds: readonly string[], firstDay: LocalDay, lastDay: LocalDay): Promise<Array<{ vehicleId: string; day: LocalDay }>> {
+    async lateMarks(
+      vehicleIds: readonly string[],
+      firstDay: LocalDay,
+      lastDay: LocalDay,
+    ): Promise<Array<{ vehicleId: string; day: LocalDay }>> {
       if (vehicleIds.length === 0) return [];
       const rows = await database.query(
         `SELECT vehicle_id, day::text AS day FROM telemetry_late_days WHERE vehicle_id = ANY($1::uuid[]) AND day BETWEEN $2 AND $3`,
@@ -512,7 +532,10 @@ export function analyticsRepository(database: Database) {
       return rows.map((r) => ({
         vehicleId: String(r.vehicle_id),
         seenAtMs: r.seen_at === null ? null : ms(r.seen_at),
-        state: r.computed_at === null ? null : { seenAtMs: r.state_seen_at === null ? null : ms(r.state_seen_at), computedAtMs: ms(r.computed_at) },
+        state:
+          r.computed_at === null
+            ? null
+            : { seenAtMs: r.state_seen_at === null ? null : ms(r.state_seen_at), computedAtMs: ms(r.computed_at) },
       }));
     },
 
@@ -577,7 +600,9 @@ export function analyticsRepository(database: Database) {
         const last = lastDayOfMonth(m);
         if (m >= firstDay && last <= lastDay) wholeMonths.push(m);
       }
-      const skipMonths = [...new Set(skip.filter((x) => wholeMonths.includes(monthOf(x.day))).map((x) => `${x.vehicleId}|${monthOf(x.day)}`))].map((key) => {
+      const skipMonths = [
+        ...new Set(skip.filter((x) => wholeMonths.includes(monthOf(x.day))).map((x) => `${x.vehicleId}|${monthOf(x.day)}`)),
+      ].map((key) => {
         const [vehicleId, month] = key.split('|') as [string, string];
         return { vehicleId, month };
       });

@@ -7,7 +7,8 @@ export type Geofence = typeof geofences.$inferSelect;
 
 export function geofenceRepository(db: Db) {
   /** A department's key sees its own geofences and the city-wide ones. */
-  const visible = (scope: DepartmentScope) => (scope.departmentId ? or(isNull(geofences.departmentId), eq(geofences.departmentId, scope.departmentId)) : undefined);
+  const visible = (scope: DepartmentScope) =>
+    scope.departmentId ? or(isNull(geofences.departmentId), eq(geofences.departmentId, scope.departmentId)) : undefined;
   return {
     async create(input: Omit<typeof geofences.$inferInsert, 'id' | 'createdAt'>): Promise<Geofence> {
       const [row] = await db.insert(geofences).values(input).returning();
@@ -45,7 +46,10 @@ export function geofenceRepository(db: Db) {
       return db.select().from(geofences);
     },
     async findById(scope: DepartmentScope, id: string): Promise<Geofence | undefined> {
-      const [row] = await db.select().from(geofences).where(and(eq(geofences.id, id), visible(scope)));
+      const [row] = await db
+        .select()
+        .from(geofences)
+        .where(and(eq(geofences.id, id), visible(scope)));
       return row;
     },
     /** Changes the given fields; undefined when the geofence is gone. */

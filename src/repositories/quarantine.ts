@@ -28,7 +28,13 @@ export function quarantineRepository(db: Queryable) {
             AND ($4::text IS NULL OR device_id = $4)
           ORDER BY last_received_at DESC, id DESC
           LIMIT $5`,
-        [new Date(filter.fromMs).toISOString(), new Date(filter.toMs).toISOString(), filter.reason ?? null, filter.deviceId ?? null, filter.limit],
+        [
+          new Date(filter.fromMs).toISOString(),
+          new Date(filter.toMs).toISOString(),
+          filter.reason ?? null,
+          filter.deviceId ?? null,
+          filter.limit,
+        ],
       );
       return rows.map((r) => ({
         ...(r as unknown as QuarantineRow),

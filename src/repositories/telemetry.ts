@@ -237,13 +237,20 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
       const reading = newest.get(vehicleId)!;
       return { vehicleId, departmentId: reading.departmentId, reading };
     });
-    return { stored: row.stored, duplicates: readings.length - row.stored, quarantined: rejected.length, advanced, seqMissingAdded: row.seq_missing_added };
+    return {
+      stored: row.stored,
+      duplicates: readings.length - row.stored,
+      quarantined: rejected.length,
+      advanced,
+      seqMissingAdded: row.seq_missing_added,
+    };
   }
 
   return {
     /** Writes one batch atomically: either all of it is committed or none of it. */
     async writeBatch(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[]): Promise<BatchOutcome> {
-      if (readings.length === 0 && rejected.length === 0) return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
+      if (readings.length === 0 && rejected.length === 0)
+        return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
       await ensurePartitions(readings);
       return writeInOneStatement(readings, rejected, options.reportTz);
     },

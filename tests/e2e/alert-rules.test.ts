@@ -65,9 +65,9 @@ async function driveAt(d: Device, atMs: number) {
   await waitFor(
     async () =>
       (
-        (await (
-          await t.api(`/api/v1/vehicles/${d.vehicleId}/track?from=${from}&to=${new Date(atMs + 120_000).toISOString()}`)
-        ).json()) as { features: unknown[] }
+        (await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track?from=${from}&to=${new Date(atMs + 120_000).toISOString()}`)).json()) as {
+          features: unknown[];
+        }
       ).features.length === 3,
     'the readings stored',
   );

@@ -21,12 +21,28 @@ let depotId: string;
 
 const square = (west: number, south: number, east: number, north: number) => ({
   type: 'Polygon',
-  coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+  coordinates: [
+    [
+      [west, south],
+      [east, south],
+      [east, north],
+      [west, north],
+      [west, south],
+    ],
+  ],
 });
 /** Inside the city, around the city hall; a vehicle driving east to 123.65 leaves it but not the city. */
 const DEPOT = square(123.58, -10.19, 123.62, -10.15);
 
-type Alert = { id: number; kind: string; vehicleId: string; departmentId: string; message: string; acknowledgedAt: string | null; acknowledgedNote: string | null };
+type Alert = {
+  id: number;
+  kind: string;
+  vehicleId: string;
+  departmentId: string;
+  message: string;
+  acknowledgedAt: string | null;
+  acknowledgedNote: string | null;
+};
 
 async function send(d: { deviceId: string; secret: string }, readings: object[]) {
   const c = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
@@ -43,7 +59,10 @@ beforeAll(async () => {
   unfenced = await registerVehicleWithDevice(t);
   // Made and moved through the API before any reading is judged: the alert engine reads
   // the geofences when it judges its first batch (and every 30 s after).
-  const created = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Depot', departmentId: fenced.departmentId, geometry: square(124.2, -9.9, 124.3, -9.8) } });
+  const created = await t.api('/api/v1/geofences', {
+    method: 'POST',
+    json: { name: 'Depot', departmentId: fenced.departmentId, geometry: square(124.2, -9.9, 124.3, -9.8) },
+  });
   expect(created.status).toBe(201);
   depotId = ((await created.json()) as { id: string }).id;
   const moved = await t.api(`/api/v1/geofences/${depotId}`, { method: 'PATCH', json: { geometry: DEPOT } });
@@ -63,10 +82,25 @@ describe('alerts', () => {
     const readings = [];
     for (let s = 0; s <= 7800; s += 30) {
       const level = s < 3600 ? 40 : s < 3900 ? 40 - ((s - 3600) / 300) * 22 : 18;
-      readings.push({ ts: new Date(start + s * 1000).toISOString(), lat: -10.1702, lon: 123.6078, speedKmh: 0, ignition: false, fuelLitres: level });
+      readings.push({
+        ts: new Date(start + s * 1000).toISOString(),
+        lat: -10.1702,
+        lon: 123.6078,
+        speedKmh: 0,
+        ignition: false,
+        fuelLitres: level,
+      });
     }
     await send(d, readings);
-    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as { features: unknown[] }).features.length === readings.length, 'the readings');
+    await waitFor(
+      async () =>
+        (
+          (await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as {
+            features: unknown[];
+          }
+        ).features.length === readings.length,
+      'the readings',
+    );
     await t.services.rollups.runOnce();
     await t.services.ingest!.alerts.checkPeriodic();
     await t.services.rollups.runOnce();
@@ -77,27 +111,53 @@ describe('alerts', () => {
   });
 
   it('stores, lists and pushes a speeding alert, and a manager acknowledges it', async () => {
-    const feed = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+    const feed = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live`, {
+      headers: { authorization: `Bearer ${t.adminKey}` },
+    });
     const pushed: Array<{ type: string; kind?: string; vehicleId?: string }> = [];
     feed.on('message', (m) => pushed.push(JSON.parse(m.toString())));
     await new Promise((r) => feed.once('open', r));
     await waitFor(async () => pushed.some((m) => m.type === 'snapshot'), 'the snapshot');
 
     const now = Date.now();
-    await send(a, [0, 10, 20, 30].map((s, i) => ({ ts: new Date(now - 60_000 + s * 1000).toISOString(), lat: -10.17 - i * 0.002, lon: 123.6, speedKmh: [40, 75, 82, 50][i], ignition: true })));
+    await send(
+      a,
+      [0, 10, 20, 30].map((s, i) => ({
+        ts: new Date(now - 60_000 + s * 1000).toISOString(),
+        lat: -10.17 - i * 0.002,
+        lon: 123.6,
+        speedKmh: [40, 75, 82, 50][i],
+        ignition: true,
+      })),
+    );
     const [speeding] = await waitFor(async () => {
       const list = (await alertsOf()).filter((x) => x.vehicleId === a.vehicleId && x.kind === 'speeding');
       return list.length > 0 ? list : null;
     }, 'the speeding alert');
     expect(speeding!.message).toContain('75 km/h');
     expect((await alertsOf()).filter((x) => x.vehicleId === a.vehicleId && x.kind === 'speeding')).toHaveLength(1);
-    await waitFor(async () => pushed.some((m) => m.type === 'alert' && m.kind === 'speeding' && m.vehicleId === a.vehicleId), 'the alert on the live feed');
+    await waitFor(
+      async () => pushed.some((m) => m.type === 'alert' && m.kind === 'speeding' && m.vehicleId === a.vehicleId),
+      'the alert on the live feed',
+    );
     feed.close();
 
-    const manager = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'm', role: 'manager', departmentId: a.departmentId } })).json()) as { key: string }).key;
-    const viewer = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'v', role: 'viewer', departmentId: a.departmentId } })).json()) as { key: string }).key;
+    const manager = (
+      (await (
+        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'm', role: 'manager', departmentId: a.departmentId } })
+      ).json()) as { key: string }
+    ).key;
+    const viewer = (
+      (await (
+        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'v', role: 'viewer', departmentId: a.departmentId } })
+      ).json()) as { key: string }
+    ).key;
     expect((await t.api(`/api/v1/alerts/${speeding!.id}/acknowledge`, { method: 'POST', key: viewer, json: {} })).status).toBe(403);
-    const ack = await t.api(`/api/v1/alerts/${speeding!.id}/acknowledge`, { method: 'POST', key: manager, json: { note: 'driver warned' } });
+    const ack = await t.api(`/api/v1/alerts/${speeding!.id}/acknowledge`, {
+      method: 'POST',
+      key: manager,
+      json: { note: 'driver warned' },
+    });
     expect(ack.status).toBe(200);
     expect((await ack.json()) as Alert).toMatchObject({ id: speeding!.id, acknowledgedNote: 'driver warned' });
     expect((await alertsOf()).find((x) => x.id === speeding!.id)!.acknowledgedAt).not.toBeNull();
@@ -136,8 +196,15 @@ describe('alerts', () => {
       { ts: new Date(now - 300_000).toISOString(), lat: -10.26, lon: 123.7, speedKmh: 55, ignition: true },
       { ts: new Date(now - 60_000).toISOString(), lat: -10.3, lon: 123.76, speedKmh: 55, ignition: true },
     ]);
-    await waitFor(async () => (await alertsOf()).some((x) => x.vehicleId === b.vehicleId && x.kind === 'geofence_exit'), 'the geofence exit');
-    const keyA = ((await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'va', role: 'viewer', departmentId: a.departmentId } })).json()) as { key: string }).key;
+    await waitFor(
+      async () => (await alertsOf()).some((x) => x.vehicleId === b.vehicleId && x.kind === 'geofence_exit'),
+      'the geofence exit',
+    );
+    const keyA = (
+      (await (
+        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'va', role: 'viewer', departmentId: a.departmentId } })
+      ).json()) as { key: string }
+    ).key;
     const seenByA = await alertsOf(keyA);
     expect(seenByA.length).toBeGreaterThan(0);
     expect(seenByA.every((x) => x.departmentId === a.departmentId)).toBe(true);
@@ -156,13 +223,28 @@ describe('alerts', () => {
     // The same drive by a vehicle of another department first: batches are judged in order,
     // so once the fenced vehicle's alert is there, this one has been judged too.
     await send(unfenced, drive);
-    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${unfenced.vehicleId}/track?from=${new Date(now - 600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 3, "the other department's readings");
+    await waitFor(
+      async () =>
+        (
+          (await (await t.api(`/api/v1/vehicles/${unfenced.vehicleId}/track?from=${new Date(now - 600_000).toISOString()}`)).json()) as {
+            features: unknown[];
+          }
+        ).features.length === 3,
+      "the other department's readings",
+    );
     await send(fenced, drive);
-    const exit = await waitFor(async () => (await alertsOf()).find((x) => x.vehicleId === fenced.vehicleId && x.kind === 'geofence_exit'), 'the depot exit');
+    const exit = await waitFor(
+      async () => (await alertsOf()).find((x) => x.vehicleId === fenced.vehicleId && x.kind === 'geofence_exit'),
+      'the depot exit',
+    );
     expect(exit).toMatchObject({ departmentId: fenced.departmentId, message: expect.stringContaining('left Depot') });
     expect((exit as Alert & { details: Record<string, unknown> }).details).toMatchObject({ geofenceId: depotId, geofenceName: 'Depot' });
     expect((exit as Alert & { at: string }).at).toBe(drive[1]!.ts);
-    expect((await alertsOf()).filter((x) => x.kind === 'geofence_exit' && (x.vehicleId === unfenced.vehicleId || x.vehicleId === fenced.vehicleId))).toHaveLength(1);
+    expect(
+      (await alertsOf()).filter(
+        (x) => x.kind === 'geofence_exit' && (x.vehicleId === unfenced.vehicleId || x.vehicleId === fenced.vehicleId),
+      ),
+    ).toHaveLength(1);
   });
 
   it('limits geofences: positions per geometry (400), geofences per department (409); lists them a page at a time', async () => {
@@ -217,11 +299,81 @@ describe('alerts', () => {
     const before = await (await t.api(`/api/v1/geofences`)).text();
     const problems: Array<[string, unknown, RegExp]> = [
       ['a point', { geometry: { type: 'Point', coordinates: [123.6, -10.17] } }, /body\.geometry\.type: .*Polygon/],
-      ['an open ring', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.7, -10.1], [123.5, -10.1]]] } }, /body\.geometry\.coordinates\.0: a ring must end where it starts/],
-      ['a ring of three positions', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.5, -10.2]]] } }, /body\.geometry\.coordinates\.0: .*>=4/],
-      ['a ring without area', { geometry: { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.6, -10.2], [123.7, -10.2], [123.5, -10.2]]] } }, /body\.geometry\.coordinates\.0: a ring must enclose an area/],
-      ['a flat polygon of a MultiPolygon', { geometry: { type: 'MultiPolygon', coordinates: [DEPOT.coordinates, [[[123.5, -10.2], [123.5, -10.2], [123.5, -10.2], [123.5, -10.2]]]] } }, /body\.geometry\.coordinates\.1\.0: a ring must enclose an area/],
-      ['latitude and longitude swapped', { geometry: square(-10.19, 123.58, -10.15, 123.62) }, /body\.geometry\.coordinates\.0\.0\.1: .*90/],
+      [
+        'an open ring',
+        {
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [123.5, -10.2],
+                [123.7, -10.2],
+                [123.7, -10.1],
+                [123.5, -10.1],
+              ],
+            ],
+          },
+        },
+        /body\.geometry\.coordinates\.0: a ring must end where it starts/,
+      ],
+      [
+        'a ring of three positions',
+        {
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [123.5, -10.2],
+                [123.7, -10.2],
+                [123.5, -10.2],
+              ],
+            ],
+          },
+        },
+        /body\.geometry\.coordinates\.0: .*>=4/,
+      ],
+      [
+        'a ring without area',
+        {
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [123.5, -10.2],
+                [123.6, -10.2],
+                [123.7, -10.2],
+                [123.5, -10.2],
+              ],
+            ],
+          },
+        },
+        /body\.geometry\.coordinates\.0: a ring must enclose an area/,
+      ],
+      [
+        'a flat polygon of a MultiPolygon',
+        {
+          geometry: {
+            type: 'MultiPolygon',
+            coordinates: [
+              DEPOT.coordinates,
+              [
+                [
+                  [123.5, -10.2],
+                  [123.5, -10.2],
+                  [123.5, -10.2],
+                  [123.5, -10.2],
+                ],
+              ],
+            ],
+          },
+        },
+        /body\.geometry\.coordinates\.1\.0: a ring must enclose an area/,
+      ],
+      [
+        'latitude and longitude swapped',
+        { geometry: square(-10.19, 123.58, -10.15, 123.62) },
+        /body\.geometry\.coordinates\.0\.0\.1: .*90/,
+      ],
       ['a department (it cannot be moved)', { departmentId: b.departmentId }, /departmentId/],
       ['nothing to change', {}, /give `name`, `geometry` or both/],
       ['an empty name', { name: ' ' }, /body\.name/],
@@ -234,13 +386,18 @@ describe('alerts', () => {
       expect(error.message, what).toMatch(message);
       if (what !== 'a department (it cannot be moved)' && what !== 'nothing to change' && what !== 'an empty name') {
         // The same check when a geofence is added.
-        const post = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'bad', departmentId: fenced.departmentId, ...(body as object) } });
+        const post = await t.api('/api/v1/geofences', {
+          method: 'POST',
+          json: { name: 'bad', departmentId: fenced.departmentId, ...(body as object) },
+        });
         expect(post.status, `POST ${what}`).toBe(400);
         expect(((await post.json()) as { error: { message: string } }).error.message, `POST ${what}`).toMatch(message);
       }
     }
     expect(await (await t.api(`/api/v1/geofences`)).text()).toBe(before);
-    expect((await t.api('/api/v1/geofences/00000000-0000-4000-8000-000000000000', { method: 'PATCH', json: { name: 'x' } })).status).toBe(404);
+    expect((await t.api('/api/v1/geofences/00000000-0000-4000-8000-000000000000', { method: 'PATCH', json: { name: 'x' } })).status).toBe(
+      404,
+    );
     const renamed = await t.api(`/api/v1/geofences/${depotId}`, { method: 'PATCH', json: { name: '  Depot Oeba ' } });
     expect(renamed.status).toBe(200);
     expect(await renamed.json()).toMatchObject({ id: depotId, name: 'Depot Oeba', geometry: DEPOT });
@@ -250,9 +407,23 @@ describe('alerts', () => {
     const v = await registerVehicleWithDevice(t);
     const start = Date.now() - 2 * 3_600_000;
     // Ten minutes apart: the moves below stay far under the GPS-jump limit.
-    const at = (step: number, lat: number, lon: number) => ({ ts: new Date(start + step * 600_000).toISOString(), lat, lon, speedKmh: 20, ignition: true });
+    const at = (step: number, lat: number, lon: number) => ({
+      ts: new Date(start + step * 600_000).toISOString(),
+      lat,
+      lon,
+      speedKmh: 20,
+      ignition: true,
+    });
     const stored = (n: number) =>
-      waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${v.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as { features: unknown[] }).features.length === n, `${n} readings`);
+      waitFor(
+        async () =>
+          (
+            (await (await t.api(`/api/v1/vehicles/${v.vehicleId}/track?from=${new Date(start - 1000).toISOString()}`)).json()) as {
+              features: unknown[];
+            }
+          ).features.length === n,
+        `${n} readings`,
+      );
     /** Sends, waits until stored and judged, and answers this vehicle's exits of the yard. */
     const drive = async (readings: object[], total: number) => {
       await send(v, readings);
@@ -262,39 +433,54 @@ describe('alerts', () => {
     };
     // The engine has just read the geofences (it judged this reading); the yard comes after.
     expect(await drive([at(0, -10.17, 123.6)], 1)).toHaveLength(0);
-    const yard = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Yard', departmentId: v.departmentId, geometry: square(123.59, -10.18, 123.61, -10.16) } });
+    const yard = await t.api('/api/v1/geofences', {
+      method: 'POST',
+      json: { name: 'Yard', departmentId: v.departmentId, geometry: square(123.59, -10.18, 123.61, -10.16) },
+    });
     expect(yard.status).toBe(201);
     const yardId = ((await yard.json()) as { id: string }).id;
     // In the yard, then out: one exit, judged with the yard at once (not 30 s later).
     expect(await drive([at(1, -10.17, 123.6), at(2, -10.17, 123.64)], 3)).toHaveLength(1);
     // Back in; then the yard is moved away while the vehicle stands still. It never left.
     expect(await drive([at(3, -10.17, 123.6)], 4)).toHaveLength(1);
-    expect((await t.api(`/api/v1/geofences/${yardId}`, { method: 'PATCH', json: { geometry: square(123.7, -10.18, 123.72, -10.16) } })).status).toBe(200);
+    expect(
+      (await t.api(`/api/v1/geofences/${yardId}`, { method: 'PATCH', json: { geometry: square(123.7, -10.18, 123.72, -10.16) } })).status,
+    ).toBe(200);
     expect(await drive([at(4, -10.17, 123.6), at(5, -10.17, 123.6)], 6)).toHaveLength(1);
     // Into the moved yard and out of it: a real exit again.
     expect(await drive([at(6, -10.17, 123.71), at(7, -10.17, 123.75)], 8)).toHaveLength(2);
   });
 
-  it('reports a silent vehicle once: by what arrives, not by the tracker\'s clock, and one that never reported', async () => {
+  it("reports a silent vehicle once: by what arrives, not by the tracker's clock, and one that never reported", async () => {
     // A service of its own whose clock the test moves (DEVICE_SILENT_AFTER_S is an hour).
     let offsetMs = 0;
     const s = await startTestService({ now: () => new Date(Date.now() + offsetMs) });
     try {
       const silentOf = async () =>
-        ((await (await s.api('/api/v1/alerts')).json()) as Array<Alert & { details: Record<string, unknown> }>).filter((x) => x.kind === 'device_silent');
+        ((await (await s.api('/api/v1/alerts')).json()) as Array<Alert & { details: Record<string, unknown> }>).filter(
+          (x) => x.kind === 'device_silent',
+        );
       const reporting = await registerVehicleWithDevice(s);
       const wrongClock = await registerVehicleWithDevice(s);
       const neverReported = await registerVehicleWithDevice(s);
       const publish = async (d: { deviceId: string; secret: string }, fixAgoMs: number) => {
         const c = await connectDevice(s.deviceMqttUrl, d.deviceId, d.secret);
-        await c.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date(Date.now() - fixAgoMs).toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+        await c.publishAsync(
+          telemetryTopic(d.deviceId),
+          JSON.stringify({ ts: new Date(Date.now() - fixAgoMs).toISOString(), lat: -10.17, lon: 123.6 }),
+          { qos: 1 },
+        );
         await c.endAsync();
       };
       await publish(reporting, 0);
       // Its clock is three hours behind: every fix it sends looks three hours old.
       await publish(wrongClock, 3 * 3_600_000);
       const stored = async (vehicleId: string) =>
-        ((await (await s.api(`/api/v1/vehicles/${vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)).json()) as { features: unknown[] }).features.length === 1;
+        (
+          (await (
+            await s.api(`/api/v1/vehicles/${vehicleId}/track?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}`)
+          ).json()) as { features: unknown[] }
+        ).features.length === 1;
       await waitFor(async () => (await stored(reporting.vehicleId)) && (await stored(wrongClock.vehicleId)), 'both readings');
 
       // Now: both just sent something, and the third was registered a moment ago.

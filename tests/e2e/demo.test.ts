@@ -24,7 +24,9 @@ const startDemo = async () => {
   return waitFor(() => Promise.resolve(/Admin API key\s+(\S+)/.exec(demo.output())?.[1]), 'the demo to print its admin key', 60_000);
 };
 const latest = async (key: string) =>
-  (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/positions/latest`, { headers: { authorization: `Bearer ${key}` } })).json()) as Latest[];
+  (await (
+    await fetch(`http://127.0.0.1:${httpPort}/api/v1/positions/latest`, { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as Latest[];
 
 beforeAll(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'armada-demo-'));
@@ -50,10 +52,14 @@ describe('npm run demo', () => {
   });
 
   it('shows the whole Kupang fleet in positions/latest, inside the city', async () => {
-    first = await waitFor(async () => {
-      const rows = await latest(key);
-      return rows.length === demoVehicles.length ? rows : null;
-    }, 'every demo vehicle to report', 30_000);
+    first = await waitFor(
+      async () => {
+        const rows = await latest(key);
+        return rows.length === demoVehicles.length ? rows : null;
+      },
+      'every demo vehicle to report',
+      30_000,
+    );
     expect(new Set(first.map((r) => r.plateNumber))).toEqual(new Set(demoVehicles.map((v) => v.plateNumber)));
     for (const r of first) {
       expect(r.lat).toBeGreaterThan(-10.3);
@@ -77,14 +83,18 @@ describe('npm run demo', () => {
 
   it('moves vehicles', async () => {
     const was = new Map(first.map((r) => [r.vehicleId, `${r.lat},${r.lon}`]));
-    const moved = await waitFor(async () => {
-      const n = (await latest(key)).filter((r) => was.get(r.vehicleId) !== `${r.lat},${r.lon}`).length;
-      return n >= 3 ? n : null;
-    }, 'at least three vehicles to move', 20_000);
+    const moved = await waitFor(
+      async () => {
+        const n = (await latest(key)).filter((r) => was.get(r.vehicleId) !== `${r.lat},${r.lon}`).length;
+        return n >= 3 ? n : null;
+      },
+      'at least three vehicles to move',
+      20_000,
+    );
     expect(moved).toBeGreaterThanOrEqual(3);
   });
 
-  it('marks the ambulances and the disaster and fire office\'s vehicles exempt from outside-hours alerts', async () => {
+  it("marks the ambulances and the disaster and fire office's vehicles exempt from outside-hours alerts", async () => {
     const get = async <T>(path: string) =>
       (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
     const rules = await get<{ departments: Array<{ exemptVehicleIds: string[] }> }>('/alert-rules');
@@ -113,10 +123,14 @@ describe('npm run demo', () => {
     const again = await startDemo();
     expect(again).toBe(key);
     const before = new Date().toISOString();
-    const after = await waitFor(async () => {
-      const p = (await latest(key)).find((r) => r.vehicleId === moved!.vehicle_id);
-      return p && p.at > before ? p : null;
-    }, 'the moved vehicle to report after the restart', 90_000);
+    const after = await waitFor(
+      async () => {
+        const p = (await latest(key)).find((r) => r.vehicleId === moved!.vehicle_id);
+        return p && p.at > before ? p : null;
+      },
+      'the moved vehicle to report after the restart',
+      90_000,
+    );
     const dLatM = (after.lat - moved!.lat) * 111_320;
     const dLonM = (after.lon - moved!.lon) * 111_320 * Math.cos((after.lat * Math.PI) / 180);
     expect(Math.hypot(dLatM, dLonM)).toBeLessThan(1000);

@@ -16,7 +16,12 @@ let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 let keyA: string;
 
-type Message = { type: string; vehicles?: Array<{ vehicleId: string; status: string; at: string }>; positions?: Array<{ vehicleId: string; at: string; lat: number }>; message?: string };
+type Message = {
+  type: string;
+  vehicles?: Array<{ vehicleId: string; status: string; at: string }>;
+  positions?: Array<{ vehicleId: string; at: string; lat: number }>;
+  message?: string;
+};
 
 /** A client that records everything it is sent. */
 async function openFeed(query: string, headers: Record<string, string> = {}) {
@@ -81,7 +86,9 @@ function expectSnapshotThenNewer(messages: Message[], from: number) {
   for (const m of rest.slice(1)) {
     expect(m.type).toBe('positions');
     for (const p of m.positions!) {
-      expect(Date.parse(p.at), `a position of ${p.vehicleId} not newer than what the client had`).toBeGreaterThan(newest.get(p.vehicleId) ?? -Infinity);
+      expect(Date.parse(p.at), `a position of ${p.vehicleId} not newer than what the client had`).toBeGreaterThan(
+        newest.get(p.vehicleId) ?? -Infinity,
+      );
       newest.set(p.vehicleId, Date.parse(p.at));
     }
   }
@@ -90,7 +97,10 @@ function expectSnapshotThenNewer(messages: Message[], from: number) {
 /** Publishes a position of `d` and waits until a client that is not held has it: the hub has it too. */
 async function publishThrough(observer: Message[], d: { deviceId: string; secret: string }, lat: number) {
   const ts = await publish(d, lat);
-  await waitFor(async () => observer.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the position at the observer');
+  await waitFor(
+    async () => observer.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)),
+    'the position at the observer',
+  );
   return ts;
 }
 
@@ -130,7 +140,10 @@ describe('live feed', () => {
     const snapshot = await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
     expect(snapshot.vehicles!.map((v) => v.vehicleId)).toEqual(expect.arrayContaining([a.vehicleId, b.vehicleId]));
     const ts = await publish(a, -10.17101);
-    const batch = await waitFor(async () => messages.find((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the new position');
+    const batch = await waitFor(
+      async () => messages.find((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)),
+      'the new position',
+    );
     expect(batch.positions!.find((p) => p.at === ts)).toMatchObject({ vehicleId: a.vehicleId, lat: -10.17101 });
     ws.close();
   });
@@ -159,7 +172,20 @@ describe('live feed', () => {
     const at = new Date().toISOString();
     await other.publishAsync(
       `fleet/v1/live/${foreignDepartment}/${foreignVehicle}`,
-      JSON.stringify({ vehicleId: foreignVehicle, departmentId: foreignDepartment, deviceId: 'x', at, lat: -10.2, lon: 123.6, speedKmh: 10, headingDeg: 0, fuelLitres: null, fuelPercent: null, ignition: true, batteryV: null }),
+      JSON.stringify({
+        vehicleId: foreignVehicle,
+        departmentId: foreignDepartment,
+        deviceId: 'x',
+        at,
+        lat: -10.2,
+        lon: 123.6,
+        speedKmh: 10,
+        headingDeg: 0,
+        fuelLitres: null,
+        fuelPercent: null,
+        ignition: true,
+        batteryV: null,
+      }),
     );
     await other.endAsync();
     // Ours still arrive, after it: once ours is here, theirs would have been too.
@@ -182,7 +208,10 @@ describe('live feed', () => {
     ws.send('not json');
     ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: ['not-a-uuid'] }));
     await waitFor(async () => messages.filter((m) => m.type === 'error').length === 2, 'two errors');
-    expect(messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([expect.stringContaining('JSON'), expect.stringContaining('vehicleIds')]);
+    expect(messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([
+      expect.stringContaining('JSON'),
+      expect.stringContaining('vehicleIds'),
+    ]);
     ws.close();
   });
 
@@ -200,7 +229,11 @@ describe('live feed', () => {
       const aInSnapshot = snapshot.vehicles!.find((v) => v.vehicleId === a.vehicleId)!;
       // Read after the commit, the snapshot has it; read before, the position follows the snapshot.
       if (when === 'before') expect(aInSnapshot.at).toBe(held);
-      else await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === held)), 'the held position');
+      else
+        await waitFor(
+          async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === held)),
+          'the held position',
+        );
       const next = await publishThrough(messages, a, when === 'after' ? -10.17107 : -10.17108);
       expectSnapshotThenNewer(messages, 0);
       expect(messages.flatMap((m) => m.positions ?? []).map((p) => p.at)).toEqual(when === 'after' ? [held, next] : [next]);
@@ -222,7 +255,12 @@ describe('live feed', () => {
     delay.release();
     await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === held)), 'the held position');
     expectSnapshotThenNewer(messages, from);
-    expect(messages.slice(from).find((m) => m.type === 'snapshot')!.vehicles!.map((v) => v.vehicleId)).toEqual([a.vehicleId]);
+    expect(
+      messages
+        .slice(from)
+        .find((m) => m.type === 'snapshot')!
+        .vehicles!.map((v) => v.vehicleId),
+    ).toEqual([a.vehicleId]);
     ws.close();
     observer.ws.close();
   });
@@ -242,7 +280,8 @@ describe('live feed', () => {
       for (let i = 0; i < 10; i++) ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [i % 2 ? b.vehicleId : a.vehicleId] }));
       ws.send(JSON.stringify({ type: 'subscribe', vehicleIds: [b.vehicleId] }));
       await waitFor(
-        async () => messages.slice(from).some((m) => m.type === 'snapshot' && m.vehicles!.length === 1 && m.vehicles![0]!.vehicleId === b.vehicleId),
+        async () =>
+          messages.slice(from).some((m) => m.type === 'snapshot' && m.vehicles!.length === 1 && m.vehicles![0]!.vehicleId === b.vehicleId),
         "the last subscription's snapshot",
       );
       await new Promise((r) => setTimeout(r, 300)); // room for any query still to come
@@ -281,7 +320,10 @@ describe('live feed', () => {
     const newest = await publishThrough(observer.messages, a, -10.17111);
     expect(await metric('armada_live_positions_conflated_total')).toBeGreaterThanOrEqual(before + 1);
     delay.release();
-    await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === newest)), 'the newest position');
+    await waitFor(
+      async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === newest)),
+      'the newest position',
+    );
     expect(messages.flatMap((m) => m.positions ?? []).map((p) => p.at)).toEqual([newest]);
     expect(await metric('armada_live_positions_pushed_total')).toBeGreaterThanOrEqual(pushedBefore + 3); // 2 to the observer, 1 to the client
     ws.close();
@@ -289,11 +331,19 @@ describe('live feed', () => {
   });
 
   it("closes a key's open connections when the key is revoked, and only that key's", async () => {
-    const created = (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'to revoke', role: 'viewer' } })).json()) as { id: string; key: string };
+    const created = (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'to revoke', role: 'viewer' } })).json()) as {
+      id: string;
+      key: string;
+    };
     const doomed = await Promise.all([1, 2].map(() => openFeed('', { authorization: `Bearer ${created.key}` })));
     const other = await openFeed('', { authorization: `Bearer ${t.adminKey}` });
     for (const f of [...doomed, other]) await waitFor(async () => f.messages.find((m) => m.type === 'snapshot'), 'the snapshot');
-    const closes = doomed.map((f) => new Promise<{ code: number; reason: string }>((resolve) => f.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))));
+    const closes = doomed.map(
+      (f) =>
+        new Promise<{ code: number; reason: string }>((resolve) =>
+          f.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+        ),
+    );
     expect((await t.api(`/api/v1/api-keys/${created.id}/revoke`, { method: 'POST' })).status).toBe(200);
     // Promptly: the waitFor-sized limit, not the minute the other instances take.
     const closed = await Promise.race([Promise.all(closes), new Promise<'open'>((r) => setTimeout(() => r('open'), 10_000))]);
@@ -314,13 +364,18 @@ describe('live feed', () => {
       { logger: silentLogger, database: t.services.database },
     );
     try {
-      const ws = new WebSocket(`${second.httpUrl!.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+      const ws = new WebSocket(`${second.httpUrl!.replace('http', 'ws')}/api/v1/live`, {
+        headers: { authorization: `Bearer ${t.adminKey}` },
+      });
       const messages: Message[] = [];
       ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
       await new Promise((r) => ws.once('open', r));
       await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot from the second instance');
       const ts = await publish(a, -10.17104);
-      await waitFor(async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)), 'the position through the second instance');
+      await waitFor(
+        async () => messages.some((m) => m.type === 'positions' && m.positions!.some((p) => p.at === ts)),
+        'the position through the second instance',
+      );
       ws.close();
     } finally {
       await second.close();

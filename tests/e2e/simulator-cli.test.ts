@@ -53,18 +53,39 @@ describe('npm run simulate', () => {
   });
 
   it('writes the same readings and truth, byte for byte, for the same seed', async () => {
-    const args = (n: number) => ['--vehicles', '4', '--seed', '9', '--from', '2026-11-02T06:00:00+08:00', '--to', '2026-11-02T12:00:00+08:00', '--out', join(dir, `r${n}.jsonl`), '--truth', join(dir, `t${n}.jsonl`)];
+    const args = (n: number) => [
+      '--vehicles',
+      '4',
+      '--seed',
+      '9',
+      '--from',
+      '2026-11-02T06:00:00+08:00',
+      '--to',
+      '2026-11-02T12:00:00+08:00',
+      '--out',
+      join(dir, `r${n}.jsonl`),
+      '--truth',
+      join(dir, `t${n}.jsonl`),
+    ];
     const runs = await Promise.all([simulate(args(1)), simulate(args(2))]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(runs[0]!.stderr).toMatch(/100%/);
     const [r1, r2, t1, t2] = ['r1', 'r2', 't1', 't2'].map((f) => readFileSync(join(dir, `${f}.jsonl`)));
     expect(r1!.equals(r2!)).toBe(true);
     expect(t1!.equals(t2!)).toBe(true);
-    const lines = r1!.toString().trim().split('\n').map((l) => JSON.parse(l) as { topic: string; payload: unknown });
+    const lines = r1!
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { topic: string; payload: unknown });
     expect(lines.length).toBeGreaterThan(1000);
     expect(Object.keys(lines[0]!)).toEqual(['topic', 'payload']);
     expect(lines[0]!.topic).toMatch(/^fleet\/v1\/devices\/sim-\d{4}\/telemetry$/);
-    const truth = t1!.toString().trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const truth = t1!
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(truth[0]!.type).toBe('run');
     expect(truth.slice(-4).map((r) => r.type)).toEqual(['vehicle', 'vehicle', 'vehicle', 'vehicle']);
   });
@@ -85,7 +106,25 @@ describe('npm run simulate against a running Armada', () => {
   it('registers the fleet and publishes readings, Armada and OwnTracks, that the API then shows', async () => {
     const toMs = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
     const fromMs = toMs - 2 * 3600_000;
-    const common = ['--api', t.services.httpUrl!, '--mqtt', t.deviceMqttUrl, '--vehicles', '1', '--seed', '5', '--from', new Date(fromMs).toISOString(), '--to', new Date(toMs).toISOString(), '--schedule', 'always', '--bad-fix-rate', '0', '--quiet'];
+    const common = [
+      '--api',
+      t.services.httpUrl!,
+      '--mqtt',
+      t.deviceMqttUrl,
+      '--vehicles',
+      '1',
+      '--seed',
+      '5',
+      '--from',
+      new Date(fromMs).toISOString(),
+      '--to',
+      new Date(toMs).toISOString(),
+      '--schedule',
+      'always',
+      '--bad-fix-rate',
+      '0',
+      '--quiet',
+    ];
     const env = { ARMADA_API_KEY: t.adminKey };
     const readingsOf = (o: Outcome) => Number(/: (\d+) readings in/.exec(o.stdout)?.[1]);
     // Two trackers in one vehicle: the same path (the model follows the vehicle), read at different intervals.
@@ -94,7 +133,10 @@ describe('npm run simulate against a running Armada', () => {
     expect(armada.stdout).toContain('registered 1 vehicles in department SIM');
     // The receipts endpoint arrives with a later issue; until then the simulator says so once and goes on.
     expect((armada.stdout + armada.stderr).split('\n').filter((l) => /receipt/.test(l)).length).toBeLessThanOrEqual(1);
-    const owntracks = await simulate([...common, '--interval', '7', '--format', 'owntracks', '--out', join(dir, 'api-owntracks.jsonl')], env);
+    const owntracks = await simulate(
+      [...common, '--interval', '7', '--format', 'owntracks', '--out', join(dir, 'api-owntracks.jsonl')],
+      env,
+    );
     expect(owntracks.code, owntracks.stderr).toBe(0);
     expect(readingsOf(armada)).toBeGreaterThan(300);
     expect(readingsOf(owntracks)).toBeGreaterThan(readingsOf(armada));

@@ -19,8 +19,26 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Latest = { vehicleId: string; plateNumber: string; departmentId: string; at: string; lat: number; lon: number; speedKmh: number | null; fuelLitres: number | null; ignition: boolean | null; status: string };
-type Track = { type: string; truncated: boolean; features: Array<{ geometry: { coordinates: [number, number] }; properties: { at: string; speedKmh: number | null; fuelLitres: number | null; ignition: boolean | null } }> };
+type Latest = {
+  vehicleId: string;
+  plateNumber: string;
+  departmentId: string;
+  at: string;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  fuelLitres: number | null;
+  ignition: boolean | null;
+  status: string;
+};
+type Track = {
+  type: string;
+  truncated: boolean;
+  features: Array<{
+    geometry: { coordinates: [number, number] };
+    properties: { at: string; speedKmh: number | null; fuelLitres: number | null; ignition: boolean | null };
+  }>;
+};
 
 describe('MQTT in, REST out', () => {
   it('shows a published position in positions/latest and the track', async () => {
@@ -70,10 +88,17 @@ describe('MQTT in, REST out', () => {
     const d = await registerVehicleWithDevice(t);
     const device = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
     const now = Date.now();
-    const batch = Array.from({ length: 5 }, (_, i) => ({ ts: new Date(now - (5 - i) * 1000).toISOString(), lat: -10.17, lon: 123.6 + i * 1e-4 }));
+    const batch = Array.from({ length: 5 }, (_, i) => ({
+      ts: new Date(now - (5 - i) * 1000).toISOString(),
+      lat: -10.17,
+      lon: 123.6 + i * 1e-4,
+    }));
     await device.publishAsync(telemetryTopic(d.deviceId), JSON.stringify(batch), { qos: 1 });
     await device.endAsync();
-    await waitFor(async () => ((await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track`)).json()) as Track).features.length === 5, 'five points');
+    await waitFor(
+      async () => ((await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track`)).json()) as Track).features.length === 5,
+      'five points',
+    );
     const cut = (await (await t.api(`/api/v1/vehicles/${d.vehicleId}/track?limit=2`)).json()) as Track;
     expect(cut.features).toHaveLength(2);
     expect(cut.truncated).toBe(true);
@@ -86,8 +111,24 @@ describe('MQTT in, REST out', () => {
     // Asynchronously: the embedded broker answering it lives in this very process.
     await promisify(execFile)(
       '/usr/bin/mosquitto_pub',
-      ['-h', url.hostname, '-p', url.port || '1883', '-u', d.deviceId, '-P', d.secret, '-q', '1', '-V', 'mqttv311',
-        '-t', telemetryTopic(d.deviceId), '-m', JSON.stringify({ ts, lat: -10.18, lon: 123.59, speedKmh: 0, ignition: false })],
+      [
+        '-h',
+        url.hostname,
+        '-p',
+        url.port || '1883',
+        '-u',
+        d.deviceId,
+        '-P',
+        d.secret,
+        '-q',
+        '1',
+        '-V',
+        'mqttv311',
+        '-t',
+        telemetryTopic(d.deviceId),
+        '-m',
+        JSON.stringify({ ts, lat: -10.18, lon: 123.59, speedKmh: 0, ignition: false }),
+      ],
       { timeout: 10_000 },
     );
     const mine = await waitFor(async () => {

@@ -181,7 +181,11 @@ describe.skipIf(!hasChromium)(
       expect((await xlsxRequest).headers().authorization).toBe(`Bearer ${t.adminKey}`);
       expect((await xlsx).suggestedFilename()).toMatch(/\.xlsx$/);
       // An XLSX is a ZIP: it starts with PK.
-      expect(readFileSync(await (await xlsx).path()).subarray(0, 2).toString()).toBe('PK');
+      expect(
+        readFileSync(await (await xlsx).path())
+          .subarray(0, 2)
+          .toString(),
+      ).toBe('PK');
     });
 
     it("shows each purchase's flags with their reason, links to the history at the purchase time, and switches language", async () => {

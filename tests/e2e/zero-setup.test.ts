@@ -24,7 +24,8 @@ const api = (path: string, init: RequestInit & { json?: unknown } = {}) =>
     headers: { authorization: `Bearer ${adminKey}`, ...(init.json ? { 'content-type': 'application/json' } : {}) },
     ...(init.json ? { body: JSON.stringify(init.json) } : {}),
   });
-const ready = () => waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the service to be ready', 60_000);
+const ready = () =>
+  waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the service to be ready', 60_000);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'armada-zero-'));
@@ -46,11 +47,22 @@ describe('zero-setup service', () => {
   let device: { id: string; secret: string; vehicleId: string };
 
   it('registers a device and takes its telemetry through the embedded broker', async () => {
-    const dep = (await (await api('/api/v1/departments', { method: 'POST', json: { code: 'DISHUB', name: 'Dinas Perhubungan' } })).json()) as { id: string };
+    const dep = (await (
+      await api('/api/v1/departments', { method: 'POST', json: { code: 'DISHUB', name: 'Dinas Perhubungan' } })
+    ).json()) as { id: string };
     const veh = (await (
       await api('/api/v1/vehicles', {
         method: 'POST',
-        json: { plateNumber: 'DH 1 A', departmentId: dep.id, kind: 'car', fuelType: 'pertamax', tankCapacityLitres: 55, ratedLitresPer100Km: 11, idleLitresPerHour: 0.9, monthlyAllocationLitres: 250 },
+        json: {
+          plateNumber: 'DH 1 A',
+          departmentId: dep.id,
+          kind: 'car',
+          fuelType: 'pertamax',
+          tankCapacityLitres: 55,
+          ratedLitresPer100Km: 11,
+          idleLitresPerHour: 0.9,
+          monthlyAllocationLitres: 250,
+        },
       })
     ).json()) as { id: string };
     const res = await api('/api/v1/devices', { method: 'POST', json: { id: 'dh-1-a', vehicleId: veh.id } });
@@ -59,9 +71,16 @@ describe('zero-setup service', () => {
     expect(created.mqtt).toEqual({ username: 'dh-1-a', topic: 'fleet/v1/devices/dh-1-a/telemetry' });
     device = { id: created.id, secret: created.secret, vehicleId: veh.id };
 
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: device.id, password: device.secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: device.id,
+      password: device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     const ts = new Date(Date.now() - 2000).toISOString();
-    await client.publishAsync(created.mqtt.topic, JSON.stringify({ ts, lat: -10.1702, lon: 123.6078, speedKmh: 12, ignition: true }), { qos: 1 });
+    await client.publishAsync(created.mqtt.topic, JSON.stringify({ ts, lat: -10.1702, lon: 123.6078, speedKmh: 12, ignition: true }), {
+      qos: 1,
+    });
     await client.endAsync();
     const latest = await waitFor(async () => {
       const rows = (await (await api('/api/v1/positions/latest')).json()) as Array<{ vehicleId: string; at: string }>;
@@ -78,13 +97,23 @@ describe('zero-setup service', () => {
   });
 
   it("does not let a device publish to another device's topic or subscribe", async () => {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: device.id, password: device.secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: device.id,
+      password: device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     // aedes closes the connection of a client whose publish was refused.
     client.publish(telemetryTopic('someone-else'), JSON.stringify({ ts: new Date().toISOString(), lat: -10.2, lon: 123.6 }), { qos: 1 });
     await closed;
     client.end(true);
-    const listener = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: device.id, password: device.secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const listener = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: device.id,
+      password: device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     // SUBACK 0x80: MQTT.js turns the refusal into an error; the connection stays up.
     await expect(listener.subscribeAsync('fleet/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
     expect(listener.connected).toBe(true);

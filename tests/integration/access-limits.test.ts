@@ -100,7 +100,8 @@ describe('rate limits', () => {
     const api = await startApi();
     const [used, fresh] = [await newKey(), await newKey()];
     expect((await api.get('/api/v1/vehicles', { authorization: `Bearer ${used}` })).status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await api.get('/api/v1/vehicles', { authorization: `Bearer guess-${i}`, ...forged(i) })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await api.get('/api/v1/vehicles', { authorization: `Bearer guess-${i}`, ...forged(i) })).status).toBe(401);
     const blocked = await api.get('/api/v1/vehicles', { authorization: 'Bearer guess-x', ...forged(42) });
     expect(blocked.status).toBe(429);
     expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
@@ -256,8 +257,7 @@ describe('HTTP timeouts and connection caps', () => {
     const key = await newKey('admin');
     for (const auth of [`Authorization: Bearer ${key}\r\n`, '']) {
       const c = await rawSocket(api.port);
-      const head = `POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n${auth}` +
-        'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
+      const head = `POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
       c.socket.write(head);
       trickle(c.socket, `{"code":"SLOW","name":"${'x'.repeat(99_970)}"}`);
       expect(await c.closed(GENEROUS_WAIT_MS), auth ? 'with a key' : 'without a key').toBe(true);
@@ -415,7 +415,11 @@ describe('logs', () => {
       INGEST_BATCH_WAIT_MS: '10',
       ...(brokerUrl ? { MQTT_URL: brokerUrl } : {}),
     });
-    const services = await startServices(config, { api: true, worker: true }, { logger: createLogger('trace', sink), database: db.database });
+    const services = await startServices(
+      config,
+      { api: true, worker: true },
+      { logger: createLogger('trace', sink), database: db.database },
+    );
     const secrets: string[] = [adminKey];
     try {
       const api = (path: string, init: { method?: string; json?: unknown; key?: string } = {}) =>
@@ -424,8 +428,12 @@ describe('logs', () => {
           headers: { authorization: `Bearer ${init.key ?? adminKey}`, ...(init.json ? { 'content-type': 'application/json' } : {}) },
           ...(init.json ? { body: JSON.stringify(init.json) } : {}),
         });
-      const dep = (await (await api('/api/v1/departments', { method: 'POST', json: { code: 'LOG', name: 'Logs' } })).json()) as { id: string };
-      const created = (await (await api('/api/v1/api-keys', { method: 'POST', json: { name: 'logged?', role: 'manager', departmentId: dep.id } })).json()) as { key: string };
+      const dep = (await (await api('/api/v1/departments', { method: 'POST', json: { code: 'LOG', name: 'Logs' } })).json()) as {
+        id: string;
+      };
+      const created = (await (
+        await api('/api/v1/api-keys', { method: 'POST', json: { name: 'logged?', role: 'manager', departmentId: dep.id } })
+      ).json()) as { key: string };
       secrets.push(created.key);
       expect((await api('/api/v1/vehicles', { key: created.key })).status).toBe(200);
       const wrong = `arm_${randomBytes(32).toString('base64url')}`;
@@ -435,19 +443,37 @@ describe('logs', () => {
         await api('/api/v1/vehicles', {
           method: 'POST',
           key: created.key,
-          json: { plateNumber: 'DH 4242 LG', departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 40, ratedLitresPer100Km: 9, idleLitresPerHour: 0.7, monthlyAllocationLitres: 100 },
+          json: {
+            plateNumber: 'DH 4242 LG',
+            departmentId: dep.id,
+            kind: 'car',
+            fuelType: 'pertalite',
+            tankCapacityLitres: 40,
+            ratedLitresPer100Km: 9,
+            idleLitresPerHour: 0.7,
+            monthlyAllocationLitres: 100,
+          },
         })
       ).json()) as { id: string };
-      const device = (await (await api('/api/v1/devices', { method: 'POST', key: created.key, json: { id: 'log-dev-1', vehicleId: vehicle.id } })).json()) as { secret: string };
+      const device = (await (
+        await api('/api/v1/devices', { method: 'POST', key: created.key, json: { id: 'log-dev-1', vehicleId: vehicle.id } })
+      ).json()) as { secret: string };
       secrets.push(device.secret);
-      const rotated = (await (await api('/api/v1/devices/log-dev-1/rotate-secret', { method: 'POST', key: created.key })).json()) as { secret: string };
+      const rotated = (await (await api('/api/v1/devices/log-dev-1/rotate-secret', { method: 'POST', key: created.key })).json()) as {
+        secret: string;
+      };
       secrets.push(rotated.secret);
       secrets.push((await services.repos.devices.findIdentity('log-dev-1'))!.secretHash);
       // The device logs in and publishes; a wrong secret is tried too.
       const client = await connectDevice(services.deviceMqttUrl!, 'log-dev-1', rotated.secret);
-      await client.publishAsync(telemetryTopic('log-dev-1'), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+      await client.publishAsync(telemetryTopic('log-dev-1'), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), {
+        qos: 1,
+      });
       await client.endAsync();
-      await connectDevice(services.deviceMqttUrl!, 'log-dev-1', device.secret).then((c) => c.endAsync(), () => undefined);
+      await connectDevice(services.deviceMqttUrl!, 'log-dev-1', device.secret).then(
+        (c) => c.endAsync(),
+        () => undefined,
+      );
       // The live feed with ?token=, as browsers open it.
       const ws = new WebSocket(`${services.httpUrl!.replace('http', 'ws')}/api/v1/live?token=${encodeURIComponent(created.key)}`);
       const first = await new Promise<string>((resolve, reject) => {

@@ -28,7 +28,18 @@ let alertB: number;
 let geofenceB: string;
 /** Department B's purchase (the ledger's routes probe it). */
 let purchaseB: string;
-const square = { type: 'Polygon', coordinates: [[[123.5, -10.2], [123.7, -10.2], [123.7, -10.1], [123.5, -10.1], [123.5, -10.2]]] };
+const square = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [123.5, -10.2],
+      [123.7, -10.2],
+      [123.7, -10.1],
+      [123.5, -10.1],
+      [123.5, -10.2],
+    ],
+  ],
+};
 
 async function issueKey(name: string, role: string, departmentId?: string): Promise<void> {
   const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(departmentId ? { departmentId } : {}) } });
@@ -54,10 +65,22 @@ beforeAll(async () => {
   expect(phone.status).toBe(201);
   phoneB.secret = ((await phone.json()) as { secret: string }).secret;
   const [stored] = await t.services.repos.alerts.insertMany([
-    { kind: 'speeding', vehicleId: b.vehicleId, departmentId: b.departmentId, atMs: Date.now() - 60_000, lat: -10.18, lon: 123.6, message: 'DH 6002 BB at 99 km/h', details: {} },
+    {
+      kind: 'speeding',
+      vehicleId: b.vehicleId,
+      departmentId: b.departmentId,
+      atMs: Date.now() - 60_000,
+      lat: -10.18,
+      lon: 123.6,
+      message: 'DH 6002 BB at 99 km/h',
+      details: {},
+    },
   ]);
   alertB = stored!.id;
-  const fence = await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Kota B', departmentId: b.departmentId, geometry: square } });
+  const fence = await t.api('/api/v1/geofences', {
+    method: 'POST',
+    json: { name: 'Kota B', departmentId: b.departmentId, geometry: square },
+  });
   expect(fence.status).toBe(201);
   geofenceB = ((await fence.json()) as { id: string }).id;
   await issueKey('adminA', 'admin', a.departmentId);
@@ -106,7 +129,22 @@ afterAll(async () => {
 // Every route
 
 /** Routes anyone may call: they carry no fleet data (health, metrics, the API docs, the web pages’ static files). */
-const PUBLIC_ROUTES = new Set(['/', '/web', '/web*', '/web/vendor/:name', '/healthz', '/readyz', '/metrics', '/docs', '/docs/', '/docs/static/index.html', '/docs/static/swagger-initializer.js', '/docs/*', '/docs/json', '/docs/yaml']);
+const PUBLIC_ROUTES = new Set([
+  '/',
+  '/web',
+  '/web*',
+  '/web/vendor/:name',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/docs',
+  '/docs/',
+  '/docs/static/index.html',
+  '/docs/static/swagger-initializer.js',
+  '/docs/*',
+  '/docs/json',
+  '/docs/yaml',
+]);
 /** Covered by a dedicated test below (a WebSocket is not a plain request). */
 const COVERED_ELSEWHERE = new Map([['GET /api/v1/live', 'the live feed tests below']]);
 /** Known gaps, each with the reason; the test reports them. Remove an entry once fixed. */
@@ -124,7 +162,10 @@ function routesOf(tree: string): Array<{ method: string; url: string }> {
     stack.length = depth;
     const url = (stack[depth - 1] ?? '') + m[2]!;
     stack[depth] = url;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (method !== 'HEAD') routes.push({ method, url });
     }
   }
@@ -250,7 +291,9 @@ const keysOfRole = (role: Role) => [role, `${role}A`, `${role}B`];
 /** What an admin sees of everything, minus what reading it changes (a key's last use). */
 async function stateOfEverything(): Promise<Record<string, unknown>> {
   const get = async (path: string) => (await t.api(path)).json();
-  const hashes = await Promise.all([b.deviceId, phoneB.id].map(async (id) => (await t.services.repos.devices.findIdentity(id))?.secretHash));
+  const hashes = await Promise.all(
+    [b.deviceId, phoneB.id].map(async (id) => (await t.services.repos.devices.findIdentity(id))?.secretHash),
+  );
   return {
     departments: await get('/api/v1/departments'),
     apiKeys: ((await get('/api/v1/api-keys')) as Array<Record<string, unknown>>).map(({ lastUsedAt: _, ...k }) => k),
@@ -342,7 +385,8 @@ describe('every /api/v1 route', () => {
           }
           // An error and nothing else: no object, no id, no key or secret.
           const body = JSON.parse(text) as { error?: Record<string, unknown> };
-          if (Object.keys(body).join() !== 'error' || body.error?.code !== 'forbidden') failures.push(`${method} ${url} as ${name}: answered ${text.slice(0, 200)}`);
+          if (Object.keys(body).join() !== 'error' || body.error?.code !== 'forbidden')
+            failures.push(`${method} ${url} as ${name}: answered ${text.slice(0, 200)}`);
           const leaked = [...secretsOfB(), a.departmentId, a.vehicleId, phoneB.secret, b.secret].filter((s) => text.includes(s));
           if (leaked.length > 0) failures.push(`${method} ${url} as ${name}: answer names ${leaked.join(', ')}`);
         }
@@ -361,7 +405,8 @@ describe('every /api/v1 route', () => {
         for (const name of keysOfRole(role)) {
           const res = await t.api(path, { key: keys[name] });
           const text = await res.text();
-          if (res.status !== 403 || Object.keys(JSON.parse(text) as object).join() !== 'error') failures.push(`GET ${path} as ${name}: ${res.status} ${text.slice(0, 200)}`);
+          if (res.status !== 403 || Object.keys(JSON.parse(text) as object).join() !== 'error')
+            failures.push(`GET ${path} as ${name}: ${res.status} ${text.slice(0, 200)}`);
         }
       }
     }
@@ -421,7 +466,15 @@ async function workbookText(buffer: Buffer): Promise<string> {
 describe('finance reports and vouchers', () => {
   it("answer every role of department A with A's data only, in JSON, CSV and XLSX", async () => {
     const failures: string[] = [];
-    const paths = ['/api/v1/reconciliation', '/api/v1/reports/savings', '/api/v1/reports/savings?format=csv', '/api/v1/reports/savings?format=xlsx', '/api/v1/reports/savings?year=2026&format=csv', '/api/v1/fuel-vouchers', '/api/v1/month-closings'];
+    const paths = [
+      '/api/v1/reconciliation',
+      '/api/v1/reports/savings',
+      '/api/v1/reports/savings?format=csv',
+      '/api/v1/reports/savings?format=xlsx',
+      '/api/v1/reports/savings?year=2026&format=csv',
+      '/api/v1/fuel-vouchers',
+      '/api/v1/month-closings',
+    ];
     for (const role of ['adminA', 'managerA', 'financeA', 'auditorA', 'viewerA']) {
       for (const path of paths) {
         const res = await t.api(path, { key: keys[role] });
@@ -433,12 +486,16 @@ describe('finance reports and vouchers', () => {
     }
     expect(failures).toEqual([]);
     // The control: a key without a department sees B's purchase.
-    const all = (await (await t.api('/api/v1/reconciliation', { key: keys.auditor })).json()) as { purchases: Array<{ vehicleId: string }> };
+    const all = (await (await t.api('/api/v1/reconciliation', { key: keys.auditor })).json()) as {
+      purchases: Array<{ vehicleId: string }>;
+    };
     expect(all.purchases.map((p) => p.vehicleId)).toContain(b.vehicleId);
   });
 
   it("lets a manager issue vouchers for its own department's vehicles only", async () => {
-    expect((await t.api('/api/v1/fuel-vouchers', { method: 'POST', key: keys.managerA, json: { vehicleId: b.vehicleId } })).status).toBe(404);
+    expect((await t.api('/api/v1/fuel-vouchers', { method: 'POST', key: keys.managerA, json: { vehicleId: b.vehicleId } })).status).toBe(
+      404,
+    );
     // B's vehicle has no recent tank level: its own manager gets the reason, not a voucher.
     const res = await t.api('/api/v1/fuel-vouchers', { method: 'POST', key: keys.managerB, json: { vehicleId: b.vehicleId } });
     expect(res.status).toBe(409);
@@ -468,7 +525,11 @@ describe('city-wide geofences', () => {
       const del = await t.api(`/api/v1/geofences/${city.id}`, { method: 'DELETE', key: keys[name] });
       expect(del.status, `DELETE as ${name}`).toBe(403);
       expect(((await del.json()) as { error: { message: string } }).error.message).toContain('admin key without a department');
-      const patch = await t.api(`/api/v1/geofences/${city.id}`, { method: 'PATCH', key: keys[name], json: { name: 'Kota kecil', geometry: square } });
+      const patch = await t.api(`/api/v1/geofences/${city.id}`, {
+        method: 'PATCH',
+        key: keys[name],
+        json: { name: 'Kota kecil', geometry: square },
+      });
       expect(patch.status, `PATCH as ${name}`).toBe(403);
       const post = await t.api('/api/v1/geofences', { method: 'POST', key: keys[name], json: { name: 'Kota lain', geometry: square } });
       if (name === 'manager') expect(post.status, 'POST without a department as manager').toBe(403);
@@ -486,7 +547,9 @@ describe('city-wide geofences', () => {
     expect(renamed.status).toBe(200);
     expect(await renamed.json()).toMatchObject({ id: city.id, name: 'Kota Kupang (batas)', departmentId: null, geometry: city.geometry });
     expect((await t.api(`/api/v1/geofences/${city.id}`, { method: 'PATCH', json: { name: 'Kota Kupang' } })).status).toBe(200);
-    const extra = (await (await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Teluk Kupang', geometry: square } })).json()) as Fence;
+    const extra = (await (
+      await t.api('/api/v1/geofences', { method: 'POST', json: { name: 'Teluk Kupang', geometry: square } })
+    ).json()) as Fence;
     expect(extra.departmentId).toBeNull();
     expect((await t.api(`/api/v1/geofences/${extra.id}`, { method: 'DELETE', key: keys.adminA })).status).toBe(403);
     expect((await t.api(`/api/v1/geofences/${extra.id}`, { method: 'DELETE' })).status).toBe(204);
@@ -562,7 +625,12 @@ describe('API keys', () => {
   });
 
   it('refuses to revoke the last active admin key without a department (409), not another one', async () => {
-    const list = (await (await t.api('/api/v1/api-keys')).json()) as Array<{ id: string; role: string; departmentId: string | null; revokedAt: string | null }>;
+    const list = (await (await t.api('/api/v1/api-keys')).json()) as Array<{
+      id: string;
+      role: string;
+      departmentId: string | null;
+      revokedAt: string | null;
+    }>;
     const bootstrap = list.find((k) => k.role === 'admin' && k.departmentId === null && k.revokedAt === null)!;
     const self = await t.api(`/api/v1/api-keys/${bootstrap.id}/revoke`, { method: 'POST' });
     expect(self.status).toBe(409);
@@ -682,7 +750,9 @@ describe('devices', () => {
       async () => {
         lat -= 0.00001;
         await publish(d, lat);
-        const rows = (await (await t.api(`/api/v1/quarantine?deviceId=${d.deviceId}&reason=inactive_device`)).json()) as Array<{ reason: string }>;
+        const rows = (await (await t.api(`/api/v1/quarantine?deviceId=${d.deviceId}&reason=inactive_device`)).json()) as Array<{
+          reason: string;
+        }>;
         return rows.length > 0 ? rows : undefined;
       },
       'a quarantined message of the deactivated device',
@@ -709,7 +779,8 @@ describe('devices', () => {
 describe('live feed scope', () => {
   async function openFeed(key: string) {
     const ws = new WebSocket(`${t.services.httpUrl!.replace('http', 'ws')}/api/v1/live?token=${key}`);
-    const messages: Array<{ type: string; vehicles?: Array<{ vehicleId: string }>; positions?: Array<{ vehicleId: string; at: string }> }> = [];
+    const messages: Array<{ type: string; vehicles?: Array<{ vehicleId: string }>; positions?: Array<{ vehicleId: string; at: string }> }> =
+      [];
     ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -719,7 +790,7 @@ describe('live feed scope', () => {
     return { ws, messages };
   }
 
-  it("gives a department-limited key nothing of another department, even when it subscribes to it", async () => {
+  it('gives a department-limited key nothing of another department, even when it subscribes to it', async () => {
     const { ws, messages } = await openFeed(keys.viewerA!);
     const first = await waitFor(async () => messages.find((m) => m.type === 'snapshot'), 'the snapshot');
     expect(first.vehicles!.map((v) => v.vehicleId)).toEqual([a.vehicleId]);

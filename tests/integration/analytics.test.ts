@@ -38,10 +38,42 @@ let periodTo: string;
 const keys: Record<string, string> = {};
 let simDepartmentId: string;
 
-type Trip = { startAt: string; endAt: string; durationS: number; distanceKm: number; avgSpeedKmh: number; maxSpeedKmh: number; fuelUsedLitres: number; start: { lat: number; lon: number }; end: { lat: number; lon: number }; partial: boolean };
+type Trip = {
+  startAt: string;
+  endAt: string;
+  durationS: number;
+  distanceKm: number;
+  avgSpeedKmh: number;
+  maxSpeedKmh: number;
+  fuelUsedLitres: number;
+  start: { lat: number; lon: number };
+  end: { lat: number; lon: number };
+  partial: boolean;
+};
 type Stop = { startAt: string; endAt: string; durationS: number; lat: number; lon: number; engineOnS: number };
-type Fuel = { distanceKm: number; fuelUsedLitres: number; litresPer100Km: number | null; idleLitres: number; fuelSource: string; refuels: Array<{ at: string; lat: number; lon: number; litres: number }>; drains: Array<{ at: string; litres: number }>; engineHours: number };
-type ReportRow = { vehicleId: string; plateNumber: string; departmentId: string; distanceKm: number; fuelUsedLitres: number; fuelSource: string; refuelCount: number; refuelledLitres: number; drainCount: number; drainedLitres: number; engineHours: number };
+type Fuel = {
+  distanceKm: number;
+  fuelUsedLitres: number;
+  litresPer100Km: number | null;
+  idleLitres: number;
+  fuelSource: string;
+  refuels: Array<{ at: string; lat: number; lon: number; litres: number }>;
+  drains: Array<{ at: string; litres: number }>;
+  engineHours: number;
+};
+type ReportRow = {
+  vehicleId: string;
+  plateNumber: string;
+  departmentId: string;
+  distanceKm: number;
+  fuelUsedLitres: number;
+  fuelSource: string;
+  refuelCount: number;
+  refuelledLitres: number;
+  drainCount: number;
+  drainedLitres: number;
+  engineHours: number;
+};
 
 async function json<T>(path: string, key?: string): Promise<T> {
   const res = await t.api(path, key ? { key } : {});
@@ -54,7 +86,11 @@ function twoDays(): Phase[] {
   const errands = (n: number, extra: Phase[] = []): Phase[] => {
     const out: Phase[] = [];
     for (let i = 0; i < n; i++) {
-      out.push({ kind: 'idle', seconds: 60 }, { kind: 'drive', metres: 4000 + 1500 * i, cruiseKmh: 35 + 3 * i, lights: 2 }, { kind: 'park', seconds: 1800 + 300 * i });
+      out.push(
+        { kind: 'idle', seconds: 60 },
+        { kind: 'drive', metres: 4000 + 1500 * i, cruiseKmh: 35 + 3 * i, lights: 2 },
+        { kind: 'park', seconds: 1800 + 300 * i },
+      );
       if (i === 1) out.push(...extra);
     }
     return out;
@@ -79,7 +115,11 @@ beforeAll(async () => {
   day2 = addDays(day1, 1);
   const start = dayRangeMs(TZ, day1).startMs;
   run = synthesise(spec, twoDays(), { startMs: start, seed: 21, startLitres: 25 });
-  counterRun = synthesise(spec, twoDays().filter((p) => p.kind !== 'drain'), { startMs: start, seed: 22, startLitres: 40, noise: { ...DEFAULT_NOISE, kind: 'counter' } });
+  counterRun = synthesise(
+    spec,
+    twoDays().filter((p) => p.kind !== 'drain'),
+    { startMs: start, seed: 22, startLitres: 40, noise: { ...DEFAULT_NOISE, kind: 'counter' } },
+  );
   await insertReadings(t.testDb.database, a, run.readings);
   await insertReadings(t.testDb.database, b, counterRun.readings);
   periodFrom = new Date(start).toISOString();
@@ -90,7 +130,15 @@ beforeAll(async () => {
   };
   keys.financeB = await issue('finance', b.departmentId);
   keys.viewer = await issue('viewer');
-  job = startRollupJob({ analytics: t.services.domain.analytics, analyticsRepo: t.services.repos.analytics, vehicles: t.services.repos.vehicles, logger: pino({ level: 'silent' }) }, { autoStart: false });
+  job = startRollupJob(
+    {
+      analytics: t.services.domain.analytics,
+      analyticsRepo: t.services.repos.analytics,
+      vehicles: t.services.repos.vehicles,
+      logger: pino({ level: 'silent' }),
+    },
+    { autoStart: false },
+  );
 });
 
 afterAll(async () => {
@@ -105,13 +153,33 @@ const period = () => `from=${encodeURIComponent(periodFrom)}&to=${encodeURICompo
 
 describe('computed from the readings', () => {
   it('lists the trips and stops the domain analysis finds, in the contract shape', async () => {
-    const expected = analyseWindow(run.readings, spec, { trips: DEFAULT_TRIP_SETTINGS, fuel: DEFAULT_FUEL_SETTINGS, tz: TZ, workingHours: DEFAULT_WORKING_HOURS }, Date.parse(periodFrom), Date.parse(periodTo));
+    const expected = analyseWindow(
+      run.readings,
+      spec,
+      { trips: DEFAULT_TRIP_SETTINGS, fuel: DEFAULT_FUEL_SETTINGS, tz: TZ, workingHours: DEFAULT_WORKING_HOURS },
+      Date.parse(periodFrom),
+      Date.parse(periodTo),
+    );
     const trips = await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`);
     const expectedTrips = expected.segments.filter((s) => s.kind === 'trip');
     expect(trips).toHaveLength(7);
     expect(trips.map((x) => x.startAt)).toEqual(expectedTrips.map((s) => new Date(s.startMs).toISOString()));
     const first = trips[0]!;
-    expect(Object.keys(first).sort()).toEqual(['avgSpeedKmh', 'distanceKm', 'durationS', 'end', 'endAt', 'fuelUsedLitres', 'idleS', 'maxSpeedKmh', 'partial', 'start', 'startAt'].sort());
+    expect(Object.keys(first).sort()).toEqual(
+      [
+        'avgSpeedKmh',
+        'distanceKm',
+        'durationS',
+        'end',
+        'endAt',
+        'fuelUsedLitres',
+        'idleS',
+        'maxSpeedKmh',
+        'partial',
+        'start',
+        'startAt',
+      ].sort(),
+    );
     // Traccar's trip distance runs from the first moving fix: the metres before it belong to the stop.
     expect(first.distanceKm).toBeGreaterThan(3.9);
     expect(first.distanceKm).toBeLessThan(4.05);
@@ -146,7 +214,9 @@ describe('computed from the readings', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).split('\r\n');
-    expect(lines[0]).toBe('startAt,endAt,durationS,distanceKm,avgSpeedKmh,maxSpeedKmh,fuelUsedLitres,startLat,startLon,endLat,endLon,idleS,partial');
+    expect(lines[0]).toBe(
+      'startAt,endAt,durationS,distanceKm,avgSpeedKmh,maxSpeedKmh,fuelUsedLitres,startLat,startLon,endLat,endLon,idleS,partial',
+    );
     expect(lines).toHaveLength(7 + 2);
     const byAccept = await t.api(`/api/v1/vehicles/${a.vehicleId}/stops?${period()}`, { headers: { accept: 'text/csv' } });
     expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -167,7 +237,9 @@ describe('computed from the readings', () => {
     for (const bad of ['minStopDurationS=-1', 'useIgnition=maybe', 'minGapS=0', 'from=yesterday']) {
       expect((await t.api(`/api/v1/vehicles/${a.vehicleId}/trips?${bad}`)).status, bad).toBe(400);
     }
-    const long = await t.api(`/api/v1/vehicles/${a.vehicleId}/trips?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&minTripDistanceM=100`);
+    const long = await t.api(
+      `/api/v1/vehicles/${a.vehicleId}/trips?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&minTripDistanceM=100`,
+    );
     expect(long.status).toBe(400);
   });
 });
@@ -185,14 +257,25 @@ describe('the rollups', () => {
   });
 
   it('stores every day of both vehicles with their trips and fuel events', async () => {
-    const rows = await t.testDb.database.query<{ vehicle_id: string; day: string; trip_count: number; refuel_count: number; drain_count: number; fuel_source: string }>(
+    const rows = await t.testDb.database.query<{
+      vehicle_id: string;
+      day: string;
+      trip_count: number;
+      refuel_count: number;
+      drain_count: number;
+      fuel_source: string;
+    }>(
       `SELECT vehicle_id, day::text AS day, trip_count, refuel_count, drain_count, fuel_source FROM vehicle_day_rollups ORDER BY vehicle_id, day`,
     );
     const mine = rows.filter((r) => r.vehicle_id === a.vehicleId);
     expect(mine.map((r) => r.day)).toEqual(expect.arrayContaining([day1, day2]));
     expect(mine.find((r) => r.day === day1)).toMatchObject({ trip_count: 4, refuel_count: 1, fuel_source: 'sensor' });
     expect(rows.find((r) => r.vehicle_id === b.vehicleId && r.day === day1)?.fuel_source).toBe('counter');
-    const period = await t.services.domain.analytics.vehiclePeriod((await t.services.repos.vehicles.findById({ departmentId: null }, a.vehicleId))!, Date.parse(periodFrom), Date.parse(periodTo));
+    const period = await t.services.domain.analytics.vehiclePeriod(
+      (await t.services.repos.vehicles.findById({ departmentId: null }, a.vehicleId))!,
+      Date.parse(periodFrom),
+      Date.parse(periodTo),
+    );
     expect(period.storedDays).toBe(2);
     expect(period.computedWindows).toBe(0);
   });
@@ -215,17 +298,35 @@ describe('the rollups', () => {
     const { startMs } = dayRangeMs(TZ, day2);
     const lastFix = run.readings[run.readings.length - 1]!;
     // A late evening drive on day 2 (20:00–20:20 local), flushed from a device's buffer.
-    const late = synthesise(spec, [{ kind: 'park', seconds: 60 }, { kind: 'drive', metres: 9000, cruiseKmh: 40 }, { kind: 'park', seconds: 300 }], {
-      startMs: startMs + 20 * 3600_000,
-      seed: 5,
-      startLitres: 20,
-      noise: { ...DEFAULT_NOISE, kind: 'none' },
-    });
-    await insertReadings(t.testDb.database, a, late.readings.map((r) => ({ ...r, lat: lastFix.lat, lon: r.lon - 0.2 })));
+    const late = synthesise(
+      spec,
+      [
+        { kind: 'park', seconds: 60 },
+        { kind: 'drive', metres: 9000, cruiseKmh: 40 },
+        { kind: 'park', seconds: 300 },
+      ],
+      {
+        startMs: startMs + 20 * 3600_000,
+        seed: 5,
+        startLitres: 20,
+        noise: { ...DEFAULT_NOISE, kind: 'none' },
+      },
+    );
+    await insertReadings(
+      t.testDb.database,
+      a,
+      late.readings.map((r) => ({ ...r, lat: lastFix.lat, lon: r.lon - 0.2 })),
+    );
     await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day) VALUES ($1, $2)`, [a.vehicleId, day2]);
-    const [{ distance_km: beforeKm }] = await t.testDb.database.query<{ distance_km: number }>(`SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [a.vehicleId, day2]) as [{ distance_km: number }];
+    const [{ distance_km: beforeKm }] = (await t.testDb.database.query<{ distance_km: number }>(
+      `SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`,
+      [a.vehicleId, day2],
+    )) as [{ distance_km: number }];
     await job.runOnce();
-    const [{ distance_km: afterKm }] = await t.testDb.database.query<{ distance_km: number }>(`SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [a.vehicleId, day2]) as [{ distance_km: number }];
+    const [{ distance_km: afterKm }] = (await t.testDb.database.query<{ distance_km: number }>(
+      `SELECT distance_km FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`,
+      [a.vehicleId, day2],
+    )) as [{ distance_km: number }];
     expect(afterKm - beforeKm).toBeGreaterThan(8.5);
     expect(await t.testDb.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [a.vehicleId])).toHaveLength(0);
     const trips = await json<Trip[]>(`/api/v1/vehicles/${a.vehicleId}/trips?${period()}`);
@@ -234,7 +335,10 @@ describe('the rollups', () => {
 
   it('keeps a late mark renewed while the job ran', async () => {
     const repo = t.services.repos.analytics;
-    await t.testDb.database.query(`INSERT INTO telemetry_late_days (vehicle_id, day, marked_at) VALUES ($1, $2, now() - interval '1 minute')`, [b.vehicleId, day1]);
+    await t.testDb.database.query(
+      `INSERT INTO telemetry_late_days (vehicle_id, day, marked_at) VALUES ($1, $2, now() - interval '1 minute')`,
+      [b.vehicleId, day1],
+    );
     const [mark] = await repo.pendingLateDays(10);
     await t.testDb.database.query(`UPDATE telemetry_late_days SET marked_at = now() WHERE vehicle_id = $1`, [b.vehicleId]);
     await repo.clearLateDays(b.vehicleId, [mark!]);
@@ -322,9 +426,19 @@ describe('the fleet fuel report', () => {
     );
     const repo = t.services.repos.analytics;
     await repo.rebuildMonthRollups();
-    const skip = [{ vehicleId: c.vehicleId, day: '2025-02-10' }, { vehicleId: c.vehicleId, day: '2025-01-25' }];
+    const skip = [
+      { vehicleId: c.vehicleId, day: '2025-02-10' },
+      { vehicleId: c.vehicleId, day: '2025-01-25' },
+    ];
     const sums = (await repo.rollupSums([c.vehicleId], '2025-01-20', '2025-04-05', skip)).get(c.vehicleId)!;
-    const [expected] = await t.testDb.database.query<{ days: number; km: number; litres: number; sensor: number; refuels: number; rated_days: number }>(
+    const [expected] = await t.testDb.database.query<{
+      days: number;
+      km: number;
+      litres: number;
+      sensor: number;
+      refuels: number;
+      rated_days: number;
+    }>(
       `SELECT count(*)::int AS days, sum(distance_km) AS km, sum(fuel_used_litres) AS litres, sum(sensor_litres) AS sensor, sum(refuel_count)::int AS refuels,
               count(*) FILTER (WHERE fuel_source = 'rated')::int AS rated_days
          FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day BETWEEN '2025-01-20' AND '2025-04-05' AND day NOT IN ('2025-02-10', '2025-01-25')`,
@@ -356,12 +470,23 @@ describe('simulator truth through the database and the API', () => {
     const startMs = dayRangeMs(TZ, firstDay).startMs;
     const fleet = simulatedFleet(6, 'armada');
     sim = simulate(fleet, { seed: 77, startMs, schedule: 'realistic', drainRatePerDay: 1 }, startMs + DAYS * 86_400_000);
-    const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMACC', name: 'Simulated' } })).json()) as { id: string };
+    const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMACC', name: 'Simulated' } })).json()) as {
+      id: string;
+    };
     simDepartmentId = dep.id;
     for (const v of fleet) {
       const res = await t.api('/api/v1/vehicles', {
         method: 'POST',
-        json: { plateNumber: v.plateNumber, departmentId: dep.id, kind: v.kind ?? 'car', fuelType: v.fuelType ?? 'pertalite', tankCapacityLitres: v.tankCapacityLitres, ratedLitresPer100Km: v.ratedLitresPer100Km, idleLitresPerHour: v.idleLitresPerHour, monthlyAllocationLitres: 200 },
+        json: {
+          plateNumber: v.plateNumber,
+          departmentId: dep.id,
+          kind: v.kind ?? 'car',
+          fuelType: v.fuelType ?? 'pertalite',
+          tankCapacityLitres: v.tankCapacityLitres,
+          ratedLitresPer100Km: v.ratedLitresPer100Km,
+          idleLitresPerHour: v.idleLitresPerHour,
+          monthlyAllocationLitres: 200,
+        },
       });
       const vehicle = (await res.json()) as { id: string };
       await t.api('/api/v1/devices', { method: 'POST', json: { id: v.deviceId, vehicleId: vehicle.id } });
@@ -376,10 +501,13 @@ describe('simulator truth through the database and the API', () => {
     let sensorWithin = 0;
     for (const day of sim.days.filter((d) => !d.partial)) {
       const { startMs, endMs } = dayRangeMs(TZ, day.date);
-      const res = await t.api(`/api/v1/vehicles/${vehicleIds.get(day.deviceId)}/fuel?from=${new Date(startMs).toISOString()}&to=${new Date(endMs).toISOString()}`);
+      const res = await t.api(
+        `/api/v1/vehicles/${vehicleIds.get(day.deviceId)}/fuel?from=${new Date(startMs).toISOString()}&to=${new Date(endMs).toISOString()}`,
+      );
       const fuel = (await res.json()) as Fuel;
       const sensor = sim.vehicles.find((v) => v.deviceId === day.deviceId)!.sensor;
-      if (day.distanceKm >= 1) expect(Math.abs(fuel.distanceKm - day.distanceKm), `${day.deviceId} ${day.date}`).toBeLessThanOrEqual(0.01 * day.distanceKm);
+      if (day.distanceKm >= 1)
+        expect(Math.abs(fuel.distanceKm - day.distanceKm), `${day.deviceId} ${day.date}`).toBeLessThanOrEqual(0.01 * day.distanceKm);
       if (day.litresUsed <= 0) continue;
       const error = Math.abs(fuel.fuelUsedLitres - day.litresUsed);
       if (sensor === 'counter') expect(error, `${day.deviceId} ${day.date}`).toBeLessThanOrEqual(Math.max(0.03 * day.litresUsed, 0.1));
@@ -402,9 +530,27 @@ describe('simulator truth through the database and the API', () => {
       for (const e of fuel.refuels) found.push({ kind: 'refuel', deviceId, atMs: Date.parse(e.at), litres: e.litres });
       for (const e of fuel.drains) found.push({ kind: 'drain', deviceId, atMs: Date.parse(e.at), litres: e.litres });
     }
-    const level = new Set(sim.vehicles.filter((v) => v.sensor === 'litres' || v.sensor === 'percent' || (v.sensor === 'counter' && v.counterWithLevel !== false)).map((v) => v.deviceId));
-    const refuels = matchEvents(mergedTruth(sim.events.filter((e) => e.type === 'refuel' && level.has(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS), found.filter((f) => f.kind === 'refuel'), 10);
-    const drains = matchEvents(mergedTruth(sim.events.filter((e) => e.type === 'drain' && level.has(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS), found.filter((f) => f.kind === 'drain'), 8);
+    const level = new Set(
+      sim.vehicles
+        .filter((v) => v.sensor === 'litres' || v.sensor === 'percent' || (v.sensor === 'counter' && v.counterWithLevel !== false))
+        .map((v) => v.deviceId),
+    );
+    const refuels = matchEvents(
+      mergedTruth(
+        sim.events.filter((e) => e.type === 'refuel' && level.has(e.deviceId)),
+        DEFAULT_FUEL_SETTINGS.mergeGapS,
+      ),
+      found.filter((f) => f.kind === 'refuel'),
+      10,
+    );
+    const drains = matchEvents(
+      mergedTruth(
+        sim.events.filter((e) => e.type === 'drain' && level.has(e.deviceId)),
+        DEFAULT_FUEL_SETTINGS.mergeGapS,
+      ),
+      found.filter((f) => f.kind === 'drain'),
+      8,
+    );
     expect(refuels.truth + drains.truth).toBeGreaterThanOrEqual(3);
     expect(refuels.recall).toBe(1);
     expect(refuels.precision).toBe(1);
@@ -416,7 +562,11 @@ describe('simulator truth through the database and the API', () => {
   it('adds up the fleet report to the truth', async () => {
     const from = new Date(dayRangeMs(TZ, addDays(firstDay, 1)).startMs).toISOString();
     const to = new Date(dayRangeMs(TZ, addDays(firstDay, 2)).startMs).toISOString();
-    const rows = (await (await t.api(`/api/v1/reports/fuel?from=${from}&to=${to}&departmentId=${simDepartmentId}`)).json()) as Array<{ vehicleId: string; distanceKm: number; fuelUsedLitres: number }>;
+    const rows = (await (await t.api(`/api/v1/reports/fuel?from=${from}&to=${to}&departmentId=${simDepartmentId}`)).json()) as Array<{
+      vehicleId: string;
+      distanceKm: number;
+      fuelUsedLitres: number;
+    }>;
     expect(rows).toHaveLength(6);
     const day = addDays(firstDay, 1);
     for (const [deviceId, vehicleId] of vehicleIds) {

@@ -8,7 +8,10 @@ let b: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
 const keys: Record<string, string> = {};
 
 async function issueKey(role: string, departmentId?: string): Promise<string> {
-  const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: `${role} key`, role, ...(departmentId ? { departmentId } : {}) } });
+  const res = await t.api('/api/v1/api-keys', {
+    method: 'POST',
+    json: { name: `${role} key`, role, ...(departmentId ? { departmentId } : {}) },
+  });
   expect(res.status).toBe(201);
   const body = (await res.json()) as { key: string; keyPrefix: string };
   expect(body.key.startsWith(body.keyPrefix)).toBe(true);
@@ -85,7 +88,11 @@ describe('roles and department scope', () => {
   });
 
   it("answers 404 for another department's vehicle, its track and its devices", async () => {
-    for (const path of [`/api/v1/vehicles/${b.vehicleId}`, `/api/v1/vehicles/${b.vehicleId}/track`, `/api/v1/vehicles/${b.vehicleId}/devices`]) {
+    for (const path of [
+      `/api/v1/vehicles/${b.vehicleId}`,
+      `/api/v1/vehicles/${b.vehicleId}/track`,
+      `/api/v1/vehicles/${b.vehicleId}/devices`,
+    ]) {
       const res = await t.api(path, { key: keys.viewerA });
       expect(res.status, path).toBe(404);
       expect(await res.text()).not.toContain(b.vehicleId);
@@ -98,7 +105,11 @@ describe('roles and department scope', () => {
     const ok = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json: { speedLimitKmh: 70 } });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { speedLimitKmh: number }).speedLimitKmh).toBe(70);
-    const move = await t.api(`/api/v1/vehicles/${a.vehicleId}`, { method: 'PATCH', key: keys.managerA, json: { departmentId: b.departmentId } });
+    const move = await t.api(`/api/v1/vehicles/${a.vehicleId}`, {
+      method: 'PATCH',
+      key: keys.managerA,
+      json: { departmentId: b.departmentId },
+    });
     expect(move.status).toBe(404);
   });
 
@@ -116,7 +127,16 @@ describe('roles and department scope', () => {
   });
 
   it('refuses writes to viewers and finance, and admin-only actions to managers', async () => {
-    const vehicle = { plateNumber: 'DH 9 X', departmentId: a.departmentId, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 40, ratedLitresPer100Km: 9, idleLitresPerHour: 0.7, monthlyAllocationLitres: 100 };
+    const vehicle = {
+      plateNumber: 'DH 9 X',
+      departmentId: a.departmentId,
+      kind: 'car',
+      fuelType: 'pertalite',
+      tankCapacityLitres: 40,
+      ratedLitresPer100Km: 9,
+      idleLitresPerHour: 0.7,
+      monthlyAllocationLitres: 100,
+    };
     expect((await t.api('/api/v1/vehicles', { method: 'POST', key: keys.viewerA, json: vehicle })).status).toBe(403);
     expect((await t.api('/api/v1/vehicles', { method: 'POST', key: keys.finance, json: vehicle })).status).toBe(403);
     expect((await t.api('/api/v1/departments', { method: 'POST', key: keys.managerA, json: { code: 'X', name: 'X' } })).status).toBe(403);
@@ -132,7 +152,10 @@ describe('roles and department scope', () => {
 
 describe('validation and conflicts', () => {
   it('answers 400 naming the bad fields', async () => {
-    const res = await t.api('/api/v1/vehicles', { method: 'POST', json: { plateNumber: 'DH 1', departmentId: 'not-a-uuid', kind: 'spaceship', tankCapacityLitres: -1 } });
+    const res = await t.api('/api/v1/vehicles', {
+      method: 'POST',
+      json: { plateNumber: 'DH 1', departmentId: 'not-a-uuid', kind: 'spaceship', tankCapacityLitres: -1 },
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string; details: Array<{ field: string }> } };
     expect(body.error.code).toBe('validation_failed');
@@ -143,7 +166,7 @@ describe('validation and conflicts', () => {
   it('answers 400, not 500, to a NUL character in a body string, a body key, a query value or a path parameter', async () => {
     const nulBodies: Array<[string, unknown]> = [
       ['/api/v1/departments', { code: 'NUL1', name: 'Bad\u0000name' }],
-      ['/api/v1/departments', { code: 'NUL2', name: 'ok', "x\u0000": 1 }],
+      ['/api/v1/departments', { code: 'NUL2', name: 'ok', 'x\u0000': 1 }],
       ['/api/v1/devices', { id: 'nul\u0000dev', vehicleId: a.vehicleId }],
     ];
     for (const [path, json] of nulBodies) {
@@ -176,7 +199,16 @@ describe('validation and conflicts', () => {
   it('answers 409 for a duplicate plate, department code or device id', async () => {
     const dup = await t.api('/api/v1/vehicles', {
       method: 'POST',
-      json: { plateNumber: 'dh 1001 a', departmentId: a.departmentId, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 40, ratedLitresPer100Km: 9, idleLitresPerHour: 0.7, monthlyAllocationLitres: 100 },
+      json: {
+        plateNumber: 'dh 1001 a',
+        departmentId: a.departmentId,
+        kind: 'car',
+        fuelType: 'pertalite',
+        tankCapacityLitres: 40,
+        ratedLitresPer100Km: 9,
+        idleLitresPerHour: 0.7,
+        monthlyAllocationLitres: 100,
+      },
     });
     expect(dup.status).toBe(409);
     const depRes = await t.api('/api/v1/departments', { method: 'GET' });
@@ -190,7 +222,16 @@ describe('validation and conflicts', () => {
     expect((await t.api(`/api/v1/vehicles/${ghost}`)).status).toBe(404);
     const res = await t.api('/api/v1/vehicles', {
       method: 'POST',
-      json: { plateNumber: 'DH 77', departmentId: ghost, kind: 'car', fuelType: 'solar', tankCapacityLitres: 40, ratedLitresPer100Km: 9, idleLitresPerHour: 0.7, monthlyAllocationLitres: 100 },
+      json: {
+        plateNumber: 'DH 77',
+        departmentId: ghost,
+        kind: 'car',
+        fuelType: 'solar',
+        tankCapacityLitres: 40,
+        ratedLitresPer100Km: 9,
+        idleLitresPerHour: 0.7,
+        monthlyAllocationLitres: 100,
+      },
     });
     expect(res.status).toBe(404);
     const bad = await t.api(`/api/v1/vehicles/${a.vehicleId}/track?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`);

@@ -122,9 +122,19 @@ describe('the image', () => {
   const contextSources = (stage: { op: string; args: string }[]) =>
     stage
       .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from='))
-      .flatMap((s) => s.args.split(/\s+/).slice(0, -1).map((a) => a.replace(/\/$/, '')));
+      .flatMap((s) =>
+        s.args
+          .split(/\s+/)
+          .slice(0, -1)
+          .map((a) => a.replace(/\/$/, '')),
+      );
   const runCmd = execForm(steps.filter((s) => s.op === 'CMD').at(-1)!.args);
-  const nodeOptions = /NODE_OPTIONS=(\S+)/.exec(runStage.filter((s) => s.op === 'ENV').map((s) => s.args).join(' '))?.[1];
+  const nodeOptions = /NODE_OPTIONS=(\S+)/.exec(
+    runStage
+      .filter((s) => s.op === 'ENV')
+      .map((s) => s.args)
+      .join(' '),
+  )?.[1];
 
   it('copies files that exist', () => {
     const sources = stages.flatMap(contextSources);
@@ -136,13 +146,17 @@ describe('the image', () => {
     expect(stages).toHaveLength(2);
     expect(buildStage.some((s) => s.op === 'RUN' && s.args.includes('npm run build'))).toBe(true);
     // The code, the simulator and the demo that wires them are compiled...
-    for (const folder of ['src', 'simulator', 'demo', 'tsconfig.json', 'tsconfig.build.json']) expect(contextSources(buildStage), folder).toContain(folder);
+    for (const folder of ['src', 'simulator', 'demo', 'tsconfig.json', 'tsconfig.build.json'])
+      expect(contextSources(buildStage), folder).toContain(folder);
     // ...and the image holds their output, the SQL it migrates with, and the map page.
     expect(runStage.some((s) => s.op === 'COPY' && /^--from=build\s+\/app\/dist\/?\s+\.\/dist\/?$/.test(s.args))).toBe(true);
     for (const folder of ['migrations', 'web']) expect(contextSources(runStage), folder).toContain(folder);
     expect(contextSources(runStage)).not.toContain('src');
     expect(runStage.some((s) => s.op === 'RUN' && s.args.includes('npm ci --omit=dev'))).toBe(true);
-    const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; compilerOptions: { outDir: string } };
+    const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+      compilerOptions: { outDir: string };
+    };
     expect(build.compilerOptions.outDir).toBe('dist');
     expect(build.include.sort()).toEqual(['demo', 'simulator', 'src']);
   });
@@ -169,7 +183,12 @@ describe('the image', () => {
     beforeAll(async () => {
       app = mkdtempSync(join(tmpdir(), 'armada-image-'));
       for (const entry of ['package.json', 'migrations', 'web', 'node_modules']) symlinkSync(join(ROOT, entry), join(app, entry));
-      const tsc = await run([process.execPath, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')], {}, ROOT, 110_000);
+      const tsc = await run(
+        [process.execPath, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')],
+        {},
+        ROOT,
+        110_000,
+      );
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
     }, 120_000);
     afterAll(() => {
@@ -194,7 +213,15 @@ describe('the image', () => {
       const { DATABASE_URL: _db, MQTT_URL: _mqtt, ...inherited } = process.env;
       const child = spawn(process.execPath, [...runCmd.slice(1)], {
         cwd: app,
-        env: { ...inherited, NODE_OPTIONS: nodeOptions, DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn' },
+        env: {
+          ...inherited,
+          NODE_OPTIONS: nodeOptions,
+          DATA_DIR: dataDir,
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(httpPort),
+          MQTT_PORT: String(mqttPort),
+          LOG_LEVEL: 'warn',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -205,7 +232,10 @@ describe('the image', () => {
         const base = `http://127.0.0.1:${httpPort}`;
         let ready = 0;
         for (let i = 0; i < 240 && ready !== 200 && child.exitCode === null; i++) {
-          ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+          ready = await fetch(`${base}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          );
           if (ready !== 200) await new Promise((r) => setTimeout(r, 250));
         }
         expect(ready, stderr).toBe(200);
@@ -231,7 +261,9 @@ describe('the image', () => {
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       // Value imports only: `import type` and `export type` vanish at run time.
-      for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      for (const m of text.matchAll(
+        /^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+      )) {
         const specifier = m[1] ?? m[2]!;
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier.split('/')[0]!)) continue;
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;

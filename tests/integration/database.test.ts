@@ -28,7 +28,9 @@ describe.skipIf(!adminUrl)('migrations on PostgreSQL', () => {
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     // Separate pools stand for separate processes: only the advisory lock keeps them apart.
-    const dbs: Database[] = await Promise.all([1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: url.toString(), logger: silentLogger })));
+    const dbs: Database[] = await Promise.all(
+      [1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: url.toString(), logger: silentLogger })),
+    );
     try {
       await Promise.all(dbs.map((db) => migrateDatabase(db)));
       const applied = await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
@@ -45,7 +47,11 @@ describe('telemetry partitions', () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: undefined, logger: silentLogger });
     try {
       await migrateDatabase(db);
-      const names = await Promise.all(['2024-02-29T23:59:59Z', '2024-02-01T00:00:00Z'].map((ts) => db.query<{ n: string }>('SELECT armada_ensure_telemetry_partition($1) AS n', [ts])));
+      const names = await Promise.all(
+        ['2024-02-29T23:59:59Z', '2024-02-01T00:00:00Z'].map((ts) =>
+          db.query<{ n: string }>('SELECT armada_ensure_telemetry_partition($1) AS n', [ts]),
+        ),
+      );
       expect(names.map((r) => r[0]!.n)).toEqual(['telemetry_2024_02', 'telemetry_2024_02']);
       const bounds = await db.query<{ b: string }>(
         `SELECT pg_get_expr(c.relpartbound, c.oid) AS b FROM pg_class c WHERE c.relname = 'telemetry_2024_02'`,

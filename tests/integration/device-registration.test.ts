@@ -21,10 +21,23 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   repos = createRepositories(testDb.database);
   adminKey = generateApiKey();
-  await repos.apiKeys.create({ name: 'admin', role: 'admin', departmentId: null, keyHash: hashApiKey(adminKey), keyPrefix: apiKeyPrefix(adminKey) });
+  await repos.apiKeys.create({
+    name: 'admin',
+    role: 'admin',
+    departmentId: null,
+    keyHash: hashApiKey(adminKey),
+    keyPrefix: apiKeyPrefix(adminKey),
+  });
   const dep = await repos.departments.create({ code: 'REG', name: 'Registration' });
   const vehicle = await repos.vehicles.create({
-    plateNumber: 'DH 1 REG', departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+    plateNumber: 'DH 1 REG',
+    departmentId: dep.id,
+    kind: 'car',
+    fuelType: 'pertalite',
+    tankCapacityLitres: 50,
+    ratedLitresPer100Km: 9,
+    idleLitresPerHour: 0.8,
+    monthlyAllocationLitres: 200,
   });
   vehicleId = vehicle.id;
 });
@@ -38,10 +51,22 @@ afterAll(async () => {
 });
 
 async function register(onDeviceRegistered: () => Promise<void>, deviceId: string) {
-  const app = await buildApp({ database: testDb.database, repos, services: createServices(repos), logger: silentLogger, now: () => new Date(), onDeviceRegistered });
+  const app = await buildApp({
+    database: testDb.database,
+    repos,
+    services: createServices(repos),
+    logger: silentLogger,
+    now: () => new Date(),
+    onDeviceRegistered,
+  });
   apps.push(app);
   const startedAt = Date.now();
-  const res = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: { authorization: `Bearer ${adminKey}` }, payload: { id: deviceId, vehicleId } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/devices',
+    headers: { authorization: `Bearer ${adminKey}` },
+    payload: { id: deviceId, vehicleId },
+  });
   return { status: res.statusCode, tookMs: Date.now() - startedAt };
 }
 

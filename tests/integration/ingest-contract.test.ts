@@ -24,17 +24,37 @@ afterAll(async () => {
 });
 
 const rowsFor = async (vehicleId: string) =>
-  Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = $1', [vehicleId]))[0]!.n);
+  Number(
+    (await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = $1', [vehicleId]))[0]!.n,
+  );
 const quarantined = async (deviceId: string, reason: string) =>
-  Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE device_id = $1 AND reason = $2', [deviceId, reason]))[0]!.n);
+  Number(
+    (
+      await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE device_id = $1 AND reason = $2', [
+        deviceId,
+        reason,
+      ])
+    )[0]!.n,
+  );
 
 describe('OwnTracks', () => {
-  it('stores a location from a phone set up with the app\'s defaults, and quarantines everything else it sends', async () => {
-    const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'OWN', name: 'Phones' } })).json()) as { id: string };
+  it("stores a location from a phone set up with the app's defaults, and quarantines everything else it sends", async () => {
+    const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'OWN', name: 'Phones' } })).json()) as {
+      id: string;
+    };
     const veh = (await (
       await t.api('/api/v1/vehicles', {
         method: 'POST',
-        json: { plateNumber: 'DH 77 OT', departmentId: dep.id, kind: 'motorcycle', fuelType: 'pertalite', tankCapacityLitres: 4.5, ratedLitresPer100Km: 2.2, idleLitresPerHour: 0.1, monthlyAllocationLitres: 40 },
+        json: {
+          plateNumber: 'DH 77 OT',
+          departmentId: dep.id,
+          kind: 'motorcycle',
+          fuelType: 'pertalite',
+          tankCapacityLitres: 4.5,
+          ratedLitresPer100Km: 2.2,
+          idleLitresPerHour: 0.1,
+          monthlyAllocationLitres: 40,
+        },
       })
     ).json()) as { id: string };
     const res = await t.api('/api/v1/devices', { method: 'POST', json: { id: 'budi/phone', vehicleId: veh.id, protocol: 'owntracks' } });
@@ -54,7 +74,12 @@ describe('OwnTracks', () => {
     await phone.endAsync();
 
     const latest = await waitFor(async () => {
-      const rows = (await (await t.api('/api/v1/positions/latest')).json()) as Array<{ vehicleId: string; at: string; speedKmh: number; lat: number }>;
+      const rows = (await (await t.api('/api/v1/positions/latest')).json()) as Array<{
+        vehicleId: string;
+        at: string;
+        speedKmh: number;
+        lat: number;
+      }>;
       return rows.find((r) => r.vehicleId === veh.id);
     }, 'the phone position');
     expect(latest).toMatchObject({ at: new Date(tst * 1000).toISOString(), speedKmh: 18, lat: -10.1581 });
@@ -64,8 +89,14 @@ describe('OwnTracks', () => {
     const track = (await (await t.api(`/api/v1/vehicles/${veh.id}/track`)).json()) as Track;
     expect(track.features.map((f) => f.properties)).toEqual([
       {
-        at: new Date(tst * 1000).toISOString(), speedKmh: 18, headingDeg: 90, fuelLitres: null, ignition: null,
-        altitudeM: 40, accuracyM: 8, phoneBatteryPercent: 77,
+        at: new Date(tst * 1000).toISOString(),
+        speedKmh: 18,
+        headingDeg: 90,
+        fuelLitres: null,
+        ignition: null,
+        altitudeM: 40,
+        accuracyM: 8,
+        phoneBatteryPercent: 77,
       },
     ]);
     await waitFor(async () => (await quarantined('budi/phone', 'not_a_location')) === 2, 'the lwt and the event in quarantine');
@@ -88,7 +119,11 @@ describe('seq gaps, filters and late data', () => {
     const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
     const base = Date.now() - 600_000;
     const send = (seq: number) =>
-      client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date(base + seq * 10_000).toISOString(), lat: -10.17, lon: 123.6 + seq * 1e-4, seq }), { qos: 1 });
+      client.publishAsync(
+        telemetryTopic(d.deviceId),
+        JSON.stringify({ ts: new Date(base + seq * 10_000).toISOString(), lat: -10.17, lon: 123.6 + seq * 1e-4, seq }),
+        { qos: 1 },
+      );
     const missing = async () => {
       const list = (await (await t.api(`/api/v1/vehicles/${d.vehicleId}/devices`)).json()) as Array<{ seqMissing: number | null }>;
       return list[0]!.seqMissing;
@@ -115,7 +150,11 @@ describe('seq gaps, filters and late data', () => {
     // 10 s later, 55 km away (Kupang to Soe is further, but not in 10 seconds).
     await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: at(10), lat: -10.17, lon: 124.1 }), { qos: 1 });
     await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: at(20), lat: -10.1702, lon: 123.6003 }), { qos: 1 });
-    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date(now - 500 * 86_400_000).toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    await client.publishAsync(
+      telemetryTopic(d.deviceId),
+      JSON.stringify({ ts: new Date(now - 500 * 86_400_000).toISOString(), lat: -10.17, lon: 123.6 }),
+      { qos: 1 },
+    );
     await client.endAsync();
     await waitFor(async () => (await quarantined(d.deviceId, 'implausible_jump')) === 1, 'the jump in quarantine');
     await waitFor(async () => (await quarantined(d.deviceId, 'too_old')) === 1, 'the old reading in quarantine');
@@ -130,15 +169,22 @@ describe('seq gaps, filters and late data', () => {
     // Three days ago at noon in Kupang (UTC+8) is 04:00 UTC that day.
     const day = new Date(Date.now() - 3 * 86_400_000);
     const noonWita = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), 4));
-    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: noonWita.toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
-    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: noonWita.toISOString(), lat: -10.17, lon: 123.6 }), {
+      qos: 1,
+    });
+    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), {
+      qos: 1,
+    });
     await client.endAsync();
     await waitFor(async () => (await rowsFor(d.vehicleId)) === 2, 'both readings');
     // The mark tells the rollup job to recompute that day; the job (which may already have
     // run by itself) then has a rollup for it and has cleared the mark.
     await t.services.rollups.runOnce();
     const lateDay = noonWita.toISOString().slice(0, 10);
-    const rolled = await t.services.database.query(`SELECT 1 FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [d.vehicleId, lateDay]);
+    const rolled = await t.services.database.query(`SELECT 1 FROM vehicle_day_rollups WHERE vehicle_id = $1 AND day = $2`, [
+      d.vehicleId,
+      lateDay,
+    ]);
     expect(rolled).toHaveLength(1);
     const marks = await t.services.database.query(`SELECT 1 FROM telemetry_late_days WHERE vehicle_id = $1`, [d.vehicleId]);
     expect(marks).toHaveLength(0);
@@ -162,7 +208,11 @@ describe('quarantine', () => {
     const broken = Buffer.from(`{"ts": "2026-11-27T01:02:03Z", "lat": -10.17, "lon": ${randomBytes(30_000).toString('base64')}`);
     // Over the parser's limit as well: refused unread, kept the same way. (Just over it: a
     // packet over the brokers' own limit, 257 KiB, closes the connection instead.)
-    const huge = Buffer.concat([Buffer.from('{"pad": "'), Buffer.from(randomBytes((MAX_PAYLOAD_BYTES * 3) / 4).toString('base64')), Buffer.from('"}')]);
+    const huge = Buffer.concat([
+      Buffer.from('{"pad": "'),
+      Buffer.from(randomBytes((MAX_PAYLOAD_BYTES * 3) / 4).toString('base64')),
+      Buffer.from('"}'),
+    ]);
     expect(broken.byteLength).toBeGreaterThan(2 * CAP);
     expect(huge.byteLength).toBeGreaterThan(MAX_PAYLOAD_BYTES);
     const before = { notJson: await quarantinedTotal('not_json'), tooLarge: await quarantinedTotal('payload_too_large') };
@@ -177,7 +227,10 @@ describe('quarantine', () => {
       const list = (await (await t.api(`/api/v1/quarantine?deviceId=${encodeURIComponent(d.deviceId)}`)).json()) as Entry[];
       return list.length === 2 ? list : undefined;
     }, 'both messages in quarantine');
-    for (const [reason, sent] of [['not_json', broken], ['payload_too_large', huge]] as const) {
+    for (const [reason, sent] of [
+      ['not_json', broken],
+      ['payload_too_large', huge],
+    ] as const) {
       const entry = entries.find((e) => e.reason === reason);
       expect(entry, reason).toMatchObject({ topic: telemetryTopic(d.deviceId), deviceId: d.deviceId, payloadBytes: sent.byteLength });
       const kept = Buffer.from(entry!.payloadBase64, 'base64');
@@ -226,7 +279,14 @@ describe('quarantine', () => {
     // The writer itself: the same payload twice in one batch, then that batch delivered again
     // (the worker died before its PUBACKs). One row, seen three times.
     const writer = telemetryWriter(t.services.database, { reportTz: 'Asia/Makassar' });
-    const entry = { receivedAtMs: Date.now(), topic, deviceId: d.deviceId, reason: 'not_json' as const, detail: 'again', payload: Buffer.from(`third ${randomBytes(8).toString('hex')}`) };
+    const entry = {
+      receivedAtMs: Date.now(),
+      topic,
+      deviceId: d.deviceId,
+      reason: 'not_json' as const,
+      detail: 'again',
+      payload: Buffer.from(`third ${randomBytes(8).toString('hex')}`),
+    };
     await writer.writeBatch([], [entry, entry]);
     await writer.writeBatch([], [entry]);
     const rows = await t.services.database.query<{ times_seen: number }>(
@@ -271,11 +331,18 @@ describe('offline flush', () => {
       speedKmh: 25,
       seq: j + 1,
     });
-    const live = (i: number, k: number) => ({ ts: new Date(liveAt(k)).toISOString(), lat: home.lat + (k + 1) * 1e-5, lon: home.lon + i * 1e-5, speedKmh: 10 + k, seq: perDevice + k + 1 });
+    const live = (i: number, k: number) => ({
+      ts: new Date(liveAt(k)).toISOString(),
+      lat: home.lat + (k + 1) * 1e-5,
+      lon: home.lon + i * 1e-5,
+      speedKmh: 10 + k,
+      seq: perDevice + k + 1,
+    });
     const clients = await Promise.all(devices.map((d) => connectDevice(t.deviceMqttUrl, d.deviceId, d.secret)));
     const ids = devices.map((d) => d.vehicleId);
     const sends: Array<Promise<unknown>> = [];
-    const send = (i: number, payload: unknown) => sends.push(clients[i]!.publishAsync(telemetryTopic(devices[i]!.deviceId), JSON.stringify(payload), { qos: 1 }));
+    const send = (i: number, payload: unknown) =>
+      sends.push(clients[i]!.publishAsync(telemetryTopic(devices[i]!.deviceId), JSON.stringify(payload), { qos: 1 }));
     const part = (i: number, k: number) => Array.from({ length: chunk }, (_, n) => buffered(i, k * chunk + n));
     // Each tick, every device sends a live fix and the part of its backlog before (80 minutes);
     // half the devices the fix first, half the backlog first. Ticks are apart in time: the live
@@ -290,20 +357,43 @@ describe('offline flush', () => {
     // The flush ends after the newest live fix has been stored: its last part, older than every
     // live fix, comes in a later commit and must not take the latest state back.
     const newestStored = async () =>
-      Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[]) AND fix_at = $2', [ids, new Date(liveAt(TICKS - 1)).toISOString()]))[0]!.n);
+      Number(
+        (
+          await t.services.database.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[]) AND fix_at = $2',
+            [ids, new Date(liveAt(TICKS - 1)).toISOString()],
+          )
+        )[0]!.n,
+      );
     await waitFor(async () => (await newestStored()) === DEVICES, 'the newest live fixes', 60_000);
     devices.forEach((_, i) => send(i, part(i, TICKS - 1)));
     const expected = DEVICES * (perDevice + TICKS);
-    const total = async () => Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = ANY($1::uuid[])', [ids]))[0]!.n);
+    const total = async () =>
+      Number(
+        (
+          await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = ANY($1::uuid[])', [
+            ids,
+          ])
+        )[0]!.n,
+      );
     await waitFor(async () => (await total()) >= expected, 'every buffered and live reading', 60_000).catch(async (err: Error) => {
       // Say what did arrive, so a failure shows where the readings stopped.
       const quarantined = await t.services.database.query('SELECT reason, count(*)::int AS n FROM quarantine GROUP BY reason');
       const counters = t.services.ingest?.counters;
-      throw new Error(`${err.message}: ${await total()} of ${expected} stored; quarantine ${JSON.stringify(quarantined)}; worker ${JSON.stringify(counters)}`);
+      throw new Error(
+        `${err.message}: ${await total()} of ${expected} stored; quarantine ${JSON.stringify(quarantined)}; worker ${JSON.stringify(counters)}`,
+      );
     });
     await t.services.ingest!.idle();
     // All stored, none twice: each device's seq numbers exactly 1..960+6, each once, at its own fix time.
-    const perVehicle = await t.services.database.query<{ vehicle_id: string; n: number; seqs: number; min_seq: number; max_seq: number; off_time: number }>(
+    const perVehicle = await t.services.database.query<{
+      vehicle_id: string;
+      n: number;
+      seqs: number;
+      min_seq: number;
+      max_seq: number;
+      off_time: number;
+    }>(
       `SELECT vehicle_id, count(*)::int AS n, count(DISTINCT seq)::int AS seqs, min(seq)::int AS min_seq, max(seq)::int AS max_seq,
               count(*) FILTER (WHERE seq <= $2 AND fix_at <> to_timestamp(($3::float8 + (seq - 1) * $4) / 1000.0))::int AS off_time
          FROM telemetry WHERE vehicle_id = ANY($1::uuid[]) GROUP BY vehicle_id`,
@@ -311,13 +401,22 @@ describe('offline flush', () => {
     );
     expect(perVehicle).toHaveLength(DEVICES);
     for (const row of perVehicle) {
-      expect(row, row.vehicle_id).toMatchObject({ n: perDevice + TICKS, seqs: perDevice + TICKS, min_seq: 1, max_seq: perDevice + TICKS, off_time: 0 });
+      expect(row, row.vehicle_id).toMatchObject({
+        n: perDevice + TICKS,
+        seqs: perDevice + TICKS,
+        min_seq: 1,
+        max_seq: perDevice + TICKS,
+        off_time: 0,
+      });
     }
     // Each vehicle's latest state is its newest live fix, whatever came in after it.
-    const latest = await t.services.database.query<{ vehicle_id: string; fix_at: Date | string; lat: number; lon: number; speed_kmh: number }>(
-      'SELECT vehicle_id, fix_at, lat, lon, speed_kmh FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[])',
-      [ids],
-    );
+    const latest = await t.services.database.query<{
+      vehicle_id: string;
+      fix_at: Date | string;
+      lat: number;
+      lon: number;
+      speed_kmh: number;
+    }>('SELECT vehicle_id, fix_at, lat, lon, speed_kmh FROM vehicle_latest WHERE vehicle_id = ANY($1::uuid[])', [ids]);
     expect(latest).toHaveLength(DEVICES);
     for (const row of latest) {
       const i = ids.indexOf(row.vehicle_id);
@@ -341,14 +440,28 @@ describe.skipIf(!realBrokerUrl())('per-device subscriptions on a shared broker (
     const before = t.services.ingest!.counters.received;
     // Another deployment's tracker on the same broker: not subscribed, so never delivered here.
     const stranger = await mqtt.connectAsync(t.deviceMqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
-    await stranger.publishAsync(telemetryTopic(`elsewhere-${Date.now()}`), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    await stranger.publishAsync(
+      telemetryTopic(`elsewhere-${Date.now()}`),
+      JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }),
+      { qos: 1 },
+    );
     // Registered a moment ago: POST /devices answered only once the worker had subscribed.
     const d = await registerVehicleWithDevice(t);
     const client = await connectDevice(t.deviceMqttUrl, d.deviceId, d.secret);
-    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), { qos: 1 });
+    await client.publishAsync(telemetryTopic(d.deviceId), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6 }), {
+      qos: 1,
+    });
     await client.endAsync();
     await stranger.endAsync();
-    await waitFor(async () => Number((await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = $1', [d.vehicleId]))[0]!.n) === 1, 'the new device\'s first reading');
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await t.services.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE vehicle_id = $1', [d.vehicleId])
+          )[0]!.n,
+        ) === 1,
+      "the new device's first reading",
+    );
     await t.services.ingest!.idle();
     expect(t.services.ingest!.counters.received - before).toBe(1);
   });

@@ -79,7 +79,9 @@ async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: stri
   for (let seq = 1; seq <= storm.readingsPerDevice; seq++) {
     deviceIds.forEach((id, i) => {
       const reading = { ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-4, lon: 123.6 + seq * 1e-5, seq };
-      acks.push(clients[i]!.publishAsync(telemetryTopic(id), JSON.stringify(reading), { qos: 1 }).then(() => published.push(`${id}:${seq}`)));
+      acks.push(
+        clients[i]!.publishAsync(telemetryTopic(id), JSON.stringify(reading), { qos: 1 }).then(() => published.push(`${id}:${seq}`)),
+      );
     });
     await sleep(storm.roundEveryMs);
   }
@@ -131,7 +133,12 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest unde
       readingsPerDevice: 400,
       roundEveryMs: 20,
       killEveryMs: [1500, 3000],
-      start: () => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'ignore'] }),
+      start: () =>
+        spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+          cwd: projectRoot,
+          env,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }),
     });
     console.info('crash storm:', JSON.stringify(report));
     expect(report.kills).toBeGreaterThanOrEqual(3);
@@ -154,7 +161,12 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest unde
       readingsPerDevice: 200,
       roundEveryMs: 10,
       killEveryMs: [700, 1200],
-      start: () => spawn(process.execPath, ['--import', 'tsx', 'tests/support/naive-ingest.ts'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'ignore'] }),
+      start: () =>
+        spawn(process.execPath, ['--import', 'tsx', 'tests/support/naive-ingest.ts'], {
+          cwd: projectRoot,
+          env,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }),
     });
     console.info('negative control:', JSON.stringify(report));
     expect(report.kills).toBeGreaterThanOrEqual(2);

@@ -89,7 +89,13 @@ async function startRig(
   for (let i = 0; i < DEVICES; i++) {
     const vehicle = await repos.vehicles.create({
       plateNumber: `DH F${i} ${randomBytes(2).toString('hex')}`,
-      departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+      departmentId: dep.id,
+      kind: 'car',
+      fuelType: 'pertalite',
+      tankCapacityLitres: 50,
+      ratedLitresPer100Km: 9,
+      idleLitresPerHour: 0.8,
+      monthlyAllocationLitres: 200,
     });
     const secret = generateDeviceSecret();
     const id = `fault-${i}-${randomBytes(2).toString('hex')}`;
@@ -135,18 +141,30 @@ describe.skipIf(!realPostgresConfigured()).each(brokers)('ingest through Postgre
   it('stores every reading exactly once after freezes, resets and an outage', async () => {
     const brokerUrl = rig.brokerUrl;
     const clients: MqttClient[] = await Promise.all(
-      devices.map((d) => mqtt.connectAsync(brokerUrl, {
-        username: d.id, password: d.secret, protocolVersion: 4, clientId: d.id,
-        // Like a tracker: keep trying, also after a refusal while the server is unwell.
-        reconnectPeriod: 200, reconnectOnConnackError: true,
-      })),
+      devices.map((d) =>
+        mqtt.connectAsync(brokerUrl, {
+          username: d.id,
+          password: d.secret,
+          protocolVersion: 4,
+          clientId: d.id,
+          // Like a tracker: keep trying, also after a refusal while the server is unwell.
+          reconnectPeriod: 200,
+          reconnectOnConnackError: true,
+        }),
+      ),
     );
     const baseMs = Date.now() - 3_600_000;
     const acknowledged: Array<Promise<unknown>> = [];
     const publishing = (async () => {
       for (let seq = 1; seq <= READINGS_PER_DEVICE; seq++) {
         devices.forEach((d, i) => {
-          const reading = { ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-3, lon: 123.6 + seq * 1e-5, speedKmh: 20, seq };
+          const reading = {
+            ts: new Date(baseMs + seq * 1000).toISOString(),
+            lat: -10.17 - i * 1e-3,
+            lon: 123.6 + seq * 1e-5,
+            speedKmh: 20,
+            seq,
+          };
           acknowledged.push(publishUntilAcknowledged(clients[i]!, telemetryTopic(d.id), JSON.stringify(reading)));
         });
         await sleep(PUBLISH_EVERY_MS);
@@ -170,16 +188,17 @@ describe.skipIf(!realPostgresConfigured()).each(brokers)('ingest through Postgre
     await Promise.all(acknowledged);
     const expected = DEVICES * READINGS_PER_DEVICE;
     const count = async () =>
-      (await testDb.database.query<{ rows: number; distinct: number }>(
-        'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry',
-      ))[0]!;
+      (
+        await testDb.database.query<{ rows: number; distinct: number }>(
+          'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry',
+        )
+      )[0]!;
     await waitFor(async () => (await count()).rows >= expected, `all ${expected} readings stored`, 60_000);
     await services.ingest!.idle();
     expect(await count()).toEqual({ rows: expected, distinct: expected });
-    const latest = await testDb.database.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM vehicle_latest WHERE fix_at = $1`,
-      [new Date(baseMs + READINGS_PER_DEVICE * 1000).toISOString()],
-    );
+    const latest = await testDb.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM vehicle_latest WHERE fix_at = $1`, [
+      new Date(baseMs + READINGS_PER_DEVICE * 1000).toISOString(),
+    ]);
     expect(latest[0]!.n).toBe(DEVICES);
     expect(services.ingest!.counters.failedBatches).toBeGreaterThan(0); // the faults did bite
     await Promise.all(clients.map((c) => c.endAsync()));
@@ -224,22 +243,37 @@ describe.skipIf(!realPostgresConfigured()).each(brokers)('backpressure while Pos
     const { proxy, services, devices, tap, testDb } = rig;
     const worker = services.ingest!;
     const clients: MqttClient[] = await Promise.all(
-      devices.map((d) => mqtt.connectAsync(rig.brokerUrl, { username: d.id, password: d.secret, protocolVersion: 4, clientId: d.id, reconnectPeriod: 200 })),
+      devices.map((d) =>
+        mqtt.connectAsync(rig.brokerUrl, { username: d.id, password: d.secret, protocolVersion: 4, clientId: d.id, reconnectPeriod: 200 }),
+      ),
     );
     // Padded to about 2 KB: one socket read then holds a few dozen messages, not the whole
     // backlog, so a bound on what the worker holds shows above the noise of buffering.
     const note = 'n'.repeat(2000);
     const baseMs = Date.now() - 3_600_000;
-    const reading = (i: number, seq: number) => JSON.stringify({ ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-3, lon: 123.6 + seq * 1e-5, speedKmh: 20, seq, note });
+    const reading = (i: number, seq: number) =>
+      JSON.stringify({
+        ts: new Date(baseMs + seq * 1000).toISOString(),
+        lat: -10.17 - i * 1e-3,
+        lon: 123.6 + seq * 1e-5,
+        speedKmh: 20,
+        seq,
+        note,
+      });
     // Stored directly, not through the proxy: the test's own view of the database.
     const stored = async () =>
-      (await testDb.database.query<{ rows: number; distinct: number }>(
-        'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry WHERE seq > 1',
-      ))[0]!;
+      (
+        await testDb.database.query<{ rows: number; distinct: number }>(
+          'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry WHERE seq > 1',
+        )
+      )[0]!;
 
     // Warm up (device cache, partitions), and let everything settle: nothing in flight.
     await Promise.all(devices.map((d, i) => clients[i]!.publishAsync(telemetryTopic(d.id), reading(i, 1), { qos: 1 })));
-    await waitFor(async () => Number((await testDb.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry'))[0]!.n) === DEVICES, 'the warm-up readings');
+    await waitFor(
+      async () => Number((await testDb.database.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry'))[0]!.n) === DEVICES,
+      'the warm-up readings',
+    );
     await worker.idle();
     expect(await inFlightGauge()).toBe(0);
 

@@ -43,7 +43,12 @@ describe('poison messages in a stream', () => {
   it('quarantine the poison, store every other reading once, and stop nothing', async () => {
     const baseMs = Date.now() - 3_600_000;
     const reading = (i: number, seq: number, extra: Record<string, unknown> = {}) => ({
-      ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-3, lon: 123.6 + seq * 1e-5, speedKmh: 20, seq, ...extra,
+      ts: new Date(baseMs + seq * 1000).toISOString(),
+      lat: -10.17 - i * 1e-3,
+      lon: 123.6 + seq * 1e-5,
+      speedKmh: 20,
+      seq,
+      ...extra,
     });
     const poison = (i: number): Array<string | Buffer> => [
       // ~10 KB: an array whose element is an array nested 5,000 deep.
@@ -69,14 +74,19 @@ describe('poison messages in a stream', () => {
     await Promise.all(published);
 
     const expected = DEVICES * READINGS_PER_DEVICE + POISONERS.length; // the good halves of the NUL arrays
-    const stored = async () => (await query<{ rows: number; distinct: number }>(
-      'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry',
-    ))[0]!;
+    const stored = async () =>
+      (
+        await query<{ rows: number; distinct: number }>(
+          'SELECT count(*)::int AS rows, count(DISTINCT (device_id, seq))::int AS distinct FROM telemetry',
+        )
+      )[0]!;
     const quarantined = async () =>
       Object.fromEntries(
-        (await query<{ reason: string; n: number; seen: number }>(
-          'SELECT reason, count(*)::int AS n, sum(times_seen)::int AS seen FROM quarantine GROUP BY reason ORDER BY reason',
-        )).map((r) => [r.reason, { rows: r.n, seen: r.seen }]),
+        (
+          await query<{ reason: string; n: number; seen: number }>(
+            'SELECT reason, count(*)::int AS n, sum(times_seen)::int AS seen FROM quarantine GROUP BY reason ORDER BY reason',
+          )
+        ).map((r) => [r.reason, { rows: r.n, seen: r.seen }]),
       );
     await waitFor(
       async () => (await stored()).rows >= expected && (await quarantined()).poison?.rows === POISONERS.length,
@@ -86,23 +96,22 @@ describe('poison messages in a stream', () => {
     await t.services.ingest!.idle();
 
     expect(await stored()).toEqual({ rows: expected, distinct: expected });
-    const everyDevice = await query<{ n: number }>(
-      'SELECT count(DISTINCT device_id)::int AS n FROM telemetry WHERE seq <= $1',
-      [READINGS_PER_DEVICE],
-    );
+    const everyDevice = await query<{ n: number }>('SELECT count(DISTINCT device_id)::int AS n FROM telemetry WHERE seq <= $1', [
+      READINGS_PER_DEVICE,
+    ]);
     expect(everyDevice[0]!.n).toBe(DEVICES);
     // One row each, seen once: nothing was redelivered.
     const once = { rows: POISONERS.length, seen: POISONERS.length };
     expect(await quarantined()).toEqual({ too_deeply_nested: once, nul_character: once, not_json: once, poison: once });
     const [poisonRow] = await query<{ detail: string; device_id: string; payload: Uint8Array }>(
-      `SELECT detail, device_id, payload FROM quarantine WHERE reason = 'poison' AND device_id = $1`, [ids[0]],
+      `SELECT detail, device_id, payload FROM quarantine WHERE reason = 'poison' AND device_id = $1`,
+      [ids[0]],
     );
     expect(poisonRow!.detail).toMatch(/^writing this message alone failed 3 times: 22P02 /);
     expect(JSON.parse(Buffer.from(poisonRow!.payload).toString()).seq).toBe(102);
-    const [notJson] = await query<{ detail: string }>(
-      `SELECT detail FROM quarantine WHERE reason = 'not_json' AND device_id = $1`,
-      [ids[0]],
-    );
+    const [notJson] = await query<{ detail: string }>(`SELECT detail FROM quarantine WHERE reason = 'not_json' AND device_id = $1`, [
+      ids[0],
+    ]);
     expect(notJson!.detail).toContain('\\u0000');
     const counters = t.services.ingest!.counters;
     expect(counters.poisoned).toBe(POISONERS.length);

@@ -32,7 +32,7 @@ const query = <T>(sql: string, params: unknown[] = []) => t.services.database.qu
 const metricsText = async () => (await fetch(`${t.services.httpUrl}/metrics`)).text();
 
 describe('quarantine limits', () => {
-  it('stores a device\'s first rejects up to the cap and counts the rest on one row', async () => {
+  it("stores a device's first rejects up to the cap and counts the rest on one row", async () => {
     const ts = new Date(Date.now() - 60_000).toISOString();
     for (let n = 0; n < 20; n++) {
       await client.publishAsync(telemetryTopic(device.deviceId), JSON.stringify({ ts, lat: 91, lon: 123.6, n }), { qos: 1 });

@@ -86,7 +86,9 @@ describe('worker settings', () => {
       }
       return '';
     };
-    expect(problems({ ...base, WORKER_COUNT: '2', WORKER_INDEX: '2', WORKER_ID: 'w' })).toMatch(/WORKER_INDEX must be less than WORKER_COUNT/);
+    expect(problems({ ...base, WORKER_COUNT: '2', WORKER_INDEX: '2', WORKER_ID: 'w' })).toMatch(
+      /WORKER_INDEX must be less than WORKER_COUNT/,
+    );
     expect(problems({ ...base, WORKER_COUNT: '2', WORKER_INDEX: '1' })).toMatch(/WORKER_ID must be set/);
     expect(problems({ WORKER_COUNT: '2', WORKER_INDEX: '0', WORKER_ID: 'w' })).toMatch(/needs MQTT_URL/);
     expect(problems({ WORKER_COUNT: '0' })).toMatch(/WORKER_COUNT/);

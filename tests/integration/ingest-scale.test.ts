@@ -74,7 +74,14 @@ class Worker {
 
 async function register(repos: Repositories, departmentId: string, device: Device, n: number): Promise<void> {
   const v = await repos.vehicles.create({
-    plateNumber: `DH S${n}`, departmentId, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+    plateNumber: `DH S${n}`,
+    departmentId,
+    kind: 'car',
+    fuelType: 'pertalite',
+    tankCapacityLitres: 50,
+    ratedLitresPer100Km: 9,
+    idleLitresPerHour: 0.8,
+    monthlyAllocationLitres: 200,
   });
   await repos.devices.create({ id: device.id, vehicleId: v.id, protocol: device.protocol, secretHash: hashDeviceSecret('unused') });
 }
@@ -132,7 +139,14 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two ingest 
 
     clients.push(
       ...(await Promise.all(
-        devices.map((d) => mqtt.connectAsync(broker.url, { clientId: `pub-${d.id.replace('/', '-')}`, username: d.id, protocolVersion: 4, reconnectPeriod: 100 })),
+        devices.map((d) =>
+          mqtt.connectAsync(broker.url, {
+            clientId: `pub-${d.id.replace('/', '-')}`,
+            username: d.id,
+            protocolVersion: 4,
+            reconnectPeriod: 100,
+          }),
+        ),
       )),
     );
     const published: string[] = [];
@@ -175,7 +189,9 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two ingest 
     for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) await w.start();
 
     const storedKeys = async () =>
-      (await testDb.database.query<{ k: string }>(`SELECT device_id || ':' || extract(epoch FROM fix_at)::bigint AS k FROM telemetry`)).map((r) => r.k);
+      (await testDb.database.query<{ k: string }>(`SELECT device_id || ':' || extract(epoch FROM fix_at)::bigint AS k FROM telemetry`)).map(
+        (r) => r.k,
+      );
     // Wait until everything is in and the count has held for a second, or nothing moved for 3 s.
     for (let last = -1, still = 0; still < (last >= published.length ? 2 : 6); ) {
       await sleep(500);
@@ -195,8 +211,12 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two ingest 
       sample: [],
     });
     // Every device, including the one registered late, has all its readings.
-    const perDevice = await testDb.database.query<{ device_id: string; n: string }>('SELECT device_id, count(*) AS n FROM telemetry GROUP BY device_id');
-    expect(Object.fromEntries(perDevice.map((r) => [r.device_id, Number(r.n)]))).toEqual(Object.fromEntries(devices.map((d) => [d.id, readingsPerDevice])));
+    const perDevice = await testDb.database.query<{ device_id: string; n: string }>(
+      'SELECT device_id, count(*) AS n FROM telemetry GROUP BY device_id',
+    );
+    expect(Object.fromEntries(perDevice.map((r) => [r.device_id, Number(r.n)]))).toEqual(
+      Object.fromEntries(devices.map((d) => [d.id, readingsPerDevice])),
+    );
   }, 60_000);
 
   it('loses what a new device sends before its owner subscribed (the documented window), and nothing after', async () => {
@@ -212,13 +232,19 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two ingest 
     clients.push(client);
     const baseMs = Date.now() - 3_600_000;
     const send = (seq: number) =>
-      client.publishAsync(telemetryTopic(device.id), JSON.stringify({ ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.2, lon: 123.6, seq }), { qos: 1 });
+      client.publishAsync(
+        telemetryTopic(device.id),
+        JSON.stringify({ ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.2, lon: 123.6, seq }),
+        { qos: 1 },
+      );
     // The broker acknowledges these, but no session subscribes to the topic yet: dropped.
     for (let seq = 1; seq <= 10; seq++) await send(seq);
     await owner.start(); // reads the devices table at start and subscribes to the new topic
     for (let seq = 11; seq <= 20; seq++) await send(seq);
     const seqs = async () =>
-      (await testDb.database.query<{ seq: number }>('SELECT seq FROM telemetry WHERE device_id = $1 ORDER BY seq', [device.id])).map((r) => Number(r.seq));
+      (await testDb.database.query<{ seq: number }>('SELECT seq FROM telemetry WHERE device_id = $1 ORDER BY seq', [device.id])).map((r) =>
+        Number(r.seq),
+      );
     const deadline = Date.now() + 10_000;
     while ((await seqs()).length < 10 && Date.now() < deadline) await sleep(100);
     await sleep(500);

@@ -28,7 +28,11 @@ interface Worker {
 }
 
 function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -77,7 +81,9 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     await first.ready;
 
     const clients: MqttClient[] = await Promise.all(
-      deviceIds.map((id) => mqtt.connectAsync(broker.url, { clientId: `pub-${id}`, username: id, protocolVersion: 4, reconnectPeriod: 100 })),
+      deviceIds.map((id) =>
+        mqtt.connectAsync(broker.url, { clientId: `pub-${id}`, username: id, protocolVersion: 4, reconnectPeriod: 100 }),
+      ),
     );
     const published: string[] = [];
     const acks: Array<Promise<unknown>> = [];
@@ -87,7 +93,9 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
       for (let seq = 1; seq <= rounds; seq++) {
         deviceIds.forEach((id, i) => {
           const reading = { ts: new Date(baseMs + seq * 1000).toISOString(), lat: -10.17 - i * 1e-4, lon: 123.6 + seq * 1e-5, seq };
-          acks.push(clients[i]!.publishAsync(telemetryTopic(id), JSON.stringify(reading), { qos: 1 }).then(() => published.push(`${id}:${seq}`)));
+          acks.push(
+            clients[i]!.publishAsync(telemetryTopic(id), JSON.stringify(reading), { qos: 1 }).then(() => published.push(`${id}:${seq}`)),
+          );
         });
         await sleep(15);
       }
@@ -126,7 +134,11 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     // The first worker did real work before it stopped, and the second took over mid-stream.
     expect(firstCounters.stored).toBeGreaterThan(0);
     expect(secondCounters.stored).toBeGreaterThan(0);
-    expect({ lost: score.lost, duplicated: score.duplicated, unexpected: score.unexpected }).toEqual({ lost: 0, duplicated: 0, unexpected: 0 });
+    expect({ lost: score.lost, duplicated: score.duplicated, unexpected: score.unexpected }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
     expect(firstCounters.stored + secondCounters.stored).toBe(published.length);
     // Nothing the first worker committed came back to the second one.
     expect(secondCounters.duplicates).toBe(0);
@@ -137,7 +149,14 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     dbs.push(testDb);
     const [deviceId] = await seedStreamDevices(testDb, 1, 'term');
     const metricsPort = await freePort();
-    const worker = startWorker({ PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url!, MQTT_URL: broker.url, WORKER_ID: 'metrics', LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
+    const worker = startWorker({
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: testDb.url!,
+      MQTT_URL: broker.url,
+      WORKER_ID: 'metrics',
+      LOG_LEVEL: 'info',
+      METRICS_PORT: String(metricsPort),
+    });
     children.push(worker.child);
     await worker.ready;
     for (let i = 0; i < 100 && !worker.output().includes('"msg":"serving metrics"'); i++) await sleep(100);
@@ -150,7 +169,11 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest work
     expect((await fetch(`${base}/api/v1/vehicles`)).status).toBe(404);
 
     const device = await mqtt.connectAsync(broker.url, { clientId: `pub-${deviceId}`, username: deviceId, protocolVersion: 4 });
-    await device.publishAsync(telemetryTopic(deviceId!), JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6, seq: 1 }), { qos: 1 });
+    await device.publishAsync(
+      telemetryTopic(deviceId!),
+      JSON.stringify({ ts: new Date().toISOString(), lat: -10.17, lon: 123.6, seq: 1 }),
+      { qos: 1 },
+    );
     await device.publishAsync(telemetryTopic(deviceId!), '{"lat": "nope"', { qos: 1 });
     await device.endAsync();
     const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);

@@ -37,8 +37,22 @@ const publish = (payload: unknown, topic = telemetryTopic(device.deviceId)) =>
 describe('ingest', () => {
   it('stores a reading with every field and advances the latest state', async () => {
     await publish({
-      ts: at(0), lat: -10.170167, lon: 123.60775, speedKmh: 42.5, headingDeg: 270, altitudeM: 35, satellites: 9, hdop: 0.9,
-      ignition: true, odometerKm: 12345.6, fuelLitres: 38.2, fuelPercent: 63.5, fuelUsedLitres: 1234.5, batteryV: 12.6, seq: 1, rssi: -70,
+      ts: at(0),
+      lat: -10.170167,
+      lon: 123.60775,
+      speedKmh: 42.5,
+      headingDeg: 270,
+      altitudeM: 35,
+      satellites: 9,
+      hdop: 0.9,
+      ignition: true,
+      odometerKm: 12345.6,
+      fuelLitres: 38.2,
+      fuelPercent: 63.5,
+      fuelUsedLitres: 1234.5,
+      batteryV: 12.6,
+      seq: 1,
+      rssi: -70,
     });
     await waitFor(async () => (await storedFor(device.vehicleId)) === 1, 'the reading to be stored');
     const [row] = await t.services.database.query(
@@ -47,8 +61,15 @@ describe('ingest', () => {
       [device.vehicleId],
     );
     expect(row).toMatchObject({
-      device_id: device.deviceId, lat: -10.170167, lon: 123.60775, satellites: 9, ignition: true, odometer_km: 12345.6,
-      fuel_used_litres: 1234.5, seq: 1, attributes: { rssi: -70 },
+      device_id: device.deviceId,
+      lat: -10.170167,
+      lon: 123.60775,
+      satellites: 9,
+      ignition: true,
+      odometer_km: 12345.6,
+      fuel_used_litres: 1234.5,
+      seq: 1,
+      attributes: { rssi: -70 },
     });
     expect(new Date(row!.fix_at as string).toISOString()).toBe(at(0));
     expect(row!.speed_kmh).toBeCloseTo(42.5, 3);
@@ -117,11 +138,24 @@ describe('ingest', () => {
     await publish({ ts: at(100), lat: -10.176, lon: 123.613, speedKmh: 25, ignition: true, fuelLitres: 33.5 });
     const live = await waitFor(async () => received.find((m) => m.at === at(100)), 'the live position');
     expect(live).toEqual({
-      vehicleId: device.vehicleId, departmentId: device.departmentId, deviceId: device.deviceId, at: at(100),
-      lat: -10.176, lon: 123.613, speedKmh: 25, headingDeg: null, fuelLitres: 33.5, fuelPercent: null, ignition: true, batteryV: null,
+      vehicleId: device.vehicleId,
+      departmentId: device.departmentId,
+      deviceId: device.deviceId,
+      at: at(100),
+      lat: -10.176,
+      lon: 123.613,
+      speedKmh: 25,
+      headingDeg: null,
+      fuelLitres: 33.5,
+      fuelPercent: null,
+      ignition: true,
+      batteryV: null,
     });
     // By then the position two hours older was committed (it was published first) and not announced.
-    const [old] = await t.services.database.query('SELECT 1 AS ok FROM telemetry WHERE vehicle_id = $1 AND fix_at = $2', [device.vehicleId, at(-7200)]);
+    const [old] = await t.services.database.query('SELECT 1 AS ok FROM telemetry WHERE vehicle_id = $1 AND fix_at = $2', [
+      device.vehicleId,
+      at(-7200),
+    ]);
     expect(old).toBeDefined();
     expect(received.map((m) => m.at)).toEqual([at(100)]);
     await listener.endAsync();
@@ -145,7 +179,7 @@ describe('ingest', () => {
     await waitFor(async () => (await quarantinedFor(topic, 'unknown_device')) === 1, 'the unknown device in quarantine');
   });
 
-  it('quarantines, with a reason, what an OwnTracks phone sends on a topic that is not its device\'s', async () => {
+  it("quarantines, with a reason, what an OwnTracks phone sends on a topic that is not its device's", async () => {
     const user = `rina${Date.now().toString(36)}`;
     const json = { id: `${user}/phone`, vehicleId: device.vehicleId, protocol: 'owntracks' };
     const res = await t.api('/api/v1/devices', { method: 'POST', json });

@@ -110,7 +110,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     clients.push(client);
     return client;
   }
-  const asDevice = (id: string) => connect({ username: id, password: secrets[id]!, clientId: `${id}-${Math.random().toString(36).slice(2, 8)}` });
+  const asDevice = (id: string) =>
+    connect({ username: id, password: secrets[id]!, clientId: `${id}-${Math.random().toString(36).slice(2, 8)}` });
   const asService = () => connect({ username: 'armada', password: SERVICE_PASSWORD }, 'service');
   function inbox(client: MqttClient): Received {
     const received: Received = [];
@@ -144,7 +145,12 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
         idleLitresPerHour: 0.7,
         monthlyAllocationLitres: 100,
       });
-      for (const [id, protocol] of [['dev-1', 'armada'], ['dev-2', 'armada'], ['dev-off', 'armada'], ['alice/phone', 'owntracks']] as const) {
+      for (const [id, protocol] of [
+        ['dev-1', 'armada'],
+        ['dev-2', 'armada'],
+        ['dev-off', 'armada'],
+        ['alice/phone', 'owntracks'],
+      ] as const) {
         secrets[id] = generateDeviceSecret();
         await repos.devices.create({ id, vehicleId: vehicle.id, protocol, secretHash: hashDeviceSecret(secrets[id]!) });
       }
@@ -156,8 +162,18 @@ describe.skipIf(!hasMosquitto)('mosquitto-auth files on the real broker', () => 
     expect(stdout).toContain('HUP');
     const passwd = readFileSync(join(dir, 'passwd'), 'utf8');
     // The phone also under its user part: the OwnTracks app publishes on owntracks/%u/%d.
-    expect(passwd.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['alice', 'alice/phone', 'dev-1', 'dev-2']);
-    expect(readFileSync(join(dir, 'service-passwd'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['armada']);
+    expect(
+      passwd
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['alice', 'alice/phone', 'dev-1', 'dev-2']);
+    expect(
+      readFileSync(join(dir, 'service-passwd'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['armada']);
 
     ports = { devices: await freePort(), devicesTls: await freePort(), service: await freePort() };
     const confPath = writeDeployConfig(dir, ports);

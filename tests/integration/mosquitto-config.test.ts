@@ -269,7 +269,7 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
     await expect(connect({ username: 'armada', password: 'not-the-secret' }, 'service')).rejects.toMatchObject({ code: 5 });
   });
 
-  it("takes devices on the device listeners only and the service user on the service listener only", async () => {
+  it('takes devices on the device listeners only and the service user on the service listener only', async () => {
     await expect(as('dev-1', {}, 'service')).rejects.toMatchObject({ code: 5 });
     await expect(as('armada', {}, 'devices')).rejects.toMatchObject({ code: 5 });
     await expect(as('armada', {}, 'devicesTls')).rejects.toMatchObject({ code: 5 });
@@ -453,60 +453,56 @@ describe.skipIf(!hasMosquitto)(`deploy/mosquitto on the real broker (${MOSQUITTO
     expect(run('wrong-password').status).not.toBe(0);
   });
 
-  it(
-    'keeps queued messages of an offline persistent session across a restart and sends max_inflight_messages at a time',
-    async () => {
-      const inflight = Number(directive(conf, 'max_inflight_messages'));
-      const queued = Number(directive(conf, 'max_queued_messages'));
-      // The ingest worker fills a batch from the messages in flight: a window smaller
-      // than its default batch makes every batch wait for INGEST_BATCH_WAIT_MS.
-      expect(inflight).toBeGreaterThanOrEqual(loadConfig({}).ingestBatchSize);
-      // More than Mosquitto's default max_queued_messages (1000), which would drop the rest.
-      const total = Math.max(inflight, 1000) + 500;
-      expect(queued).toBeGreaterThanOrEqual(total);
-      const session = { clientId: 'armada-ingest-test', username: 'armada', password: SERVICE_PASSWORD };
+  it('keeps queued messages of an offline persistent session across a restart and sends max_inflight_messages at a time', async () => {
+    const inflight = Number(directive(conf, 'max_inflight_messages'));
+    const queued = Number(directive(conf, 'max_queued_messages'));
+    // The ingest worker fills a batch from the messages in flight: a window smaller
+    // than its default batch makes every batch wait for INGEST_BATCH_WAIT_MS.
+    expect(inflight).toBeGreaterThanOrEqual(loadConfig({}).ingestBatchSize);
+    // More than Mosquitto's default max_queued_messages (1000), which would drop the rest.
+    const total = Math.max(inflight, 1000) + 500;
+    expect(queued).toBeGreaterThanOrEqual(total);
+    const session = { clientId: 'armada-ingest-test', username: 'armada', password: SERVICE_PASSWORD };
 
-      // The worker subscribes with a persistent session, then goes away.
-      const first = await RawSession.connect(port, session);
-      rawSessions.push(first.session);
-      expect(first.connack.returnCode).toBe(0);
-      first.session.send({
-        cmd: 'subscribe',
-        messageId: 1,
-        subscriptions: [{ topic: 'fleet/v1/devices/+/telemetry', qos: 1 }],
-      });
-      expect(await first.session.next('suback')).toMatchObject({ granted: [1] });
-      await first.session.close();
+    // The worker subscribes with a persistent session, then goes away.
+    const first = await RawSession.connect(port, session);
+    rawSessions.push(first.session);
+    expect(first.connack.returnCode).toBe(0);
+    first.session.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'fleet/v1/devices/+/telemetry', qos: 1 }],
+    });
+    expect(await first.session.next('suback')).toMatchObject({ granted: [1] });
+    await first.session.close();
 
-      // Devices keep publishing while it is offline.
-      const device = await as('dev-1');
-      await Promise.all(
-        Array.from({ length: total }, (_, i) => device.publishAsync('fleet/v1/devices/dev-1/telemetry', String(i), { qos: 1 })),
-      );
+    // Devices keep publishing while it is offline.
+    const device = await as('dev-1');
+    await Promise.all(
+      Array.from({ length: total }, (_, i) => device.publishAsync('fleet/v1/devices/dev-1/telemetry', String(i), { qos: 1 })),
+    );
 
-      // The broker restarts (persistence true, persistence_location).
-      await broker.stop();
-      await broker.start();
+    // The broker restarts (persistence true, persistence_location).
+    await broker.stop();
+    await broker.start();
 
-      // The worker comes back without acknowledging anything: the broker sends
-      // exactly its in-flight window and waits.
-      const second = await RawSession.connect(port, session);
-      rawSessions.push(second.session);
-      expect(second.connack).toMatchObject({ returnCode: 0, sessionPresent: true });
-      const s = second.session;
-      await until(() => s.publishes.length >= inflight, `${inflight} unacknowledged messages`, 5000);
-      await sleep(300);
-      expect(s.publishes.length).toBe(inflight);
+    // The worker comes back without acknowledging anything: the broker sends
+    // exactly its in-flight window and waits.
+    const second = await RawSession.connect(port, session);
+    rawSessions.push(second.session);
+    expect(second.connack).toMatchObject({ returnCode: 0, sessionPresent: true });
+    const s = second.session;
+    await until(() => s.publishes.length >= inflight, `${inflight} unacknowledged messages`, 5000);
+    await sleep(300);
+    expect(s.publishes.length).toBe(inflight);
 
-      // Acknowledging lets the rest through: every message arrives.
-      s.autoAck = true;
-      for (const p of [...s.publishes]) s.ack(p);
-      const seqs = () => new Set(s.publishes.map((p) => p.payload.toString()));
-      await until(() => seqs().size >= total, `all ${total} messages`, 5000);
-      expect(seqs()).toEqual(new Set(Array.from({ length: total }, (_, i) => String(i))));
-    },
-    15_000,
-  );
+    // Acknowledging lets the rest through: every message arrives.
+    s.autoAck = true;
+    for (const p of [...s.publishes]) s.ack(p);
+    const seqs = () => new Set(s.publishes.map((p) => p.payload.toString()));
+    await until(() => seqs().size >= total, `all ${total} messages`, 5000);
+    expect(seqs()).toEqual(new Set(Array.from({ length: total }, (_, i) => String(i))));
+  }, 15_000);
 });
 
 // ---------------------------------------------------------------------------

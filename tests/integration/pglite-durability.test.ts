@@ -70,7 +70,11 @@ describe('the data directory', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     await db.close();
     // A directory from before: world-writable files are taken back at the next start.
-    const loosened = [['pgdata', 0o777], ['pgdata/PG_VERSION', 0o666], ['pgdata/base', 0o777]] as const;
+    const loosened = [
+      ['pgdata', 0o777],
+      ['pgdata/PG_VERSION', 0o666],
+      ['pgdata/base', 0o777],
+    ] as const;
     for (const [name, mode] of loosened) chmodSync(join(dir, name), mode);
     expect(notPrivate(dir)).toHaveLength(3);
     const again = await openDatabase({ kind: 'pglite', dataDir: dir, logger: silentLogger });

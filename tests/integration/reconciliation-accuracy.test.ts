@@ -33,10 +33,12 @@ beforeAll(async () => {
   t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
   // The price table the simulator's receipts use.
   for (const p of NTT_FUEL_PRICES) {
-    await t.testDb.database.query(
-      `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`,
-      [p.fuelType, p.priceIdrPerLitre, p.validFrom, p.source],
-    );
+    await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`, [
+      p.fuelType,
+      p.priceIdrPerLitre,
+      p.validFrom,
+      p.source,
+    ]);
   }
   const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'SIMREC', name: 'Simulated' } })).json()) as {
     id: string;

@@ -141,9 +141,7 @@ describe('order does not matter', () => {
     await t.services.settle.runOnce();
     const pending = (await report()).purchases.find((p) => p.purchaseId === id)!;
     expect(pending.status).toBe('pending');
-    const [stored] = await t.testDb.database.query<{ status: string }>('SELECT status FROM purchase_verdicts WHERE purchase_id = $1', [
-      id,
-    ]);
+    const [stored] = await t.testDb.database.query<{ status: string }>('SELECT status FROM purchase_verdicts WHERE purchase_id = $1', [id]);
     expect(stored!.status).toBe('pending');
     // No alert while pending, though it looks like a receipt without a fill for now.
     expect(

@@ -124,8 +124,7 @@ beforeAll(async () => {
   await buy(v1, '2026-03-20T10:00:00+08:00', 50.5, 530_250, 'M-2');
   const mistake = await buy(v1, '2026-03-21T10:00:00+08:00', 40, 400_000, 'M-3');
   expect(
-    (await t.api(`/api/v1/fuel-purchases/${mistake}/void`, { method: 'POST', key: financeKey, json: { reason: 'entered twice' } }))
-      .status,
+    (await t.api(`/api/v1/fuel-purchases/${mistake}/void`, { method: 'POST', key: financeKey, json: { reason: 'entered twice' } })).status,
   ).toBeLessThan(300);
   await buy(v2, '2026-04-02T10:00:00+08:00', 30, 315_000, 'A-1');
   await buy(vB, '2026-03-10T10:00:00+08:00', 10, 100_000, 'B-1');

@@ -71,7 +71,9 @@ describe('QoS 1 publisher', () => {
 
   it('says why the broker refused it', async () => {
     secrets.set('dev-refused', 'right');
-    await expect(QosPublisher.connect({ url, clientId: 'x', username: 'dev-refused', password: 'wrong' })).rejects.toThrow(/bad user name or password/);
+    await expect(QosPublisher.connect({ url, clientId: 'x', username: 'dev-refused', password: 'wrong' })).rejects.toThrow(
+      /bad user name or password/,
+    );
   });
 });
 
@@ -118,7 +120,12 @@ describe('live mode', () => {
     await live.stop();
     expect(new Set(received.map((r) => r.topic))).toEqual(new Set(devices.map((d) => `fleet/v1/devices/${d.deviceId}/telemetry`)));
     for (const r of received) expect(parseTelemetryPayload(Buffer.from(r.payload)).rejections).toEqual([]);
-    expect(truth.filter((r) => r.type === 'vehicle').map((r) => r.deviceId).sort()).toEqual(devices.map((d) => d.deviceId).sort());
+    expect(
+      truth
+        .filter((r) => r.type === 'vehicle')
+        .map((r) => r.deviceId)
+        .sort(),
+    ).toEqual(devices.map((d) => d.deviceId).sort());
     // 600 simulated seconds a second: forty readings of four vehicles is about a minute of simulated time.
     expect(live.simulatedNowMs()).toBeGreaterThan(Date.parse('2026-11-02T09:00:30+08:00'));
   });

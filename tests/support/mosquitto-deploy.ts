@@ -39,7 +39,12 @@ export function rewriteDeployConfig(conf: string, dir: string, ports: ListenerPo
   const missing = (Object.keys(LISTENERS) as ListenerName[]).filter((n) => !seen.has(n));
   if (missing.length > 0) throw new Error(`mosquitto.conf has no listener for ${missing.join(', ')}`);
   const text = lines.join('\n');
-  const left = /\/mosquitto\/[^\s]*/.exec(text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n'));
+  const left = /\/mosquitto\/[^\s]*/.exec(
+    text
+      .split('\n')
+      .filter((l) => !/^\s*#/.test(l))
+      .join('\n'),
+  );
   if (left) throw new Error(`mosquitto.conf names ${left[0]}, which the tests do not map`);
   return text;
 }
@@ -55,9 +60,23 @@ export function writeTestCertificate(dir: string): Buffer {
   execFileSync(
     'openssl',
     [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(certs, 'server.key'), '-out', join(certs, 'server.crt'),
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      join(certs, 'server.key'),
+      '-out',
+      join(certs, 'server.crt'),
     ],
     { stdio: 'ignore' },
   );

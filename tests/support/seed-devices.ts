@@ -11,7 +11,14 @@ export async function seedStreamDevices(testDb: TestDatabase, n: number, prefix:
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const v = await repos.vehicles.create({
-      plateNumber: `DH ${tag}${i}`, departmentId: dep.id, kind: 'car', fuelType: 'pertalite', tankCapacityLitres: 50, ratedLitresPer100Km: 9, idleLitresPerHour: 0.8, monthlyAllocationLitres: 200,
+      plateNumber: `DH ${tag}${i}`,
+      departmentId: dep.id,
+      kind: 'car',
+      fuelType: 'pertalite',
+      tankCapacityLitres: 50,
+      ratedLitresPer100Km: 9,
+      idleLitresPerHour: 0.8,
+      monthlyAllocationLitres: 200,
     });
     const id = `${prefix}-${i}`;
     await repos.devices.create({ id, vehicleId: v.id, protocol: 'armada', secretHash: hashDeviceSecret('unused') });

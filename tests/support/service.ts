@@ -16,7 +16,9 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(options: { roles?: Roles; env?: Record<string, string>; now?: () => Date } = {}): Promise<TestService> {
+export async function startTestService(
+  options: { roles?: Roles; env?: Record<string, string>; now?: () => Date } = {},
+): Promise<TestService> {
   const testDb = await createTestDatabase();
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
   const brokerUrl = realBrokerUrl();
@@ -105,7 +107,9 @@ export async function registerVehicleWithDevice(
   opts: { code?: string; plate?: string; deviceId?: string; tankCapacityLitres?: number } = {},
 ) {
   const suffix = randomBytes(3).toString('hex');
-  const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: opts.code ?? `D${suffix}`, name: 'Dinas Test' } })).json()) as { id: string };
+  const dep = (await (
+    await t.api('/api/v1/departments', { method: 'POST', json: { code: opts.code ?? `D${suffix}`, name: 'Dinas Test' } })
+  ).json()) as { id: string };
   const veh = (await (
     await t.api('/api/v1/vehicles', {
       method: 'POST',

@@ -57,8 +57,13 @@ export function simulate(vehicles: SimVehicle[], options: Omit<FleetOptions, 've
  * True events of one kind, with those closer than `mergeGapS` joined as Armada joins them
  * (a pump stopped and restarted is one refuel).
  */
-export function mergedTruth<E extends { deviceId: string; startAt: string; endAt: string; litres: number }>(events: readonly E[], mergeGapS: number) {
-  const sorted = [...events].sort((a, b) => (a.deviceId === b.deviceId ? Date.parse(a.startAt) - Date.parse(b.startAt) : a.deviceId < b.deviceId ? -1 : 1));
+export function mergedTruth<E extends { deviceId: string; startAt: string; endAt: string; litres: number }>(
+  events: readonly E[],
+  mergeGapS: number,
+) {
+  const sorted = [...events].sort((a, b) =>
+    a.deviceId === b.deviceId ? Date.parse(a.startAt) - Date.parse(b.startAt) : a.deviceId < b.deviceId ? -1 : 1,
+  );
   const out: Array<{ deviceId: string; startAt: string; endAt: string; litres: number }> = [];
   for (const e of sorted) {
     const last = out[out.length - 1];
@@ -80,7 +85,8 @@ export function matchEvents<T extends { deviceId: string; atMs: number; litres: 
   toleranceMs = 15 * 60_000,
 ) {
   const relevant = truth.filter((e) => e.litres >= minLitres);
-  const near = (f: T, e: { deviceId: string; startAt: string }) => f.deviceId === e.deviceId && Math.abs(f.atMs - Date.parse(e.startAt)) <= toleranceMs;
+  const near = (f: T, e: { deviceId: string; startAt: string }) =>
+    f.deviceId === e.deviceId && Math.abs(f.atMs - Date.parse(e.startAt)) <= toleranceMs;
   const volumeErrors: number[] = [];
   let hits = 0;
   for (const e of relevant) {

@@ -39,7 +39,13 @@ export interface SensorNoise {
   kind: 'litres' | 'percent' | 'counter' | 'none';
 }
 
-export const DEFAULT_NOISE: SensorNoise = { sigmaLitres: 0.4, stepLitres: 0.1, sloshLitresPerMps2: 1.5, sloshSigmaLitres: 0.5, kind: 'litres' };
+export const DEFAULT_NOISE: SensorNoise = {
+  sigmaLitres: 0.4,
+  stepLitres: 0.1,
+  sloshLitresPerMps2: 1.5,
+  sloshSigmaLitres: 0.5,
+  kind: 'litres',
+};
 
 export interface TruthEvent {
   kind: 'refuel' | 'drain';
@@ -132,10 +138,11 @@ export function synthesise(
         ignition = true;
         speedMps = 0;
         accel = 0;
-        for (let s = 0; s < phase.seconds; s++) second(() => {
-          burn(vehicle.idleLitresPerHour / 3600);
-          idleS++;
-        });
+        for (let s = 0; s < phase.seconds; s++)
+          second(() => {
+            burn(vehicle.idleLitresPerHour / 3600);
+            idleS++;
+          });
         break;
       case 'drive': {
         ignition = true;
@@ -162,10 +169,11 @@ export function synthesise(
           accel = 0;
           if (leg < lights) {
             const wait = 20 + Math.floor(rng() * 40);
-            for (let s = 0; s < wait; s++) second(() => {
-              burn(vehicle.idleLitresPerHour / 3600);
-              idleS++;
-            });
+            for (let s = 0; s < wait; s++)
+              second(() => {
+                burn(vehicle.idleLitresPerHour / 3600);
+                idleS++;
+              });
           }
         }
         speedMps = 0;
@@ -182,9 +190,10 @@ export function synthesise(
         const target = Math.min(vehicle.tankCapacityLitres, level + phase.litres);
         const startMs = opts.startMs + tS * 1000;
         const before = level;
-        while (level < target - 1e-9) second(() => {
-          level = Math.min(target, level + rate);
-        });
+        while (level < target - 1e-9)
+          second(() => {
+            level = Math.min(target, level + rate);
+          });
         events.push({ kind: 'refuel', startMs, endMs: opts.startMs + tS * 1000, litres: level - before });
         for (let s = 0; s < wait; s++) second(() => undefined);
         break;
@@ -199,22 +208,24 @@ export function synthesise(
           ignition = true;
           speedMps = 40 / 3.6;
           accel = 0;
-          while (level > target + 1e-9) second(() => {
-            level = Math.max(target, level - rate);
-            distanceM += speedMps;
-            burn((vehicle.ratedLitresPer100Km * speedMps) / 100_000);
-          });
+          while (level > target + 1e-9)
+            second(() => {
+              level = Math.max(target, level - rate);
+              distanceM += speedMps;
+              burn((vehicle.ratedLitresPer100Km * speedMps) / 100_000);
+            });
           speedMps = 0;
         } else {
           speedMps = 0;
           accel = 0;
-          while (level > target + 1e-9) second(() => {
-            level = Math.max(target, level - rate);
-            if (ignition) {
-              burn(vehicle.idleLitresPerHour / 3600);
-              idleS++;
-            }
-          });
+          while (level > target + 1e-9)
+            second(() => {
+              level = Math.max(target, level - rate);
+              if (ignition) {
+                burn(vehicle.idleLitresPerHour / 3600);
+                idleS++;
+              }
+            });
         }
         events.push({ kind: 'drain', startMs, endMs: opts.startMs + tS * 1000, litres: before - level });
         break;

@@ -2,7 +2,12 @@
 import type { Database } from '../../src/db/client.js';
 import type { AnalysisReading } from '../../src/domain/trips.js';
 
-export async function insertReadings(database: Database, ids: { vehicleId: string; deviceId: string }, readings: readonly AnalysisReading[], receivedAtMs = Date.now()): Promise<void> {
+export async function insertReadings(
+  database: Database,
+  ids: { vehicleId: string; deviceId: string },
+  readings: readonly AnalysisReading[],
+  receivedAtMs = Date.now(),
+): Promise<void> {
   const months = new Set(readings.map((r) => new Date(r.fixAtMs).toISOString().slice(0, 7)));
   for (const m of months) await database.query('SELECT armada_ensure_telemetry_partition($1)', [`${m}-15T00:00:00Z`]);
   for (let i = 0; i < readings.length; i += 5000) {
@@ -32,5 +37,8 @@ export async function insertReadings(database: Database, ids: { vehicleId: strin
     );
   }
   // What ingest does: the tracker was heard from (the rollup job notices this).
-  await database.query('UPDATE devices SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1', [ids.deviceId, new Date(receivedAtMs).toISOString()]);
+  await database.query('UPDATE devices SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1', [
+    ids.deviceId,
+    new Date(receivedAtMs).toISOString(),
+  ]);
 }

@@ -11,11 +11,22 @@ const rules: AlertRules = {
   lowBatteryV: 11.8,
   geofences: [{ id: 'city', name: 'Kota Kupang', geometry: KUPANG_CITY_BOUNDARY }],
 };
-const vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null } = { vehicleId: 'v1', departmentId: 'd1', plateNumber: 'DH 101', speedLimitKmh: null };
+const vehicle: { vehicleId: string; departmentId: string; plateNumber: string; speedLimitKmh: number | null } = {
+  vehicleId: 'v1',
+  departmentId: 'd1',
+  plateNumber: 'DH 101',
+  speedLimitKmh: null,
+};
 // Wednesday 2026-11-25, 10:00 WITA = 02:00 UTC: working time.
 const WORK_MS = Date.UTC(2026, 10, 25, 2);
 const reading = (s: number, extra: Partial<AlertReading> = {}): AlertReading => ({
-  fixAtMs: WORK_MS + s * 1000, lat: -10.1702, lon: 123.6078, speedKmh: 30, ignition: true, batteryV: 13.8, ...extra,
+  fixAtMs: WORK_MS + s * 1000,
+  lat: -10.1702,
+  lon: 123.6078,
+  speedKmh: 30,
+  ignition: true,
+  batteryV: 13.8,
+  ...extra,
 });
 
 function run(readings: AlertReading[], v = vehicle) {
@@ -25,7 +36,15 @@ function run(readings: AlertReading[], v = vehicle) {
 
 describe('alert rules', () => {
   it('raises one speeding alert per episode, with hysteresis', () => {
-    const alerts = run([reading(0), reading(10, { speedKmh: 75 }), reading(20, { speedKmh: 80 }), reading(30, { speedKmh: 58 }), reading(40, { speedKmh: 62 }), reading(50, { speedKmh: 50 }), reading(60, { speedKmh: 70 })]);
+    const alerts = run([
+      reading(0),
+      reading(10, { speedKmh: 75 }),
+      reading(20, { speedKmh: 80 }),
+      reading(30, { speedKmh: 58 }),
+      reading(40, { speedKmh: 62 }),
+      reading(50, { speedKmh: 50 }),
+      reading(60, { speedKmh: 70 }),
+    ]);
     expect(alerts.map((a) => [a.kind, a.atMs])).toEqual([
       ['speeding', WORK_MS + 10_000],
       ['speeding', WORK_MS + 60_000],
@@ -41,7 +60,13 @@ describe('alert rules', () => {
   it('reports use outside working hours once per episode, and not a parked vehicle', () => {
     const saturday = Date.UTC(2026, 10, 28, 2) - WORK_MS; // Saturday 10:00 WITA
     const at = (s: number, extra: Partial<AlertReading>) => reading(saturday / 1000 + s, extra);
-    const alerts = run([at(0, { speedKmh: 0, ignition: false }), at(10, { speedKmh: 20 }), at(20, { speedKmh: 25 }), at(30, { speedKmh: 0, ignition: false }), at(40, { speedKmh: 10 })]);
+    const alerts = run([
+      at(0, { speedKmh: 0, ignition: false }),
+      at(10, { speedKmh: 20 }),
+      at(20, { speedKmh: 25 }),
+      at(30, { speedKmh: 0, ignition: false }),
+      at(40, { speedKmh: 10 }),
+    ]);
     expect(alerts.map((a) => a.kind)).toEqual(['outside_working_hours', 'outside_working_hours']);
   });
 
@@ -65,7 +90,11 @@ describe('alert rules', () => {
   });
 
   it('reports a low battery with the engine off, once', () => {
-    const alerts = run([reading(0, { ignition: false, speedKmh: 0, batteryV: 12.2 }), reading(10, { ignition: false, speedKmh: 0, batteryV: 11.5 }), reading(20, { ignition: false, speedKmh: 0, batteryV: 11.4 })]);
+    const alerts = run([
+      reading(0, { ignition: false, speedKmh: 0, batteryV: 12.2 }),
+      reading(10, { ignition: false, speedKmh: 0, batteryV: 11.5 }),
+      reading(20, { ignition: false, speedKmh: 0, batteryV: 11.4 }),
+    ]);
     expect(alerts.map((a) => a.kind)).toEqual(['low_battery']);
     // Cranking with the engine on dips the voltage: not an alert.
     expect(run([reading(0, { batteryV: 10.5 })])).toEqual([]);
@@ -81,7 +110,11 @@ describe('alert rules', () => {
 describe('the Kupang city boundary', () => {
   it('holds every simulator destination and fuel station, and not the towns beyond', () => {
     for (const place of kupangPlaces) expect(containsPoint(KUPANG_CITY_BOUNDARY, place.lat, place.lon), place.name).toBe(true);
-    for (const [name, lat, lon] of [['Soe', -9.86, 124.28], ['Oelamasi', -10.05, 123.86], ['Kupang Bay', -10.1, 123.6]] as const) {
+    for (const [name, lat, lon] of [
+      ['Soe', -9.86, 124.28],
+      ['Oelamasi', -10.05, 123.86],
+      ['Kupang Bay', -10.1, 123.6],
+    ] as const) {
       expect(containsPoint(KUPANG_CITY_BOUNDARY, lat, lon), name).toBe(false);
     }
   });

@@ -26,18 +26,35 @@ const DAYS = 4;
 const VEHICLES = 16;
 
 let sim: SimulatedRun;
-const results: Array<{ deviceId: string; sensor: string; date: string; truth: SimulatedRun['days'][number]; odometer: WindowAnalysis; gps: WindowAnalysis }> = [];
+const results: Array<{
+  deviceId: string;
+  sensor: string;
+  date: string;
+  truth: SimulatedRun['days'][number];
+  odometer: WindowAnalysis;
+  gps: WindowAnalysis;
+}> = [];
 
 function analyseDay(deviceId: string, date: string, trips: TripSettings): WindowAnalysis {
   const vehicle = sim.vehicles.find((v) => v.deviceId === deviceId)!;
   const { startMs, endMs } = dayRangeMs(TZ, date);
   const ctx = contextMs(trips);
   const readings = (sim.readings.get(deviceId) ?? []).filter((r) => r.fixAtMs >= startMs - ctx.beforeMs && r.fixAtMs < endMs + ctx.afterMs);
-  return analyseWindow(readings, vehicle, { trips, fuel: DEFAULT_FUEL_SETTINGS, tz: TZ, workingHours: DEFAULT_WORKING_HOURS }, startMs, endMs);
+  return analyseWindow(
+    readings,
+    vehicle,
+    { trips, fuel: DEFAULT_FUEL_SETTINGS, tz: TZ, workingHours: DEFAULT_WORKING_HOURS },
+    startMs,
+    endMs,
+  );
 }
 
 beforeAll(() => {
-  sim = simulate(simulatedFleet(VEHICLES, 'armada'), { seed: 2026, startMs: START, schedule: 'realistic', drainRatePerDay: 0.5 }, START + DAYS * 86_400_000);
+  sim = simulate(
+    simulatedFleet(VEHICLES, 'armada'),
+    { seed: 2026, startMs: START, schedule: 'realistic', drainRatePerDay: 0.5 },
+    START + DAYS * 86_400_000,
+  );
   for (const day of sim.days) {
     if (day.partial) continue;
     const sensor = sim.vehicles.find((v) => v.deviceId === day.deviceId)!.sensor;
@@ -52,7 +69,8 @@ beforeAll(() => {
   }
 }, 60_000);
 
-const withinShare = (measured: number, truth: number, share: number, floor = 0) => Math.abs(measured - truth) <= Math.max(share * truth, floor);
+const withinShare = (measured: number, truth: number, share: number, floor = 0) =>
+  Math.abs(measured - truth) <= Math.max(share * truth, floor);
 
 describe('accuracy against the simulator', () => {
   it('says which source measured each day', () => {
@@ -68,7 +86,8 @@ describe('accuracy against the simulator', () => {
     const counted = results.filter((r) => r.sensor === 'counter' && r.truth.litresUsed > 0);
     expect(counted.length).toBeGreaterThan(5);
     // The counter counts in 0.1 L steps: on a nearly idle day that step is the error.
-    for (const r of counted) expect(withinShare(r.odometer.fuel.usedLitres, r.truth.litresUsed, 0.03, 0.1), `${r.deviceId} ${r.date}`).toBe(true);
+    for (const r of counted)
+      expect(withinShare(r.odometer.fuel.usedLitres, r.truth.litresUsed, 0.03, 0.1), `${r.deviceId} ${r.date}`).toBe(true);
   });
 
   it('measures the litres used by the tank sensor within 3 % on every vehicle-day', () => {
@@ -77,14 +96,22 @@ describe('accuracy against the simulator', () => {
     // Days with a refuel (a minute of readings at the pump) and nearly idle days included.
     const misses = sensed
       .filter((r) => !withinShare(r.odometer.fuel.usedLitres, r.truth.litresUsed, 0.03))
-      .map((r) => `${r.deviceId} ${r.date}: ${r.odometer.fuel.usedLitres.toFixed(2)} L measured, ${r.truth.litresUsed.toFixed(2)} L true (${((100 * (r.odometer.fuel.usedLitres - r.truth.litresUsed)) / r.truth.litresUsed).toFixed(1)} %)`);
+      .map(
+        (r) =>
+          `${r.deviceId} ${r.date}: ${r.odometer.fuel.usedLitres.toFixed(2)} L measured, ${r.truth.litresUsed.toFixed(2)} L true (${((100 * (r.odometer.fuel.usedLitres - r.truth.litresUsed)) / r.truth.litresUsed).toFixed(1)} %)`,
+      );
     expect(misses, 'sensor vehicle-days off by more than 3 %').toEqual([]);
   });
 
   it('finds refuels of 10 L or more (precision and recall ≥ 0.98, volumes within 5 %)', () => {
-    const sensors = new Set(sim.vehicles.filter((v) => v.sensor === 'litres' || v.sensor === 'percent' || v.sensor === 'counter').map((v) => v.deviceId));
+    const sensors = new Set(
+      sim.vehicles.filter((v) => v.sensor === 'litres' || v.sensor === 'percent' || v.sensor === 'counter').map((v) => v.deviceId),
+    );
     const found = results.flatMap((r) => r.odometer.fuel.refuels.map((e) => ({ ...e, deviceId: r.deviceId })));
-    const truth = mergedTruth(sim.events.filter((e) => e.type === 'refuel' && sensors.has(e.deviceId) && hasLevel(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS);
+    const truth = mergedTruth(
+      sim.events.filter((e) => e.type === 'refuel' && sensors.has(e.deviceId) && hasLevel(e.deviceId)),
+      DEFAULT_FUEL_SETTINGS.mergeGapS,
+    );
     const m = matchEvents(truth, found, 10);
     expect(m.truth).toBeGreaterThan(15);
     expect(m.recall).toBeGreaterThanOrEqual(0.98);
@@ -94,7 +121,10 @@ describe('accuracy against the simulator', () => {
 
   it('finds drains of 8 L or more (precision and recall ≥ 0.95)', () => {
     const found = results.flatMap((r) => r.odometer.fuel.drains.map((e) => ({ ...e, deviceId: r.deviceId })));
-    const truth = mergedTruth(sim.events.filter((e) => e.type === 'drain' && hasLevel(e.deviceId)), DEFAULT_FUEL_SETTINGS.mergeGapS);
+    const truth = mergedTruth(
+      sim.events.filter((e) => e.type === 'drain' && hasLevel(e.deviceId)),
+      DEFAULT_FUEL_SETTINGS.mergeGapS,
+    );
     const m = matchEvents(truth, found, 8);
     expect(m.truth).toBeGreaterThan(12);
     expect(m.recall).toBeGreaterThanOrEqual(0.95);

@@ -5,7 +5,16 @@ import { renderBenchmarks, type RecordedRun } from '../../bench/report.js';
 const run = (startedAt: string, id: string, value: string, verdict: 'PASS' | 'BELOW'): RecordedRun => ({
   startedAt,
   machine: 'test machine',
-  sections: [{ id, title: `${id} title`, status: 'ok', settings: [`setting of ${startedAt}`], rows: [{ measure: 'rate', value, target: '≥ 10', verdict }], notes: [] }],
+  sections: [
+    {
+      id,
+      title: `${id} title`,
+      status: 'ok',
+      settings: [`setting of ${startedAt}`],
+      rows: [{ measure: 'rate', value, target: '≥ 10', verdict }],
+      notes: [],
+    },
+  ],
 });
 
 describe('BENCHMARKS.md', () => {

@@ -34,9 +34,22 @@ async function scriptedBroker() {
       received.push(packet);
       if (packet.cmd === 'connect') {
         socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: true }));
-        socket.write(mqttPacket.generate({ cmd: 'publish', topic: 'fleet/v1/devices/d1/telemetry', payload: Buffer.from('{}'), qos: 1, messageId: 42, retain: false, dup: false }));
+        socket.write(
+          mqttPacket.generate({
+            cmd: 'publish',
+            topic: 'fleet/v1/devices/d1/telemetry',
+            payload: Buffer.from('{}'),
+            qos: 1,
+            messageId: 42,
+            retain: false,
+            dup: false,
+          }),
+        );
       } else if (packet.cmd === 'subscribe') {
-        releaseSuback = () => socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1 as const) }));
+        releaseSuback = () =>
+          socket.write(
+            mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1 as const) }),
+          );
       } else if (packet.cmd === 'pingreq') {
         socket.write(mqttPacket.generate({ cmd: 'pingresp' }));
       }
@@ -69,7 +82,10 @@ describe('broker session', () => {
     });
     sessions.push(session);
     session.start();
-    await waitUntil(() => delivered.length === 1 && broker.received.some((p) => p.cmd === 'subscribe'), 'the queued message and the SUBSCRIBE');
+    await waitUntil(
+      () => delivered.length === 1 && broker.received.some((p) => p.cmd === 'subscribe'),
+      'the queued message and the SUBSCRIBE',
+    );
     expect(session.isReady).toBe(false);
 
     // Its batch commits now, before the SUBACK: the PUBACK goes out all the same.

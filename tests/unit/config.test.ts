@@ -72,7 +72,14 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ HTTP_PORT: 'eighty', MQTT_PORT: '70000', REPORT_TZ: 'Mars/Olympus', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short' });
+      loadConfig({
+        HTTP_PORT: 'eighty',
+        MQTT_PORT: '70000',
+        REPORT_TZ: 'Mars/Olympus',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://x',
+        ADMIN_API_KEY: 'short',
+      });
     } catch (err) {
       error = err;
     }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { cachedDeviceLookup } from '../../src/ingest/device-cache.js';
 import type { DeviceIdentity } from '../../src/repositories/devices.js';
 
-const device = (id: string, active = true): DeviceIdentity => ({ id, vehicleId: `v-${id}`, departmentId: 'd', protocol: 'armada', secretHash: 'x', active });
+const device = (id: string, active = true): DeviceIdentity => ({
+  id,
+  vehicleId: `v-${id}`,
+  departmentId: 'd',
+  protocol: 'armada',
+  secretHash: 'x',
+  active,
+});
 
 function fakeTable(initial: DeviceIdentity[]) {
   const rows = new Map(initial.map((d) => [d.id, d]));

@@ -11,11 +11,21 @@ import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
 import { DEFAULT_NOISE, randomDay, synthesise, type Phase, type SensorNoise } from '../support/synthetic-day.js';
 
 const vehicle = { tankCapacityLitres: 60, ratedLitresPer100Km: 11, idleLitresPerHour: 0.9 };
-const settings: AnalysisSettings = { trips: DEFAULT_TRIP_SETTINGS, fuel: DEFAULT_FUEL_SETTINGS, tz: 'Asia/Makassar', workingHours: DEFAULT_WORKING_HOURS };
+const settings: AnalysisSettings = {
+  trips: DEFAULT_TRIP_SETTINGS,
+  fuel: DEFAULT_FUEL_SETTINGS,
+  tz: 'Asia/Makassar',
+  workingHours: DEFAULT_WORKING_HOURS,
+};
 const START = Date.UTC(2026, 10, 1, 16);
 
 function run(phases: Phase[], opts: { seed?: number; startLitres?: number; noise?: SensorNoise } = {}) {
-  const truth = synthesise(vehicle, phases, { startMs: START, seed: opts.seed ?? 5, startLitres: opts.startLitres ?? 30, noise: opts.noise ?? DEFAULT_NOISE });
+  const truth = synthesise(vehicle, phases, {
+    startMs: START,
+    seed: opts.seed ?? 5,
+    startLitres: opts.startLitres ?? 30,
+    noise: opts.noise ?? DEFAULT_NOISE,
+  });
   const result = analyseWindow(truth.readings, vehicle, settings, truth.startMs, truth.endMs + 1);
   return { truth, result, fuel: result.fuel };
 }
@@ -38,7 +48,10 @@ describe('the source of the litres', () => {
     expect(run(phases, { noise: { ...DEFAULT_NOISE, kind: 'percent' } }).fuel.source).toBe('sensor');
     const rated = run(phases, { noise: { ...DEFAULT_NOISE, kind: 'none' } });
     expect(rated.fuel.source).toBe('rated');
-    expect(rated.fuel.usedLitres).toBeCloseTo((11 * rated.result.metrics.distanceM) / 100_000 + (0.9 * rated.result.metrics.idleS) / 3600, 9);
+    expect(rated.fuel.usedLitres).toBeCloseTo(
+      (11 * rated.result.metrics.distanceM) / 100_000 + (0.9 * rated.result.metrics.idleS) / 3600,
+      9,
+    );
   });
 
   it('sums the counter increments and ignores a counter reset', () => {
@@ -66,22 +79,48 @@ describe('a refuel does not make consumption negative (the Traccar complaint)', 
 
 describe('refuels and drains', () => {
   it('merges a pump stopped and restarted into one refuel', () => {
-    const { fuel } = run(around([{ kind: 'refuel', litres: 12, waitS: 60 }, { kind: 'park', seconds: 120 }, { kind: 'refuel', litres: 10, waitS: 60 }]));
+    const { fuel } = run(
+      around([
+        { kind: 'refuel', litres: 12, waitS: 60 },
+        { kind: 'park', seconds: 120 },
+        { kind: 'refuel', litres: 10, waitS: 60 },
+      ]),
+    );
     expect(fuel.refuels).toHaveLength(1);
     expect(fuel.refuels[0]!.litres).toBeGreaterThan(22 * 0.95);
     expect(fuel.refuels[0]!.litres).toBeLessThan(22 * 1.05);
   });
 
   it('finds a drain while parked, with the ignition on, and a slow siphon', () => {
-    expect(run(around([{ kind: 'drain', litres: 9 }, { kind: 'park', seconds: 600 }])).fuel.drains.map((d) => Math.round(d.litres))).toEqual([9]);
-    expect(run(around([{ kind: 'drain', litres: 9, ignition: true }, { kind: 'park', seconds: 600 }])).fuel.drains.map((d) => Math.round(d.litres))).toEqual([9]);
+    expect(
+      run(
+        around([
+          { kind: 'drain', litres: 9 },
+          { kind: 'park', seconds: 600 },
+        ]),
+      ).fuel.drains.map((d) => Math.round(d.litres)),
+    ).toEqual([9]);
+    expect(
+      run(
+        around([
+          { kind: 'drain', litres: 9, ignition: true },
+          { kind: 'park', seconds: 600 },
+        ]),
+      ).fuel.drains.map((d) => Math.round(d.litres)),
+    ).toEqual([9]);
     const siphon = run(around([{ kind: 'drain', litres: 15, litresPerS: 0.02 }])).fuel.drains;
     expect(siphon).toHaveLength(1);
     expect(siphon[0]!.litres).toBeGreaterThan(15 * 0.95);
   });
 
   it('tells apart a drain and the refill that hides it minutes later', () => {
-    const { fuel } = run(around([{ kind: 'drain', litres: 15, litresPerS: 0.05 }, { kind: 'park', seconds: 240 }, { kind: 'refuel', litres: 25, waitS: 30 }]));
+    const { fuel } = run(
+      around([
+        { kind: 'drain', litres: 15, litresPerS: 0.05 },
+        { kind: 'park', seconds: 240 },
+        { kind: 'refuel', litres: 25, waitS: 30 },
+      ]),
+    );
     expect(fuel.drains).toHaveLength(1);
     expect(fuel.refuels).toHaveLength(1);
     expect(fuel.drains[0]!.litres).toBeGreaterThan(15 * 0.95);
@@ -91,7 +130,12 @@ describe('refuels and drains', () => {
   });
 
   it('finds a drain while driving when the level falls faster than driving explains', () => {
-    const { fuel } = run(around([{ kind: 'drive', metres: 3000, cruiseKmh: 40 }, { kind: 'drain', litres: 10, litresPerS: 0.1, moving: true }]));
+    const { fuel } = run(
+      around([
+        { kind: 'drive', metres: 3000, cruiseKmh: 40 },
+        { kind: 'drain', litres: 10, litresPerS: 0.1, moving: true },
+      ]),
+    );
     expect(fuel.drains).toHaveLength(1);
     expect(fuel.drains[0]!.moving).toBe(true);
     expect(fuel.drains[0]!.litres).toBeGreaterThan(9.5);
@@ -111,7 +155,12 @@ describe('refuels and drains', () => {
     let expected = 0;
     let falseEvents = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const extra: Phase[] = seed % 3 === 0 ? [{ kind: 'refuel', litres: 10 + (seed % 7) * 4 }] : seed % 3 === 1 ? [{ kind: 'drain', litres: 8 + (seed % 5) * 2 }] : [];
+      const extra: Phase[] =
+        seed % 3 === 0
+          ? [{ kind: 'refuel', litres: 10 + (seed % 7) * 4 }]
+          : seed % 3 === 1
+            ? [{ kind: 'drain', litres: 8 + (seed % 5) * 2 }]
+            : [];
       const { truth, fuel } = run(randomDay(seed, extra), { seed, startLitres: 40 });
       const detected = [...fuel.refuels, ...fuel.drains];
       for (const ev of truth.events) {
@@ -119,7 +168,9 @@ describe('refuels and drains', () => {
         const match = detected.find((d) => d.kind === ev.kind && Math.abs(d.atMs - ev.startMs) < 10 * 60_000);
         if (match && Math.abs(match.litres - ev.litres) <= 0.05 * ev.litres) found++;
       }
-      falseEvents += detected.filter((d) => !truth.events.some((ev) => ev.kind === d.kind && Math.abs(d.atMs - ev.startMs) < 10 * 60_000)).length;
+      falseEvents += detected.filter(
+        (d) => !truth.events.some((ev) => ev.kind === d.kind && Math.abs(d.atMs - ev.startMs) < 10 * 60_000),
+      ).length;
     }
     expect(found).toBe(expected);
     expect(falseEvents).toBe(0);
@@ -139,7 +190,8 @@ describe('litres used by the level sensor', () => {
     const whole = analyseWindow(truth.readings, vehicle, settings, truth.startMs, truth.endMs + 1).fuel.usedLitres;
     let parts = 0;
     const step = 3 * 3600_000;
-    for (let from = truth.startMs; from <= truth.endMs; from += step) parts += analyseWindow(truth.readings, vehicle, settings, from, Math.min(truth.endMs + 1, from + step)).fuel.usedLitres;
+    for (let from = truth.startMs; from <= truth.endMs; from += step)
+      parts += analyseWindow(truth.readings, vehicle, settings, from, Math.min(truth.endMs + 1, from + step)).fuel.usedLitres;
     expect(Math.abs(parts - whole)).toBeLessThan(0.15);
   });
 });

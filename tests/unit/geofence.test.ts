@@ -40,8 +40,19 @@ describe('containsPoint', () => {
 
   it('keeps holes and multipolygons as they were: inside the box is not inside the fence', () => {
     const hole = circle(123.6, -10.2, 0.03, 50).reverse();
-    const square: Ring = [[123.5, -10.3], [123.7, -10.3], [123.7, -10.1], [123.5, -10.1], [123.5, -10.3]];
-    const triangle: Ring = [[124, -9], [124.2, -9], [124, -8.8], [124, -9]];
+    const square: Ring = [
+      [123.5, -10.3],
+      [123.7, -10.3],
+      [123.7, -10.1],
+      [123.5, -10.1],
+      [123.5, -10.3],
+    ];
+    const triangle: Ring = [
+      [124, -9],
+      [124.2, -9],
+      [124, -8.8],
+      [124, -9],
+    ];
     const geometry: GeofenceGeometry = { type: 'MultiPolygon', coordinates: [[square, hole], [triangle]] };
     expect(containsPoint(geometry, -10.25, 123.55)).toBe(true);
     expect(containsPoint(geometry, -10.2, 123.6)).toBe(false); // in the hole

@@ -29,7 +29,13 @@ function lint(path: string, source: string): string[] {
 const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
   {
     path: 'src/domain/probe.ts',
-    forbidden: ["import pg from 'pg';", "import { a } from '../repositories/vehicles.js';", "import { a } from '../db/client.js';", "import { a } from '../http/app.js';", "import { a } from 'node:fs';"],
+    forbidden: [
+      "import pg from 'pg';",
+      "import { a } from '../repositories/vehicles.js';",
+      "import { a } from '../db/client.js';",
+      "import { a } from '../http/app.js';",
+      "import { a } from 'node:fs';",
+    ],
     allowed: ["import { a } from './geo.js';", "import { a } from './finance/money.js';", "import { z } from 'zod';"],
   },
   {
@@ -39,7 +45,12 @@ const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
   },
   {
     path: 'src/repositories/probe.ts',
-    forbidden: ["import { a } from '../analytics/service.js';", "import { a } from '../services.js';", "import { a } from '../finance/ledger.js';", "import { a } from '../http/app.js';"],
+    forbidden: [
+      "import { a } from '../analytics/service.js';",
+      "import { a } from '../services.js';",
+      "import { a } from '../finance/ledger.js';",
+      "import { a } from '../http/app.js';",
+    ],
     allowed: ["import { a } from '../db/client.js';", "import { a } from '../domain/fuel/index.js';", "import { a } from './scope.js';"],
   },
   {
@@ -47,10 +58,26 @@ const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
     forbidden: ["import { a } from '../../finance/savings.js';"],
     allowed: ["import { a } from '../../db/schema.js';"],
   },
-  { path: 'src/ingest/probe.ts', forbidden: ["import { a } from '../http/app.js';"], allowed: ["import { a } from '../repositories/index.js';"] },
-  { path: 'src/http/routes/probe.ts', forbidden: ["import { a } from '../../ingest/worker.js';"], allowed: ["import { a } from '../../repositories/index.js';"] },
-  { path: 'src/cli.ts', forbidden: ["import { a } from '../simulator/live.js';", "import { a } from '../demo/seed.js';"], allowed: ["import { a } from './runtime.js';"] },
-  { path: 'simulator/probe.ts', forbidden: ["import { a } from '../src/domain/topics.js';", "import { a } from '../demo/seed.js';"], allowed: ["import { a } from './fleet.js';", "import mqtt from 'mqtt';"] },
+  {
+    path: 'src/ingest/probe.ts',
+    forbidden: ["import { a } from '../http/app.js';"],
+    allowed: ["import { a } from '../repositories/index.js';"],
+  },
+  {
+    path: 'src/http/routes/probe.ts',
+    forbidden: ["import { a } from '../../ingest/worker.js';"],
+    allowed: ["import { a } from '../../repositories/index.js';"],
+  },
+  {
+    path: 'src/cli.ts',
+    forbidden: ["import { a } from '../simulator/live.js';", "import { a } from '../demo/seed.js';"],
+    allowed: ["import { a } from './runtime.js';"],
+  },
+  {
+    path: 'simulator/probe.ts',
+    forbidden: ["import { a } from '../src/domain/topics.js';", "import { a } from '../demo/seed.js';"],
+    allowed: ["import { a } from './fleet.js';", "import mqtt from 'mqtt';"],
+  },
 ];
 
 describe('layering rules', () => {

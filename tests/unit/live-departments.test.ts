@@ -4,7 +4,7 @@ import { departmentDirectory } from '../../src/live/subscriber.js';
 const OURS = '6f1c3a52-8d2e-4b7a-9c41-2e5f7a9b0c13';
 const THEIRS = '0b9e4d71-3c2a-4f86-8e15-7a6c2d9f4b20';
 
-describe('the live feed keeps to this deployment\'s departments', () => {
+describe("the live feed keeps to this deployment's departments", () => {
   it('remembers a department of ours, and asks about an unknown one again only after a while', async () => {
     let t = 0;
     const asked: string[] = [];

@@ -25,8 +25,18 @@ class FakeSocket implements LiveSocket {
 }
 
 const position = (vehicleId: string, departmentId: string, at: number): LivePosition => ({
-  vehicleId, departmentId, deviceId: 'd', at: new Date(at).toISOString(), lat: -10.17, lon: 123.6,
-  speedKmh: 10, headingDeg: null, fuelLitres: null, fuelPercent: null, ignition: true, batteryV: null,
+  vehicleId,
+  departmentId,
+  deviceId: 'd',
+  at: new Date(at).toISOString(),
+  lat: -10.17,
+  lon: 123.6,
+  speedKmh: 10,
+  headingDeg: null,
+  fuelLitres: null,
+  fuelPercent: null,
+  ignition: true,
+  batteryV: null,
 });
 
 const everything: ClientFilter = { scopeDepartmentId: null, departmentIds: null, vehicleIds: null };
@@ -130,7 +140,8 @@ describe('live hub', () => {
     for (let i = 1; i < socket.sentAtMs.length; i++) expect(socket.sentAtMs[i]! - socket.sentAtMs[i - 1]!).toBeGreaterThanOrEqual(99);
     // Nothing is lost on the way: the newest of every vehicle arrived.
     const last = new Map<string, string>();
-    for (const batch of socket.sent) for (const p of (JSON.parse(batch) as { positions: LivePosition[] }).positions) last.set(p.vehicleId, p.at);
+    for (const batch of socket.sent)
+      for (const p of (JSON.parse(batch) as { positions: LivePosition[] }).positions) last.set(p.vehicleId, p.at);
     expect(last.get('v0')).toBe(new Date(119).toISOString());
     hub.close();
   });
@@ -149,7 +160,7 @@ describe('live hub', () => {
     hub.close();
   });
 
-  it('holds a new client\'s positions until its snapshot is sent, then sends only those newer than the snapshot', async () => {
+  it("holds a new client's positions until its snapshot is sent, then sends only those newer than the snapshot", async () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
     const socket = new FakeSocket();
     const client = hub.addClient(socket, everything);
@@ -175,7 +186,10 @@ describe('live hub', () => {
     expect(sentPositions(socket)).toEqual([['v2', new Date(5000).toISOString()]]);
     hub.publish(position('v1', 'd1', 3000));
     hub.flush();
-    expect(sentPositions(socket)).toEqual([['v2', new Date(5000).toISOString()], ['v1', new Date(3000).toISOString()]]);
+    expect(sentPositions(socket)).toEqual([
+      ['v2', new Date(5000).toISOString()],
+      ['v1', new Date(3000).toISOString()],
+    ]);
     hub.close();
   });
 
@@ -243,7 +257,13 @@ describe('live hub', () => {
   it("closes a revoked key's connections, told at once or when it checks the keys", async () => {
     const hub = createLiveHub({ logger: pino({ level: 'silent' }) });
     const [a1, a2, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    for (const [socket, keyId] of [[a1, 'ka'], [a2, 'ka'], [b, 'kb'], [c, 'kc']] as const) hub.addClient(socket, everything, { keyId }).snapshotSent([]);
+    for (const [socket, keyId] of [
+      [a1, 'ka'],
+      [a2, 'ka'],
+      [b, 'kb'],
+      [c, 'kc'],
+    ] as const)
+      hub.addClient(socket, everything, { keyId }).snapshotSent([]);
     expect(hub.closeKey('ka')).toBe(2);
     expect([a1.closedWith, a2.closedWith, b.closedWith]).toEqual([1008, 1008, undefined]);
     hub.publish(position('v1', 'd1', 0));

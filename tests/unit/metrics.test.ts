@@ -10,7 +10,10 @@ describe('metric names', () => {
     for (const name of names) {
       expect(name, name).toMatch(/^armada_/);
       const words = name.split('_');
-      expect(words.some((w, i) => i > 0 && w === words[i - 1]), name).toBe(false);
+      expect(
+        words.some((w, i) => i > 0 && w === words[i - 1]),
+        name,
+      ).toBe(false);
     }
   });
 });

@@ -77,16 +77,23 @@ describe('servicePasswordFileText', () => {
 
 describe('passwordFileText for OwnTracks phones', () => {
   const hashes = { first: hashDeviceSecret('first'), second: hashDeviceSecret('second'), other: hashDeviceSecret('other') };
-  const users = (text: string) => text.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]);
+  const users = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]);
 
   it('adds the user part as a second name, the one the app publishes under (owntracks/%u/%d)', () => {
     const phone = { id: 'budi/phone', secretHash: hashes.first, protocol: 'owntracks', createdAt: new Date(1) };
     const { text, written } = passwordFileText([phone], 'armada');
-    expect(users(text)).toEqual([['budi', hashes.first], ['budi/phone', hashes.first]]);
+    expect(users(text)).toEqual([
+      ['budi', hashes.first],
+      ['budi/phone', hashes.first],
+    ]);
     expect(written).toBe(1);
   });
 
-  it('gives a user part shared by several phones to the one registered first, and none that is another device\'s id', () => {
+  it("gives a user part shared by several phones to the one registered first, and none that is another device's id", () => {
     const { text } = passwordFileText(
       [
         { id: 'budi/tablet', secretHash: hashes.second, protocol: 'owntracks', createdAt: new Date(2000) },

@@ -16,10 +16,38 @@ const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.strin
 const NOW_S = Math.floor(Date.now() / 1000);
 
 /** The booklet's example, with a fix a minute old. */
-const location = { _type: 'location', tid: 'bd', lat: -10.1581, lon: 123.6061, tst: NOW_S - 60, vel: 18, cog: 90, alt: 40, acc: 8, batt: 77, conn: 'm' };
+const location = {
+  _type: 'location',
+  tid: 'bd',
+  lat: -10.1581,
+  lon: 123.6061,
+  tst: NOW_S - 60,
+  vel: 18,
+  cog: 90,
+  alt: 40,
+  acc: 8,
+  batt: 77,
+  conn: 'm',
+};
 
 /** The Armada reading fields: an OwnTracks message names none of them. */
-const ARMADA_FIELDS = ['ts', 'lat', 'lon', 'speedKmh', 'headingDeg', 'altitudeM', 'satellites', 'hdop', 'ignition', 'odometerKm', 'fuelLitres', 'fuelPercent', 'fuelUsedLitres', 'batteryV', 'seq'];
+const ARMADA_FIELDS = [
+  'ts',
+  'lat',
+  'lon',
+  'speedKmh',
+  'headingDeg',
+  'altitudeM',
+  'satellites',
+  'hdop',
+  'ignition',
+  'odometerKm',
+  'fuelLitres',
+  'fuelPercent',
+  'fuelUsedLitres',
+  'batteryV',
+  'seq',
+];
 const MAPPED = ['_type', 'tst', 'lat', 'lon', 'vel', 'cog', 'alt'];
 const RENAMED: Record<string, string> = { acc: 'accuracyM', batt: 'phoneBatteryPercent', vac: 'verticalAccuracyM' };
 /** What a rejected location is rejected for: the reading's validation, or a tst in milliseconds. */
@@ -44,7 +72,28 @@ function expectOneOutcome(result: ReturnType<typeof parseOwnTracksPayload>): voi
 const edgy = fc.oneof(
   fc.double(),
   fc.integer(),
-  fc.constantFrom(0, -0, -1, 0.5, 90, -90.0001, 180.5, 360, 361, 500, 501, -1001, 20001, 1e21, 946_684_799, 946_684_800, 1e12, Number.MAX_SAFE_INTEGER, NaN, Infinity),
+  fc.constantFrom(
+    0,
+    -0,
+    -1,
+    0.5,
+    90,
+    -90.0001,
+    180.5,
+    360,
+    361,
+    500,
+    501,
+    -1001,
+    20001,
+    1e21,
+    946_684_799,
+    946_684_800,
+    1e12,
+    Number.MAX_SAFE_INTEGER,
+    NaN,
+    Infinity,
+  ),
   fc.constantFrom(null, true, false, '', '1700000000', 'location', [], {}),
   fc.string(),
 );
@@ -53,25 +102,35 @@ const real = (min: number, max: number) => fc.double({ min, max, noNaN: true });
 
 /** A field name a phone might add: not one the parser maps, renames or takes as an Armada field. */
 const reserved = new Set([...ARMADA_FIELDS, ...MAPPED, ...Object.keys(RENAMED), ...Object.values(RENAMED)]);
-const extraKey = fc.oneof(fc.constantFrom('tid', 'conn', 'bs', 'm', 't', 'p', 'SSID', 'BSSID', 'created_at', 'inregions', 'topic', 'poi', 'tag'), fc.string({ minLength: 1, maxLength: 12 }))
+const extraKey = fc
+  .oneof(
+    fc.constantFrom('tid', 'conn', 'bs', 'm', 't', 'p', 'SSID', 'BSSID', 'created_at', 'inregions', 'topic', 'poi', 'tag'),
+    fc.string({ minLength: 1, maxLength: 12 }),
+  )
   .filter((k) => !reserved.has(k) && !(k in Object.prototype));
 
-const ownTracksMessage = fc.record(
-  {
-    _type: fc.oneof({ arbitrary: fc.constant('location'), weight: 12 }, { arbitrary: fc.constantFrom('lwt', 'transition', 'waypoint', 'card', 'cmd', 'Location', ''), weight: 2 }, { arbitrary: edgy, weight: 1 }),
-    // Epoch seconds, sometimes with a fraction (a few apps send one).
-    tst: mostly(fc.oneof(fc.integer({ min: 946_684_800, max: 4_102_444_800 }), real(946_684_800, 4_102_444_800))),
-    lat: mostly(real(-90, 90)),
-    lon: mostly(real(-180, 180)),
-    vel: mostly(fc.integer({ min: 0, max: 500 })),
-    cog: mostly(fc.integer({ min: 0, max: 360 })),
-    alt: mostly(fc.integer({ min: -1000, max: 20000 })),
-    acc: mostly(fc.integer({ min: 0, max: 5000 })),
-    vac: mostly(fc.integer({ min: 0, max: 5000 })),
-    batt: mostly(fc.integer({ min: 0, max: 100 })),
-  },
-  { requiredKeys: [] },
-).chain((message) => fc.dictionary(extraKey, fc.jsonValue(), { maxKeys: 4 }).map((extra) => ({ ...extra, ...message })));
+const ownTracksMessage = fc
+  .record(
+    {
+      _type: fc.oneof(
+        { arbitrary: fc.constant('location'), weight: 12 },
+        { arbitrary: fc.constantFrom('lwt', 'transition', 'waypoint', 'card', 'cmd', 'Location', ''), weight: 2 },
+        { arbitrary: edgy, weight: 1 },
+      ),
+      // Epoch seconds, sometimes with a fraction (a few apps send one).
+      tst: mostly(fc.oneof(fc.integer({ min: 946_684_800, max: 4_102_444_800 }), real(946_684_800, 4_102_444_800))),
+      lat: mostly(real(-90, 90)),
+      lon: mostly(real(-180, 180)),
+      vel: mostly(fc.integer({ min: 0, max: 500 })),
+      cog: mostly(fc.integer({ min: 0, max: 360 })),
+      alt: mostly(fc.integer({ min: -1000, max: 20000 })),
+      acc: mostly(fc.integer({ min: 0, max: 5000 })),
+      vac: mostly(fc.integer({ min: 0, max: 5000 })),
+      batt: mostly(fc.integer({ min: 0, max: 100 })),
+    },
+    { requiredKeys: [] },
+  )
+  .chain((message) => fc.dictionary(extraKey, fc.jsonValue(), { maxKeys: 4 }).map((extra) => ({ ...extra, ...message })));
 
 describe('parseOwnTracksPayload', () => {
   it('maps a location onto the Armada reading and keeps the rest as attributes', () => {
@@ -176,11 +235,28 @@ describe('parseOwnTracksPayload', () => {
         expect(reading!.headingDeg).toBe(cog ?? null);
         expect(reading!.altitudeM).toBe(alt ?? null);
         // OwnTracks carries no fuel, ignition, odometer or seq.
-        for (const field of ['fuelLitres', 'fuelPercent', 'fuelUsedLitres', 'batteryV', 'ignition', 'odometerKm', 'seq', 'satellites', 'hdop'] as const) {
+        for (const field of [
+          'fuelLitres',
+          'fuelPercent',
+          'fuelUsedLitres',
+          'batteryV',
+          'ignition',
+          'odometerKm',
+          'seq',
+          'satellites',
+          'hdop',
+        ] as const) {
           expect(reading![field]).toBeNull();
         }
         const expected: Record<string, unknown> = {};
-        for (const [key, value] of Object.entries(decoded)) if (!MAPPED.includes(key)) Object.defineProperty(expected, Object.hasOwn(RENAMED, key) ? RENAMED[key]! : key, { value, enumerable: true, writable: true, configurable: true });
+        for (const [key, value] of Object.entries(decoded))
+          if (!MAPPED.includes(key))
+            Object.defineProperty(expected, Object.hasOwn(RENAMED, key) ? RENAMED[key]! : key, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
         expect(reading!.attributes ?? {}).toEqual(expected);
       }),
       { numRuns: 1000 },
@@ -211,7 +287,12 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     active,
   });
   const registered = new Map<string, DeviceIdentity>(
-    [identity('budi/phone', 'owntracks'), identity('sari/tab', 'owntracks', false), identity('ani/hp', 'armada'), identity('tracker-1', 'armada')].map((d) => [d.id, d]),
+    [
+      identity('budi/phone', 'owntracks'),
+      identity('sari/tab', 'owntracks', false),
+      identity('ani/hp', 'armada'),
+      identity('tracker-1', 'armada'),
+    ].map((d) => [d.id, d]),
   );
   const settings = { maxFutureS: 300, maxAgeDays: 400, maxImpliedSpeedKmh: 250 };
   const newPipeline = (looked: string[] = []) =>
@@ -222,7 +303,11 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
       },
       settings,
     });
-  const message = (topic: string, payload: unknown, receivedAtMs = Date.now()): RawMessage => ({ topic, payload: bytes(payload), receivedAtMs });
+  const message = (topic: string, payload: unknown, receivedAtMs = Date.now()): RawMessage => ({
+    topic,
+    payload: bytes(payload),
+    receivedAtMs,
+  });
 
   it('binds a location on owntracks/{user}/{device} to the OwnTracks device user/device', async () => {
     const looked: string[] = [];
@@ -230,7 +315,12 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     expect(rejected).toEqual([]);
     expect(looked).toEqual(['budi/phone']);
     expect(readings).toHaveLength(1);
-    expect(readings[0]).toMatchObject({ deviceId: 'budi/phone', vehicleId: 'vehicle-of-budi/phone', departmentId: 'dep-1', fixAtMs: location.tst * 1000 });
+    expect(readings[0]).toMatchObject({
+      deviceId: 'budi/phone',
+      vehicleId: 'vehicle-of-budi/phone',
+      departmentId: 'dep-1',
+      fixAtMs: location.tst * 1000,
+    });
   });
 
   it.each([
@@ -266,7 +356,7 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     );
   });
 
-  it('quarantines what the app sends on its sub-topics as the phone\'s, with the reason', async () => {
+  it("quarantines what the app sends on its sub-topics as the phone's, with the reason", async () => {
     const event = { _type: 'transition', event: 'enter', desc: 'Kantor', tst: location.tst, lat: location.lat, lon: location.lon };
     const { readings, rejected } = await newPipeline()([
       message('owntracks/budi/phone/event', event),
@@ -274,8 +364,12 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
     ]);
     expect(readings).toEqual([]);
     expect(rejected.map((r) => [r.topic, r.deviceId, r.reason, r.detail])).toEqual([
-      ['owntracks/budi/phone/event', 'budi/phone', 'not_a_location',
-        'on the sub-topic event: OwnTracks _type "transition" carries no position'],
+      [
+        'owntracks/budi/phone/event',
+        'budi/phone',
+        'not_a_location',
+        'on the sub-topic event: OwnTracks _type "transition" carries no position',
+      ],
       ['owntracks/budi/phone/info', 'budi/phone', 'not_a_location', 'on the sub-topic info: OwnTracks _type "card" carries no position'],
     ]);
   });
@@ -286,7 +380,10 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
   });
 
   it('judges each topic by its own protocol: no OwnTracks id fits an Armada topic, an Armada topic gets the Armada parser', async () => {
-    const { readings, rejected } = await newPipeline()([message(telemetryTopic('budi/phone'), location), message(telemetryTopic('tracker-1'), location)]);
+    const { readings, rejected } = await newPipeline()([
+      message(telemetryTopic('budi/phone'), location),
+      message(telemetryTopic('tracker-1'), location),
+    ]);
     expect(readings).toEqual([]);
     // fleet/v1/devices/budi/phone/telemetry is no telemetry topic; tracker-1's payload lacks ts.
     expect(rejected.map((r) => [r.topic, r.reason])).toEqual([
@@ -325,13 +422,21 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
   // Topics: the registered phones' own, random user/device pairs, malformed owntracks topics, anything.
   const segment = fc.oneof(fc.constantFrom('budi', 'phone', 'sari', 'tab', 'ani', 'hp', 'tracker-1', ''), fc.string({ maxLength: 8 }));
   const topic = fc.oneof(
-    fc.constantFrom('owntracks/budi/phone', 'owntracks/sari/tab', 'owntracks/ani/hp', 'owntracks/budi/phone/event', telemetryTopic('tracker-1')),
+    fc.constantFrom(
+      'owntracks/budi/phone',
+      'owntracks/sari/tab',
+      'owntracks/ani/hp',
+      'owntracks/budi/phone/event',
+      telemetryTopic('tracker-1'),
+    ),
     fc.tuple(segment, segment).map(([u, d]) => `owntracks/${u}/${d}`),
     fc.array(segment, { maxLength: 4 }).map((parts) => ['owntracks', ...parts].join('/')),
     fc.string(),
   );
   const payload = fc.oneof(
-    ownTracksMessage.map((m) => bytes(JSON.stringify({ ...m, tst: typeof m.tst === 'number' ? NOW_S - (Math.abs(m.tst) % 86_400) : m.tst }))),
+    ownTracksMessage.map((m) =>
+      bytes(JSON.stringify({ ...m, tst: typeof m.tst === 'number' ? NOW_S - (Math.abs(m.tst) % 86_400) : m.tst })),
+    ),
     fc.constant(bytes(location)),
     fc.jsonValue().map((v) => bytes(JSON.stringify(v))),
     fc.uint8Array({ maxLength: 256 }).map((b) => Buffer.from(b)),
@@ -339,7 +444,13 @@ describe('owntracks/{user}/{device} through the pipeline', () => {
 
   /** A plausible location from the registered phone, so that enough runs store something. */
   const phoneLocation = fc
-    .record({ tst: fc.integer({ min: NOW_S - 86_400, max: NOW_S }), lat: real(-10.3, -10.1), lon: real(123.5, 123.7), vel: fc.integer({ min: 0, max: 120 }), acc: fc.nat(100) })
+    .record({
+      tst: fc.integer({ min: NOW_S - 86_400, max: NOW_S }),
+      lat: real(-10.3, -10.1),
+      lon: real(123.5, 123.7),
+      vel: fc.integer({ min: 0, max: 120 }),
+      acc: fc.nat(100),
+    })
     .map((m) => ['owntracks/budi/phone', bytes({ _type: 'location', ...m })] as [string, Buffer]);
 
   it('never throws, and answers every message with readings bound to its own device or a reason', async () => {

@@ -55,11 +55,18 @@ describe('the jump filter memory', () => {
     // Without that memory, the jump (20 s) would be older than the remembered fix at 30 s,
     // and older readings are not judged: the fresh pipeline below, seeded the same way.
     const seed = async (): Promise<Array<readonly [string, Fix]>> => [['veh-1', { fixAtMs: T0 + 30_000, ...NEAR }]];
-    const pipeline = createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: async () => [['veh-1', { fixAtMs: T0, ...NEAR }]] });
+    const pipeline = createPipeline({
+      lookupDevice: () => device,
+      settings,
+      loadNewestFixes: async () => [['veh-1', { fixAtMs: T0, ...NEAR }]],
+    });
     const batch = [message(10, NEAR), message(20, FAR), message(30, NEAR)];
     await pipeline(batch);
     expect(outcome(await pipeline(batch))).toEqual({ stored: [10, 30], rejected: ['implausible_jump'] });
-    expect(outcome(await createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: seed })([message(20, FAR)]))).toEqual({ stored: [20], rejected: [] });
+    expect(outcome(await createPipeline({ lookupDevice: () => device, settings, loadNewestFixes: seed })([message(20, FAR)]))).toEqual({
+      stored: [20],
+      rejected: [],
+    });
   });
 
   it('a jump redelivered after a newer fix was committed meanwhile (overlapping commits) is rejected again', async () => {
@@ -95,12 +102,20 @@ describe('the jump filter memory', () => {
 
   it('the worker calls forget() when a commit fails, and not when it succeeds', async () => {
     const calls: string[] = [];
-    const pipeline = Object.assign(async (messages: readonly RawMessage[]) => (calls.push(`run ${messages.length}`), { readings: [], rejected: [] }), {
-      forget: () => calls.push('forget'),
-    });
+    const pipeline = Object.assign(
+      async (messages: readonly RawMessage[]) => (calls.push(`run ${messages.length}`), { readings: [], rejected: [] }),
+      {
+        forget: () => calls.push('forget'),
+      },
+    );
     let failNext = true;
     const worker = createIngestWorker({
-      source: { committed: () => calls.push('committed'), failed: () => calls.push('failed'), pause: () => undefined, resume: () => undefined },
+      source: {
+        committed: () => calls.push('committed'),
+        failed: () => calls.push('failed'),
+        pause: () => undefined,
+        resume: () => undefined,
+      },
       live: { publish: () => undefined },
       pipeline,
       writer: {

@@ -19,7 +19,7 @@ function reject(deviceId: string | null, atMs: number, n: number): QuarantineEnt
 }
 
 describe('the quarantine cap', () => {
-  it('stores a device\'s first rejects up to the cap, then counts the rest on one row per period', async () => {
+  it("stores a device's first rejects up to the cap, then counts the rest on one row per period", async () => {
     const metrics = createMetrics();
     const admit = createQuarantineCap({ cap: 3, periodMs: HOUR }, metrics.ingest);
     const first = admit([1, 2, 3, 4, 5].map((n) => reject('a', T0 + n, n)));
@@ -33,7 +33,10 @@ describe('the quarantine cap', () => {
     // Another device has a cap of its own; messages on no device's topic share one per topic.
     expect(admit([reject('b', T0 + 10, 6)]).map((e) => e.reason)).toEqual(['invalid_field']);
     expect(admit([1, 2, 3, 4].map((n) => reject(null, T0 + n, n))).map((e) => e.reason)).toEqual([
-      'invalid_field', 'invalid_field', 'invalid_field', 'quarantine_cap',
+      'invalid_field',
+      'invalid_field',
+      'invalid_field',
+      'quarantine_cap',
     ]);
     // Still within the hour: counted, on the same row as before.
     const later = admit([reject('a', T0 + HOUR - 1, 7)]);

@@ -23,7 +23,11 @@ describe('report days', () => {
   });
 
   it('lists the days a period overlaps, across month and year ends', () => {
-    expect(daysOverlapping('Asia/Makassar', Date.UTC(2026, 11, 31, 15), Date.UTC(2027, 0, 1, 17))).toEqual(['2026-12-31', '2027-01-01', '2027-01-02']);
+    expect(daysOverlapping('Asia/Makassar', Date.UTC(2026, 11, 31, 15), Date.UTC(2027, 0, 1, 17))).toEqual([
+      '2026-12-31',
+      '2027-01-01',
+      '2027-01-02',
+    ]);
     expect(daysOverlapping('Asia/Makassar', Date.UTC(2026, 11, 31, 16), Date.UTC(2027, 0, 1, 16))).toEqual(['2027-01-01']);
     expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
     expect(daysBetween('2026-01-01', '2027-01-01')).toBe(365);

@@ -23,7 +23,15 @@ const FIXTURE = GPX_FIXTURE;
 
 describe('OwnTracks output', () => {
   const run = simulatePeriod(
-    { vehicles: simulatedFleet(6, 'owntracks'), seed: 4, startMs: MONDAY_MS + 6 * 3600_000, format: 'owntracks', badFixRate: 0, offlineRatePerDay: 3, readingTruth: true },
+    {
+      vehicles: simulatedFleet(6, 'owntracks'),
+      seed: 4,
+      startMs: MONDAY_MS + 6 * 3600_000,
+      format: 'owntracks',
+      badFixRate: 0,
+      offlineRatePerDay: 3,
+      readingTruth: true,
+    },
     MONDAY_MS + 12 * 3600_000,
   );
 
@@ -57,7 +65,9 @@ describe('OwnTracks output', () => {
   });
 
   it('refuses a device id that is not user/device', () => {
-    expect(() => simulatePeriod({ vehicles: simulatedFleet(1, 'armada'), seed: 1, startMs: MONDAY_MS, format: 'owntracks' }, MONDAY_MS + 1000)).toThrow(/user\/device/);
+    expect(() =>
+      simulatePeriod({ vehicles: simulatedFleet(1, 'armada'), seed: 1, startMs: MONDAY_MS, format: 'owntracks' }, MONDAY_MS + 1000),
+    ).toThrow(/user\/device/);
   });
 });
 
@@ -77,7 +87,11 @@ describe('GPX replay', () => {
   });
 
   it('derives speed and heading from the steps, and can shift the track in time', () => {
-    const { messages, summary } = gpxReplay(parseGpx(gpx), { deviceId: 'gpx-1', format: 'armada', shiftToMs: Date.parse('2026-11-03T00:00:00Z') });
+    const { messages, summary } = gpxReplay(parseGpx(gpx), {
+      deviceId: 'gpx-1',
+      format: 'armada',
+      shiftToMs: Date.parse('2026-11-03T00:00:00Z'),
+    });
     const payloads = messages.map((m) => m.payload as { ts: string; speedKmh: number; headingDeg: number });
     expect(payloads.map((p) => p.ts)).toEqual(['2026-11-03T00:00:00.000Z', '2026-11-03T00:00:10.000Z', '2026-11-03T00:00:20.000Z']);
     // 0.001° of longitude at 10° S is 109.5 m: 39.4 km/h over 10 s, due east.
@@ -122,7 +136,28 @@ describe('command-line options', () => {
 
   it('documents every option in --help', () => {
     expect(parse('--help')).toBeNull();
-    for (const option of ['--vehicles', '--seed', '--interval', '--from', '--to', '--speedup', '--mqtt', '--out', '--truth', '--format', '--api', '--api-key', '--load-rate', '--duration', '--replay', '--schedule', '--sensor-noise', '--drain-rate', '--fraud-inflated', '--bad-fix-rate']) {
+    for (const option of [
+      '--vehicles',
+      '--seed',
+      '--interval',
+      '--from',
+      '--to',
+      '--speedup',
+      '--mqtt',
+      '--out',
+      '--truth',
+      '--format',
+      '--api',
+      '--api-key',
+      '--load-rate',
+      '--duration',
+      '--replay',
+      '--schedule',
+      '--sensor-noise',
+      '--drain-rate',
+      '--fraud-inflated',
+      '--bad-fix-rate',
+    ]) {
       expect(USAGE).toContain(option);
     }
   });
@@ -222,7 +257,9 @@ describe('receipts to the API', () => {
     const poster = createReceiptPoster(api, new Map([['sim-0001', 'vehicle-uuid']]), (line) => warnings.push(line));
     for (let n = 0; n < 3; n++) await poster.post(receipt(n));
     expect(calls).toBe(1);
-    expect(warnings).toEqual(['simulate: warning: receipts endpoint not available on this server (POST /api/v1/fuel-purchases answered 404); receipts skipped']);
+    expect(warnings).toEqual([
+      'simulate: warning: receipts endpoint not available on this server (POST /api/v1/fuel-purchases answered 404); receipts skipped',
+    ]);
     expect(poster.summary().available).toBe(false);
   });
 });

@@ -27,7 +27,9 @@ function sd(xs: number[]): number {
 }
 
 function readings(messages: SimMessage[]): Array<{ payload: ArmadaPayload; truth: ReadingTruth }> {
-  return messages.flatMap((m) => ((Array.isArray(m.payload) ? m.payload : [m.payload]) as ArmadaPayload[]).map((payload, i) => ({ payload, truth: m.truth![i]! })));
+  return messages.flatMap((m) =>
+    ((Array.isArray(m.payload) ? m.payload : [m.payload]) as ArmadaPayload[]).map((payload, i) => ({ payload, truth: m.truth![i]! })),
+  );
 }
 
 describe('consumption', () => {
@@ -46,7 +48,9 @@ describe('consumption', () => {
   it('matches rated L/100 km × distance + idle L/h × idle hours within 10 % per vehicle-day', () => {
     const driven = days.filter((d) => d.distanceKm >= 5);
     expect(driven.length).toBeGreaterThan(120);
-    const off = driven.filter((d) => Math.abs(d.litresUsed / d.ratedLitres - 1) > 0.1).map((d) => `${d.plateNumber} ${d.date}: ${d.litresUsed} vs ${d.ratedLitres}`);
+    const off = driven
+      .filter((d) => Math.abs(d.litresUsed / d.ratedLitres - 1) > 0.1)
+      .map((d) => `${d.plateNumber} ${d.date}: ${d.litresUsed} vs ${d.ratedLitres}`);
     expect(off).toEqual([]);
   });
 
@@ -87,7 +91,8 @@ describe('tank sensor', () => {
   it('sloshes in proportion to the acceleration while moving, scaled with the tank', () => {
     const rng = mulberry32(43);
     const opts = { ...DEFAULT_TANK_SENSOR, noiseSigmaLitres: 0.2, stepLitres: 0, sloshSigmaLitres: 0.3 };
-    const shift = (accel: number, capacity: number) => mean(Array.from({ length: 4000 }, () => sensedLevelLitres(capacity / 2, capacity, true, accel, rng, opts) - capacity / 2));
+    const shift = (accel: number, capacity: number) =>
+      mean(Array.from({ length: 4000 }, () => sensedLevelLitres(capacity / 2, capacity, true, accel, rng, opts) - capacity / 2));
     expect(shift(1, 60)).toBeCloseTo(opts.sloshLitresPerMps2, 1);
     expect(shift(-1, 60)).toBeCloseTo(-opts.sloshLitresPerMps2, 1);
     expect(shift(1, 120)).toBeCloseTo(2 * opts.sloshLitresPerMps2, 1);
@@ -113,7 +118,15 @@ describe('tank sensor', () => {
   // Two days of litre-sensor and counter vehicles with heavy noise, seen through the readings.
   const sensorFleet = demoFleet.filter((v) => v.sensor === 'litres' || v.sensor === 'counter').slice(0, 8);
   const sensed = simulatePeriod(
-    { vehicles: sensorFleet, seed: 5, startMs: MONDAY_MS, readingTruth: true, sensor: { noiseSigmaLitres: 0.8, stepLitres: 0.2 }, gpsNoiseM: 4, badFixRate: 0.02 },
+    {
+      vehicles: sensorFleet,
+      seed: 5,
+      startMs: MONDAY_MS,
+      readingTruth: true,
+      sensor: { noiseSigmaLitres: 0.8, stepLitres: 0.2 },
+      gpsNoiseM: 4,
+      badFixRate: 0.02,
+    },
     MONDAY_MS + 2 * DAY_MS,
   );
   const all = readings(sensed.messages);
@@ -139,7 +152,9 @@ describe('tank sensor', () => {
     const counterIds = new Set(sensorFleet.filter((v) => v.sensor === 'counter').map((v) => v.deviceId));
     expect(counterIds.size).toBeGreaterThan(0);
     for (const id of counterIds) {
-      const track = sensed.messages.filter((m) => m.deviceId === id).flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]) as ArmadaPayload[]);
+      const track = sensed.messages
+        .filter((m) => m.deviceId === id)
+        .flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]) as ArmadaPayload[]);
       track.sort((a, b) => a.seq - b.seq);
       for (let i = 1; i < track.length; i++) expect(track[i]!.fuelUsedLitres!).toBeGreaterThanOrEqual(track[i - 1]!.fuelUsedLitres!);
       const truth = sensed.truth.find((r): r is VehicleRecord => r.type === 'vehicle' && r.deviceId === id)!;
@@ -151,7 +166,15 @@ describe('tank sensor', () => {
 
 describe('GPS', () => {
   const sensedGps = simulatePeriod(
-    { vehicles: demoFleet.slice(0, 6), seed: 6, startMs: MONDAY_MS, readingTruth: true, gpsNoiseM: 4, badFixRate: 0.02, offlineRatePerDay: 0 },
+    {
+      vehicles: demoFleet.slice(0, 6),
+      seed: 6,
+      startMs: MONDAY_MS,
+      readingTruth: true,
+      gpsNoiseM: 4,
+      badFixRate: 0.02,
+      offlineRatePerDay: 0,
+    },
     MONDAY_MS + DAY_MS,
   );
   const all = readings(sensedGps.messages);

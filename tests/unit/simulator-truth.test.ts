@@ -11,7 +11,17 @@ import { witaMinuteOfDay } from '../../simulator/calendar.js';
 import type { ReadingTruth, SimVehicle } from '../../simulator/fleet.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import { distanceM, isInKupang, kupangFuelStations } from '../../simulator/kupang.js';
-import type { DayRecord, DrainRecord, ReceiptRecord, RefuelRecord, StopRecord, Totals, TripRecord, TruthRecord, VehicleRecord } from '../../simulator/truth.js';
+import type {
+  DayRecord,
+  DrainRecord,
+  ReceiptRecord,
+  RefuelRecord,
+  StopRecord,
+  Totals,
+  TripRecord,
+  TruthRecord,
+  VehicleRecord,
+} from '../../simulator/truth.js';
 import { fuelPriceOn, witaDay, type PriceFuelType } from '../../simulator/fuel-prices.js';
 
 const DAY_MS = 86_400_000;
@@ -87,7 +97,8 @@ describe('ground truth: consistency', () => {
   });
 
   it('balances every tank: start − end + refuelled − drained = litres used, per vehicle and per day', () => {
-    for (const t of [...vehicles, ...days]) expect(Math.abs(balance(t)), `${t.plateNumber} ${t.type === 'day' ? t.date : ''}`).toBeLessThan(1e-5);
+    for (const t of [...vehicles, ...days])
+      expect(Math.abs(balance(t)), `${t.plateNumber} ${t.type === 'day' ? t.date : ''}`).toBeLessThan(1e-5);
   });
 
   it('adds the days up to the vehicle totals, and the events to the days', () => {
@@ -97,11 +108,29 @@ describe('ground truth: consistency', () => {
       expect(mine[0]!.startLevelLitres).toBe(v.startLevelLitres);
       expect(mine.at(-1)!.endLevelLitres).toBe(v.endLevelLitres);
       for (const key of ['distanceKm', 'litresUsed', 'refuelledLitres', 'drainedLitres', 'idleHours', 'engineHours'] as const) {
-        expect(sum(mine, (d) => d[key]), `${v.plateNumber} ${key}`).toBeCloseTo(v[key], 4);
+        expect(
+          sum(mine, (d) => d[key]),
+          `${v.plateNumber} ${key}`,
+        ).toBeCloseTo(v[key], 4);
       }
-      expect(sum(refuels.filter((r) => r.deviceId === v.deviceId), (r) => r.litres)).toBeCloseTo(v.refuelledLitres, 4);
-      expect(sum(drains.filter((r) => r.deviceId === v.deviceId), (r) => r.litres)).toBeCloseTo(v.drainedLitres, 4);
-      expect(sum(trips.filter((r) => r.deviceId === v.deviceId), (r) => r.distanceKm)).toBeCloseTo(v.distanceKm, 4);
+      expect(
+        sum(
+          refuels.filter((r) => r.deviceId === v.deviceId),
+          (r) => r.litres,
+        ),
+      ).toBeCloseTo(v.refuelledLitres, 4);
+      expect(
+        sum(
+          drains.filter((r) => r.deviceId === v.deviceId),
+          (r) => r.litres,
+        ),
+      ).toBeCloseTo(v.drainedLitres, 4);
+      expect(
+        sum(
+          trips.filter((r) => r.deviceId === v.deviceId),
+          (r) => r.distanceKm,
+        ),
+      ).toBeCloseTo(v.distanceKm, 4);
       expect(v.endOdometerKm - v.startOdometerKm).toBeCloseTo(v.distanceKm, 4);
       expect(v.refuels).toBe(refuels.filter((r) => r.deviceId === v.deviceId).length);
     }
@@ -109,7 +138,9 @@ describe('ground truth: consistency', () => {
 
   it('alternates stops and trips without gaps or overlaps', () => {
     for (const v of vehicles) {
-      const timeline = [...stops, ...trips].filter((r) => r.deviceId === v.deviceId).sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt) || (a.type === 'stop' ? -1 : 1));
+      const timeline = [...stops, ...trips]
+        .filter((r) => r.deviceId === v.deviceId)
+        .sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt) || (a.type === 'stop' ? -1 : 1));
       expect(timeline[0]!.startAt).toBe(new Date(MONDAY_MS).toISOString());
       expect(timeline.at(-1)!.endAt).toBe(new Date(MONDAY_MS + 5 * DAY_MS).toISOString());
       for (let i = 1; i < timeline.length; i++) {
@@ -210,7 +241,14 @@ describe('ground truth: events as the trackers show them', () => {
       expect(p.filledLitres).toBe(0);
       const at = Date.parse(p.at);
       expect(refuels.filter((r) => r.deviceId === p.deviceId && Math.abs(Date.parse(r.endAt) - at) < 3600_000)).toEqual([]);
-      const stop = stops.find((s) => s.deviceId === p.deviceId && s.place === p.station && s.activities.includes('wait') && Date.parse(s.startAt) <= at && Date.parse(s.endAt) >= at);
+      const stop = stops.find(
+        (s) =>
+          s.deviceId === p.deviceId &&
+          s.place === p.station &&
+          s.activities.includes('wait') &&
+          Date.parse(s.startAt) <= at &&
+          Date.parse(s.endAt) >= at,
+      );
       expect(stop, `${p.plateNumber} ${p.at}`).toBeDefined();
     }
   });
@@ -246,10 +284,16 @@ describe('ground truth: events as the trackers show them', () => {
       expect(isInKupang(t.end)).toBe(false);
     }
     for (const t of trips.filter((x) => x.leftCity)) {
-      expect(within(t.deviceId, t.startAt, t.endAt).some((r) => !isInKupang(r.truth)), `${t.plateNumber} ${t.startAt}`).toBe(true);
+      expect(
+        within(t.deviceId, t.startAt, t.endAt).some((r) => !isInKupang(r.truth)),
+        `${t.plateNumber} ${t.startAt}`,
+      ).toBe(true);
     }
     for (const t of trips.filter((x) => !x.leftCity)) {
-      expect(within(t.deviceId, t.startAt, t.endAt).every((r) => isInKupang(r.truth)), `${t.plateNumber} ${t.startAt}`).toBe(true);
+      expect(
+        within(t.deviceId, t.startAt, t.endAt).every((r) => isInKupang(r.truth)),
+        `${t.plateNumber} ${t.startAt}`,
+      ).toBe(true);
     }
   });
 });

@@ -11,7 +11,16 @@ import { simulatePeriod } from '../../simulator/batch.js';
 import { isDutyTime, witaMinuteOfDay, witaWeekday, witaDayIndex } from '../../simulator/calendar.js';
 import { createFleetSimulation, type ReadingTruth, type SimMessage, type SimVehicle } from '../../simulator/fleet.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
-import { distanceM, isInKupang, isOnLand, KUPANG_BOUNDS, kupangFuelStations, kupangPlaces, outOfCityPlaces, REGION_BOUNDS } from '../../simulator/kupang.js';
+import {
+  distanceM,
+  isInKupang,
+  isOnLand,
+  KUPANG_BOUNDS,
+  kupangFuelStations,
+  kupangPlaces,
+  outOfCityPlaces,
+  REGION_BOUNDS,
+} from '../../simulator/kupang.js';
 import type { TripRecord, TruthRecord } from '../../simulator/truth.js';
 
 const HOUR_MS = 3600_000;
@@ -32,12 +41,22 @@ interface Reading {
 function readingsOf(messages: SimMessage[]): Reading[] {
   return messages.flatMap((m) => {
     const payloads = (Array.isArray(m.payload) ? m.payload : [m.payload]) as ArmadaPayload[];
-    return payloads.map((payload, i) => ({ deviceId: m.deviceId, publishedAtMs: m.atMs, payload, truth: m.truth![i]!, inBacklog: Array.isArray(m.payload) }));
+    return payloads.map((payload, i) => ({
+      deviceId: m.deviceId,
+      publishedAtMs: m.atMs,
+      payload,
+      truth: m.truth![i]!,
+      inBacklog: Array.isArray(m.payload),
+    }));
   });
 }
 
 /** Checks many items at once: vitest's expect costs microseconds, and there are hundreds of thousands. */
-function failing<T>(items: Iterable<T>, ok: (item: T) => boolean, describe: (item: T) => string = (item) => JSON.stringify(item)): string[] {
+function failing<T>(
+  items: Iterable<T>,
+  ok: (item: T) => boolean,
+  describe: (item: T) => string = (item) => JSON.stringify(item),
+): string[] {
   const bad: string[] = [];
   for (const item of items) if (!ok(item) && bad.length < 5) bad.push(describe(item));
   return bad;
@@ -54,7 +73,10 @@ function byDevice<T extends { deviceId: string }>(items: T[]): Map<string, T[]> 
 }
 
 /** Three working days and a Sunday of the whole demo fleet, as the office would live them. */
-const week = simulatePeriod({ vehicles: demoFleet, seed: 7, startMs: MONDAY_MS - DAY_MS, readingTruth: true, offlineRatePerDay: 0.5 }, MONDAY_MS + 3 * DAY_MS);
+const week = simulatePeriod(
+  { vehicles: demoFleet, seed: 7, startMs: MONDAY_MS - DAY_MS, readingTruth: true, offlineRatePerDay: 0.5 },
+  MONDAY_MS + 3 * DAY_MS,
+);
 const weekReadings = readingsOf(week.messages);
 const weekByDevice = byDevice(weekReadings);
 const trips = week.truth.filter((r): r is TripRecord => r.type === 'trip');
@@ -101,7 +123,13 @@ describe('fleet simulation: readings', () => {
   it('stamps every reading of a device later than the one before, with seq counting up from 1', () => {
     for (const track of weekByDevice.values()) {
       const ordered = [...track].sort((a, b) => a.payload.seq - b.payload.seq);
-      expect(failing(ordered.keys(), (i) => ordered[i]!.payload.seq === i + 1 && (i === 0 || Date.parse(ordered[i]!.payload.ts) > Date.parse(ordered[i - 1]!.payload.ts)))).toEqual([]);
+      expect(
+        failing(
+          ordered.keys(),
+          (i) =>
+            ordered[i]!.payload.seq === i + 1 && (i === 0 || Date.parse(ordered[i]!.payload.ts) > Date.parse(ordered[i - 1]!.payload.ts)),
+        ),
+      ).toEqual([]);
     }
   });
 
@@ -110,7 +138,13 @@ describe('fleet simulation: readings', () => {
       const ordered = [...track].sort((a, b) => a.payload.seq - b.payload.seq);
       const gapS = (i: number) => (Date.parse(ordered[i]!.payload.ts) - Date.parse(ordered[i - 1]!.payload.ts)) / 1000;
       const steps = [...ordered.keys()].slice(1);
-      expect(failing(steps, (i) => gapS(i) <= (ordered[i - 1]!.payload.ignition ? 10 : 60), (i) => `${ordered[i]!.deviceId} ${ordered[i]!.payload.ts} after ${gapS(i)} s`)).toEqual([]);
+      expect(
+        failing(
+          steps,
+          (i) => gapS(i) <= (ordered[i - 1]!.payload.ignition ? 10 : 60),
+          (i) => `${ordered[i]!.deviceId} ${ordered[i]!.payload.ts} after ${gapS(i)} s`,
+        ),
+      ).toEqual([]);
     }
   });
 
@@ -146,7 +180,9 @@ describe('fleet simulation: readings', () => {
   it('keeps the odometer in step with the distance driven', () => {
     for (const track of weekByDevice.values()) {
       const ordered = [...track].sort((a, b) => a.payload.seq - b.payload.seq);
-      expect(failing([...ordered.keys()].slice(1), (i) => ordered[i]!.payload.odometerKm >= ordered[i - 1]!.payload.odometerKm)).toEqual([]);
+      expect(failing([...ordered.keys()].slice(1), (i) => ordered[i]!.payload.odometerKm >= ordered[i - 1]!.payload.odometerKm)).toEqual(
+        [],
+      );
     }
     const vehicles = week.truth.filter((r) => r.type === 'vehicle');
     for (const v of vehicles) {
@@ -191,7 +227,9 @@ describe('fleet simulation: a working week in Kupang (realistic schedule)', () =
       expect(witaWeekday(witaDayIndex(at)), `${t.plateNumber} ${t.startAt}`).not.toBe(0);
       expect(isDutyTime('office', at), `${t.plateNumber} ${t.startAt}`).toBe(true);
     }
-    const officeNight = weekReadings.filter((r) => duty.get(r.deviceId) === 'office' && witaHour(r.truth.atMs) >= 1 && witaHour(r.truth.atMs) < 5);
+    const officeNight = weekReadings.filter(
+      (r) => duty.get(r.deviceId) === 'office' && witaHour(r.truth.atMs) >= 1 && witaHour(r.truth.atMs) < 5,
+    );
     expect(officeNight.length).toBeGreaterThan(100);
     expect(officeNight.filter((r) => r.truth.speedKmh > 0).length).toBeLessThan(0.02 * officeNight.length);
   });
@@ -199,18 +237,23 @@ describe('fleet simulation: a working week in Kupang (realistic schedule)', () =
   it('starts garbage rounds before office hours, and answers ambulance calls at any hour', () => {
     const garbageStarts = trips.filter((t) => duty.get(t.deviceId) === 'garbage').map((t) => witaHour(Date.parse(t.startAt)));
     expect(Math.min(...garbageStarts)).toBeLessThan(6.5);
-    const nightCalls = trips.filter((t) => t.purpose === 'call-out' && (witaHour(Date.parse(t.startAt)) < 6 || witaHour(Date.parse(t.startAt)) >= 20));
+    const nightCalls = trips.filter(
+      (t) => t.purpose === 'call-out' && (witaHour(Date.parse(t.startAt)) < 6 || witaHour(Date.parse(t.startAt)) >= 20),
+    );
     expect(nightCalls.length).toBeGreaterThan(0);
   });
 
   it('parks during office hours for long spells, and idles with the engine on', () => {
-    const stops = week.truth.filter((r) => r.type === 'stop' && duty.get(r.deviceId) === 'office' && isDutyTime('office', Date.parse(r.startAt)));
+    const stops = week.truth.filter(
+      (r) => r.type === 'stop' && duty.get(r.deviceId) === 'office' && isDutyTime('office', Date.parse(r.startAt)),
+    );
     expect(stops.filter((s) => s.type === 'stop' && s.durationS >= 30 * 60).length).toBeGreaterThan(20);
     expect(weekReadings.some((r) => r.payload.ignition && r.payload.speedKmh === 0)).toBe(true);
   });
 
   it('flags trips by the working hours of their duty', () => {
-    for (const t of trips) expect(t.outsideWorkingHours, `${t.plateNumber} ${t.startAt}`).toBe(!isDutyTime(duty.get(t.deviceId)!, Date.parse(t.startAt)));
+    for (const t of trips)
+      expect(t.outsideWorkingHours, `${t.plateNumber} ${t.startAt}`).toBe(!isDutyTime(duty.get(t.deviceId)!, Date.parse(t.startAt)));
   });
 });
 

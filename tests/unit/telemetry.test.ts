@@ -167,7 +167,7 @@ describe('poison payloads', () => {
     expect(parseTelemetryPayload(bytes({ ...reading, tags: ['ok', { x: '\u0000' }] })).rejections[0]!.detail).toBe(
       'tags.1.x: a string holds U+0000 (\\u0000), which PostgreSQL cannot store',
     );
-    expect(parseTelemetryPayload(bytes({ ...reading, "a\u0000b": 1 })).rejections[0]!.reason).toBe('nul_character');
+    expect(parseTelemetryPayload(bytes({ ...reading, 'a\u0000b': 1 })).rejections[0]!.reason).toBe('nul_character');
     const text = parseTelemetryPayload(bytes({ ...reading, note: 'C:\\u0000' }));
     expect(text.rejections).toEqual([]);
     expect(text.readings[0]!.attributes).toEqual({ note: 'C:\\u0000' });
@@ -187,27 +187,74 @@ describe('poison payloads', () => {
   });
 });
 
-describe('the parser\'s fast path', () => {
+describe("the parser's fast path", () => {
   // Values near every edge the schema draws: ranges, integers, types, absence, null.
   const edgy = fc.oneof(
     fc.double(),
     fc.integer(),
-    fc.constantFrom(0, -0, 1, -1, 0.5, 90, -90, 90.0001, 180, -180.5, 255, 256, 360, 500, 5000, 100, 100.5, 1e21, Number.MAX_SAFE_INTEGER, 2 ** 53, Infinity, -Infinity, NaN),
+    fc.constantFrom(
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      90,
+      -90,
+      90.0001,
+      180,
+      -180.5,
+      255,
+      256,
+      360,
+      500,
+      5000,
+      100,
+      100.5,
+      1e21,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 53,
+      Infinity,
+      -Infinity,
+      NaN,
+    ),
     fc.constantFrom(null, undefined, true, false, '1', '', [], {}),
   );
   const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((x) => String(x).padStart(n, '0'));
   // Date-times shaped like RFC 3339 with every component free, so invalid days and hours come up.
   const dateLike = fc
-    .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), fc.constantFrom('', '.5', '.123', '.123456789', '.'), fc.constantFrom('Z', 'z', '+08:00', '-23:59', '+24:00', '+08:60', '+0800', ''))
+    .tuple(
+      digits(4),
+      digits(2),
+      digits(2),
+      digits(2),
+      digits(2),
+      digits(2),
+      fc.constantFrom('', '.5', '.123', '.123456789', '.'),
+      fc.constantFrom('Z', 'z', '+08:00', '-23:59', '+24:00', '+08:60', '+0800', ''),
+    )
     .map(([y, mo, d, h, mi, s, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${zone}`);
-  const ts = fc.oneof(dateLike, fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer({ min: 0, max: 2 ** 53 }), fc.double(), fc.string());
+  const ts = fc.oneof(
+    dateLike,
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    fc.integer({ min: 0, max: 2 ** 53 }),
+    fc.double(),
+    fc.string(),
+  );
   /** Mostly a value the schema takes, sometimes one from the edges, sometimes nothing. */
   const mostly = (valid: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: edgy, weight: 1 });
   const real = (min: number, max: number) => fc.double({ min, max, noNaN: true });
   const whole = (min: number, max: number) => fc.integer({ min, max });
   const element = fc.record(
     {
-      ts: fc.oneof({ arbitrary: fc.date({ min: new Date('2000-01-02'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), weight: 6 }, { arbitrary: whole(946_684_800_000, 4_102_444_800_000), weight: 3 }, { arbitrary: ts, weight: 2 }, { arbitrary: edgy, weight: 1 }),
+      ts: fc.oneof(
+        {
+          arbitrary: fc.date({ min: new Date('2000-01-02'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+          weight: 6,
+        },
+        { arbitrary: whole(946_684_800_000, 4_102_444_800_000), weight: 3 },
+        { arbitrary: ts, weight: 2 },
+        { arbitrary: edgy, weight: 1 },
+      ),
       lat: mostly(real(-90, 90)),
       lon: mostly(real(-180, 180)),
       speedKmh: mostly(real(0, 500)),
@@ -265,7 +312,21 @@ describe('the parser\'s fast path', () => {
   });
 
   it('takes the common reading, so the schema is the exception', () => {
-    const reading = { ts: '2026-11-28T03:00:00.000Z', lat: -10.17, lon: 123.6, speedKmh: 40, headingDeg: 90, ignition: true, odometerKm: 12000.5, fuelLitres: 40.2, batteryV: 13.9, satellites: 9, hdop: 0.9, seq: 12, driver: 'x' };
+    const reading = {
+      ts: '2026-11-28T03:00:00.000Z',
+      lat: -10.17,
+      lon: 123.6,
+      speedKmh: 40,
+      headingDeg: 90,
+      ignition: true,
+      odometerKm: 12000.5,
+      fuelLitres: 40.2,
+      batteryV: 13.9,
+      satellites: 9,
+      hdop: 0.9,
+      seq: 12,
+      driver: 'x',
+    };
     expect(quickReadingForTests(reading)).toStrictEqual(parseWithSchema(reading));
     expect(quickReadingForTests({ ...reading, ts: 1_764_298_800_000 })).toBeDefined();
     expect(quickReadingForTests({ ...reading, ts: '2026-02-29T03:00:00Z' })).toBeUndefined();
@@ -273,7 +334,10 @@ describe('the parser\'s fast path', () => {
   });
 
   it('keeps a field named __proto__ as an attribute, not as a prototype', () => {
-    const decoded = JSON.parse('{"ts":"2026-11-28T03:00:00Z","lat":-10.1,"lon":123.6,"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const decoded = JSON.parse('{"ts":"2026-11-28T03:00:00Z","lat":-10.1,"lon":123.6,"__proto__":{"polluted":true}}') as Record<
+      string,
+      unknown
+    >;
     const quick = quickReadingForTests(decoded)!;
     expect(Object.getPrototypeOf(quick.attributes)).toBe(Object.prototype);
     expect(Object.keys(quick.attributes!)).toEqual(['__proto__']);
@@ -288,8 +352,11 @@ describe('topics', () => {
     expect(liveTopic('d', 'v')).toBe('fleet/v1/live/d/v');
   });
 
-  it.each(['fleet/v1/devices/x/other', 'fleet/v2/devices/x/telemetry', 'fleet/v1/devices//telemetry', 'fleet/v1/devices/a b/telemetry', 'owntracks/u/d'])(
-    'finds no device id in %s',
-    (topic) => expect(deviceIdFromTelemetryTopic(topic)).toBeNull(),
-  );
+  it.each([
+    'fleet/v1/devices/x/other',
+    'fleet/v2/devices/x/telemetry',
+    'fleet/v1/devices//telemetry',
+    'fleet/v1/devices/a b/telemetry',
+    'owntracks/u/d',
+  ])('finds no device id in %s', (topic) => expect(deviceIdFromTelemetryTopic(topic)).toBeNull());
 });

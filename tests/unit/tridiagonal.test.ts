@@ -46,7 +46,9 @@ describe('solveTridiagonal', () => {
       fc.property(system, ({ off, extra, rhs }) => {
         const n = rhs.length;
         const diag = extra.map((e, i) => e + Math.abs(off[i - 1] ?? 0) + Math.abs(off[i] ?? 0));
-        const a = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? diag[i]! : j === i + 1 ? off[i]! : i === j + 1 ? off[j]! : 0)));
+        const a = Array.from({ length: n }, (_, i) =>
+          Array.from({ length: n }, (_, j) => (i === j ? diag[i]! : j === i + 1 ? off[i]! : i === j + 1 ? off[j]! : 0)),
+        );
         const expected = denseSolve(a, rhs);
         const got = solveTridiagonal(Float64Array.from(diag), Float64Array.from(off), Float64Array.from(rhs));
         return expected.every((v, i) => Math.abs(v - got[i]!) <= 1e-8 * Math.max(1, Math.abs(v)));

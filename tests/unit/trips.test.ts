@@ -31,11 +31,22 @@ function reading(over: Partial<AnalysisReading> & { fixAtMs: number }): Analysis
 
 /** Traccar's test position: a time, a speed in knots and a total distance in metres. */
 function position(time: string, speedKnots: number, totalDistanceM: number, extra: Partial<AnalysisReading> = {}): AnalysisReading {
-  return reading({ fixAtMs: Date.parse(`${time.replace(' ', 'T')}Z`), speedKmh: speedKnots * KNOTS_TO_KMH, odometerKm: totalDistanceM / 1000, ...extra });
+  return reading({
+    fixAtMs: Date.parse(`${time.replace(' ', 'T')}Z`),
+    speedKmh: speedKnots * KNOTS_TO_KMH,
+    odometerKm: totalDistanceM / 1000,
+    ...extra,
+  });
 }
 
 /** Traccar's mockDevice(minimalTripDistance, minimalTripDuration, minimalParkingDuration, minimalNoDataDuration, useIgnition). */
-function device(minTripDistanceM: number, minTripDurationS: number, minStopDurationS: number, minGapS: number, useIgnition: boolean): AnalysisSettings {
+function device(
+  minTripDistanceM: number,
+  minTripDurationS: number,
+  minStopDurationS: number,
+  minGapS: number,
+  useIgnition: boolean,
+): AnalysisSettings {
   return {
     trips: { minTripDistanceM, minTripDurationS, minStopDurationS, minGapS, useIgnition, minMotionSpeedKmh: 0, ignoreOdometer: false },
     fuel: DEFAULT_FUEL_SETTINGS,
@@ -52,7 +63,7 @@ function analyse(data: AnalysisReading[], settings: AnalysisSettings) {
 const at = (time: string) => Date.parse(`2016-01-01T${time}Z`);
 const durationMs = (s: SegmentPiece) => s.endMs - s.startMs;
 /** Traccar's average speed: distance over duration, in knots. */
-const avgKnots = (s: SegmentPiece) => (s.distanceM / (durationMs(s) / 1000)) * 3.6 / KNOTS_TO_KMH;
+const avgKnots = (s: SegmentPiece) => ((s.distanceM / (durationMs(s) / 1000)) * 3.6) / KNOTS_TO_KMH;
 const maxKnots = (s: SegmentPiece) => s.maxSpeedKmh / KNOTS_TO_KMH;
 
 const simple = () => [
@@ -225,13 +236,31 @@ describe("Traccar's ReportUtilsTest", () => {
 describe('trips beyond Traccar', () => {
   const settings = (over: Partial<TripSettings> = {}): AnalysisSettings => ({
     ...device(500, 300, 180, 3600, false),
-    trips: { minTripDistanceM: 500, minTripDurationS: 300, minStopDurationS: 180, minGapS: 3600, minMotionSpeedKmh: 2, useIgnition: false, ignoreOdometer: true, ...over },
+    trips: {
+      minTripDistanceM: 500,
+      minTripDurationS: 300,
+      minStopDurationS: 180,
+      minGapS: 3600,
+      minMotionSpeedKmh: 2,
+      useIgnition: false,
+      ignoreOdometer: true,
+      ...over,
+    },
   });
   /** A drive east along the equator-ish line at `kmh`, one reading every `everyS`. */
   function drive(startMs: number, seconds: number, everyS: number, kmh: number, fromLon: number, extra: Partial<AnalysisReading> = {}) {
     const out: AnalysisReading[] = [];
     for (let s = 0; s <= seconds; s += everyS) {
-      out.push(reading({ fixAtMs: startMs + s * 1000, lat: -10.17, lon: fromLon + (kmh / 3.6) * s / 109_500, speedKmh: kmh, ignition: true, ...extra }));
+      out.push(
+        reading({
+          fixAtMs: startMs + s * 1000,
+          lat: -10.17,
+          lon: fromLon + ((kmh / 3.6) * s) / 109_500,
+          speedKmh: kmh,
+          ignition: true,
+          ...extra,
+        }),
+      );
     }
     return out;
   }
@@ -335,7 +364,15 @@ describe('trips beyond Traccar', () => {
 describe('a trip’s distance never implies a speed its readings deny', () => {
   // Driving east at 20.7 km/h, a fix every 10 s (57.5 m), as in the case an audit found.
   const settings: AnalysisSettings = {
-    trips: { minTripDistanceM: 500, minTripDurationS: 300, minStopDurationS: 90, minGapS: 3600, useIgnition: false, minMotionSpeedKmh: 2, ignoreOdometer: false },
+    trips: {
+      minTripDistanceM: 500,
+      minTripDurationS: 300,
+      minStopDurationS: 90,
+      minGapS: 3600,
+      useIgnition: false,
+      minMotionSpeedKmh: 2,
+      ignoreOdometer: false,
+    },
     fuel: DEFAULT_FUEL_SETTINGS,
     tz: 'UTC',
     workingHours: DEFAULT_WORKING_HOURS,
@@ -348,7 +385,10 @@ describe('a trip’s distance never implies a speed its readings deny', () => {
     );
 
   it('leaves out a single fix 600 m off the road (237 km/h implied, under the 250 km/h any-vehicle limit; 20.7 km/h reported)', () => {
-    const { trips } = analyse(drive(120, (i) => (i === 60 ? 600 : 0)), settings);
+    const { trips } = analyse(
+      drive(120, (i) => (i === 60 ? 600 : 0)),
+      settings,
+    );
     expect(trips).toHaveLength(1);
     const trip = trips[0]!;
     expect(trip.distanceM).toBeGreaterThan(119 * 57.5 * 0.99);
@@ -359,7 +399,10 @@ describe('a trip’s distance never implies a speed its readings deny', () => {
 
   it('follows a vehicle that really is elsewhere (fixes that agree), without counting the jump', () => {
     // From fix 60 on, every fix is 600 m further east: the receiver was wrong before, or the vehicle was carried.
-    const { trips } = analyse(drive(120, (i) => (i >= 60 ? 600 : 0)), settings);
+    const { trips } = analyse(
+      drive(120, (i) => (i >= 60 ? 600 : 0)),
+      settings,
+    );
     const distanceM = trips.reduce((sum, t) => sum + t.distanceM, 0);
     expect(distanceM).toBeGreaterThan(118 * 57.5 * 0.99);
     expect(distanceM).toBeLessThan(119 * 57.5 * 1.01);

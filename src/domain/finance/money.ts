@@ -55,7 +55,8 @@ export function amountIdr(ml: bigint, priceIdrPerLitre: bigint): bigint {
 
 /** Rupiah as a JSON number: exact up to 2^53 (9 quadrillion), far beyond any city budget. */
 export function rupiahNumber(idr: bigint): number {
-  if (idr > BigInt(Number.MAX_SAFE_INTEGER) || idr < -BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('rupiah amount beyond exact JSON numbers');
+  if (idr > BigInt(Number.MAX_SAFE_INTEGER) || idr < -BigInt(Number.MAX_SAFE_INTEGER))
+    throw new RangeError('rupiah amount beyond exact JSON numbers');
   return Number(idr);
 }
 

@@ -320,13 +320,7 @@ export function judgePurchase(
   }
 
   // Without flags: matched when the tank saw the fill; unverifiable when it could not (no sensor, or too little to show).
-  const status: VerdictStatus = !ev.settled
-    ? 'pending'
-    : flags.length > 0
-      ? 'flagged'
-      : ev.hasLevel && refuel
-        ? 'matched'
-        : 'unverifiable';
+  const status: VerdictStatus = !ev.settled ? 'pending' : flags.length > 0 ? 'flagged' : ev.hasLevel && refuel ? 'matched' : 'unverifiable';
   return { purchaseId: p.id, status, flags, refuel };
 }
 
@@ -338,10 +332,7 @@ export interface VehicleMonthInput {
 }
 
 /** Judges one vehicle's purchases: matches them to its refuels, then each on its own. */
-export function reconcileVehicle(
-  input: VehicleMonthInput,
-  s: ReconcileSettings,
-): { verdicts: Verdict[]; unmatchedRefuels: RefuelFacts[] } {
+export function reconcileVehicle(input: VehicleMonthInput, s: ReconcileSettings): { verdicts: Verdict[]; unmatchedRefuels: RefuelFacts[] } {
   const sorted = [...input.purchases].sort((a, b) => a.atMs - b.atMs || (a.id < b.id ? -1 : 1));
   // Only vehicles with a level have refuels to match; a purchase without its evidence cannot be judged.
   const matchable = sorted.filter((p) => input.evidence.get(p.id)?.hasLevel);

@@ -106,8 +106,7 @@ export function savingsRow(input: SavingsInput): SavingsRow {
   if (unpriced > 0) flags.push('no_price');
   const baselineIdr = baseline.idr;
   const baselineMl = baseline.ml;
-  const levelChange =
-    input.startLevelLitres !== null && input.endLevelLitres !== null ? input.endLevelLitres - input.startLevelLitres : 0;
+  const levelChange = input.startLevelLitres !== null && input.endLevelLitres !== null ? input.endLevelLitres - input.startLevelLitres : 0;
   if (input.startLevelLitres === null || input.endLevelLitres === null) flags.push('no_level');
   const purchasedLitres = Number(input.purchasedMl) / 1000;
   return {

@@ -26,7 +26,13 @@ function stretchOf(events: readonly FuelEvent[], ms: number): { id: number; insi
  * refuels and drains). Parked readings are many and calm, so the level there is the
  * best measured of the day.
  */
-function plateauLevel(model: LevelModel, track: Track, edge: number, dir: -1 | 1, stretchId: number): { level: number; points: number } | null {
+function plateauLevel(
+  model: LevelModel,
+  track: Track,
+  edge: number,
+  dir: -1 | 1,
+  stretchId: number,
+): { level: number; points: number } | null {
   const edgeT = track.t[edge]!;
   const values: number[] = [];
   for (let i = edge; i >= 0 && i < track.n; i += dir) {
@@ -173,7 +179,8 @@ function engineRuns(model: LevelModel, track: Track, fromMs: number, toMs: numbe
       eventVariance,
       measured: startEdge.level - endEdge.level + eventLitres,
       rated: expectedAt(e) - expectedAt(s),
-      clean: startStretch === endStretch && (plateauStart?.points ?? 0) >= CLEAN_EDGE_POINTS && (plateauEnd?.points ?? 0) >= CLEAN_EDGE_POINTS,
+      clean:
+        startStretch === endStretch && (plateauStart?.points ?? 0) >= CLEAN_EDGE_POINTS && (plateauEnd?.points ?? 0) >= CLEAN_EDGE_POINTS,
     });
   }
   return runs;
@@ -300,7 +307,10 @@ function chainBurn(model: LevelModel, track: Track, chain: readonly EngineRun[],
     const span = expE - expS;
     for (let p = pointAtOrBefore(model.t, run.startMs) + 1; p < model.t.length && model.t[p]! < run.endMs; p++) {
       if (model.censored[p] || model.stretch[p] !== run.startStretch) continue;
-      const f = span > 1e-9 ? Math.min(1, Math.max(0, (model.expectedAtTrack[model.trackIndex[p]!]! - expS) / span)) : (model.t[p]! - run.startMs) / (run.endMs - run.startMs);
+      const f =
+        span > 1e-9
+          ? Math.min(1, Math.max(0, (model.expectedAtTrack[model.trackIndex[p]!]! - expS) / span))
+          : (model.t[p]! - run.startMs) / (run.endMs - run.startMs);
       const w = model.standing[p] ? standingW : movingW;
       // A wild reading (a spike) counts as if it lay three σ from the smoothed level.
       const limit = 3 / Math.sqrt(w);
@@ -323,4 +333,3 @@ function chainBurn(model: LevelModel, track: Track, chain: readonly EngineRun[],
   }
   return burnt;
 }
-

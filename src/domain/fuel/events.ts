@@ -6,7 +6,15 @@
 import type { Track } from '../trips.js';
 import type { StepInput } from './level-model.js';
 import { medianOf, pointAtOrBefore, robustLevel } from './robust.js';
-import { drainThresholdLitres, MIN_SIDE_POINTS, PLATEAU_REACH_MS, refuelThresholdLitres, type FuelEvent, type FuelSettings, type VehicleFuelSpec } from './settings.js';
+import {
+  drainThresholdLitres,
+  MIN_SIDE_POINTS,
+  PLATEAU_REACH_MS,
+  refuelThresholdLitres,
+  type FuelEvent,
+  type FuelSettings,
+  type VehicleFuelSpec,
+} from './settings.js';
 
 /** Median residual of the points in [fromMs, toMs] (by index range), preferring standing ones. */
 function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array, preferStanding = true): number | null {
@@ -21,7 +29,13 @@ function sideLevel(s: StepInput, loK: number, hiK: number, scratch: Float64Array
   return robustLevel(preferStanding && standingOnes.length >= MIN_SIDE_POINTS ? standingOnes : all, s.rawResidual, s.censored);
 }
 
-export function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, scratch: Float64Array): FuelEvent[] {
+export function detectEvents(
+  track: Track,
+  vehicle: VehicleFuelSpec,
+  settings: FuelSettings,
+  s: StepInput,
+  scratch: Float64Array,
+): FuelEvent[] {
   const { t, residual } = s;
   const m = t.length;
   const windowMs = settings.stepWindowS * 1000;
@@ -42,7 +56,11 @@ export function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: F
     if (beforeLo < 0 || afterHi >= m) continue;
     // Most of a day the smoothed level barely moves across the window: no step can hide there,
     // and the two medians (the costly part) are skipped.
-    if (Math.abs(residual[afterHi]! - residual[beforeLo]!) < quietLitres && Math.abs(residual[k]! - residual[beforeLo]!) < quietLitres && Math.abs(residual[afterHi]! - residual[k]!) < quietLitres) {
+    if (
+      Math.abs(residual[afterHi]! - residual[beforeLo]!) < quietLitres &&
+      Math.abs(residual[k]! - residual[beforeLo]!) < quietLitres &&
+      Math.abs(residual[afterHi]! - residual[k]!) < quietLitres
+    ) {
       step[k] = 0;
       continue;
     }
@@ -84,7 +102,16 @@ export function detectEvents(track: Track, vehicle: VehicleFuelSpec, settings: F
 }
 
 /** Extent and volume of the step whose strongest point is `peak`. */
-function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak: number, sign: number, windowMs: number, scratch: Float64Array, barrier = 0): FuelEvent | null {
+function measureEvent(
+  track: Track,
+  vehicle: VehicleFuelSpec,
+  s: StepInput,
+  peak: number,
+  sign: number,
+  windowMs: number,
+  scratch: Float64Array,
+  barrier = 0,
+): FuelEvent | null {
   const { t, residual } = s;
   const m = t.length;
   // All readings here, standing or not: a few parked ones next to the peak may be halfway.
@@ -117,7 +144,16 @@ function measureEvent(track: Track, vehicle: VehicleFuelSpec, s: StepInput, peak
     before = newBefore;
     after = newAfter;
   }
-  const refined = fitRamp(s, startK, endK, peak, before, after, Math.min(refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres), drainThresholdLitres(s.settings, vehicle.tankCapacityLitres)), barrier);
+  const refined = fitRamp(
+    s,
+    startK,
+    endK,
+    peak,
+    before,
+    after,
+    Math.min(refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres), drainThresholdLitres(s.settings, vehicle.tankCapacityLitres)),
+    barrier,
+  );
   return eventBetween(track, vehicle, s, refined.startK, refined.endK, windowMs, scratch);
 }
 
@@ -131,7 +167,16 @@ const EDGE_TOLERANCE_LITRES = 1.5;
  * Thresholds on a slow ramp (a siphon at two litres a minute) stop short of its ends;
  * the fit does not.
  */
-function fitRamp(s: StepInput, startK: number, endK: number, peak: number, before: number, after: number, stepLitres: number, barrier = 0): { startK: number; endK: number } {
+function fitRamp(
+  s: StepInput,
+  startK: number,
+  endK: number,
+  peak: number,
+  before: number,
+  after: number,
+  stepLitres: number,
+  barrier = 0,
+): { startK: number; endK: number } {
   const { t, rawResidual: r, residual } = s;
   const m = t.length;
   // The fit reaches out half an hour, but not past another change of level (a drain and
@@ -189,7 +234,14 @@ function fitRamp(s: StepInput, startK: number, endK: number, peak: number, befor
 }
 
 /** Median residual of up to `windowMs` of points on one side of index `edge` (inclusive). */
-function sideLevelInTime(s: StepInput, limitMs: number, edge: number, scratch: Float64Array, side: 'before' | 'after', preferStanding = true): number | null {
+function sideLevelInTime(
+  s: StepInput,
+  limitMs: number,
+  edge: number,
+  scratch: Float64Array,
+  side: 'before' | 'after',
+  preferStanding = true,
+): number | null {
   const m = s.t.length;
   let lo: number;
   let hi: number;
@@ -239,9 +291,20 @@ function standingLevel(s: StepInput, edge: number, dir: -1 | 1, near: number | n
 }
 
 /** An event from point startK (last at the old level) to endK (first at the new one), volume re-measured outside it. */
-function eventBetween(track: Track, vehicle: VehicleFuelSpec, s: StepInput, startK: number, endK: number, windowMs: number, scratch: Float64Array): FuelEvent | null {
+function eventBetween(
+  track: Track,
+  vehicle: VehicleFuelSpec,
+  s: StepInput,
+  startK: number,
+  endK: number,
+  windowMs: number,
+  scratch: Float64Array,
+): FuelEvent | null {
   const { t } = s;
-  const stepLitres = Math.min(refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres), drainThresholdLitres(s.settings, vehicle.tankCapacityLitres));
+  const stepLitres = Math.min(
+    refuelThresholdLitres(s.settings, vehicle.tankCapacityLitres),
+    drainThresholdLitres(s.settings, vehicle.tankCapacityLitres),
+  );
   const before = standingLevel(s, startK, -1, sideLevelInTime(s, t[startK]! - windowMs, startK, scratch, 'before'), stepLitres);
   const after = standingLevel(s, endK, 1, sideLevelInTime(s, t[endK]! + windowMs, endK, scratch, 'after'), stepLitres);
   if (before === null || after === null) return null;
@@ -274,7 +337,15 @@ function eventBetween(track: Track, vehicle: VehicleFuelSpec, s: StepInput, star
   };
 }
 
-function mergeEvents(events: FuelEvent[], track: Track, vehicle: VehicleFuelSpec, settings: FuelSettings, s: StepInput, windowMs: number, scratch: Float64Array): FuelEvent[] {
+function mergeEvents(
+  events: FuelEvent[],
+  track: Track,
+  vehicle: VehicleFuelSpec,
+  settings: FuelSettings,
+  s: StepInput,
+  windowMs: number,
+  scratch: Float64Array,
+): FuelEvent[] {
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
   const out: FuelEvent[] = [];
   for (const ev of sorted) {
@@ -297,4 +368,3 @@ function mergeEvents(events: FuelEvent[], track: Track, vehicle: VehicleFuelSpec
   }
   return out;
 }
-

@@ -6,7 +6,15 @@
 import type { Track } from '../trips.js';
 import { detectEvents } from './events.js';
 import { medianOf } from './robust.js';
-import { drainThresholdLitres, MIN_SMOOTHING_POINTS, MOVING_LAG_MS, refuelThresholdLitres, type FuelEvent, type FuelSettings, type VehicleFuelSpec } from './settings.js';
+import {
+  drainThresholdLitres,
+  MIN_SMOOTHING_POINTS,
+  MOVING_LAG_MS,
+  refuelThresholdLitres,
+  type FuelEvent,
+  type FuelSettings,
+  type VehicleFuelSpec,
+} from './settings.js';
 
 /**
  * Interval i (from reading i-1 to reading i) is idle when the engine ran and the wheels
@@ -106,7 +114,23 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
     rawResidual[k] = raw[k]! + expectedAtTrack[idx[k]!]!;
     censored[k] = raw[k]! >= cap - 1e-6 || raw[k]! <= 1e-6 ? 1 : 0;
   }
-  const events = detectEvents(track, vehicle, settings, { settings, stepLitres: Math.min(refuelThresholdLitres(settings, cap), drainThresholdLitres(settings, cap)), t, censored, residual, rawResidual, standing, trackIndex, expectedAtTrack }, scratch);
+  const events = detectEvents(
+    track,
+    vehicle,
+    settings,
+    {
+      settings,
+      stepLitres: Math.min(refuelThresholdLitres(settings, cap), drainThresholdLitres(settings, cap)),
+      t,
+      censored,
+      residual,
+      rawResidual,
+      standing,
+      trackIndex,
+      expectedAtTrack,
+    },
+    scratch,
+  );
 
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
   const stretch = new Int32Array(m);
@@ -143,7 +167,22 @@ export function buildLevelModel(track: Track, vehicle: VehicleFuelSpec, settings
   const noiseSigmaLitres = Math.max(0.05, robustSigma(standingDiffs, 0.3));
   const movingSigmaLitres = Math.max(noiseSigmaLitres, robustSigma(movingDiffs, 2 * noiseSigmaLitres));
 
-  return { trackIndex, t, raw, smoothed, residual, rawResidual, censored, noiseSigmaLitres, movingSigmaLitres, stretch, pointAtTrack, standing, expectedAtTrack, events: sorted };
+  return {
+    trackIndex,
+    t,
+    raw,
+    smoothed,
+    residual,
+    rawResidual,
+    censored,
+    noiseSigmaLitres,
+    movingSigmaLitres,
+    stretch,
+    pointAtTrack,
+    standing,
+    expectedAtTrack,
+    events: sorted,
+  };
 }
 
 export interface StepInput {

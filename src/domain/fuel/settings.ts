@@ -46,9 +46,10 @@ export interface FuelEvent {
   moving: boolean;
 }
 
-export const refuelThresholdLitres = (s: FuelSettings, tankLitres: number) => Math.max(s.refuelMinLitres, (s.refuelMinTankPercent / 100) * tankLitres);
-export const drainThresholdLitres = (s: FuelSettings, tankLitres: number) => Math.max(s.drainMinLitres, (s.drainMinTankPercent / 100) * tankLitres);
-
+export const refuelThresholdLitres = (s: FuelSettings, tankLitres: number) =>
+  Math.max(s.refuelMinLitres, (s.refuelMinTankPercent / 100) * tankLitres);
+export const drainThresholdLitres = (s: FuelSettings, tankLitres: number) =>
+  Math.max(s.drainMinLitres, (s.drainMinTankPercent / 100) * tankLitres);
 
 // Shared by the level model, the event detection and the consumption fit.
 

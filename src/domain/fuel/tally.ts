@@ -45,7 +45,15 @@ function weaker(a: FuelSource | null, b: FuelSource): FuelSource {
 /** One day or window. Active: the vehicle moved or its engine ran. */
 export function addUnit(
   tally: FuelTally,
-  unit: { active: boolean; source: FuelSource; usedLitres: number; counterLitres: number | null; sensorLitres: number | null; ratedLitres: number; idleLitres: number },
+  unit: {
+    active: boolean;
+    source: FuelSource;
+    usedLitres: number;
+    counterLitres: number | null;
+    sensorLitres: number | null;
+    ratedLitres: number;
+    idleLitres: number;
+  },
 ): void {
   if (unit.active) {
     tally.activeUnits++;

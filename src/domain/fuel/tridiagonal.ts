@@ -6,7 +6,8 @@
  */
 export function solveTridiagonal(diag: Float64Array, off: Float64Array, rhs: Float64Array): Float64Array {
   const n = diag.length;
-  if (rhs.length !== n || off.length !== Math.max(0, n - 1)) throw new RangeError('tridiagonal system: diag and rhs need n entries, off n − 1');
+  if (rhs.length !== n || off.length !== Math.max(0, n - 1))
+    throw new RangeError('tridiagonal system: diag and rhs need n entries, off n − 1');
   const x = new Float64Array(n);
   if (n === 0) return x;
   const c = new Float64Array(n);

@@ -36,7 +36,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const sqlState = pgErrorCode(error);
     if (sqlState === UNIQUE_VIOLATION) {
-      return reply.code(409).send({ error: { code: 'conflict', message: 'An object with the same unique value already exists.', requestId } });
+      return reply
+        .code(409)
+        .send({ error: { code: 'conflict', message: 'An object with the same unique value already exists.', requestId } });
     }
     if (sqlState === CHARACTER_NOT_IN_REPERTOIRE || sqlState === UNTRANSLATABLE_CHARACTER) {
       // The input checks (plugins/input.ts) catch NUL first; this is the backstop for any other character PostgreSQL refuses.
@@ -70,6 +72,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } }),
+    reply
+      .code(404)
+      .send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } }),
   );
 }

@@ -11,7 +11,12 @@ const labelNames = ['method', 'route', 'status_code'] as const;
 function metricsIn(registry: Registry) {
   const requests =
     (registry.getSingleMetric('armada_http_requests_total') as Counter<(typeof labelNames)[number]> | undefined) ??
-    new Counter({ name: 'armada_http_requests_total', help: 'HTTP requests answered, by method, route and status', labelNames, registers: [registry] });
+    new Counter({
+      name: 'armada_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames,
+      registers: [registry],
+    });
   const duration =
     (registry.getSingleMetric('armada_http_request_duration_seconds') as Histogram<(typeof labelNames)[number]> | undefined) ??
     new Histogram({

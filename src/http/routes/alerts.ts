@@ -29,7 +29,13 @@ const alert = z.object({
   acknowledgedNote: z.string().nullable(),
 });
 
-const geofence = z.object({ id: z.uuid(), name: z.string(), departmentId: z.uuid().nullable(), geometry: geofenceGeometrySchema, createdAt: z.string() });
+const geofence = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  departmentId: z.uuid().nullable(),
+  geometry: geofenceGeometrySchema,
+  createdAt: z.string(),
+});
 
 type Ring = ReadonlyArray<readonly [number, number]>;
 
@@ -56,19 +62,26 @@ const geofenceInput = geofenceGeometrySchema.superRefine((geometry: GeofenceGeom
     return;
   }
   const polygons: Array<{ rings: readonly Ring[]; path: number[] }> =
-    geometry.type === 'Polygon' ? [{ rings: geometry.coordinates, path: [] }] : geometry.coordinates.map((rings, p) => ({ rings, path: [p] }));
+    geometry.type === 'Polygon'
+      ? [{ rings: geometry.coordinates, path: [] }]
+      : geometry.coordinates.map((rings, p) => ({ rings, path: [p] }));
   for (const { rings, path } of polygons) {
     rings.forEach((ring, r) => {
       // 1e-12 square degrees is about a hundredth of a square metre.
       if (Math.abs(ringArea2(ring)) < 2e-12) {
-        ctx.addIssue({ code: 'custom', path: ['coordinates', ...path, r], message: 'a ring must enclose an area: its corners are one point or on one line' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coordinates', ...path, r],
+          message: 'a ring must enclose an area: its corners are one point or on one line',
+        });
       }
     });
   }
 });
 
 const geofenceMessage = {
-  cityWide: 'A city-wide geofence (one without a department) applies to every department: only an admin key without a department may add, change or remove one.',
+  cityWide:
+    'A city-wide geofence (one without a department) applies to every department: only an admin key without a department may add, change or remove one.',
 };
 
 /**
@@ -181,7 +194,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['alerts'],
           summary: 'Add a geofence: a GeoJSON Polygon or MultiPolygon ([lon, lat] positions)',
           description:
-            'Without `departmentId` the geofence is the key\'s department\'s, or city-wide (every department\'s vehicles) ' +
+            "Without `departmentId` the geofence is the key's department's, or city-wide (every department's vehicles) " +
             'for a key without a department; a city-wide geofence needs an admin key without a department. ' +
             'At most 10,000 positions in a geometry (400), and 100 geofences per department or city-wide (409).',
           body: z.object({ name: z.string().trim().min(1).max(200), departmentId: z.uuid().optional(), geometry: geofenceInput }),
@@ -241,7 +254,12 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       '/geofences/:id',
       {
         preHandler: requireRole('admin', 'manager'),
-        schema: { tags: ['alerts'], summary: 'Remove a geofence', params: z.object({ id: z.uuid() }), response: { 204: z.null(), 403: errorResponse, 404: errorResponse } },
+        schema: {
+          tags: ['alerts'],
+          summary: 'Remove a geofence',
+          params: z.object({ id: z.uuid() }),
+          response: { 204: z.null(), 403: errorResponse, 404: errorResponse },
+        },
       },
       async (request, reply) => {
         const found = await geofences.findById(request.auth, request.params.id);

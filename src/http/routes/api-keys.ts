@@ -46,14 +46,17 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (expiresAt && expiresAt.getTime() <= deps.now().getTime()) throw new BadRequestError('`expiresAt` must be in the future.');
         if (departmentId && !(await deps.repos.departments.findById(departmentId))) throw new NotFoundError('Department');
         const key = generateApiKey();
-        const created = await deps.repos.apiKeys.create({
-          name: request.body.name,
-          role: request.body.role,
-          departmentId,
-          keyHash: hashApiKey(key),
-          keyPrefix: apiKeyPrefix(key),
-          expiresAt,
-        }, { actor: actorOf(request.auth), at: deps.now() });
+        const created = await deps.repos.apiKeys.create(
+          {
+            name: request.body.name,
+            role: request.body.role,
+            departmentId,
+            keyHash: hashApiKey(key),
+            keyPrefix: apiKeyPrefix(key),
+            expiresAt,
+          },
+          { actor: actorOf(request.auth), at: deps.now() },
+        );
         return reply.code(201).send({ ...apiKeyView(created), key });
       },
     );
@@ -78,7 +81,7 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         preHandler: requireRole('admin'),
         schema: {
           tags: ['api-keys'],
-          summary: 'List API keys (never the key or its hash); a department-limited admin sees its department\'s keys',
+          summary: "List API keys (never the key or its hash); a department-limited admin sees its department's keys",
           response: { 200: z.array(apiKey), 403: errorResponse },
         },
       },

@@ -80,7 +80,10 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           });
           await Promise.race([deps.onDeviceRegistered(), gaveUp])
             .catch((err: Error) =>
-              request.log.warn({ err: err.message, deviceId: created.id }, 'ingest could not subscribe to the new device at once; its next refresh will'),
+              request.log.warn(
+                { err: err.message, deviceId: created.id },
+                'ingest could not subscribe to the new device at once; its next refresh will',
+              ),
             )
             .finally(() => clearTimeout(timer));
         }
@@ -149,7 +152,10 @@ export function deviceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const updated = await devices.setActive(found.id, request.body.active);
         if (!updated) throw new NotFoundError('Device');
         if (updated.active !== found.active) {
-          request.log.info({ deviceId: found.id, active: updated.active, by: request.auth.keyId }, updated.active ? 'device activated' : 'device deactivated');
+          request.log.info(
+            { deviceId: found.id, active: updated.active, by: request.auth.keyId },
+            updated.active ? 'device activated' : 'device deactivated',
+          );
         }
         return view(updated);
       },

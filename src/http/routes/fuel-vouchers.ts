@@ -52,7 +52,7 @@ export function fuelVoucherRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['finance'],
           summary: 'Issue a fuel voucher',
           description:
-            "Grants at most what the tank can take now (capacity − the latest level, at most 30 minutes old) and what is left of " +
+            'Grants at most what the tank can take now (capacity − the latest level, at most 30 minutes old) and what is left of ' +
             "the month's allocation (allocation − purchased − open vouchers). " +
             'Less than asked: `limitedBy` and `reason` say why. Nothing: 409 whose error code is the reason (tank_room, ' +
             'allocation_left, no_recent_level). Expires after FINANCE_VOUCHER_EXPIRY_H. A manager issues for its own department.',

@@ -28,7 +28,9 @@ const fuelReport = z.object({
   fuelUsedLitres: z.number(),
   litresPer100Km: z.number().nullable().describe('null below 1 km driven'),
   idleLitres: z.number().describe('Burnt idling: from the counter when it measured the period, else idle L/h × idle hours'),
-  fuelSource: z.enum(fuelSources).describe('counter, sensor or rated: the source that measured the period (the weakest used, if days differed)'),
+  fuelSource: z
+    .enum(fuelSources)
+    .describe('counter, sensor or rated: the source that measured the period (the weakest used, if days differed)'),
   ratedLitres: z.number().describe('Rated L/100 km × distance + idle L/h × idle hours, for comparison'),
   refuels: z.array(event),
   drains: z.array(event),
@@ -90,7 +92,8 @@ export function fuelRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['analytics'],
           summary: "A vehicle's fuel over a period: litres used, refuels and drains",
-          description: 'Best source first: the CAN counter, else the tank sensor (smoothed, refuels and drains taken out), else rated consumption. CSV with `?format=csv`: a summary row, then one row per refuel and drain.',
+          description:
+            'Best source first: the CAN counter, else the tank sensor (smoothed, refuels and drains taken out), else rated consumption. CSV with `?format=csv`: a summary row, then one row per refuel and drain.',
           params: idParams,
           querystring: z.object(periodParams),
           response: { 200: fuelReport, 400: errorResponse, 404: errorResponse },
@@ -115,8 +118,14 @@ export function fuelRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ratedLitres: round(fuel.ratedLitres, 2),
           refuels,
           drains,
-          refuelledLitres: round(fuel.refuels.reduce((s, e) => s + e.litres, 0), 2),
-          drainedLitres: round(fuel.drains.reduce((s, e) => s + e.litres, 0), 2),
+          refuelledLitres: round(
+            fuel.refuels.reduce((s, e) => s + e.litres, 0),
+            2,
+          ),
+          drainedLitres: round(
+            fuel.drains.reduce((s, e) => s + e.litres, 0),
+            2,
+          ),
           startLevelLitres: roundOrNull(fuel.startLevelLitres, 2),
           endLevelLitres: roundOrNull(fuel.endLevelLitres, 2),
           engineHours: round(fuel.engineS / 3600, 3),
@@ -127,9 +136,10 @@ export function fuelRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!wantsCsv(request)) return report;
         const rows: CsvRow[] = [
           { record: 'summary', report },
-          ...[...refuels.map((e) => ({ record: 'refuel', report, event: e })), ...drains.map((e) => ({ record: 'drain', report, event: e }))].sort((a, b) =>
-            a.event.at.localeCompare(b.event.at),
-          ),
+          ...[
+            ...refuels.map((e) => ({ record: 'refuel', report, event: e })),
+            ...drains.map((e) => ({ record: 'drain', report, event: e })),
+          ].sort((a, b) => a.event.at.localeCompare(b.event.at)),
         ];
         return sendCsv(reply, `${found.plateNumber}-fuel-${report.from.slice(0, 10)}.csv`, toCsv(csvColumns, rows));
       },

@@ -137,12 +137,11 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           wanted = true;
           if (running) return; // coalesced into the running loop's next snapshot
           running = true;
-          sendSnapshots()
-            .catch((err: Error) => {
-              request.log.warn({ err }, 'live snapshot failed; closing the connection');
-              // Without its snapshot the client would wait for ever: it reconnects and tries again.
-              if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
-            });
+          sendSnapshots().catch((err: Error) => {
+            request.log.warn({ err }, 'live snapshot failed; closing the connection');
+            // Without its snapshot the client would wait for ever: it reconnects and tries again.
+            if (open) socket.close(1011, 'The snapshot could not be read; reconnect.');
+          });
         };
 
         // Listeners first, synchronously: messages that arrive during the snapshot query are not lost.
@@ -163,7 +162,12 @@ export function liveRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           }
           const message = subscribeMessage.safeParse(parsed);
           if (!message.success) {
-            socket.send(JSON.stringify({ type: 'error', message: `Unknown or invalid message: ${message.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}` }));
+            socket.send(
+              JSON.stringify({
+                type: 'error',
+                message: `Unknown or invalid message: ${message.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`,
+              }),
+            );
             return;
           }
           filter = {

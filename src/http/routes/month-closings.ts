@@ -39,13 +39,11 @@ export function monthClosingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const fleet = await vehicles.list(ALL_DEPARTMENTS);
         const names = new Map((await departments.list(ALL_DEPARTMENTS)).map((d) => [d.id, d.name]));
         const row = await deps.services.closing.close(request.body.month, fleet, names, actorOf(request.auth), deps.now().getTime());
-        return reply
-          .code(201)
-          .send({
-            month: row.month,
-            closedAt: new Date(row.closedAtMs).toISOString(),
-            closedBy: { keyId: row.closedByKeyId, keyName: row.closedByKeyName },
-          });
+        return reply.code(201).send({
+          month: row.month,
+          closedAt: new Date(row.closedAtMs).toISOString(),
+          closedBy: { keyId: row.closedByKeyId, keyName: row.closedByKeyName },
+        });
       },
     );
 

@@ -16,7 +16,9 @@ const entry = z.object({
   payload: z.string().describe('The raw payload as UTF-8 text (cut at 16 KiB)'),
   payloadBase64: z.string().describe('The same bytes, exactly, in base64'),
   payloadBytes: z.number().describe('The size of the whole payload as received'),
-  timesSeen: z.number().describe('How often this payload came on this topic for this reason: a redelivery or a device repeating itself adds to this row'),
+  timesSeen: z
+    .number()
+    .describe('How often this payload came on this topic for this reason: a redelivery or a device repeating itself adds to this row'),
   lastReceivedAt: z.string().describe('When it last came (receivedAt is the first time)'),
 });
 
@@ -28,7 +30,8 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         preHandler: requireRole('admin'),
         schema: {
           tags: ['ingest'],
-          summary: 'Telemetry that could not be stored, by the last time it came, newest first, with the reason (admin without a department)',
+          summary:
+            'Telemetry that could not be stored, by the last time it came, newest first, with the reason (admin without a department)',
           querystring: z.object({
             from: isoTime.optional().describe('Default: 24 hours before `to`'),
             to: isoTime.optional().describe('Default: now'),
@@ -42,7 +45,8 @@ export function quarantineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         // Quarantined messages often have no vehicle (unknown devices, bad topics), so they
         // cannot be sorted by department: only a key for the whole city may read them.
-        if (request.auth.departmentId) throw new ForbiddenError('The quarantine spans all departments: it needs an admin key without a department.');
+        if (request.auth.departmentId)
+          throw new ForbiddenError('The quarantine spans all departments: it needs an admin key without a department.');
         const toMs = request.query.to ? Date.parse(request.query.to) : deps.now().getTime() + 1;
         const fromMs = request.query.from ? Date.parse(request.query.from) : toMs - 86_400_000;
         if (fromMs >= toMs) throw new BadRequestError('`from` must be before `to`.');

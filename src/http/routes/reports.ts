@@ -42,7 +42,21 @@ const columns: Array<CsvColumn<CsvRow>> = [
   { header: 'from', value: (r: CsvRow) => r.from },
   { header: 'to', value: (r: CsvRow) => r.to },
 ];
-const SUMMED = ['distanceKm', 'fuelUsedLitres', 'idleLitres', 'ratedLitres', 'refuelCount', 'refuelledLitres', 'drainCount', 'drainedLitres', 'engineHours', 'idleHours', 'drivingHours', 'distanceOutsideHoursKm', 'tripCount'] as const;
+const SUMMED = [
+  'distanceKm',
+  'fuelUsedLitres',
+  'idleLitres',
+  'ratedLitres',
+  'refuelCount',
+  'refuelledLitres',
+  'drainCount',
+  'drainedLitres',
+  'engineHours',
+  'idleHours',
+  'drivingHours',
+  'distanceOutsideHoursKm',
+  'tripCount',
+] as const;
 
 /** A time given as a plain date (2026-12-01) means that local day: from its start, or (for `to`) through its end. */
 const timeOrDate = z.union([isoTime, z.iso.date()]);
@@ -67,8 +81,14 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           description:
             'Whole report days come from the daily rollups; only partial days at the edges are computed from readings. Default period: the current month (REPORT_TZ) up to now. A department-limited key sees its own department. CSV with `?format=csv`.',
           querystring: z.object({
-            from: timeOrDate.optional().describe('ISO 8601 with a zone, or a plain date (2026-12-01: from that local day). Default: the start of the current month in REPORT_TZ'),
-            to: timeOrDate.optional().describe('ISO 8601 with a zone (exclusive), or a plain date (2026-12-31: through the end of that local day). Default: now'),
+            from: timeOrDate
+              .optional()
+              .describe(
+                'ISO 8601 with a zone, or a plain date (2026-12-01: from that local day). Default: the start of the current month in REPORT_TZ',
+              ),
+            to: timeOrDate
+              .optional()
+              .describe('ISO 8601 with a zone (exclusive), or a plain date (2026-12-31: through the end of that local day). Default: now'),
             departmentId: z.uuid().optional(),
             format: formatParam,
           }),
@@ -114,8 +134,23 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const to = localStamp(toMs, tz);
         const csvRows: CsvRow[] = rows.map((r) => ({ ...r, departmentName: names.get(r.departmentId) ?? '', from, to }));
         // The totals row: sums of the rows as shown (rounded), so a spreadsheet adds up.
-        const total = { vehicleId: 'TOTAL', plateNumber: `${rows.length} vehicles`, departmentId: '', kind: '', fuelType: '', fuelSource: '', litresPer100Km: null, departmentName: '', from, to } as unknown as CsvRow;
-        for (const k of SUMMED) (total as Record<string, unknown>)[k] = round(rows.reduce((sum, r) => sum + r[k], 0), 3);
+        const total = {
+          vehicleId: 'TOTAL',
+          plateNumber: `${rows.length} vehicles`,
+          departmentId: '',
+          kind: '',
+          fuelType: '',
+          fuelSource: '',
+          litresPer100Km: null,
+          departmentName: '',
+          from,
+          to,
+        } as unknown as CsvRow;
+        for (const k of SUMMED)
+          (total as Record<string, unknown>)[k] = round(
+            rows.reduce((sum, r) => sum + r[k], 0),
+            3,
+          );
         total.litresPer100Km = total.distanceKm >= 1 ? round((100 * total.fuelUsedLitres) / total.distanceKm, 2) : null;
         // Named by the local dates it covers (the last day the period reaches into).
         const name = `fuel-report-${localDate(fromMs, tz)}-to-${localDate(Math.max(fromMs, toMs - 1), tz)}.csv`;

@@ -160,9 +160,7 @@ export function savingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           throw new BadRequestError('month or year: give one of them, not both (month=2026-03 or year=2026).');
         // Neither: the current month.
         const q =
-          request.query.month === undefined && request.query.year === undefined
-            ? { ...request.query, month: currentMonth }
-            : request.query;
+          request.query.month === undefined && request.query.year === undefined ? { ...request.query, month: currentMonth } : request.query;
         if (q.departmentId) assertDepartmentVisible(request.auth, q.departmentId);
         const fleet = await vehicles.list(request.auth, q.departmentId ? { departmentId: q.departmentId } : {});
         const visible = new Set(fleet.map((v) => v.id));

@@ -42,7 +42,7 @@ export const tripView = (p: SegmentPiece) => ({
   endAt: isoOf(p.endMs),
   durationS: durationS(p),
   distanceKm: round(p.distanceM / 1000, 3),
-  avgSpeedKmh: durationS(p) > 0 ? round((p.distanceM / 1000) / (durationS(p) / 3600), 1) : 0,
+  avgSpeedKmh: durationS(p) > 0 ? round(p.distanceM / 1000 / (durationS(p) / 3600), 1) : 0,
   maxSpeedKmh: round(p.maxSpeedKmh, 1),
   fuelUsedLitres: round(p.fuelUsedLitres, 2),
   start: { lat: p.startLat, lon: p.startLon },
@@ -105,7 +105,10 @@ export function tripRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         {
           schema: {
             tags: ['analytics'],
-            summary: kind === 'trips' ? "A vehicle's trips in a period (Traccar's semantics)" : "A vehicle's stops in a period (Traccar's semantics)",
+            summary:
+              kind === 'trips'
+                ? "A vehicle's trips in a period (Traccar's semantics)"
+                : "A vehicle's stops in a period (Traccar's semantics)",
             description:
               'Thresholds default to the settings (REPORT_TRIP_*, REPORT_STOP_MIN_DURATION_S, REPORT_MOTION_MIN_SPEED_KMH) and can be overridden here. JSON array, or CSV with `?format=csv` or `Accept: text/csv`.',
             params: idParams,
@@ -119,7 +122,9 @@ export function tripRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const { from, to, format: _format, ...overrides } = request.query;
           const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TripSettings>;
           const hasOverrides = Object.keys(given).length > 0;
-          const { fromMs, toMs } = resolvePeriod({ from, to }, deps.now().getTime(), { maxDays: hasOverrides ? MAX_DAYS_WITH_OVERRIDES : MAX_DAYS });
+          const { fromMs, toMs } = resolvePeriod({ from, to }, deps.now().getTime(), {
+            maxDays: hasOverrides ? MAX_DAYS_WITH_OVERRIDES : MAX_DAYS,
+          });
           const period = await analytics.vehiclePeriod(found, fromMs, toMs, given);
           const name = `${found.plateNumber}-${kind}-${isoOf(fromMs).slice(0, 10)}`;
           if (kind === 'trips') {

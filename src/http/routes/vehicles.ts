@@ -30,7 +30,10 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
    */
   const withCurrentAllocation = async (list: Vehicle[]) => {
     const month = deps.services.catalog.currentMonth(deps.now());
-    const inForce = await deps.repos.allocations.inForceForMonth(list.map((v) => v.id), month);
+    const inForce = await deps.repos.allocations.inForceForMonth(
+      list.map((v) => v.id),
+      month,
+    );
     return list.map((v) => {
       const a = inForce.get(v.id);
       return vehicleView(a ? { ...v, monthlyAllocationLitres: litresNumber(a.litresMl) } : v);

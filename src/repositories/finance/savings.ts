@@ -98,9 +98,7 @@ export function savingsRepository(database: Database) {
 
     /** Departments' budgets for a year, in rupiah. */
     async budgets(year: number): Promise<Map<string, bigint>> {
-      const rows = await database.query(`SELECT department_id, amount_idr::text AS amount FROM department_budgets WHERE year = $1`, [
-        year,
-      ]);
+      const rows = await database.query(`SELECT department_id, amount_idr::text AS amount FROM department_budgets WHERE year = $1`, [year]);
       return new Map(rows.map((r) => [String(r.department_id), BigInt(String(r.amount))]));
     },
 
@@ -140,7 +138,6 @@ export function savingsRepository(database: Database) {
         levels: r.start_level === null || r.end_level === null ? null : { start: num(r.start_level), end: num(r.end_level) },
       }));
     },
-
   };
 }
 export type SavingsRepository = ReturnType<typeof savingsRepository>;

@@ -98,9 +98,9 @@ export function voucherRepository(database: Database) {
     /** A vehicle's vouchers still valid at `atMs` (issued before, expiring after). */
     async validAt(vehicleId: string, atMs: number): Promise<VoucherRow[]> {
       const at = new Date(atMs).toISOString();
-      return (
-        await database.query(`${SELECT} WHERE f.vehicle_id = $1 AND f.created_at <= $2 AND f.expires_at > $2`, [vehicleId, at])
-      ).map(toRow);
+      return (await database.query(`${SELECT} WHERE f.vehicle_id = $1 AND f.created_at <= $2 AND f.expires_at > $2`, [vehicleId, at])).map(
+        toRow,
+      );
     },
 
     /** Serialises voucher grants of one vehicle (two at once could each grant the same litres). */

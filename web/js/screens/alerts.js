@@ -93,8 +93,12 @@ function Alerts({ ctx, route }) {
           html`<label class="field"><span>${t('map.department')}</span>
           <select id="alerts-department" value=${form.departmentId} onChange=${set('departmentId')}>
             <option value="">${t('map.allDepartments')}</option>
-            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option
-              value=${id}>${name}</option>`)}
+            ${[...ref.departments]
+              .sort((a, b) => a[1].localeCompare(b[1]))
+              .map(
+                ([id, name]) => html`<option
+              value=${id}>${name}</option>`,
+              )}
           </select></label>`
         }
         <label class="check"><input type="checkbox" id="alerts-unacked" checked=${form.unacknowledged}
@@ -118,8 +122,12 @@ function Alerts({ ctx, route }) {
             <td>${kindName(a.kind)}</td>
             <td><a href=${href('history', { id: a.vehicleId, from: fromDay, to: toDay })}>${plateOf(a)}</a></td>
             <td>${alertText(a, plateOf(a))}</td>
-            <td>${a.acknowledgedAt ? t('alerts.acked', { time: fmt.timeShort(a.acknowledgedAt) }) : html`<${AckButton} ctx=${ctx}
-              alert=${a} onDone=${replace} />`}</td>
+            <td>${
+              a.acknowledgedAt
+                ? t('alerts.acked', { time: fmt.timeShort(a.acknowledgedAt) })
+                : html`<${AckButton} ctx=${ctx}
+              alert=${a} onDone=${replace} />`
+            }</td>
           </tr>`,
         )}</tbody></table></div>`
       }

@@ -253,8 +253,12 @@ function Reconciliation({ ctx, route }) {
     ${data?.closed && html`<p class="muted small">${t('fin.closed')}</p>`}
     ${
       data &&
-      html`${data.purchases.length === 0 ? html`<p class="empty">${t('fin.noPurchases')}</p>` : html`<${PurchaseTable}
-          id="recon-table" purchases=${data.purchases} />`}
+      html`${
+        data.purchases.length === 0
+          ? html`<p class="empty">${t('fin.noPurchases')}</p>`
+          : html`<${PurchaseTable}
+          id="recon-table" purchases=${data.purchases} />`
+      }
         ${
           data.adjustments?.purchases.length > 0 &&
           html`<h2>${t('fin.adjustments', { month: data.adjustments.month })}</h2>
@@ -450,8 +454,11 @@ function Purchases({ ctx, route }) {
           ${t('fin.next')}</button>
       </p>`
     }
-    ${writer && html`<div class="finance-forms"><${RecordForm} ctx=${ctx} onDone=${reload} />
-      ${!ctx.departmentScoped && html`<${ImportForm} ctx=${ctx} onDone=${reload} />`}</div>`}`;
+    ${
+      writer &&
+      html`<div class="finance-forms"><${RecordForm} ctx=${ctx} onDone=${reload} />
+      ${!ctx.departmentScoped && html`<${ImportForm} ctx=${ctx} onDone=${reload} />`}</div>`
+    }`;
 }
 
 // ---------------------------------------------------------------- vouchers, registers, closings

@@ -147,10 +147,7 @@ function History({ ctx, route }) {
     el.replaceChildren();
     const pts = data.points;
     if (!pts.some((p) => p.fuelLitres != null)) return;
-    const events = [
-      ...data.fuel.refuels.map((e) => ({ ...e, kind: 'refuel' })),
-      ...data.fuel.drains.map((e) => ({ ...e, kind: 'drain' })),
-    ];
+    const events = [...data.fuel.refuels.map((e) => ({ ...e, kind: 'refuel' })), ...data.fuel.drains.map((e) => ({ ...e, kind: 'drain' }))];
     const chart = new uPlot(
       {
         width: Math.max(260, el.clientWidth),
@@ -250,8 +247,10 @@ function History({ ctx, route }) {
           <label class="field"><span>${t('history.vehicle')}</span>
             <input id="history-plate" list="history-plates" value=${plate} autocomplete="off"
               onInput=${(e) => setPlate(e.currentTarget.value)} /></label>
-          <datalist id="history-plates">${plates.map((v) => html`<option
-            value=${v.plateNumber}>${ref.departments.get(v.departmentId) ?? ''}</option>`)}</datalist>
+          <datalist id="history-plates">${plates.map(
+            (v) => html`<option
+            value=${v.plateNumber}>${ref.departments.get(v.departmentId) ?? ''}</option>`,
+          )}</datalist>
           <${PeriodFields} idPrefix="history" from=${from} to=${to} onFrom=${setFrom} onTo=${setTo} />
           <button type="submit" class="primary">${t('period.show')}</button>
         </form>
@@ -271,10 +270,7 @@ function History({ ctx, route }) {
             [...fuel.refuels.map((e) => [e, 'refuel']), ...fuel.drains.map((e) => [e, 'drain'])].length > 0 &&
             html`<ul class="events">
             ${[...fuel.refuels.map((e) => [e, 'refuel']), ...fuel.drains.map((e) => [e, 'drain'])].map(
-              ([
-                e,
-                kind,
-              ]) => html`<li class=${`event-${kind}`}><button type="button" class="link"
+              ([e, kind]) => html`<li class=${`event-${kind}`}><button type="button" class="link"
                 onClick=${() => m.current.map.setView([e.lat, e.lon], 16)}>
                 ${fmt.timeShort(e.at)} · ${t(`history.${kind}`, { litres: fmt.n1(e.litres) })}</button></li>`,
             )}
@@ -311,8 +307,12 @@ function History({ ctx, route }) {
                   (tr) => html`<tr>
                     <td><button type="button" class="link"
                       aria-label=${t('history.zoomTo', { what: `${t('history.trips')} ${fmt.timeShort(tr.startAt)}` })}
-                      onClick=${() => zoomTo(tr.startAt, tr.endAt)}>${fmt.timeShort(tr.startAt)}</button>${tr.partial ? html` <span
-                        class="muted" title=${t('history.partial')}>*</span>` : ''}</td>
+                      onClick=${() => zoomTo(tr.startAt, tr.endAt)}>${fmt.timeShort(tr.startAt)}</button>${
+                        tr.partial
+                          ? html` <span
+                        class="muted" title=${t('history.partial')}>*</span>`
+                          : ''
+                      }</td>
                     <td>${fmt.timeShort(tr.endAt)}</td><td class="num">${fmt.n1(tr.distanceKm)}</td><td
                       class="num">${fmt.duration(tr.durationS)}</td><td class="num">${fmt.n1(tr.fuelUsedLitres)}</td>
                   </tr>`,

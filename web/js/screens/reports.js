@@ -97,8 +97,10 @@ function Reports({ ctx, route }) {
   const cells = (r) => COLUMNS.map(([key, f]) => html`<td class=${key === 'fuelSource' ? '' : 'num'} data-col=${key}>${f(r[key])}</td>`);
   const totals = (list, cls, label) => html`<tr class=${cls}>
     <th scope="row">${label}</th>
-    ${COLUMNS.map(([key, f, adds]) => html`<td class="num"
-      data-col=${key}>${adds ? f(sum(list, key)) : key === 'litresPer100Km' ? fmt.n1(per100(list)) : ''}</td>`)}
+    ${COLUMNS.map(
+      ([key, f, adds]) => html`<td class="num"
+      data-col=${key}>${adds ? f(sum(list, key)) : key === 'litresPer100Km' ? fmt.n1(per100(list)) : ''}</td>`,
+    )}
   </tr>`;
 
   return html`
@@ -111,8 +113,12 @@ function Reports({ ctx, route }) {
           html`<label class="field"><span>${t('map.department')}</span>
           <select id="reports-department" value=${dept} onChange=${(e) => setDept(e.currentTarget.value)}>
             <option value="">${t('map.allDepartments')}</option>
-            ${[...ref.departments].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => html`<option
-              value=${id}>${name}</option>`)}
+            ${[...ref.departments]
+              .sort((a, b) => a[1].localeCompare(b[1]))
+              .map(
+                ([id, name]) => html`<option
+              value=${id}>${name}</option>`,
+              )}
           </select></label>`
         }
         <button type="submit" class="primary">${t('period.show')}</button>

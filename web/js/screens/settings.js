@@ -70,15 +70,16 @@ function DepartmentRules({ ctx, rules, defaults, editable }) {
       <fieldset disabled=${!editable}>
         <legend>${t('settings.exempt')}</legend>
         <div class="exempt">${vehicles.map(
-          (
-            v,
-          ) => html`<label class="check"><input type="checkbox" data-vehicle-id=${v.id} checked=${exempt.has(v.id)}
+          (v) => html`<label class="check"><input type="checkbox" data-vehicle-id=${v.id} checked=${exempt.has(v.id)}
             onChange=${() => toggleExempt(v.id)} />
             ${v.plateNumber} <span class="muted">(${v.kind})</span></label>`,
         )}</div>
       </fieldset>
-      ${editable && html`<button type="submit" class="primary"
-        aria-disabled=${state.saving ? 'true' : 'false'}>${state.saving ? t('settings.saving') : t('settings.save')}</button>`}
+      ${
+        editable &&
+        html`<button type="submit" class="primary"
+        aria-disabled=${state.saving ? 'true' : 'false'}>${state.saving ? t('settings.saving') : t('settings.save')}</button>`
+      }
       ${state.message && html`<p class="ok" role="status">${state.message}</p>`}
       <${ErrorLine} error=${state.error} />
     </form>`;
