@@ -179,6 +179,26 @@ describe('allocations', () => {
     }
     // Roles and scope: a manager and an auditor may not; another department's vehicle is not found.
     expect((await set(999, '2026-12', keys.managerA)).status).toBe(403);
+    // Nor may a manager give a vehicle it registers an allocation: it starts at 0, for finance to set.
+    const register = (monthlyAllocationLitres: number, plateNumber: string) =>
+      t.api('/api/v1/vehicles', {
+        method: 'POST',
+        key: keys.managerA,
+        json: {
+          plateNumber,
+          departmentId: depA,
+          kind: 'car',
+          fuelType: 'pertamax',
+          tankCapacityLitres: 45,
+          ratedLitresPer100Km: 9,
+          idleLitresPerHour: 0.8,
+          monthlyAllocationLitres,
+        },
+      });
+    const refused = await register(500, 'DH 9001 MG');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/monthlyAllocationLitres 0/);
+    expect((await register(0, 'DH 9002 MG')).status).toBe(201);
     expect((await set(999, '2026-12', keys.auditor)).status).toBe(403);
     expect((await t.api(`/api/v1/vehicles/${vehicleB}/allocations`, { key: keys.managerA })).status).toBe(404);
     expect((await set(-1, '2026-12')).status).toBe(400);

@@ -67,6 +67,13 @@ export function vehicleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         assertDepartmentVisible(request.auth, request.body.departmentId);
         if (!(await departments.findById(request.body.departmentId))) throw new NotFoundError('Department');
+        // The audited do not set their own baseline, not even for a vehicle they register.
+        if (request.auth.role === 'manager' && request.body.monthlyAllocationLitres !== 0) {
+          throw new ForbiddenError(
+            'A manager registers a vehicle with monthlyAllocationLitres 0: its allocation is set by finance or an admin ' +
+              '(POST /api/v1/vehicles/{id}/allocations).',
+          );
+        }
         const ctx = { actor: actorOf(request.auth), scope: request.auth, now: deps.now() };
         const created = await deps.services.catalog.createVehicle(request.body, ctx);
         return reply.code(201).send(vehicleView(created));
