@@ -7,7 +7,8 @@
  * A verdict is pending until the refuel window has passed, the analytics of the days it
  * touches are final (the rollup job computed them with an hour of the next day in hand
  * and no late readings wait for them) and the vehicle has been heard from since (its
- * buffered readings are in); or, failing that, until FINANCE_TELEMETRY_WAIT_H has passed.
+ * buffered readings are in); or, failing that, until FINANCE_TELEMETRY_WAIT_H has passed
+ * since the purchase and since its receipt was recorded.
  */
 import { contextMs } from '../analytics/service.js';
 import type { AnalyticsSettings } from '../analytics/settings.js';
@@ -151,9 +152,12 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
     }
     const late = new Set(marks.map((m) => `${m.vehicleId}|${m.day}`));
 
-    const isSettled = (vehicleId: string, atMs: number): boolean => {
+    // The wait for telemetry counts from when the receipt was recorded too: a receipt entered
+    // (or imported) days after the purchase still gives the vehicle's readings time to come
+    // and the rollup job time to compute their days, before its flags raise alerts.
+    const isSettled = (vehicleId: string, atMs: number, recordedAtMs: number): boolean => {
       if (nowMs < atMs + windowMs) return false;
-      if (nowMs >= atMs + settings.telemetryWaitS * 1000) return true;
+      if (nowMs >= Math.max(atMs, recordedAtMs) + settings.telemetryWaitS * 1000) return true;
       const state = states.get(vehicleId);
       if (!state || state.seenAtMs === null || state.seenAtMs < atMs + windowMs) return false;
       for (let d = localDayOf(tz, atMs - windowMs); d <= localDayOf(tz, atMs + windowMs); d = addDays(d, 1)) {
@@ -200,7 +204,7 @@ export function createReconciliation(deps: ReconciliationDeps, settings: Finance
           ...(p.voucherCode !== null ? { voucher: voucherUse(vouchers.get(p.voucherCode), toVoucherPurchase(p), namingVoucher) } : {}),
           ratedLitresToDate: rated,
           purchasedBeforeMl: before,
-          settled: isSettled(vehicle.id, atMs),
+          settled: isSettled(vehicle.id, atMs, p.createdAt.getTime()),
           refuelThresholdLitres: refuelThresholdLitres(analytics.fuel, vehicle.tankCapacityLitres),
         });
       }

@@ -257,6 +257,31 @@ describe('telemetry later than the wait', () => {
   });
 });
 
+describe('a receipt recorded long after the purchase', () => {
+  it('waits for the vehicle’s readings and their analytics before it settles, and raises no alert meanwhile', async () => {
+    const d = await registerVehicleWithDevice(t, { plate: 'DH 7004 RC', tankCapacityLitres: 60 });
+    // Entered ten days after the fill (a late statement, a demo's history): long past the
+    // 72 h telemetry wait counted from the purchase, but not from when it was recorded.
+    clock = new Date(run.endMs + 10 * 86_400_000);
+    const id = await post(honestReceipt(d.vehicleId, 'D-1'));
+    await t.services.settle.runOnce();
+    const verdict = async () =>
+      (await t.testDb.database.query<{ status: string }>('SELECT status FROM purchase_verdicts WHERE purchase_id = $1', [id]))[0]?.status ??
+      'pending';
+    const receiptAlerts = async () =>
+      (await t.testDb.database.query(`SELECT 1 FROM alerts WHERE vehicle_id = $1 AND kind LIKE 'receipt_%'`, [d.vehicleId])).length;
+    expect(await verdict()).toBe('pending');
+    expect(await receiptAlerts()).toBe(0);
+    // Its readings come, the rollup job computes their days: the verdict settles, honest.
+    clock = new Date(clock.getTime() + 600_000);
+    await insert(d);
+    await t.services.rollups.runOnce();
+    await t.services.settle.runOnce();
+    expect(await verdict()).toBe('matched');
+    expect(await receiptAlerts()).toBe(0);
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents every reconciliation, savings, voucher and closing route, the savings exports included', async () => {
     const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
