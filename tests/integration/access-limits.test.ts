@@ -451,7 +451,7 @@ describe('logs', () => {
             tankCapacityLitres: 40,
             ratedLitresPer100Km: 9,
             idleLitresPerHour: 0.7,
-            monthlyAllocationLitres: 100,
+            monthlyAllocationLitres: 0, // a manager's vehicle starts without an allocation
           },
         })
       ).json()) as { id: string };
