@@ -57,27 +57,26 @@ export function savingsCsv(x: SavingsExport): string {
   const lines = [header.map(csvField).join(',')];
   for (const r of x.vehicles)
     lines.push([x.period, ...COLUMNS.map((c) => (c.kind === 'text' ? cellText(r[c.key]) : (r[c.key] as number)))].map(csvField).join(','));
-  const t = x.totals;
-  lines.push(
-    [
-      x.period,
-      'TOTAL',
-      `${t.vehicles} vehicles`,
-      t.baselineLitres,
-      t.baselineIdr,
-      t.purchasedLitres,
-      t.purchasedIdr,
-      t.usedLitres,
-      '',
-      t.ratedLitres,
-      t.unexplainedLitres,
-      t.savingsIdr,
-      x.partial ? 'partial' : '',
-    ]
-      .map(csvField)
-      .join(','),
-  );
+  lines.push([x.period, ...totalsCells(x), x.partial ? 'partial' : ''].map(csvField).join(','));
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The totals row under the vehicle columns, up to (not including) the flags column. */
+function totalsCells(x: SavingsExport): Array<string | number> {
+  const t = x.totals;
+  return [
+    'TOTAL',
+    `${t.vehicles} vehicles`,
+    t.baselineLitres,
+    t.baselineIdr,
+    t.purchasedLitres,
+    t.purchasedIdr,
+    t.usedLitres,
+    '',
+    t.ratedLitres,
+    t.unexplainedLitres,
+    t.savingsIdr,
+  ];
 }
 
 const RUPIAH_FORMAT = '"Rp" #,##0;[Red]-"Rp" #,##0';
@@ -104,21 +103,7 @@ export async function savingsXlsx(x: SavingsExport): Promise<Buffer> {
   };
   for (const r of x.vehicles)
     formatRow(vs.addRow(COLUMNS.map((c) => (c.kind === 'text' ? neutralise(cellText(r[c.key])) : (r[c.key] as number)))));
-  const t = x.totals;
-  const totals = vs.addRow([
-    'TOTAL',
-    `${t.vehicles} vehicles`,
-    t.baselineLitres,
-    t.baselineIdr,
-    t.purchasedLitres,
-    t.purchasedIdr,
-    t.usedLitres,
-    '',
-    t.ratedLitres,
-    t.unexplainedLitres,
-    t.savingsIdr,
-    '',
-  ]);
+  const totals = vs.addRow([...totalsCells(x), '']);
   totals.font = { bold: true };
   formatRow(totals);
   vs.columns.forEach((col, i) => (col.width = i < 2 ? 28 : 16));

@@ -11,6 +11,7 @@ import { AppError, BadRequestError, ConflictError, NotFoundError } from '../erro
 import { formatLitres, parseLitres } from '../domain/finance/money.js';
 import type { Repositories } from '../repositories/index.js';
 import type { Actor } from '../repositories/finance/audit-log.js';
+import type { PurchaseFields } from '../domain/finance/ledger-chain.js';
 import type { EntryFlag, LedgerEntry, LedgerTx } from '../repositories/finance/purchases.js';
 import type { DepartmentScope } from '../repositories/scope.js';
 
@@ -68,19 +69,7 @@ export interface WriteContext {
 export type AppendOutcome = { entry: LedgerEntry; outcome: 'created' | 'existing' };
 
 /** A validated purchase, ready to append. */
-interface Checked {
-  vehicleId: string;
-  departmentId: string;
-  at: Date;
-  litresMl: bigint;
-  amountIdr: bigint;
-  fuelType: string;
-  stationCode: string | null;
-  lat: number | null;
-  lon: number | null;
-  receiptNo: string | null;
-  odometerKm: number | null;
-  voucherCode: string | null;
+interface Checked extends PurchaseFields {
   requestSha256: string;
   /** The station code is not in the register (when checked). */
   unknownStation: boolean;

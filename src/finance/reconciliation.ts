@@ -26,27 +26,8 @@ import { refuelThresholdLitres } from '../domain/fuel/index.js';
 import { addDays, dayRangeMs, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { AnalyticsRepository } from '../repositories/analytics.js';
 import type { EvidenceRepository, StoredRefuel } from '../repositories/finance/evidence.js';
+import type { EffectivePurchase } from '../repositories/finance/purchases.js';
 import type { FinanceReconSettings } from './settings.js';
-
-/** A purchase that stands (not voided), as the ledger's repository answers it. */
-export interface EffectivePurchase {
-  id: string;
-  seq: number;
-  vehicleId: string;
-  departmentId: string;
-  at: Date;
-  litresMl: bigint;
-  amountIdr: bigint;
-  fuelType: string;
-  stationCode: string | null;
-  lat: number | null;
-  lon: number | null;
-  receiptNo: string | null;
-  odometerKm: number | null;
-  voucherCode: string | null;
-  entryFlags: ReadonlyArray<{ kind: string; detail: string }>;
-  createdAt: Date;
-}
 
 export interface PurchaseReader {
   effectivePurchases(filter: {

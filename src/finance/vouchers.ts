@@ -14,7 +14,8 @@ import type { Actor, AuditLogRepository } from '../repositories/finance/audit-lo
 import type { EvidenceRepository } from '../repositories/finance/evidence.js';
 import type { SavingsRepository } from '../repositories/finance/savings.js';
 import type { VoucherRepository, VoucherRow } from '../repositories/finance/vouchers.js';
-import { monthRangeMs, type EffectivePurchase, type PurchaseReader } from './reconciliation.js';
+import type { EffectivePurchase } from '../repositories/finance/purchases.js';
+import { monthRangeMs, type PurchaseReader } from './reconciliation.js';
 
 /** A level older than this cannot say how much room the tank has. */
 export const LEVEL_MAX_AGE_MS = 30 * 60_000;

@@ -15,12 +15,8 @@ import { formatLitres } from './money.js';
 /** The prev_hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export interface ChainEntry {
-  id: string;
-  seq: number;
-  kind: 'purchase' | 'void';
-  voidsId: string | null;
-  reason: string | null;
+/** What a receipt says about a purchase: the fields the ledger, its checks and the reconciliation share. */
+export interface PurchaseFields {
   vehicleId: string;
   departmentId: string;
   at: Date;
@@ -33,6 +29,14 @@ export interface ChainEntry {
   receiptNo: string | null;
   odometerKm: number | null;
   voucherCode: string | null;
+}
+
+export interface ChainEntry extends PurchaseFields {
+  id: string;
+  seq: number;
+  kind: 'purchase' | 'void';
+  voidsId: string | null;
+  reason: string | null;
   source: string;
   idempotencyKey: string | null;
   requestSha256: string | null;

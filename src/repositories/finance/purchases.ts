@@ -8,7 +8,14 @@
  * ROLLBACK, never left behind by a crash) and works the same on PGlite.
  */
 import type { Database, Queryable } from '../../db/client.js';
-import { chain, createChainVerifier, type ChainBreak, type ChainedEntry, type ChainEntry } from '../../domain/finance/ledger-chain.js';
+import {
+  chain,
+  createChainVerifier,
+  type ChainBreak,
+  type ChainedEntry,
+  type ChainEntry,
+  type PurchaseFields,
+} from '../../domain/finance/ledger-chain.js';
 import { formatLitres, parseLitres } from '../../domain/finance/money.js';
 import type { DepartmentScope } from '../scope.js';
 import { writeAudit, type Actor } from './audit-log.js';
@@ -50,22 +57,10 @@ export interface LedgerEntry extends ChainedEntry {
 }
 
 /** A purchase that stands (not voided), in the shape the reconciliation reads. */
-export interface EffectivePurchase {
+export interface EffectivePurchase extends PurchaseFields {
   id: string;
   seq: number;
-  vehicleId: string;
-  departmentId: string;
-  at: Date;
-  litresMl: bigint;
-  amountIdr: bigint;
-  fuelType: string;
-  stationCode: string | null;
-  lat: number | null;
-  lon: number | null;
   positionSource: 'receipt' | 'station' | null;
-  receiptNo: string | null;
-  odometerKm: number | null;
-  voucherCode: string | null;
   entryFlags: EntryFlag[];
   createdAt: Date;
 }
