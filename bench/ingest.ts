@@ -23,7 +23,7 @@ import { createBenchDatabase, seedFleet } from './postgres.js';
 import type { ChildMessage, ConsumerArgs, ConsumerResult, ParentMessage } from './protocol.js';
 import { prepareMessages, publishAll, type PreparedMessages, type PublishOutcome } from './publisher.js';
 import { formatInt, formatPercent, type BenchRow, type BenchSection, type Verdict } from './report.js';
-import { mulberry32 } from '../simulator/fleet.js';
+import { mulberry32 } from '../simulator/random.js';
 
 export interface BenchContext {
   messages: number;

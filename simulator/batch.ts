@@ -4,7 +4,7 @@
  * it wait: a file or a broker that is behind). The output does not depend on the chunk
  * size: `tests/unit/simulator-truth.test.ts` checks it.
  */
-import { createFleetSimulation, type FleetOptions, type FleetSimulation, type SimMessage } from './fleet.js';
+import { createFleetSimulation, type FleetOptions, type FleetSimulation, type SimMessage } from './fleet/index.js';
 import type { RunRecord, TruthRecord } from './truth.js';
 
 export interface BatchProgress {

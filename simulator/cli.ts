@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createApi, createReceiptPoster, registerFleet, SIM_DEPARTMENT } from './api.js';
 import { witaDate, WITA_OFFSET_MS } from './calendar.js';
 import { runBatch } from './batch.js';
-import type { SimMessage } from './fleet.js';
+import type { SimMessage } from './fleet/index.js';
 import { gpxReplay, parseGpx } from './gpx.js';
 import { startLiveSimulation, type LiveDevice } from './live.js';
 import { runLoad } from './load.js';

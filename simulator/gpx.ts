@@ -7,7 +7,7 @@
  */
 import { encodeFix, topicFor, type Fix, type OutputFormat } from './formats.js';
 import { bearingDeg, haversineM, type LatLon } from './kupang.js';
-import type { SimMessage } from './fleet.js';
+import type { SimMessage } from './fleet/index.js';
 
 export interface GpxPoint extends LatLon {
   eleM: number | null;

@@ -9,7 +9,7 @@
  * as JSON arrays already.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { createFleetSimulation, type FleetOptions, type ScheduleMode, type SimMessage } from './fleet.js';
+import { createFleetSimulation, type FleetOptions, type ScheduleMode, type SimMessage } from './fleet/index.js';
 import type { OutputFormat } from './formats.js';
 import type { TruthRecord } from './truth.js';
 import type { SimVehicle } from './vehicles.js';

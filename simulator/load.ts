@@ -4,7 +4,7 @@
  * from the fleet model (refreshed every second of real time) and carry the real time,
  * a millisecond apart at least per device, so that none is a duplicate of another.
  */
-import { createFleetSimulation, type SimMessage } from './fleet.js';
+import { createFleetSimulation, type SimMessage } from './fleet/index.js';
 import { encodeFix, topicFor, type Fix, type OutputFormat } from './formats.js';
 import { openMqttSink } from './output.js';
 import type { LiveDevice } from './live.js';

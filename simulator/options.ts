@@ -3,7 +3,7 @@
  * options object. Pure, so that tests can call it; simulator/cli.ts does the rest.
  */
 import { parseArgs } from 'node:util';
-import type { FleetOptions, ScheduleMode } from './fleet.js';
+import type { FleetOptions, ScheduleMode } from './fleet/index.js';
 import { DEFAULT_TANK_SENSOR } from './physics.js';
 import type { OutputFormat } from './formats.js';
 

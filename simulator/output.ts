@@ -5,7 +5,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { SimMessage } from './fleet.js';
+import type { SimMessage } from './fleet/index.js';
 import { QosPublisher } from './mqtt-publisher.js';
 import { hash32 } from './random.js';
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
-import { mulberry32 } from '../../simulator/fleet.js';
+import { mulberry32 } from '../../simulator/random.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { scoreStream } from '../support/loss-checker.js';
 import { seedStreamDevices } from '../support/seed-devices.js';

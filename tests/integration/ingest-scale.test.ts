@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
-import { mulberry32 } from '../../simulator/fleet.js';
+import { mulberry32 } from '../../simulator/random.js';
 import { ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
 import { deviceTopic, ownerOf } from '../../src/ingest/partition.js';
 import { createRepositories, type Repositories } from '../../src/repositories/index.js';

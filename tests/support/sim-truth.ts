@@ -3,7 +3,7 @@
  * records to measure the reports against (simulator/truth.ts).
  */
 import { simulatePeriod } from '../../simulator/batch.js';
-import type { FleetOptions, SimVehicle } from '../../simulator/fleet.js';
+import type { FleetOptions, SimVehicle } from '../../simulator/fleet/index.js';
 import type { DayRecord, DrainRecord, RefuelRecord, TruthRecord } from '../../simulator/truth.js';
 import type { AnalysisReading } from '../../src/domain/trips.js';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { simulatePeriod } from '../../simulator/batch.js';
-import type { ReadingTruth, SimMessage, SimVehicle } from '../../simulator/fleet.js';
+import type { ReadingTruth, SimMessage, SimVehicle } from '../../simulator/fleet/index.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import { distanceM, offsetM } from '../../simulator/kupang.js';
 import { DEFAULT_TANK_SENSOR, drivingFactor, quantise, sensedLevelLitres } from '../../simulator/physics.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import { witaMinuteOfDay } from '../../simulator/calendar.js';
-import type { ReadingTruth, SimVehicle } from '../../simulator/fleet.js';
+import type { ReadingTruth, SimVehicle } from '../../simulator/fleet/index.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import { distanceM, isInKupang, kupangFuelStations } from '../../simulator/kupang.js';
 import type {

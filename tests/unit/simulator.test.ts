@@ -9,7 +9,7 @@ import { demoDepartments, demoDeviceId, demoSimVehicle, demoVehicles } from '../
 import { parseTelemetryPayload } from '../../src/domain/telemetry.js';
 import { simulatePeriod } from '../../simulator/batch.js';
 import { isDutyTime, witaMinuteOfDay, witaWeekday, witaDayIndex } from '../../simulator/calendar.js';
-import { createFleetSimulation, type ReadingTruth, type SimMessage, type SimVehicle } from '../../simulator/fleet.js';
+import { createFleetSimulation, type ReadingTruth, type SimMessage, type SimVehicle } from '../../simulator/fleet/index.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import {
   distanceM,
