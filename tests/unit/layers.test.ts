@@ -76,7 +76,12 @@ const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
   {
     path: 'simulator/probe.ts',
     forbidden: ["import { a } from '../src/domain/topics.js';", "import { a } from '../demo/seed.js';"],
-    allowed: ["import { a } from './fleet.js';", "import mqtt from 'mqtt';"],
+    allowed: ["import { a } from './fleet/index.js';", "import mqtt from 'mqtt';"],
+  },
+  {
+    path: 'simulator/fleet/probe.ts',
+    forbidden: ["import { a } from '../../src/domain/topics.js';", "import { a } from '../../demo/seed.js';"],
+    allowed: ["import { a } from '../kupang.js';", "import { a } from './state.js';"],
   },
 ];
 
