@@ -62,7 +62,7 @@ function log(text: string): void {
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
- * Readings shaped like the simulator's (simulator/fleet.ts), devices taking turns, each
+ * Readings shaped like the simulator's (simulator/fleet/tracker.ts), devices taking turns, each
  * device's fix times 10 s apart and ending just before now, so no reading is in the
  * future and (vehicle, fix time) never repeats.
  */

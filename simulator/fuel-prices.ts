@@ -70,6 +70,3 @@ export function fuelPriceOn(fuelType: PriceFuelType, localDay: string): number {
   if (!found) throw new Error(`no price for ${fuelType} in the table`);
   return found.priceIdrPerLitre;
 }
-
-/** Kupang's local day (WITA, UTC+8 all year) of an instant. */
-export const witaDay = (atMs: number): string => new Date(atMs + 8 * 3_600_000).toISOString().slice(0, 10);

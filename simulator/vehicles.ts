@@ -39,9 +39,6 @@ export interface SimVehicle {
   startAt?: { lat: number; lon: number; levelLitres?: number | null };
 }
 
-/** Pump prices: Pertamina's dated prices for East Nusa Tenggara (simulator/fuel-prices.ts, with their sources). */
-export { fuelPriceOn } from './fuel-prices.js';
-
 export interface DrivingProfile {
   maxCityKmh: number;
   maxOpenRoadKmh: number;

@@ -5,8 +5,8 @@
  * refuel — a phantom visit (a stop at a station with no fill), a receipt from a station
  * far from where the vehicle was parked.
  */
-import { isDutyTime } from '../calendar.js';
-import { fuelPriceOn, witaDay } from '../fuel-prices.js';
+import { isDutyTime, witaDate } from '../calendar.js';
+import { fuelPriceOn } from '../fuel-prices.js';
 import { distanceM, fuelStationCode, kupangFuelStations, nearestPlace, type Place } from '../kupang.js';
 import { chance, pick, stream, uniform } from '../random.js';
 import { round6, type FraudKind, type TripPurpose } from '../truth.js';
@@ -70,7 +70,7 @@ function refuelLitres(s: VehicleState, priceIdrPerLitre: number): number {
  */
 export function planRefuel(s: VehicleState, ctx: Context): { refuel: RefuelActivity | null; queueUntilS: number } {
   const station = s.place ?? nearestPlace(s.kin.position, kupangFuelStations);
-  const litres = refuelLitres(s, fuelPriceOn(s.setup.fuelType, witaDay(ctx.opts.startMs + s.tS * 1000)));
+  const litres = refuelLitres(s, fuelPriceOn(s.setup.fuelType, witaDate(ctx.opts.startMs + s.tS * 1000)));
   const queueS = Math.round(uniform(s.moveRng, 30, 300));
   const payS = Math.round(uniform(s.moveRng, 30, 120));
   const queueUntilS = s.tS + queueS;
@@ -146,7 +146,7 @@ function emitReceipt(
   refuelEndS: number | null,
 ): void {
   // The price in force on the receipt's day in Kupang (WITA).
-  const priceIdrPerLitre = fuelPriceOn(s.setup.fuelType, witaDay(ctx.opts.startMs + atS * 1000));
+  const priceIdrPerLitre = fuelPriceOn(s.setup.fuelType, witaDate(ctx.opts.startMs + atS * 1000));
   const printedLitres = round2(litres);
   emit(s, {
     type: 'receipt',

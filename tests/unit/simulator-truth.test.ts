@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoSimVehicle, demoVehicles } from '../../simulator/demo-fleet.js';
 import { simulatePeriod } from '../../simulator/batch.js';
-import { witaMinuteOfDay } from '../../simulator/calendar.js';
+import { witaDate, witaMinuteOfDay } from '../../simulator/calendar.js';
 import type { ReadingTruth, SimVehicle } from '../../simulator/fleet/index.js';
 import type { ArmadaPayload } from '../../simulator/formats.js';
 import { distanceM, isInKupang, kupangFuelStations } from '../../simulator/kupang.js';
@@ -22,7 +22,7 @@ import type {
   TruthRecord,
   VehicleRecord,
 } from '../../simulator/truth.js';
-import { fuelPriceOn, witaDay, type PriceFuelType } from '../../simulator/fuel-prices.js';
+import { fuelPriceOn, type PriceFuelType } from '../../simulator/fuel-prices.js';
 
 const DAY_MS = 86_400_000;
 const MONDAY_MS = Date.parse('2026-11-02T00:00:00+08:00');
@@ -225,7 +225,7 @@ describe('ground truth: events as the trackers show them', () => {
     }
     for (const receipt of receipts) {
       // Priced at the dated table's price in force on the receipt's day in Kupang.
-      const price = fuelPriceOn(receipt.fuelType as PriceFuelType, witaDay(Date.parse(receipt.at)));
+      const price = fuelPriceOn(receipt.fuelType as PriceFuelType, witaDate(Date.parse(receipt.at)));
       expect(receipt.priceIdrPerLitre).toBe(price);
       expect(receipt.amountIdr).toBe(Math.round(receipt.litres * price));
       expect(receipt.receiptNo).toMatch(/^54\.851\.\d{2}-\d{12}-\d{4}$/);
