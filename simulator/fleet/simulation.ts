@@ -40,20 +40,17 @@ export interface FleetSimulation {
 
 /** Takes every vehicle's outbox, in order of second, then of vehicle. */
 function collect(states: VehicleState[]): AdvanceResult {
-  const tagged: Array<Output & { v?: number }> = [];
+  const tagged: Array<{ output: Output; vehicleIndex: number }> = [];
   for (const s of states) {
-    for (const o of s.out as Array<Output & { v?: number }>) {
-      o.v = s.index;
-      tagged.push(o);
-    }
+    for (const output of s.out) tagged.push({ output, vehicleIndex: s.index });
     s.out = [];
   }
   // Stable: within one vehicle and second, outputs keep the order they happened in.
-  tagged.sort((a, b) => a.keyS - b.keyS || a.v! - b.v!);
+  tagged.sort((a, b) => a.output.keyS - b.output.keyS || a.vehicleIndex - b.vehicleIndex);
   const result: AdvanceResult = { messages: [], truth: [] };
-  for (const o of tagged) {
-    if (o.message) result.messages.push(o.message);
-    if (o.record) result.truth.push(o.record);
+  for (const { output } of tagged) {
+    if (output.message) result.messages.push(output.message);
+    if (output.record) result.truth.push(output.record);
   }
   return result;
 }
