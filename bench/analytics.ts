@@ -19,8 +19,10 @@ import { createRepositories } from '../src/repositories/index.js';
 import { createServices } from '../src/services.js';
 import { ALL_DEPARTMENTS } from '../src/repositories/scope.js';
 import type { BenchContext } from './ingest.js';
-import { createBenchDatabase, seedFleet } from './postgres.js';
+import { createBenchDatabase } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
+import { seedAnalyticsState, seedDayRollups, seedFleet } from './seed.js';
+import { timeMedian } from './stats.js';
 
 const TZ = 'Asia/Makassar';
 const MONTH_DAYS = 30;
@@ -28,17 +30,6 @@ const FLEET = 1000;
 const YEAR_DAYS = 365;
 const TARGET_VEHICLE_MONTH_MS = 150;
 const TARGET_FLEET_YEAR_MS = 300;
-
-async function timeMedian(runs: number, fn: () => Promise<unknown>): Promise<{ medianMs: number; minMs: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)]!, minMs: times[0]! };
-}
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
@@ -106,22 +97,20 @@ export async function runAnalyticsBench(ctx: BenchContext): Promise<BenchSection
     const yearFrom = dayRangeMs(TZ, yearFirst).startMs;
     const yearTo = dayRangeMs(TZ, today).startMs;
     const seedStarted = performance.now();
-    await database.query(
-      `INSERT INTO vehicle_day_rollups (vehicle_id, day, points, distance_km, distance_outside_hours_km, driving_s, idle_s, engine_s, max_speed_kmh,
-         trip_count, fuel_source, fuel_used_litres, counter_litres, sensor_litres, rated_litres, idle_litres, refuel_count, refuel_litres,
-         drain_count, drain_litres, start_level_litres, end_level_litres, first_fix_at, last_fix_at, computed_at)
-       SELECT v.id, d::date, 3000, km, km * 0.05, km * 100, 1800, km * 100 + 1800, 60, 8, 'sensor', km * 0.12, NULL, km * 0.12, km * 0.115 + 0.75,
-              0.75, (random() < 0.2)::int, CASE WHEN random() < 0.2 THEN 40 ELSE 0 END, 0, 0, 50, 45, d, d + interval '23 hours', now()
-         FROM vehicles v CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d,
-              LATERAL (SELECT 20 + random() * 60 AS km) AS k
-        WHERE v.id <> $1
-       ON CONFLICT DO NOTHING`,
-      [vehicle.id, yearFirst, addDays(today, -1)],
-    );
-    await database.query(
-      `INSERT INTO analytics_vehicle_state (vehicle_id, seen_at, computed_at) SELECT id, now() - interval '1 minute', now() FROM vehicles
-       ON CONFLICT (vehicle_id) DO NOTHING`,
-    );
+    await seedDayRollups(database, {
+      firstDay: yearFirst,
+      lastDay: addDays(today, -1),
+      kmMin: 20,
+      kmSpan: 60,
+      outsideHoursShare: 0.05,
+      ratedLitresPerKm: 0.115,
+      refuelChance: 0.2,
+      startLevel: { min: 50, span: 0 },
+      endLevel: { min: 45, span: 0 },
+      computedAt: null,
+      exceptVehicleId: vehicle.id,
+    });
+    await seedAnalyticsState(database, null);
     await repos.analytics.rebuildMonthRollups();
     await database.query('ANALYZE vehicle_day_rollups');
     await database.query('ANALYZE vehicle_month_rollups');

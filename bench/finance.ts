@@ -17,8 +17,10 @@ import { createRepositories } from '../src/repositories/index.js';
 import { ALL_DEPARTMENTS } from '../src/repositories/scope.js';
 import { createServices } from '../src/services.js';
 import type { BenchContext } from './ingest.js';
-import { createBenchDatabase, seedFleet } from './postgres.js';
+import { createBenchDatabase } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
+import { seedAnalyticsState, seedDayRollups, seedFleet } from './seed.js';
+import { timeMedian } from './stats.js';
 
 const FLEET = 1000;
 const YEAR = 2025;
@@ -29,17 +31,6 @@ const NOW_MS = Date.parse('2026-01-15T04:00:00Z');
 const TARGET_MONTH_MS = 150;
 const TARGET_YEAR_MS = 300;
 const TARGET_RECON_MS = 2000;
-
-async function timeMedian(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
@@ -70,21 +61,20 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
       YEAR,
     ]);
     // A year of days: 25 to 45 km, sensor-measured, the tank between 30 and 60 L.
-    await database.query(
-      `INSERT INTO vehicle_day_rollups (vehicle_id, day, points, distance_km, distance_outside_hours_km, driving_s, idle_s,
-        engine_s, max_speed_kmh,
-         trip_count, fuel_source, fuel_used_litres, counter_litres, sensor_litres, rated_litres, idle_litres, refuel_count, refuel_litres,
-         drain_count, drain_litres, start_level_litres, end_level_litres, first_fix_at, last_fix_at, computed_at)
-       SELECT v.id, d::date, 3000, km, 0, km * 100, 1800, km * 100 + 1800, 60, 8, 'sensor', km * 0.12, NULL, km * 0.12, km * 0.12 + 0.75,
-              0.75, 0, 0, 0, 0, 30 + random() * 30, 30 + random() * 30, d, d + interval '23 hours', '2026-01-10T00:00:00Z'
-         FROM vehicles v CROSS JOIN generate_series('2025-01-01'::date, '2025-12-31'::date, interval '1 day') AS d,
-              LATERAL (SELECT 25 + random() * 20 AS km) AS k`,
-    );
+    await seedDayRollups(database, {
+      firstDay: '2025-01-01',
+      lastDay: '2025-12-31',
+      kmMin: 25,
+      kmSpan: 20,
+      outsideHoursShare: 0,
+      ratedLitresPerKm: 0.12,
+      refuelChance: 0,
+      startLevel: { min: 30, span: 30 },
+      endLevel: { min: 30, span: 30 },
+      computedAt: '2026-01-10T00:00:00Z',
+    });
     await repos.analytics.rebuildMonthRollups();
-    await database.query(
-      `INSERT INTO analytics_vehicle_state (vehicle_id, seen_at, computed_at) SELECT id, '2026-01-10T00:00:00Z',
-        '2026-01-10T00:00:00Z' FROM vehicles`,
-    );
+    await seedAnalyticsState(database, '2026-01-10T00:00:00Z');
     // The ledger: four purchases a vehicle a month, on the 3rd, 10th, 17th and 24th at 09:00 WITA (01:00 UTC), 40 L of solar.
     await database.query(
       `INSERT INTO fuel_purchases (seq, kind, vehicle_id, department_id, at, litres, amount_idr, fuel_type, lat, lon, receipt_no,
@@ -118,7 +108,7 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
     const [{ n: purchaseRows }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM fuel_purchases')) as [{ n: number }];
 
     const month = await services.savings.month(fleet, MONTH, names, NOW_MS);
-    const monthMs = await timeMedian(7, () => services.savings.month(fleet, MONTH, names, NOW_MS));
+    const monthMs = (await timeMedian(7, () => services.savings.month(fleet, MONTH, names, NOW_MS))).medianMs;
     const year = async () => {
       const months = services.savings.monthsOfYear(YEAR);
       const rows = await services.savings.monthRows(fleet, months, names, NOW_MS);
@@ -135,9 +125,9 @@ export async function runFinanceBench(ctx: BenchContext): Promise<BenchSection> 
       };
     };
     const y = await year();
-    const yearMs = await timeMedian(5, year);
+    const yearMs = (await timeMedian(5, year)).medianMs;
     const recon = await services.reconciliation.monthReport(fleet, MONTH, NOW_MS);
-    const reconMs = await timeMedian(3, () => services.reconciliation.monthReport(fleet, MONTH, NOW_MS));
+    const reconMs = (await timeMedian(3, () => services.reconciliation.monthReport(fleet, MONTH, NOW_MS))).medianMs;
     const matched = recon.purchases.filter((p) => p.status === 'matched').length;
 
     return {

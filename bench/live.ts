@@ -16,8 +16,10 @@ import { telemetryTopic } from '../src/domain/topics.js';
 import type { BenchContext } from './ingest.js';
 import { buildLikeTheImage, imageNodeOptions } from './image-build.js';
 import { BenchBroker, freePort, mosquittoAvailable } from './mosquitto.js';
-import { createBenchDatabase, seedFleet } from './postgres.js';
+import { createBenchDatabase } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
+import { seedFleet } from './seed.js';
+import { percentile } from './stats.js';
 
 const DEVICES = 2000;
 const CLIENTS = 200;
@@ -28,11 +30,6 @@ const WARMUP_S = 5;
 const MEASURE_S = 20;
 const TARGET_P99_MS = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
   const title = 'Live feed: MQTT publish to WebSocket receipt';

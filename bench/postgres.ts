@@ -7,7 +7,6 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
-import { hashDeviceSecret } from '../src/security/secrets.js';
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -102,39 +101,5 @@ export async function createBenchDatabase(admin: string, logger: Logger): Promis
   };
 }
 
-export function benchDeviceId(index: number): string {
-  return `bench-${String(index + 1).padStart(5, '0')}`;
-}
-
-/**
- * One vehicle per device, a hundred vehicles per department, written with `unnest`:
- * the registry API would take minutes for 10,000 devices and is not what is measured.
- */
-export async function seedFleet(database: Database, deviceCount: number): Promise<string[]> {
-  const departmentCount = Math.max(1, Math.ceil(deviceCount / 100));
-  const departments = await database.query<{ id: string }>(
-    `INSERT INTO departments (code, name)
-     SELECT 'BENCH-' || g, 'Bench department ' || g FROM generate_series(1, $1::int) AS g
-     RETURNING id`,
-    [departmentCount],
-  );
-  const deviceIds = Array.from({ length: deviceCount }, (_, i) => benchDeviceId(i));
-  const plates = deviceIds.map((_, i) => `DH ${i + 1} BN`);
-  const vehicleDepartments = deviceIds.map((_, i) => departments[i % departments.length]!.id);
-  const vehicles = await database.query<{ id: string; plate_number: string }>(
-    `INSERT INTO vehicles (plate_number, department_id, kind, fuel_type, tank_capacity_litres,
-       rated_litres_per_100km, idle_litres_per_hour, monthly_allocation_litres)
-     SELECT plate, department, 'pickup', 'solar', 80, 12, 1.5, 400
-     FROM unnest($1::text[], $2::uuid[]) AS v(plate, department)
-     RETURNING id, plate_number`,
-    [plates, vehicleDepartments],
-  );
-  const vehicleByPlate = new Map(vehicles.map((v) => [v.plate_number, v.id]));
-  await database.query(
-    `INSERT INTO devices (id, vehicle_id, secret_hash)
-     SELECT id, vehicle, $3 FROM unnest($1::text[], $2::uuid[]) AS d(id, vehicle)`,
-    // One real hash for all: the broker here does not authenticate, and PBKDF2 per device would only slow the seeding.
-    [deviceIds, plates.map((p) => vehicleByPlate.get(p)!), hashDeviceSecret('bench-device-secret')],
-  );
-  return deviceIds;
-}
+// The fleet's seeding lives in bench/seed.ts; kept importable from here for the benches that import it so.
+export { benchDeviceId, seedFleet } from './seed.js';

@@ -19,8 +19,10 @@ import { chromium } from 'playwright-core';
 import { telemetryTopic } from '../src/domain/topics.js';
 import type { BenchContext } from './ingest.js';
 import { BenchBroker, freePort, mosquittoAvailable } from './mosquitto.js';
-import { createBenchDatabase, seedFleet } from './postgres.js';
+import { createBenchDatabase } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
+import { seedFleet } from './seed.js';
+import { percentile } from './stats.js';
 
 const CHROMIUM = process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium';
 const VEHICLES = 5000;
@@ -32,11 +34,6 @@ const TARGET_FRAME_P95_MS = 20;
 const KUPANG = { lat: -10.1702, lon: 123.6078 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 /** What the page measured in one phase. */
 interface PhaseFigures {

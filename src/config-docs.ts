@@ -45,7 +45,7 @@ export interface ConfigVariable {
 export function configurationVariables(): ConfigVariable[] {
   return Object.entries(envSchema.shape).map(([name, schema]) => {
     const description = (schema as z.ZodType).description;
-    if (!description) throw new Error(`${name} has no description in src/config.ts (add .describe(…))`);
+    if (!description) throw new Error(`${name} has no description in src/config/ (add .describe(…))`);
     const value = defaultOf(schema as z.ZodType);
     return { name, description, default: value === undefined ? (UNSET[name] ?? 'unset') : value === '' ? 'empty' : `\`${value}\`` };
   });

@@ -1,430 +1,111 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { AnalyticsSettings } from './analytics/settings.js';
-import { DEFAULT_EMBEDDED_LIMITS, type EmbeddedBrokerLimits } from './broker/limits.js';
-import { fuelTypes } from './db/schema.js';
+import type { EmbeddedBrokerLimits } from './broker/limits.js';
+import { alertsVariables } from './config/alerts.js';
+import { analyticsVariables } from './config/analytics.js';
+import { brokerVariables } from './config/broker.js';
+import { financeVariables } from './config/finance.js';
+import { generalVariables } from './config/general.js';
+import { httpVariables } from './config/http.js';
+import { ingestVariables } from './config/ingest.js';
+import { storesVariables } from './config/stores.js';
 import { DEFAULT_RECONCILE_SETTINGS } from './domain/finance/reconcile.js';
 import { DEFAULT_FUEL_SETTINGS } from './domain/fuel/index.js';
 import type { FinanceReconSettings } from './finance/settings.js';
 import { parseHolidays, parseWorkingHours } from './domain/report-time.js';
-import { DEFAULT_TRIP_SETTINGS } from './domain/trips.js';
 
 /**
  * The whole runtime configuration, read once from the environment at start.
  * Every entry point calls `loadConfig()` exactly once; nothing else reads
  * `process.env`. A bad value stops the program with every bad variable named.
+ *
+ * The variables are declared by area in src/config/ (stores, broker, http, general,
+ * alerts, ingest, analytics, finance), each with its `.describe(…)`; `envSchema` puts
+ * them together in the order docs/configuration.md lists them (`npm run docs:config`
+ * writes that page from it).
  */
 
-const port = z.coerce.number().int().min(0).max(65535);
-
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not an IANA time zone (for example Asia/Makassar)' },
-);
-
-const postgresUrl = z
-  .string()
-  .url()
-  .refine((u) => /^postgres(ql)?:\/\//.test(u), { message: 'must start with postgres:// or postgresql://' });
-
-const mqttUrl = z
-  .string()
-  .url()
-  .refine((u) => /^(mqtts?|tcp|tls):\/\//.test(u), { message: 'must start with mqtt://, mqtts://, tcp:// or tls://' });
-
-const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
-
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const nonNegative = z.coerce.number().min(0);
-
-const workingHours = z.string().refine(
-  (text) => {
-    try {
-      parseWorkingHours(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must look like "Mon-Fri 07:00-16:00"' },
-);
-
-const holidays = z.string().superRefine((text, ctx) => {
-  try {
-    parseHolidays(text);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must list dates and ranges like "2026-12-25,2026-12-24/2026-12-26": ${(err as Error).message}`,
-    });
-  }
-});
-
-/**
- * TRUST_PROXY: '' (none), a hop count, or addresses and CIDR ranges. `true` (trust
- * anybody) is refused: any client could then pick the address it is counted under.
- */
-const trustProxy = z
-  .string()
-  .trim()
-  .refine(
-    (v) =>
-      v === '' ||
-      /^\d{1,2}$/.test(v) ||
-      v.split(',').every((part) => {
-        const [address, bits, extra] = part.trim().split('/');
-        if (extra !== undefined || !address || isIP(address) === 0) return false;
-        return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
-      }),
-    { message: 'must be empty, a number of proxy hops, or proxy addresses and CIDR ranges separated by commas' },
-  )
-  .transform((v): number | string | false => (v === '' ? false : /^\d+$/.test(v) ? Number(v) : v));
+/** Each area's variables, so a test can check that `envSchema` leaves none out. */
+export const variablesByArea = {
+  stores: storesVariables,
+  broker: brokerVariables,
+  http: httpVariables,
+  general: generalVariables,
+  alerts: alertsVariables,
+  ingest: ingestVariables,
+  analytics: analyticsVariables,
+  finance: financeVariables,
+};
 
 export const envSchema = z.object({
-  DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()).describe('PostgreSQL connection string (`postgres://…`)'),
-  MQTT_URL: z
-    .preprocess(emptyAsUndefined, mqttUrl.optional())
-    .describe('Broker URL (`mqtt://user:password@host:1883`, `mqtts://…`) for the worker'),
-  DATA_DIR: z.string().min(1).default('./data').describe("Where embedded data lives (PGlite, the demo's key)"),
-  HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('The address the API listens on'),
-  HTTP_PORT: port.default(3000).describe("The API's port"),
-  METRICS_PORT: z
-    .preprocess(emptyAsUndefined, port.optional())
-    .describe(
-      'A `worker` process (no API) serves `/metrics`, `/healthz` and `/readyz` on this port of `HTTP_HOST`; unset: it serves nothing',
-    ),
-  MQTT_PORT: port.default(1883).describe("The embedded broker's port (unused with MQTT_URL)"),
-  MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('The address the embedded broker listens on'),
-  MQTT_MAX_PACKET_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(268_435_455)
-    .default(DEFAULT_EMBEDDED_LIMITS.maxPacketBytes)
-    .describe('Embedded broker: the largest MQTT packet it takes, header included; a larger one closes the connection at its header'),
-  MQTT_CONNECT_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(300_000)
-    .default(DEFAULT_EMBEDDED_LIMITS.connectTimeoutMs)
-    .describe('Embedded broker: time a new connection has to send a complete CONNECT before it is closed'),
-  MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .default(DEFAULT_EMBEDDED_LIMITS.authFailuresPerMinute)
-    .describe('Embedded broker: failed logins a minute from one address; past it the address is refused unchecked for the minute'),
-  MQTT_MAX_CONNECTIONS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .default(DEFAULT_EMBEDDED_LIMITS.maxConnections)
-    .describe('Embedded broker: devices connected at once (measured: docs/deployment.md); past it CONNACK 3, a log line names Mosquitto'),
-  REPORT_TZ: timeZone.default('Asia/Makassar').describe('Time zone of report days and months'),
-  RATE_LIMIT_PER_MINUTE: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .default(600)
-    .describe('Requests a minute per API key (or per address without one), per API instance'),
-  AUTH_FAILURES_PER_MINUTE: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .default(30)
-    .describe('Failed authentications a minute from one address before it gets 429'),
-  TRUST_PROXY: z
-    .preprocess((v) => v ?? '', trustProxy)
-    .describe(
-      "The reverse proxies in front of the API: a number of hops, or a comma-separated list of their addresses and CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). The client's address, for rate limits and the failed-authentication throttle, then comes from X-Forwarded-For. Empty: no proxy is trusted, the address is the socket's",
-    ),
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(1000)
-    .max(3_600_000)
-    .default(30_000)
-    .describe("A request's headers and body must have arrived within this, or the connection is closed (408)"),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(500)
-    .max(3_600_000)
-    .default(10_000)
-    .describe("A request's headers must have arrived within this (at most HTTP_REQUEST_TIMEOUT_MS)"),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(3_600_000)
-    .default(10_000)
-    .describe('An idle keep-alive connection is closed after this (behind a load balancer: longer than its idle timeout)'),
-  HTTP_MAX_CONNECTIONS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .default(5000)
-    .describe('Open connections (HTTP and live-feed WebSockets) this API instance accepts; further ones are closed at once'),
-  LIVE_MAX_CONNECTIONS_PER_KEY: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .default(20)
-    .describe('Open live-feed connections one API key may have on this instance; one more is answered 429'),
-  SPEED_LIMIT_KMH: z.coerce
-    .number()
-    .min(10)
-    .max(300)
-    .default(80)
-    .describe("Fleet-wide speed limit for alerts; a vehicle's `speedLimitKmh` wins"),
-  LOW_BATTERY_V: z.coerce.number().min(0).max(50).default(11.8).describe('Below this, with the engine off, a low-battery alert is raised'),
-  DEVICE_SILENT_AFTER_S: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(30 * 86_400)
-    .default(3600)
-    .describe(
-      "A vehicle none of whose active devices has delivered a usable reading for this long (by the server's clock, not the tracker's; messages that only go to quarantine do not count), or none since its device was registered this long ago, raises a device-silent alert, once per silence",
-    ),
-  ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .describe("Browser origins, besides the API's own, that may open the live feed (comma-separated)"),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('The log level (pino): fatal … trace, or silent'),
-  ADMIN_API_KEY: z
-    .preprocess(emptyAsUndefined, z.string().min(24, { message: 'must be at least 24 characters' }).optional())
-    .describe('At start, if no admin key exists yet, an admin key with this value (≥ 24 characters) is created'),
-  MAX_FUTURE_S: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(300)
-    .describe('Readings whose fix time is further ahead of the receive time are quarantined'),
-  MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(400).describe('Readings whose fix time is older are quarantined'),
-  MAX_IMPLIED_SPEED_KMH: z.coerce
-    .number()
-    .min(10)
-    .max(2000)
-    .default(250)
-    .describe("A fix implying a faster move from the vehicle's previous fix is a GPS jump, quarantined"),
-  INGEST_CONCURRENCY: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(16)
-    .default(2)
-    .describe('Batches committing at the same time (PostgreSQL; PGlite takes one at a time)'),
-  WORKER_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,40}$/, { message: 'may hold only letters, digits, _ and - (1 to 40)' })
-    .default('1')
-    .describe("Names this worker's persistent broker session (`armada-ingest-<id>`); distinct per worker"),
-  WORKER_COUNT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(256)
-    .default(1)
-    .describe('How many ingest workers split the devices between them (docs/scale-out.md)'),
-  WORKER_INDEX: z.coerce.number().int().min(0).max(255).default(0).describe('Which of them this one is: 0 … WORKER_COUNT − 1'),
-  INGEST_SUBSCRIPTIONS: z
-    .enum(['wildcard', 'per-device'])
-    .default('wildcard')
-    .describe(
-      "`wildcard`: one subscription for every device's topic; `per-device`: the exact topic of each registered device, so a broker shared with other systems (or another Armada) delivers nothing else — messages of unregistered devices then never reach quarantine (needs `MQTT_URL`)",
-    ),
-  DEVICE_REFRESH_MS: z.coerce
-    .number()
-    .int()
-    .min(200)
-    .max(300_000)
-    .default(5000)
-    .describe(
-      'With per-device subscriptions (or WORKER_COUNT > 1): how often a worker reads the devices table again for new devices to subscribe to',
-    ),
-  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500).describe('Most readings committed in one transaction'),
-  INGEST_BATCH_WAIT_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(10000)
-    .default(10)
-    .describe('Longest a reading waits for its batch to fill (under load batches fill by size first)'),
-  INGEST_POISON_ATTEMPTS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(3)
-    .describe(
-      'A message whose write fails alone with a data error this many times is quarantined with reason `poison` and acknowledged, so it cannot hold up the rest (docs/ingest-hardening.md)',
-    ),
-  QUARANTINE_RETENTION_DAYS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3650)
-    .default(30)
-    .describe('Days a quarantine row is kept after its payload last came; older rows are deleted (hourly)'),
-  QUARANTINE_DEVICE_CAP: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(1_000_000)
-    .default(1000)
-    .describe(
-      'Rejects stored per device per QUARANTINE_CAP_PERIOD_MIN; beyond it they are only counted, on one `quarantine_cap` row per device and period. 0: no cap',
-    ),
-  QUARANTINE_CAP_PERIOD_MIN: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(10_080)
-    .default(60)
-    .describe('The period of QUARANTINE_DEVICE_CAP, in minutes'),
-  REPORT_TRIP_MIN_DISTANCE_M: nonNegative
-    .default(DEFAULT_TRIP_SETTINGS.minTripDistanceM)
-    .describe(
-      "A trip is confirmed once motion has covered this distance or lasted REPORT_TRIP_MIN_DURATION_S (Traccar's report.trip.*; a request may give its own)",
-    ),
-  REPORT_TRIP_MIN_DURATION_S: nonNegative
-    .default(DEFAULT_TRIP_SETTINGS.minTripDurationS)
-    .describe('A trip is confirmed once motion has lasted this long or covered REPORT_TRIP_MIN_DISTANCE_M'),
-  REPORT_STOP_MIN_DURATION_S: nonNegative.default(DEFAULT_TRIP_SETTINGS.minStopDurationS).describe('Standing this long is a stop'),
-  REPORT_TRIP_MIN_GAP_S: z.coerce
-    .number()
-    .min(1)
-    .default(DEFAULT_TRIP_SETTINGS.minGapS)
-    .describe('A gap in the data this long ends a trip'),
-  REPORT_MOTION_MIN_SPEED_KMH: nonNegative
-    .default(DEFAULT_TRIP_SETTINGS.minMotionSpeedKmh)
-    .describe('A reading faster than this is moving'),
-  REPORT_TRIP_USE_IGNITION: flag.default(false).describe('Ignition off confirms a stop at once; a reading with ignition off is not moving'),
-  REPORT_IGNORE_ODOMETER: flag.default(false).describe('Measure distance from the GPS fixes even when devices report an odometer'),
-  FUEL_REFUEL_MIN_LITRES: nonNegative
-    .default(DEFAULT_FUEL_SETTINGS.refuelMinLitres)
-    .describe('A refuel is at least this many litres, and FUEL_REFUEL_MIN_TANK_PERCENT of the tank'),
-  FUEL_REFUEL_MIN_TANK_PERCENT: z.coerce
-    .number()
-    .min(0)
-    .max(100)
-    .default(DEFAULT_FUEL_SETTINGS.refuelMinTankPercent)
-    .describe('A refuel is at least this share of the tank, in percent'),
-  FUEL_DRAIN_MIN_LITRES: nonNegative
-    .default(DEFAULT_FUEL_SETTINGS.drainMinLitres)
-    .describe('A drain is at least this many litres, and FUEL_DRAIN_MIN_TANK_PERCENT of the tank'),
-  FUEL_DRAIN_MIN_TANK_PERCENT: z.coerce
-    .number()
-    .min(0)
-    .max(100)
-    .default(DEFAULT_FUEL_SETTINGS.drainMinTankPercent)
-    .describe('A drain is at least this share of the tank, in percent'),
-  FUEL_EVENT_MERGE_S: nonNegative.default(DEFAULT_FUEL_SETTINGS.mergeGapS).describe('Refuels (or drains) closer than this are one'),
-  WORKING_HOURS: workingHours
-    .default('Mon-Fri 07:00-16:00')
-    .describe('Official hours in REPORT_TZ; distance and use outside them is reported'),
-  WORKING_HOLIDAYS: holidays
-    .default('')
-    .describe(
-      'Days off whatever their weekday (public holidays, cuti bersama), as report days in REPORT_TZ: ISO dates and inclusive ranges, comma-separated (`2026-08-17,2026-12-24/2026-12-26`); use on them raises an outside-working-hours alert and counts as distance outside working hours. Set them each year: there is no built-in list',
-    ),
-  ROLLUP_INTERVAL_S: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(60)
-    .describe('Seconds between runs of the daily rollup job (raise it for fleets over ~500 vehicles)'),
-  // finance: ledger
-  LEDGER_MAX_FUTURE_S: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(86_400)
-    .default(300)
-    .describe("How far ahead of the server's clock a purchase's time may be (receipt printers' clocks drift); later is refused"),
-  // finance: reconciliation
-  FINANCE_MATCH_WINDOW_S: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(86_400)
-    .default(7200)
-    .describe('A refuel within this many seconds of a receipt may be its fill'),
-  FINANCE_RISE_TOLERANCE_LITRES: nonNegative
-    .default(3)
-    .describe('Receipt litres may exceed the tank rise by this many litres or FINANCE_RISE_TOLERANCE_PERCENT, whichever is more'),
-  FINANCE_RISE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(8).describe('… or this percent of the rise'),
-  FINANCE_AWAY_KM: z.coerce
-    .number()
-    .min(0.05)
-    .default(1)
-    .describe('A purchase further than this from the vehicle is flagged away_from_vehicle'),
-  FINANCE_PRICE_TOLERANCE_PERCENT: z.coerce
-    .number()
-    .min(0)
-    .max(100)
-    .default(1)
-    .describe('amount ÷ litres further than this percent from the price in force is flagged price_mismatch'),
-  FINANCE_ODOMETER_TOLERANCE_KM: nonNegative
-    .default(5)
-    .describe("A receipt's odometer further than this from the tracker's is flagged odometer_mismatch"),
-  FINANCE_SUBSIDISED_FUELS: z
-    .string()
-    .refine(
-      (t) =>
-        t
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean)
-          .every((x) => (fuelTypes as readonly string[]).includes(x)),
-      { message: `must list fuel types among ${fuelTypes.join(', ')}` },
-    )
-    .default('')
-    .describe('Comma-separated fuel types official vehicles may not buy (e.g. pertalite,solar); empty: not judged'),
-  FINANCE_TELEMETRY_WAIT_H: z.coerce
-    .number()
-    .min(0)
-    .max(24 * 60)
-    .default(72)
-    .describe("How long a purchase waits for its vehicle's telemetry before it is judged without it"),
-  FINANCE_VOUCHER_EXPIRY_H: z.coerce
-    .number()
-    .min(0.25)
-    .max(24 * 90)
-    .default(24)
-    .describe('How long a fuel voucher stays open'),
-  FINANCE_SETTLE_INTERVAL_S: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(60)
-    .describe('Seconds between runs of the job that settles verdicts and raises their alerts'),
+  DATABASE_URL: storesVariables.DATABASE_URL,
+  MQTT_URL: brokerVariables.MQTT_URL,
+  DATA_DIR: storesVariables.DATA_DIR,
+  HTTP_HOST: httpVariables.HTTP_HOST,
+  HTTP_PORT: httpVariables.HTTP_PORT,
+  METRICS_PORT: httpVariables.METRICS_PORT,
+  MQTT_PORT: brokerVariables.MQTT_PORT,
+  MQTT_HOST: brokerVariables.MQTT_HOST,
+  MQTT_MAX_PACKET_BYTES: brokerVariables.MQTT_MAX_PACKET_BYTES,
+  MQTT_CONNECT_TIMEOUT_MS: brokerVariables.MQTT_CONNECT_TIMEOUT_MS,
+  MQTT_AUTH_FAILURES_PER_MINUTE: brokerVariables.MQTT_AUTH_FAILURES_PER_MINUTE,
+  MQTT_MAX_CONNECTIONS: brokerVariables.MQTT_MAX_CONNECTIONS,
+  REPORT_TZ: generalVariables.REPORT_TZ,
+  RATE_LIMIT_PER_MINUTE: httpVariables.RATE_LIMIT_PER_MINUTE,
+  AUTH_FAILURES_PER_MINUTE: httpVariables.AUTH_FAILURES_PER_MINUTE,
+  TRUST_PROXY: httpVariables.TRUST_PROXY,
+  HTTP_REQUEST_TIMEOUT_MS: httpVariables.HTTP_REQUEST_TIMEOUT_MS,
+  HTTP_HEADERS_TIMEOUT_MS: httpVariables.HTTP_HEADERS_TIMEOUT_MS,
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: httpVariables.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  HTTP_MAX_CONNECTIONS: httpVariables.HTTP_MAX_CONNECTIONS,
+  LIVE_MAX_CONNECTIONS_PER_KEY: httpVariables.LIVE_MAX_CONNECTIONS_PER_KEY,
+  SPEED_LIMIT_KMH: alertsVariables.SPEED_LIMIT_KMH,
+  LOW_BATTERY_V: alertsVariables.LOW_BATTERY_V,
+  DEVICE_SILENT_AFTER_S: alertsVariables.DEVICE_SILENT_AFTER_S,
+  ALLOWED_ORIGINS: httpVariables.ALLOWED_ORIGINS,
+  LOG_LEVEL: generalVariables.LOG_LEVEL,
+  ADMIN_API_KEY: httpVariables.ADMIN_API_KEY,
+  MAX_FUTURE_S: ingestVariables.MAX_FUTURE_S,
+  MAX_AGE_DAYS: ingestVariables.MAX_AGE_DAYS,
+  MAX_IMPLIED_SPEED_KMH: ingestVariables.MAX_IMPLIED_SPEED_KMH,
+  INGEST_CONCURRENCY: ingestVariables.INGEST_CONCURRENCY,
+  WORKER_ID: ingestVariables.WORKER_ID,
+  WORKER_COUNT: ingestVariables.WORKER_COUNT,
+  WORKER_INDEX: ingestVariables.WORKER_INDEX,
+  INGEST_SUBSCRIPTIONS: ingestVariables.INGEST_SUBSCRIPTIONS,
+  DEVICE_REFRESH_MS: ingestVariables.DEVICE_REFRESH_MS,
+  INGEST_BATCH_SIZE: ingestVariables.INGEST_BATCH_SIZE,
+  INGEST_BATCH_WAIT_MS: ingestVariables.INGEST_BATCH_WAIT_MS,
+  INGEST_POISON_ATTEMPTS: ingestVariables.INGEST_POISON_ATTEMPTS,
+  QUARANTINE_RETENTION_DAYS: ingestVariables.QUARANTINE_RETENTION_DAYS,
+  QUARANTINE_DEVICE_CAP: ingestVariables.QUARANTINE_DEVICE_CAP,
+  QUARANTINE_CAP_PERIOD_MIN: ingestVariables.QUARANTINE_CAP_PERIOD_MIN,
+  REPORT_TRIP_MIN_DISTANCE_M: analyticsVariables.REPORT_TRIP_MIN_DISTANCE_M,
+  REPORT_TRIP_MIN_DURATION_S: analyticsVariables.REPORT_TRIP_MIN_DURATION_S,
+  REPORT_STOP_MIN_DURATION_S: analyticsVariables.REPORT_STOP_MIN_DURATION_S,
+  REPORT_TRIP_MIN_GAP_S: analyticsVariables.REPORT_TRIP_MIN_GAP_S,
+  REPORT_MOTION_MIN_SPEED_KMH: analyticsVariables.REPORT_MOTION_MIN_SPEED_KMH,
+  REPORT_TRIP_USE_IGNITION: analyticsVariables.REPORT_TRIP_USE_IGNITION,
+  REPORT_IGNORE_ODOMETER: analyticsVariables.REPORT_IGNORE_ODOMETER,
+  FUEL_REFUEL_MIN_LITRES: analyticsVariables.FUEL_REFUEL_MIN_LITRES,
+  FUEL_REFUEL_MIN_TANK_PERCENT: analyticsVariables.FUEL_REFUEL_MIN_TANK_PERCENT,
+  FUEL_DRAIN_MIN_LITRES: analyticsVariables.FUEL_DRAIN_MIN_LITRES,
+  FUEL_DRAIN_MIN_TANK_PERCENT: analyticsVariables.FUEL_DRAIN_MIN_TANK_PERCENT,
+  FUEL_EVENT_MERGE_S: analyticsVariables.FUEL_EVENT_MERGE_S,
+  WORKING_HOURS: analyticsVariables.WORKING_HOURS,
+  WORKING_HOLIDAYS: analyticsVariables.WORKING_HOLIDAYS,
+  ROLLUP_INTERVAL_S: analyticsVariables.ROLLUP_INTERVAL_S,
+  LEDGER_MAX_FUTURE_S: financeVariables.LEDGER_MAX_FUTURE_S,
+  FINANCE_MATCH_WINDOW_S: financeVariables.FINANCE_MATCH_WINDOW_S,
+  FINANCE_RISE_TOLERANCE_LITRES: financeVariables.FINANCE_RISE_TOLERANCE_LITRES,
+  FINANCE_RISE_TOLERANCE_PERCENT: financeVariables.FINANCE_RISE_TOLERANCE_PERCENT,
+  FINANCE_AWAY_KM: financeVariables.FINANCE_AWAY_KM,
+  FINANCE_PRICE_TOLERANCE_PERCENT: financeVariables.FINANCE_PRICE_TOLERANCE_PERCENT,
+  FINANCE_ODOMETER_TOLERANCE_KM: financeVariables.FINANCE_ODOMETER_TOLERANCE_KM,
+  FINANCE_SUBSIDISED_FUELS: financeVariables.FINANCE_SUBSIDISED_FUELS,
+  FINANCE_TELEMETRY_WAIT_H: financeVariables.FINANCE_TELEMETRY_WAIT_H,
+  FINANCE_VOUCHER_EXPIRY_H: financeVariables.FINANCE_VOUCHER_EXPIRY_H,
+  FINANCE_SETTLE_INTERVAL_S: financeVariables.FINANCE_SETTLE_INTERVAL_S,
 });
 
 export type Config = Readonly<{

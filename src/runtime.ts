@@ -53,6 +53,8 @@ export interface StartOptions {
   /** An already open database (tests); otherwise one is opened from the config. */
   database?: Database;
   now?: () => Date;
+  /** false: the API is built and made ready but does not listen (tests answer requests with `app.inject`). */
+  listen?: boolean;
 }
 
 export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Database> {
@@ -209,18 +211,22 @@ export async function startServices(config: Config, roles: Roles, options: Start
       });
       const runningApp = app;
       closers.push(() => runningApp.close());
-      try {
-        await app.listen({ host: config.httpHost, port: config.httpPort });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new PortInUseError('HTTP_PORT', config.httpPort, 'Set HTTP_PORT to a free port.');
+      if (options.listen === false) {
+        await app.ready();
+      } else {
+        try {
+          await app.listen({ host: config.httpHost, port: config.httpPort });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+            throw new PortInUseError('HTTP_PORT', config.httpPort, 'Set HTTP_PORT to a free port.');
+          }
+          throw err;
         }
-        throw err;
+        const address = app.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.httpPort;
+        const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+        httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       }
-      const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.httpPort;
-      const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
-      httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     }
 
     if (!roles.api && config.metricsPort !== undefined) {

@@ -22,7 +22,7 @@ import { analyseWindow } from '../domain/analysis.js';
 import { addDays, daysBetween, dayRangeMs, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { AnalysisReading } from '../domain/trips.js';
 import { ALL_DEPARTMENTS } from '../repositories/scope.js';
-import type { AnalyticsRepository } from '../repositories/analytics.js';
+import type { AnalyticsRepository } from '../repositories/analytics/index.js';
 import type { VehicleRepository } from '../repositories/vehicles.js';
 import { contextMs, type Analytics, type AnalysedVehicle } from './service.js';
 

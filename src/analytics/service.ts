@@ -12,7 +12,7 @@ import { analyseWindow, mergePieces, type AnalysisSettings, type SegmentPiece, t
 import type { FuelEvent, FuelSource, VehicleFuelSpec } from '../domain/fuel/index.js';
 import { addDays, dayRangeMs, daysOverlapping, localDayOf, type LocalDay } from '../domain/report-time.js';
 import type { TripSettings } from '../domain/trips.js';
-import type { AnalyticsRepository, RollupRow, VehicleState } from '../repositories/analytics.js';
+import type { AnalyticsRepository, RollupRow, VehicleState } from '../repositories/analytics/index.js';
 import { addRollupDays, addUnit, emptyTally, resolveTally, type FuelTally } from '../domain/fuel/tally.js';
 import { DEFAULT_ANALYTICS_SETTINGS, type AnalyticsSettings } from './settings.js';
 

@@ -86,6 +86,15 @@ export function nextMonth(month: LocalDay): LocalDay {
 /** The last day of the month that `month` (its first day) begins. */
 export const lastDayOfMonth = (month: LocalDay): LocalDay => addDays(nextMonth(month), -1);
 
+/** The months (their first days) that lie wholly inside [firstDay, lastDay], in order. */
+export function wholeMonthsWithin(firstDay: LocalDay, lastDay: LocalDay): LocalDay[] {
+  const months: LocalDay[] = [];
+  for (let m = monthOf(firstDay); m <= lastDay; m = nextMonth(m)) {
+    if (m >= firstDay && lastDayOfMonth(m) <= lastDay) months.push(m);
+  }
+  return months;
+}
+
 /** Whole days from `a` to `b` (negative when b is earlier). */
 export function daysBetween(a: LocalDay, b: LocalDay): number {
   return Math.round((parseDay(b) - parseDay(a)) / DAY_MS);

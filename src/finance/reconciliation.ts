@@ -24,7 +24,7 @@ import { priceInForce } from '../domain/finance/savings.js';
 import { voucherUse, type VoucherFactsRow, type VoucherPurchase } from '../domain/finance/vouchers.js';
 import { refuelThresholdLitres } from '../domain/fuel/index.js';
 import { addDays, dayRangeMs, localDayOf, type LocalDay } from '../domain/report-time.js';
-import type { AnalyticsRepository } from '../repositories/analytics.js';
+import type { AnalyticsRepository } from '../repositories/analytics/index.js';
 import type { EvidenceRepository, StoredRefuel } from '../repositories/finance/evidence.js';
 import type { EffectivePurchase } from '../repositories/finance/purchases.js';
 import type { FinanceReconSettings } from './settings.js';

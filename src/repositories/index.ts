@@ -5,7 +5,7 @@
 import type { Database } from '../db/client.js';
 import { alertRuleRepository } from './alert-rules.js';
 import { alertRepository } from './alerts.js';
-import { analyticsRepository } from './analytics.js';
+import { analyticsRepository } from './analytics/index.js';
 import { apiKeyRepository } from './api-keys.js';
 import { departmentRepository } from './departments.js';
 import { deviceRepository } from './devices.js';

@@ -12,6 +12,7 @@ import { analyseWindow } from '../../src/domain/analysis.js';
 import { DEFAULT_FUEL_SETTINGS } from '../../src/domain/fuel/index.js';
 import { addDays, dayRangeMs, DEFAULT_WORKING_HOURS, localDayOf } from '../../src/domain/report-time.js';
 import { DEFAULT_TRIP_SETTINGS } from '../../src/domain/trips.js';
+import { issueKey } from '../support/api-fixtures.js';
 import { registerVehicleWithDevice, startTestService, type TestService } from '../support/service.js';
 import { DEFAULT_NOISE, synthesise, type Phase, type SyntheticRun } from '../support/synthetic-day.js';
 import { matchEvents, mergedTruth, simulate, type SimulatedRun } from '../support/sim-truth.js';
@@ -107,7 +108,7 @@ function twoDays(): Phase[] {
 }
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false } });
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false });
   a = await registerVehicleWithDevice(t, { plate: 'DH 5001 AN', tankCapacityLitres: spec.tankCapacityLitres });
   b = await registerVehicleWithDevice(t, { plate: 'DH 5002 AN', tankCapacityLitres: spec.tankCapacityLitres });
   // Ten days ago, from local midnight: finished days the job can settle.
@@ -124,10 +125,7 @@ beforeAll(async () => {
   await insertReadings(t.testDb.database, b, counterRun.readings);
   periodFrom = new Date(start).toISOString();
   periodTo = new Date(dayRangeMs(TZ, addDays(day2, 1)).startMs).toISOString();
-  const issue = async (role: string, departmentId?: string) => {
-    const res = await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } });
-    return ((await res.json()) as { key: string }).key;
-  };
+  const issue = async (role: string, departmentId?: string) => (await issueKey(t, role, departmentId ? { departmentId } : {})).key;
   keys.financeB = await issue('finance', b.departmentId);
   keys.viewer = await issue('viewer');
   job = startRollupJob(

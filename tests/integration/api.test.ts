@@ -19,7 +19,7 @@ async function issueKey(role: string, departmentId?: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false } });
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false });
   a = await registerVehicleWithDevice(t, { plate: 'DH 1001 A' });
   b = await registerVehicleWithDevice(t, { plate: 'DH 2002 B' });
   keys.viewerA = await issueKey('viewer', a.departmentId);
@@ -34,7 +34,7 @@ afterAll(async () => {
 describe('authentication', () => {
   it('answers 401 without a key, with a wrong key, and with a malformed header', async () => {
     for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }] as Array<Record<string, string>>) {
-      const res = await fetch(`${t.services.httpUrl}/api/v1/vehicles`, { headers });
+      const res = await t.fetch(`/api/v1/vehicles`, { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
       expect(body.error.code).toBe('unauthorized');
@@ -43,8 +43,8 @@ describe('authentication', () => {
   });
 
   it('keeps health endpoints open', async () => {
-    expect((await fetch(`${t.services.httpUrl}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${t.services.httpUrl}/readyz`);
+    expect((await t.fetch(`/healthz`)).status).toBe(200);
+    const ready = await t.fetch(`/readyz`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; checks: Record<string, boolean> };
     expect(body.status).toBe('ready');
@@ -53,8 +53,24 @@ describe('authentication', () => {
     expect(Object.keys(body.checks).sort()).toEqual(t.services.config.mqttUrl ? ['database', 'live'] : ['database']);
   });
 
+  it("serves /metrics with every name Armada's and none doubled (armada_process_cpu_seconds_total, not armada_process_process_…)", async () => {
+    await t.fetch('/healthz'); // so the request counter has a series
+    const text = await (await t.fetch('/metrics')).text();
+    const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+    expect(names).toContain('armada_process_cpu_seconds_total');
+    expect(names).toContain('armada_http_requests_total');
+    for (const name of names) {
+      expect(name).toMatch(/^armada_/);
+      const words = name.split('_');
+      expect(
+        words.some((w, i) => i > 0 && w === words[i - 1]),
+        name,
+      ).toBe(false);
+    }
+  });
+
   it('publishes the OpenAPI document', async () => {
-    const res = await fetch(`${t.services.httpUrl}/docs/json`);
+    const res = await t.fetch(`/docs/json`);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
@@ -186,7 +202,7 @@ describe('validation and conflicts', () => {
   });
 
   it('answers 400, not 500, to the live feed with `token` given twice', async () => {
-    const res = await fetch(`${t.services.httpUrl}/api/v1/live?token=a&token=b`);
+    const res = await t.fetch(`/api/v1/live?token=a&token=b`);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
   });

@@ -4,6 +4,7 @@
  * log that records every change with who made it. A fixed clock: nothing depends on today.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDepartment, createVehicle, issueKey, readJson } from '../support/api-fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-11-15T04:00:00.000Z'); // 12:00 WITA
@@ -17,14 +18,10 @@ let vehicleB: string;
 const keys: Record<string, string> = {};
 const keyIds: Record<string, string> = {};
 
-async function json<T>(res: Response): Promise<T> {
-  return (await res.json()) as T;
-}
+const json = readJson;
 
 async function issue(name: string, role: string, departmentId?: string) {
-  const body = await json<{ id: string; key: string }>(
-    await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(departmentId ? { departmentId } : {}) } }),
-  );
+  const body = await issueKey(t, role, { name, ...(departmentId ? { departmentId } : {}) });
   keys[name] = body.key;
   keyIds[name] = body.id;
 }
@@ -43,29 +40,10 @@ const audit = async (query: string, key = keys.finance) =>
   json<{ entries: AuditEntry[]; total: number }>(await t.api(`/api/v1/audit-log?${query}`, { key }));
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
-  const dep = async (code: string) =>
-    (await json<{ id: string }>(await t.api('/api/v1/departments', { method: 'POST', json: { code, name: `Dinas ${code}` } }))).id;
-  depA = await dep('DLH');
-  depB = await dep('DISHUB');
-  const vehicle = async (plate: string, departmentId: string) =>
-    (
-      await json<{ id: string }>(
-        await t.api('/api/v1/vehicles', {
-          method: 'POST',
-          json: {
-            plateNumber: plate,
-            departmentId,
-            kind: 'car',
-            fuelType: 'pertalite',
-            tankCapacityLitres: 50,
-            ratedLitresPer100Km: 10,
-            idleLitresPerHour: 0.8,
-            monthlyAllocationLitres: 200,
-          },
-        }),
-      )
-    ).id;
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => clock });
+  depA = await createDepartment(t, 'DLH');
+  depB = await createDepartment(t, 'DISHUB');
+  const vehicle = (plate: string, departmentId: string) => createVehicle(t, plate, departmentId);
   vehicleA = await vehicle('DH 1234 AB', depA);
   vehicleB = await vehicle('DH 5678 CD', depB);
   await issue('finance', 'finance');
@@ -379,7 +357,7 @@ describe('the audit log', () => {
 
 describe('the OpenAPI document', () => {
   it('documents every finance route under the finance tag, with schemas, and the statement as a text/csv body', async () => {
-    const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
+    const doc = (await (await t.fetch(`/docs/json`)).json()) as {
       paths: Record<
         string,
         Record<

@@ -4,6 +4,7 @@
  * concurrent appends, and tampering found by verify. Runs on PostgreSQL and on PGlite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDepartment, createVehicle, issueKey } from '../support/api-fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-11-15T04:00:00.000Z');
@@ -45,35 +46,12 @@ const purchase = (over: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  dep = (
-    await json<{ id: string }>(
-      await t.api('/api/v1/departments', { method: 'POST', json: { code: 'DLH', name: 'Dinas Lingkungan Hidup' } }),
-    )
-  ).id;
-  const vehicle = async (plate: string) =>
-    (
-      await json<{ id: string }>(
-        await t.api('/api/v1/vehicles', {
-          method: 'POST',
-          json: {
-            plateNumber: plate,
-            departmentId: dep,
-            kind: 'car',
-            fuelType: 'pertalite',
-            tankCapacityLitres: 50,
-            ratedLitresPer100Km: 10,
-            idleLitresPerHour: 0.8,
-            monthlyAllocationLitres: 200,
-          },
-        }),
-      )
-    ).id;
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => NOW });
+  dep = await createDepartment(t, 'DLH', 'Dinas Lingkungan Hidup');
+  const vehicle = (plate: string) => createVehicle(t, plate, dep);
   vehicleId = await vehicle('DH 1001 AA');
   otherVehicleId = await vehicle('DH 1002 AA');
-  financeKey = (
-    await json<{ key: string }>(await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'Bu Rina (keuangan)', role: 'finance' } }))
-  ).key;
+  financeKey = (await issueKey(t, 'finance', { name: 'Bu Rina (keuangan)' })).key;
   // The test writes stations directly: the register's own route has its own tests.
   await t.services.repos.stations.create(
     { code: '54.851.01', name: 'SPBU Oebobo', lat: -10.1633, lon: 123.6044 },

@@ -30,7 +30,7 @@ const receipts: Array<{ truth: ReceiptRecord; purchaseId: string; seed: number }
 type Report = { purchases: Array<{ purchaseId: string; status: string; flags: Array<{ kind: string; detail: string }> }> };
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => clock });
   // The price table the simulator's receipts use.
   for (const p of NTT_FUEL_PRICES) {
     await t.testDb.database.query(`INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ($1, $2, $3, $4)`, [

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayRangeMs } from '../../src/domain/report-time.js';
+import { issueKey } from '../support/api-fixtures.js';
 import { registerVehicleWithDevice, startTestService, type TestService } from '../support/service.js';
 import { synthesise, type Phase, type SyntheticRun } from '../support/synthetic-day.js';
 import { insertReadings } from '../support/telemetry-rows.js';
@@ -94,19 +95,14 @@ function honestReceipt(vehicleId: string, receiptNo: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => clock });
   a = await registerVehicleWithDevice(t, { plate: 'DH 7001 RC', tankCapacityLitres: 60 });
   b = await registerVehicleWithDevice(t, { plate: 'DH 7002 RC', tankCapacityLitres: 60 });
   run = synthesise(spec, phases(), { startMs: dayRangeMs(TZ, DAY).startMs, seed: 5, startLitres: 10 });
   await t.testDb.database.query(
     `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from, source) VALUES ('pertalite', 10000, '2026-01-01', 'test')`,
   );
-  const issue = async (role: string, departmentId?: string) =>
-    (
-      (await (
-        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })
-      ).json()) as { key: string }
-    ).key;
+  const issue = async (role: string, departmentId?: string) => (await issueKey(t, role, departmentId ? { departmentId } : {})).key;
   financeKey = await issue('finance');
   viewerKeyOfA = await issue('viewer', a.departmentId);
 }, 60_000);
@@ -284,7 +280,7 @@ describe('a receipt recorded long after the purchase', () => {
 
 describe('OpenAPI', () => {
   it('documents every reconciliation, savings, voucher and closing route, the savings exports included', async () => {
-    const doc = (await (await fetch(`${t.services.httpUrl}/docs/json`)).json()) as {
+    const doc = (await (await t.fetch(`/docs/json`)).json()) as {
       paths: Record<
         string,
         Record<string, { tags?: string[]; summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DEPARTMENTS } from '../../src/repositories/scope.js';
+import { createDepartment, createVehicle, issueKey, recordPurchase } from '../support/api-fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-04-10T04:00:00Z');
@@ -12,36 +13,11 @@ let t: TestService;
 let vehicleId: string;
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  const dep = (await (await t.api('/api/v1/departments', { method: 'POST', json: { code: 'DLH', name: 'Dinas Lingkungan' } })).json()) as {
-    id: string;
-  };
-  const res = await t.api('/api/v1/vehicles', {
-    method: 'POST',
-    json: {
-      plateNumber: 'DH 8101 SV',
-      departmentId: dep.id,
-      kind: 'car',
-      fuelType: 'pertalite',
-      tankCapacityLitres: 50,
-      ratedLitresPer100Km: 10,
-      idleLitresPerHour: 0.8,
-      monthlyAllocationLitres: 200,
-    },
-  });
-  if (res.status !== 201) throw new Error(`vehicle: ${res.status} ${await res.text()}`);
-  vehicleId = ((await res.json()) as { id: string }).id;
-  const key = (
-    (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name: 'finance', role: 'finance' } })).json()) as { key: string }
-  ).key;
-  const buy = async (at: string, litres: number, receiptNo: string) => {
-    const r = await t.api('/api/v1/fuel-purchases', {
-      method: 'POST',
-      key,
-      json: { vehicleId, at, litres, amountIdr: litres * 10_000, fuelType: 'pertalite', receiptNo },
-    });
-    if (r.status !== 201) throw new Error(`purchase: ${r.status} ${await r.text()}`);
-  };
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => NOW });
+  vehicleId = await createVehicle(t, 'DH 8101 SV', await createDepartment(t, 'DLH', 'Dinas Lingkungan'));
+  const { key } = await issueKey(t, 'finance');
+  const buy = (at: string, litres: number, receiptNo: string) =>
+    recordPurchase(t, key, { vehicleId, at, litres, amountIdr: litres * 10_000, receiptNo });
   await buy('2026-01-01T00:00:00+08:00', 1, 'J-first'); // January's first instant
   await buy('2026-01-31T23:59:59.999+08:00', 2, 'J-last'); // its last millisecond
   await buy('2026-02-01T00:00:00+08:00', 4, 'F-first');

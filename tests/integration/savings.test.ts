@@ -7,6 +7,7 @@
  */
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDepartment, createVehicle, issueKey, recordPurchase } from '../support/api-fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const NOW = new Date('2026-04-10T04:00:00Z'); // 12:00 WITA on the 10th of April
@@ -50,42 +51,16 @@ async function get<T>(path: string, key?: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function vehicle(plate: string, departmentId: string): Promise<string> {
-  const res = await t.api('/api/v1/vehicles', {
-    method: 'POST',
-    json: {
-      plateNumber: plate,
-      departmentId,
-      kind: 'car',
-      fuelType: 'pertalite',
-      tankCapacityLitres: 50,
-      ratedLitresPer100Km: 10,
-      idleLitresPerHour: 0.8,
-      monthlyAllocationLitres: 200,
-    },
-  });
-  return ((await res.json()) as { id: string }).id;
-}
-
-async function buy(vehicleId: string, at: string, litres: number, amountIdr: number, receiptNo: string): Promise<string> {
-  const res = await t.api('/api/v1/fuel-purchases', {
-    method: 'POST',
-    key: financeKey,
-    json: { vehicleId, at, litres, amountIdr, fuelType: 'pertalite', receiptNo },
-  });
-  if (res.status !== 201) throw new Error(`purchase: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { id: string }).id;
-}
+const buy = (vehicleId: string, at: string, litres: number, amountIdr: number, receiptNo: string) =>
+  recordPurchase(t, financeKey, { vehicleId, at, litres, amountIdr, receiptNo });
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => NOW });
-  const dep = async (code: string, name: string) =>
-    ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name } })).json()) as { id: string }).id;
-  depA = await dep('DISHUB', 'Dinas Perhubungan');
-  depB = await dep('EVIL', '=HYPERLINK("http://x","click")');
-  v1 = await vehicle('DH 8001 SV', depA);
-  v2 = await vehicle('DH 8002 SV', depA);
-  vB = await vehicle('DH 8003 SV', depB);
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => NOW });
+  depA = await createDepartment(t, 'DISHUB', 'Dinas Perhubungan');
+  depB = await createDepartment(t, 'EVIL', '=HYPERLINK("http://x","click")');
+  v1 = await createVehicle(t, 'DH 8001 SV', depA);
+  v2 = await createVehicle(t, 'DH 8002 SV', depA);
+  vB = await createVehicle(t, 'DH 8003 SV', depB);
   const db = t.testDb.database;
   await db.query(
     `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01'), ('pertalite',
@@ -112,14 +87,8 @@ beforeAll(async () => {
     [v1],
   );
   await t.services.repos.analytics.rebuildMonthRollups();
-  const issue = async (role: string, departmentId?: string) =>
-    (
-      (await (
-        await t.api('/api/v1/api-keys', { method: 'POST', json: { name: role, role, ...(departmentId ? { departmentId } : {}) } })
-      ).json()) as { key: string }
-    ).key;
-  financeKey = await issue('finance');
-  viewerA = await issue('viewer', depA);
+  financeKey = (await issueKey(t, 'finance')).key;
+  viewerA = (await issueKey(t, 'viewer', { departmentId: depA })).key;
   await buy(v1, '2026-03-05T10:00:00+08:00', 60, 600_000, 'M-1');
   await buy(v1, '2026-03-20T10:00:00+08:00', 50.5, 530_250, 'M-2');
   const mistake = await buy(v1, '2026-03-21T10:00:00+08:00', 40, 400_000, 'M-3');

@@ -5,6 +5,7 @@
  * (never refused), expiry, and who may issue them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDepartment, createVehicle, issueKey } from '../support/api-fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 let clock = new Date('2026-05-12T02:00:00Z');
@@ -66,28 +67,10 @@ const flagsOf = async (purchaseId: string) => {
 };
 
 beforeAll(async () => {
-  t = await startTestService({ roles: { api: true, worker: false }, now: () => clock });
-  const department = async (code: string) =>
-    ((await (await t.api('/api/v1/departments', { method: 'POST', json: { code, name: code } })).json()) as { id: string }).id;
-  dep = await department('DINKES');
-  otherDep = await department('PUPR');
-  vehicleId = (
-    (await (
-      await t.api('/api/v1/vehicles', {
-        method: 'POST',
-        json: {
-          plateNumber: 'DH 9101 VC',
-          departmentId: dep,
-          kind: 'car',
-          fuelType: 'pertalite',
-          tankCapacityLitres: 50,
-          ratedLitresPer100Km: 10,
-          idleLitresPerHour: 0.8,
-          monthlyAllocationLitres: 200,
-        },
-      })
-    ).json()) as { id: string }
-  ).id;
+  t = await startTestService({ roles: { api: true, worker: false }, listen: false, now: () => clock });
+  dep = await createDepartment(t, 'DINKES', 'DINKES');
+  otherDep = await createDepartment(t, 'PUPR', 'PUPR');
+  vehicleId = await createVehicle(t, 'DH 9101 VC', dep);
   await t.api('/api/v1/devices', { method: 'POST', json: { id: 'dev-v', vehicleId } });
   for (const [name, role, d] of [
     ['finance', 'finance'],
@@ -96,11 +79,7 @@ beforeAll(async () => {
     ['viewer', 'viewer', dep],
     ['auditor', 'auditor'],
   ] as const) {
-    keys[name] = (
-      (await (await t.api('/api/v1/api-keys', { method: 'POST', json: { name, role, ...(d ? { departmentId: d } : {}) } })).json()) as {
-        key: string;
-      }
-    ).key;
+    keys[name] = (await issueKey(t, role, { name, ...(d ? { departmentId: d } : {}) })).key;
   }
   await t.testDb.database.query(
     `INSERT INTO fuel_prices (fuel_type, price_idr_per_litre, valid_from) VALUES ('pertalite', 10000, '2026-01-01')`,

@@ -1,5 +1,6 @@
 /** Starts Armada as the entry points do, on the test stores, and cleans up after. */
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadConfig } from '../../src/config.js';
 import { startServices, type Roles, type Services } from '../../src/runtime.js';
@@ -13,11 +14,22 @@ export interface TestService {
   deviceMqttUrl: string;
   /** fetch against the API with the admin key (or another). */
   api(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  /** A plain request to the API (no key added): over the network, or through `app.inject` when started with `listen: false`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
 export async function startTestService(
-  options: { roles?: Roles; env?: Record<string, string>; now?: () => Date } = {},
+  options: {
+    roles?: Roles;
+    env?: Record<string, string>;
+    now?: () => Date;
+    /**
+     * false: the API does not listen and every request goes through Fastify's `inject`
+     * (no socket, no HTTP client): for tests that make plain HTTP requests only.
+     */
+    listen?: boolean;
+  } = {},
 ): Promise<TestService> {
   const testDb = await createTestDatabase();
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
@@ -49,7 +61,11 @@ export async function startTestService(
     logger: silentLogger,
     database: testDb.database,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.listen === false ? { listen: false } : {}),
   });
+  const app = services.app;
+  const send = (path: string, init: RequestInit = {}): Promise<Response> =>
+    options.listen === false && app ? injectFetch(app, path, init) : fetch(`${services.httpUrl}${path}`, init);
   return {
     services,
     testDb,
@@ -60,14 +76,54 @@ export async function startTestService(
       const headers = new Headers(rest.headers);
       headers.set('authorization', `Bearer ${key ?? adminKey}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
-      return fetch(`${services.httpUrl}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+      return send(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
     },
+    fetch: send,
     async close() {
       await services.close();
       if (brokerUrl) await forgetSession(brokerUrl, `armada-ingest-${workerId}`);
       await testDb.drop();
     },
   };
+}
+
+/**
+ * Answers a request through Fastify's `inject` as `fetch` would over the network: the
+ * request's method, headers and body go in (a text body without a content type is
+ * text/plain, as fetch sends it), and a real `Response` comes out.
+ */
+async function injectFetch(app: FastifyInstance, path: string, init: RequestInit): Promise<Response> {
+  const headers: Record<string, string> = {};
+  new Headers(init.headers).forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = init.body;
+  let payload: string | Buffer | undefined;
+  if (typeof body === 'string') {
+    payload = body;
+    headers['content-type'] ??= 'text/plain;charset=UTF-8';
+  } else if (body instanceof Uint8Array) {
+    payload = Buffer.from(body);
+  } else if (body !== undefined && body !== null) {
+    throw new Error('injectFetch takes a string or bytes as the body');
+  }
+  const res = await app.inject({
+    method: (init.method ?? 'GET') as InjectOptions['method'],
+    url: path,
+    headers,
+    ...(payload !== undefined ? { payload } : {}),
+  });
+  const out = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.append(name, String(v));
+  }
+  const noBody = [204, 205, 304].includes(res.statusCode) || init.method === 'HEAD';
+  return new Response(noBody ? null : new Uint8Array(res.rawPayload), {
+    status: res.statusCode,
+    statusText: res.statusMessage,
+    headers: out,
+  });
 }
 
 /** Removes a persistent session a test left on a shared broker (a clean connect discards it). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, envSchema, loadConfig, variablesByArea } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -126,5 +126,16 @@ describe('finance: ledger settings', () => {
     const set = loadConfig({ LEDGER_MAX_FUTURE_S: '60', REPORT_TZ: 'Asia/Jakarta' });
     expect(set.ledger).toEqual({ maxFutureS: 60, reportTz: 'Asia/Jakarta' });
     expect(() => loadConfig({ LEDGER_MAX_FUTURE_S: '-1' })).toThrow(/LEDGER_MAX_FUTURE_S/);
+  });
+});
+
+describe('the variables by area', () => {
+  it('are all in the schema, each once, and the schema holds no other', () => {
+    const declared = Object.values(variablesByArea).flatMap((area) => Object.keys(area));
+    expect(new Set(declared).size).toBe(declared.length);
+    expect([...declared].sort()).toEqual(Object.keys(envSchema.shape).sort());
+    for (const area of Object.values(variablesByArea)) {
+      for (const [name, schema] of Object.entries(area)) expect(envSchema.shape[name as keyof typeof envSchema.shape]).toBe(schema);
+    }
   });
 });

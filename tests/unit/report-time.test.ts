@@ -12,6 +12,7 @@ import {
   parseHolidays,
   parseWorkingHours,
   tzOffsetMs,
+  wholeMonthsWithin,
 } from '../../src/domain/report-time.js';
 
 describe('report days', () => {
@@ -99,5 +100,13 @@ describe('months', () => {
     expect(lastDayOfMonth('2028-02-01')).toBe('2028-02-29');
     expect(lastDayOfMonth('2026-02-01')).toBe('2026-02-28');
     expect(lastDayOfMonth('2026-12-01')).toBe('2026-12-31');
+  });
+
+  it('lists the months that lie wholly inside a run of days, and none when no month fits', () => {
+    expect(wholeMonthsWithin('2026-01-01', '2026-03-31')).toEqual(['2026-01-01', '2026-02-01', '2026-03-01']);
+    expect(wholeMonthsWithin('2026-01-02', '2026-03-30')).toEqual(['2026-02-01']);
+    expect(wholeMonthsWithin('2026-11-15', '2027-02-28')).toEqual(['2026-12-01', '2027-01-01', '2027-02-01']);
+    expect(wholeMonthsWithin('2028-02-01', '2028-02-28')).toEqual([]);
+    expect(wholeMonthsWithin('2026-05-10', '2026-05-20')).toEqual([]);
   });
 });
