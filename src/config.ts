@@ -359,6 +359,15 @@ export const envSchema = z.object({
     .max(3600)
     .default(60)
     .describe('Seconds between runs of the daily rollup job (raise it for fleets over ~500 vehicles)'),
+  ROLLUP_START_DELAY_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe(
+      "Seconds after start before the rollup job's first run: after a restart the devices' buffered readings are taken first, the job's catch-up after",
+    ),
   // finance: ledger
   LEDGER_MAX_FUTURE_S: z.coerce
     .number()
@@ -588,6 +597,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
+      rollupStartDelayS: e.ROLLUP_START_DELAY_S,
     }),
     // finance: ledger
     ledger: Object.freeze({ maxFutureS: e.LEDGER_MAX_FUTURE_S, reportTz: e.REPORT_TZ }),
