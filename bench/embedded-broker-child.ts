@@ -22,7 +22,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { startEmbeddedBroker } from '../src/broker/embedded.js';
-import type { DeviceIdentity } from '../src/repositories/devices.js';
+import type { DeviceIdentity } from '../src/domain/ingest-types.js';
 import { hashDeviceSecret } from '../src/security/secrets.js';
 
 const secret = process.env.BENCH_DEVICE_SECRET ?? 'bench-secret';

@@ -21,8 +21,7 @@ import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
 import { deviceFromTopic, ownTracksTopic, ownTracksUsername } from '../domain/topics.js';
-import type { DeviceIdentity } from '../repositories/devices.js';
-import type { BoundReading, QuarantineEntry } from '../repositories/telemetry.js';
+import type { BoundReading, DeviceIdentity, QuarantineEntry } from '../domain/ingest-types.js';
 
 export interface RawMessage {
   topic: string;
