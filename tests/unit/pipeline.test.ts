@@ -5,7 +5,8 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createPipeline, type Fix, type RawMessage } from '../../src/ingest/pipeline.js';
+import type { Fix } from '../../src/ingest/jump-memory.js';
+import { createPipeline, type RawMessage } from '../../src/ingest/pipeline.js';
 import { createIngestWorker } from '../../src/ingest/worker.js';
 import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 
