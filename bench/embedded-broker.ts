@@ -12,7 +12,7 @@
  * A restart under load: `--service --restart-after-s 30` runs the whole embedded default
  * on a data directory of its own, kills it with SIGKILL after that many seconds (a crash)
  * and starts it again on the same data and ports. The devices keep making a reading every
- * interval whether connected or not, reconnect every quarter second, and send what they
+ * interval whether connected or not, reconnect after 0.5 to 1.5 s, and send what they
  * buffered with up to --window publishes in flight. Measured from the new start: when the
  * broker accepts the first device again, when the API first answers GET /healthz, and the
  * readings acknowledged in each second after that; --duration-s then counts from that
@@ -131,8 +131,12 @@ function device(i: number): void {
   /** Readings made and not yet sent (kept while disconnected, as a tracker buffers them). */
   const queue: string[] = [];
   let seq = 0;
-  const makeReading = () =>
+  /** Sends what the window allows on the current connection, if one is accepted. */
+  let pumpNow: (() => void) | undefined;
+  const makeReading = () => {
     queue.push(JSON.stringify({ seq: ++seq, ts: new Date().toISOString(), lat: -10.17, lon: 123.6, speedKmh: 30, fuelLitres: 20 }));
+    pumpNow?.();
+  };
   setTimeout(() => {
     if (finished) return;
     makeReading();
@@ -147,7 +151,6 @@ function device(i: number): void {
     const inFlight = new Map<number, [number, string]>();
     let nextId = 1;
     let accepted = false;
-    let pumpTimer: NodeJS.Timeout | undefined;
     const pump = () => {
       while (accepted && queue.length > 0 && inFlight.size < window) {
         const payload = queue.shift()!;
@@ -160,12 +163,12 @@ function device(i: number): void {
     };
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      clearInterval(pumpTimer);
+      pumpNow = undefined;
       if (accepted) connected--;
       // What was in flight is sent again on the next connection (a tracker resends what it has no PUBACK for).
       queue.unshift(...[...inFlight.values()].map(([, payload]) => payload));
       inFlight.clear();
-      if (restartable && !finished) setTimeout(connect, 250);
+      if (restartable && !finished) setTimeout(connect, 500 + Math.random() * 1000);
     });
     socket.on('connect', () =>
       socket.write(
@@ -192,9 +195,9 @@ function device(i: number): void {
         connected++;
         accepted = true;
         connackTimes.push(Date.now());
-        pump();
         // New readings are sent as they are made.
-        pumpTimer = setInterval(pump, Math.min(intervalMs, 100));
+        pumpNow = pump;
+        pump();
       } else if (p.cmd === 'puback') {
         const entry = inFlight.get(p.messageId!);
         if (entry === undefined) return;
