@@ -58,7 +58,7 @@ type ReadingFilter = (reading: Reading, context: FilterContext) => Objection | n
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
+const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
   ['nullIsland', (r) => (r.lat === 0 && r.lon === 0 ? { reason: 'null_island', detail: 'lat 0, lon 0: the receiver had no fix' } : null)],
   [
     'futureTimestamp',
@@ -137,8 +137,8 @@ function resolveTopic(message: RawMessage): Source | Stop {
   return deviceFromTopic(message.topic) ?? { reason: 'unknown_topic', detail: `not a telemetry topic: ${message.topic.slice(0, 200)}` };
 }
 
-/** 2. The device must be registered, active, and registered for the protocol it speaks. */
-function checkDevice(deviceId: string, protocol: TopicProtocol, device: DeviceIdentity | undefined): Stop | null {
+/** 2. The device as looked up: it must be registered, active, and registered for the protocol it speaks. */
+function resolveDevice(deviceId: string, protocol: TopicProtocol, device: DeviceIdentity | undefined): Stop | null {
   if (!device) return { reason: 'unknown_device', detail: `no device registered with id ${deviceId}` };
   if (!device.active) return { reason: 'inactive_device', detail: `device ${deviceId} is deactivated` };
   if (device.protocol !== protocol) {
@@ -203,7 +203,7 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
       const { deviceId } = source;
       const found = deps.lookupDevice(deviceId);
       const device = found instanceof Promise ? await found : found;
-      const refused = checkDevice(deviceId, source.protocol, device);
+      const refused = resolveDevice(deviceId, source.protocol, device);
       if (refused || !device) {
         reject(message, deviceId, refused!);
         continue;
