@@ -241,8 +241,9 @@ while (Date.now() < (restartable ? restartAt : deadline) && !childExit) {
 }
 if (restartable && !childExit) {
   const second = Math.floor((Date.now() - startedAt) / 1000);
-  const before = ackedPerSecond.slice(Math.max(0, second - 10), second);
-  const beforePerS = Math.round(before.reduce((a, b) => a + (b ?? 0), 0) / Math.max(1, before.length));
+  // The last ten whole seconds (a second with no acknowledgement has no entry).
+  const before = Array.from({ length: Math.min(10, second) }, (_, k) => ackedPerSecond[second - 1 - k] ?? 0);
+  const beforePerS = Math.round(before.reduce((a, b) => a + b, 0) / Math.max(1, before.length));
   process.stderr.write(`crash: SIGKILL to the service (acknowledged ${beforePerS}/s over the last ${before.length} s)\n`);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
