@@ -12,14 +12,17 @@
  *
  * BENCH_MODE=service runs the whole embedded default instead (`start`: PGlite in a
  * temporary DATA_DIR, the ingest worker, the API), with BENCH_DEVICES devices
- * registered bench-0 … bench-N-1: what a real zero-setup install holds.
+ * registered bench-0 … bench-N-1: what a real zero-setup install holds. With
+ * BENCH_DATA_DIR, BENCH_MQTT_PORT and BENCH_HTTP_PORT it runs on that data directory and
+ * those ports, and registers the devices only if they are not there yet: started again
+ * after a SIGKILL, it is a restart after a crash.
  */
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { startEmbeddedBroker } from '../src/broker/embedded.js';
-import type { DeviceIdentity } from '../src/repositories/devices.js';
+import type { DeviceIdentity } from '../src/domain/ingest-types.js';
 import { hashDeviceSecret } from '../src/security/secrets.js';
 
 const secret = process.env.BENCH_DEVICE_SECRET ?? 'bench-secret';
@@ -56,19 +59,21 @@ async function runService(): Promise<never> {
   const { join } = await import('node:path');
   const { loadConfig } = await import('../src/config.js');
   const { startServices } = await import('../src/runtime.js');
-  const dataDir = mkdtempSync(join(tmpdir(), 'armada-bench-embedded-'));
+  const keptDataDir = process.env.BENCH_DATA_DIR;
+  const dataDir = keptDataDir ?? mkdtempSync(join(tmpdir(), 'armada-bench-embedded-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
-    HTTP_PORT: '0',
-    MQTT_PORT: '0',
+    HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
+    MQTT_PORT: process.env.BENCH_MQTT_PORT ?? '0',
     LOG_LEVEL: 'warn',
-    ...(process.env.ROLLUP_INTERVAL_S ? { ROLLUP_INTERVAL_S: process.env.ROLLUP_INTERVAL_S } : {}),
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('ROLLUP_'))),
     ...(maxConnections === undefined ? {} : { MQTT_MAX_CONNECTIONS: String(maxConnections) }),
   });
   const services = await startServices(config, { api: true, worker: true }, { logger });
   const repos = services.repos;
-  const dep = await repos.departments.create({ code: 'BENCH', name: 'Bench' });
-  for (let i = 0; i < Number(process.env.BENCH_DEVICES ?? 5000); i++) {
+  const registered = (await repos.devices.findById('bench-0')) !== undefined;
+  const dep = registered ? undefined : await repos.departments.create({ code: 'BENCH', name: 'Bench' });
+  for (let i = 0; dep && i < Number(process.env.BENCH_DEVICES ?? 5000); i++) {
     const v = await repos.vehicles.create({
       plateNumber: `DH ${i} BN`,
       departmentId: dep.id,
@@ -99,7 +104,7 @@ async function runService(): Promise<never> {
     'disconnect',
     () =>
       void services.close().finally(() => {
-        rmSync(dataDir, { recursive: true, force: true });
+        if (!keptDataDir) rmSync(dataDir, { recursive: true, force: true });
         process.exit(0);
       }),
   );

@@ -95,6 +95,7 @@ export const envSchema = z.object({
   WORKING_HOURS: analyticsVariables.WORKING_HOURS,
   WORKING_HOLIDAYS: analyticsVariables.WORKING_HOLIDAYS,
   ROLLUP_INTERVAL_S: analyticsVariables.ROLLUP_INTERVAL_S,
+  ROLLUP_START_DELAY_S: analyticsVariables.ROLLUP_START_DELAY_S,
   LEDGER_MAX_FUTURE_S: financeVariables.LEDGER_MAX_FUTURE_S,
   FINANCE_MATCH_WINDOW_S: financeVariables.FINANCE_MATCH_WINDOW_S,
   FINANCE_RISE_TOLERANCE_LITRES: financeVariables.FINANCE_RISE_TOLERANCE_LITRES,
@@ -269,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       workingHours: Object.freeze({ ...parseWorkingHours(e.WORKING_HOURS), holidays: parseHolidays(e.WORKING_HOLIDAYS) }),
       rollupIntervalS: e.ROLLUP_INTERVAL_S,
+      rollupStartDelayS: e.ROLLUP_START_DELAY_S,
     }),
     // finance: ledger
     ledger: Object.freeze({ maxFutureS: e.LEDGER_MAX_FUTURE_S, reportTz: e.REPORT_TZ }),

@@ -17,7 +17,7 @@ import type { WorkingHours } from '../domain/report-time.js';
 import type { AlertRow } from '../repositories/alerts.js';
 import type { Repositories } from '../repositories/index.js';
 import { ALL_DEPARTMENTS } from '../repositories/scope.js';
-import type { BoundReading } from '../repositories/telemetry.js';
+import type { BoundReading } from '../domain/ingest-types.js';
 
 export interface AlertEngineOptions {
   repos: Pick<Repositories, 'alerts' | 'geofences' | 'vehicles' | 'alertRules'>;

@@ -15,6 +15,8 @@ export interface AnalyticsSettings {
   workingHours: WorkingHours;
   /** Seconds between rollup runs. */
   rollupIntervalS: number;
+  /** Seconds after start before the rollup job's first timed run (ingest catches up first). */
+  rollupStartDelayS: number;
 }
 
 export const DEFAULT_ANALYTICS_SETTINGS: AnalyticsSettings = Object.freeze({
@@ -23,4 +25,5 @@ export const DEFAULT_ANALYTICS_SETTINGS: AnalyticsSettings = Object.freeze({
   fuel: DEFAULT_FUEL_SETTINGS,
   workingHours: DEFAULT_WORKING_HOURS,
   rollupIntervalS: 60,
+  rollupStartDelayS: 30,
 });

@@ -10,7 +10,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { deviceFromTopic, ownTracksTopic, ownTracksUsername, telemetryTopic } from '../domain/topics.js';
 import type { RawMessage } from '../ingest/pipeline.js';
-import type { DeviceIdentity } from '../repositories/devices.js';
+import type { DeviceIdentity } from '../domain/ingest-types.js';
 import { verifyDeviceSecret } from '../security/secrets.js';
 import { DEFAULT_EMBEDDED_LIMITS, guardPacketSize, LoginThrottle, type EmbeddedBrokerLimits } from './limits.js';
 

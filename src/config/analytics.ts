@@ -82,4 +82,13 @@ export const analyticsVariables = {
     .max(3600)
     .default(60)
     .describe('Seconds between runs of the daily rollup job (raise it for fleets over ~500 vehicles)'),
+  ROLLUP_START_DELAY_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe(
+      "Seconds after start before the rollup job's first run: after a restart the devices' buffered readings are taken first, the job's catch-up after",
+    ),
 };

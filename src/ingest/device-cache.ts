@@ -9,7 +9,7 @@
  * not know is asked about on its own, and an unknown one again after `missTtlMs`, so a
  * device registered a moment ago is found quickly.
  */
-import type { DeviceIdentity } from '../repositories/devices.js';
+import type { DeviceIdentity } from '../domain/ingest-types.js';
 
 interface Entry {
   device: DeviceIdentity | undefined;

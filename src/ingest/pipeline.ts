@@ -1,28 +1,27 @@
 /**
- * The ingest pipeline: an ordered list of named steps from a raw MQTT message to
- * readings bound to a vehicle, or to rejections with a reason (in the manner of
- * Traccar's ProcessingHandler and FilterHandler):
+ * The ingest pipeline: an ordered list of named steps from a raw MQTT message to a
+ * stored reading, or to a rejection with a reason (in the manner of Traccar's handler
+ * pipeline and its FilterHandler). Each step either passes the message on or says why
+ * it stops here, and that reason goes to the quarantine with the payload:
  *
- *   1. topic → device id and protocol      (unknown_topic)
- *   2. device → vehicle                    (unknown_device, inactive_device, wrong_protocol)
- *   3. payload → readings                  (not_json, missing_field, invalid_field, …)
- *   4. reading filters, in order           (null_island, future_timestamp, too_old, implausible_jump)
+ *   1. resolveTopic   topic → device id and protocol   (unknown_topic)
+ *   2. resolveDevice  device id → vehicle              (unknown_device, inactive_device, wrong_protocol)
+ *   3. parse          payload → readings               (not_json, missing_field, invalid_field, …)
+ *   4. filter         each reading, filters in order   (null_island, future_timestamp, too_old, implausible_jump)
+ *   5. store          the worker's commit (./worker.ts): readings and rejections in one
+ *                     statement, then the acknowledgements
  *
- * The worker commits what it returns. Apart from the device lookup the steps are pure;
- * the jump filter remembers each vehicle's newest accepted fix in this process. That
- * memory starts from the committed latest positions (so a jump across a restart is
- * caught), and after a failed commit it is dropped and read again: fixes that were
- * never committed must not vouch for the redelivered readings judged against them. The
- * fixes it rejected as jumps are remembered apart (a few per vehicle): redelivered after
- * a newer fix was committed meanwhile (commits overlap), a jump would otherwise be older
- * than the newest fix, and older readings are not judged.
+ * Steps 1 to 4 are here and run batch after batch in order; the worker commits what they
+ * return. Apart from the device lookup they are pure, but for the jump filter's memory
+ * of each vehicle's newest fix (./jump-memory.ts), which the worker has dropped after a
+ * failed commit (`forget`).
  */
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
-import { deviceFromTopic, ownTracksTopic, ownTracksUsername } from '../domain/topics.js';
-import type { DeviceIdentity } from '../repositories/devices.js';
-import type { BoundReading, QuarantineEntry } from '../repositories/telemetry.js';
+import { deviceFromTopic, ownTracksTopic, ownTracksUsername, type TopicProtocol } from '../domain/topics.js';
+import type { BoundReading, DeviceIdentity, QuarantineEntry } from '../domain/ingest-types.js';
+import { createJumpMemory, type Fix, type NewestFixLoader } from './jump-memory.js';
 
 export interface RawMessage {
   topic: string;
@@ -46,15 +45,6 @@ export interface PipelineSettings {
 
 export type DeviceLookup = (deviceId: string) => DeviceIdentity | undefined | Promise<DeviceIdentity | undefined>;
 
-export interface Fix {
-  fixAtMs: number;
-  lat: number;
-  lon: number;
-}
-
-/** Each vehicle's newest committed fix (vehicle_latest), to start the jump filter from. */
-export type NewestFixLoader = () => Promise<Iterable<readonly [vehicleId: string, fix: Fix]>>;
-
 interface FilterContext {
   message: RawMessage;
   settings: PipelineSettings;
@@ -68,7 +58,7 @@ type ReadingFilter = (reading: Reading, context: FilterContext) => Objection | n
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
+const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
   ['nullIsland', (r) => (r.lat === 0 && r.lon === 0 ? { reason: 'null_island', detail: 'lat 0, lon 0: the receiver had no fix' } : null)],
   [
     'futureTimestamp',
@@ -138,110 +128,105 @@ function bind(r: Reading, deviceId: string, device: DeviceIdentity, receivedAtMs
 /** The filters alone, in order, for the loop. */
 const filters: readonly ReadingFilter[] = readingFilters.map(([, filter]) => filter);
 
-export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings; loadNewestFixes?: NewestFixLoader }) {
-  /** Each vehicle's newest accepted fix, for the jump filter. */
-  let newestFix = new Map<string, Fix>();
-  /** The memory must be (re)read from the database before the next batch. */
-  let stale = deps.loadNewestFixes !== undefined;
-  /** Fix times rejected as jumps, per vehicle, newest last (at most JUMPS_REMEMBERED). */
-  const rejectedJumps = new Map<string, number[]>();
-  const JUMPS_REMEMBERED = 32;
+/** Where a step stops a message (or one reading): the quarantine's reason and detail. */
+type Stop = Objection;
+type Source = NonNullable<ReturnType<typeof deviceFromTopic>>;
 
-  async function reload(load: NewestFixLoader): Promise<void> {
-    const fresh = new Map<string, Fix>();
-    for (const [vehicleId, fix] of await load()) fresh.set(vehicleId, { fixAtMs: fix.fixAtMs, lat: fix.lat, lon: fix.lon });
-    newestFix = fresh;
-    stale = false;
+/** 1. The telemetry topic names the device and its protocol. */
+function resolveTopic(message: RawMessage): Source | Stop {
+  return deviceFromTopic(message.topic) ?? { reason: 'unknown_topic', detail: `not a telemetry topic: ${message.topic.slice(0, 200)}` };
+}
+
+/** 2. The device as looked up: it must be registered, active, and registered for the protocol it speaks. */
+function resolveDevice(deviceId: string, protocol: TopicProtocol, device: DeviceIdentity | undefined): Stop | null {
+  if (!device) return { reason: 'unknown_device', detail: `no device registered with id ${deviceId}` };
+  if (!device.active) return { reason: 'inactive_device', detail: `device ${deviceId} is deactivated` };
+  if (device.protocol !== protocol) {
+    return { reason: 'wrong_protocol', detail: `device ${deviceId} is registered for ${device.protocol}, not ${protocol}` };
+  }
+  return null;
+}
+
+/** 3. The payload as readings and rejections, by the device's protocol. */
+function parse(message: RawMessage, source: Source) {
+  return source.protocol === 'owntracks' ? parseOwnTracksPayload(message.payload) : parseTelemetryPayload(message.payload);
+}
+
+/**
+ * 3, beneath an OwnTracks device's topic: the app's events, info, waypoints … carry no
+ * position; a location there comes from a phone whose user name holds the device too.
+ */
+function subtopicStops(message: RawMessage, source: Source & { subtopic: string }, parsed: ReturnType<typeof parse>): Stop[] {
+  const { deviceId } = source;
+  if (parsed.readings.length > 0) {
+    return [
+      {
+        reason: 'unknown_topic',
+        detail:
+          `a location on ${message.topic.slice(0, 200)}: OwnTracks locations belong on ${ownTracksTopic(deviceId)}; ` +
+          `the app publishes on owntracks/<user name>/<device id>, so set the phone's MQTT user name to ` +
+          `"${ownTracksUsername(deviceId)}" and its device id to "${deviceId.split('/')[1]}"`,
+      },
+    ];
+  }
+  const where = `on the sub-topic ${source.subtopic.slice(0, 100)}`;
+  return parsed.rejections.map((r) => ({ reason: r.reason, detail: `${where}: ${r.detail}` }));
+}
+
+export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: PipelineSettings; loadNewestFixes?: NewestFixLoader }) {
+  const memory = createJumpMemory(deps.loadNewestFixes);
+
+  /** 4. The filters in order, the first that objects decides; a reading that passes moves the vehicle's newest fix. */
+  function filter(reading: Reading, vehicleId: string, context: FilterContext): Objection | null {
+    context.previous = memory.newest(vehicleId);
+    let objection: Objection | null = memory.wasJump(vehicleId, reading.fixAtMs)
+      ? { reason: 'implausible_jump', detail: `the fix at ${iso(reading.fixAtMs)} was judged a GPS jump when it first came` }
+      : null;
+    for (let f = 0; f < filters.length && !objection; f++) objection = filters[f]!(reading, context);
+    if (objection?.reason === 'implausible_jump') memory.rememberJump(vehicleId, reading.fixAtMs);
+    else if (!objection) memory.accept(vehicleId, reading);
+    return objection;
   }
 
   async function processMessages(messages: readonly RawMessage[]): Promise<PipelineResult> {
-    // A failed load fails this batch (it is redelivered), rather than judging without memory.
-    if (stale && deps.loadNewestFixes) await reload(deps.loadNewestFixes);
+    await memory.ready();
     const result: PipelineResult = { readings: [], rejected: [] };
-    const reject = (m: RawMessage, deviceId: string | null, reason: RejectReason, detail: string, payload = m.payload) =>
-      result.rejected.push({ receivedAtMs: m.receivedAtMs, topic: m.topic, deviceId, reason, detail, payload });
+    const reject = (m: RawMessage, deviceId: string | null, stop: Stop, payload = m.payload) =>
+      result.rejected.push({ receivedAtMs: m.receivedAtMs, topic: m.topic, deviceId, reason: stop.reason, detail: stop.detail, payload });
 
     for (const message of messages) {
-      // 1. topic → device id and protocol
-      const source = deviceFromTopic(message.topic);
-      if (!source) {
-        reject(message, null, 'unknown_topic', `not a telemetry topic: ${message.topic.slice(0, 200)}`);
+      const source = resolveTopic(message);
+      if ('reason' in source) {
+        reject(message, null, source);
         continue;
       }
       const { deviceId } = source;
-      // 2. device → vehicle
       const found = deps.lookupDevice(deviceId);
       const device = found instanceof Promise ? await found : found;
-      if (!device) {
-        reject(message, deviceId, 'unknown_device', `no device registered with id ${deviceId}`);
+      const refused = resolveDevice(deviceId, source.protocol, device);
+      if (refused || !device) {
+        reject(message, deviceId, refused!);
         continue;
       }
-      if (!device.active) {
-        reject(message, deviceId, 'inactive_device', `device ${deviceId} is deactivated`);
-        continue;
-      }
-      if (device.protocol !== source.protocol) {
-        reject(message, deviceId, 'wrong_protocol', `device ${deviceId} is registered for ${device.protocol}, not ${source.protocol}`);
-        continue;
-      }
-      // 3. payload → readings
-      const parsed = source.protocol === 'owntracks' ? parseOwnTracksPayload(message.payload) : parseTelemetryPayload(message.payload);
+      const parsed = parse(message, source);
       if (source.subtopic !== undefined) {
-        // Beneath the device's topic: the app's events, info, waypoints … carry no position.
-        // A location there comes from a phone whose user name holds the device too.
-        if (parsed.readings.length > 0) {
-          reject(
-            message,
-            deviceId,
-            'unknown_topic',
-            `a location on ${message.topic.slice(0, 200)}: OwnTracks locations belong on ${ownTracksTopic(deviceId)}; ` +
-              `the app publishes on owntracks/<user name>/<device id>, so set the phone's MQTT user name to ` +
-              `"${ownTracksUsername(deviceId)}" and its device id to "${deviceId.split('/')[1]}"`,
-          );
-        } else {
-          const where = `on the sub-topic ${source.subtopic.slice(0, 100)}`;
-          for (const r of parsed.rejections) reject(message, deviceId, r.reason, `${where}: ${r.detail}`);
-        }
+        for (const stop of subtopicStops(message, { ...source, subtopic: source.subtopic }, parsed)) reject(message, deviceId, stop);
         continue;
       }
-      for (const r of parsed.rejections) {
-        reject(message, deviceId, r.reason, r.detail, r.raw === null ? message.payload : Buffer.from(r.raw));
-      }
-      // 4. filters, in order; the first that objects decides
+      for (const r of parsed.rejections) reject(message, deviceId, r, r.raw === null ? message.payload : Buffer.from(r.raw));
       const single = parsed.readings.length === 1 && parsed.rejections.length === 0;
       const context: FilterContext = { message, settings: deps.settings, previous: undefined };
       for (const reading of parsed.readings) {
-        context.previous = newestFix.get(device.vehicleId);
-        let objection: Objection | null = null;
-        const jumps = rejectedJumps.get(device.vehicleId);
-        if (jumps?.includes(reading.fixAtMs)) {
-          objection = { reason: 'implausible_jump', detail: `the fix at ${iso(reading.fixAtMs)} was judged a GPS jump when it first came` };
-        }
-        for (let f = 0; f < filters.length && !objection; f++) objection = filters[f]!(reading, context);
-        if (objection?.reason === 'implausible_jump' && !jumps?.includes(reading.fixAtMs)) {
-          const list = jumps ?? [];
-          list.push(reading.fixAtMs);
-          if (list.length > JUMPS_REMEMBERED) list.shift();
-          rejectedJumps.set(device.vehicleId, list);
-        }
+        const objection = filter(reading, device.vehicleId, context);
         if (objection) {
           // One reading: keep the payload as it came. One of many: keep that reading alone.
           reject(
             message,
             deviceId,
-            objection.reason,
-            objection.detail,
+            objection,
             single ? message.payload : Buffer.from(JSON.stringify({ ...reading, ts: iso(reading.fixAtMs) })),
           );
           continue;
-        }
-        const previous = context.previous;
-        if (!previous) newestFix.set(device.vehicleId, { fixAtMs: reading.fixAtMs, lat: reading.lat, lon: reading.lon });
-        else if (reading.fixAtMs > previous.fixAtMs) {
-          // Updated in place: one object per vehicle, not one per reading.
-          previous.fixAtMs = reading.fixAtMs;
-          previous.lat = reading.lat;
-          previous.lon = reading.lon;
         }
         result.readings.push(bind(reading, deviceId, device, message.receivedAtMs));
       }
@@ -251,10 +236,7 @@ export function createPipeline(deps: { lookupDevice: DeviceLookup; settings: Pip
 
   return Object.assign(processMessages, {
     /** A batch failed to commit: forget what was learnt, read the committed fixes again. */
-    forget(): void {
-      newestFix = new Map();
-      stale = deps.loadNewestFixes !== undefined;
-    },
+    forget: () => memory.forget(),
   });
 }
 export type Pipeline = ((messages: readonly RawMessage[]) => Promise<PipelineResult>) & { forget?(): void };

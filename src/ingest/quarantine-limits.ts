@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { IngestMetrics } from '../metrics.js';
-import type { QuarantineEntry } from '../repositories/telemetry.js';
+import type { QuarantineEntry } from '../domain/ingest-types.js';
 
 export interface QuarantineCapSettings {
   /** Rejects stored per device per period; 0 for no cap. */

@@ -18,7 +18,8 @@ import type { LivePosition } from '../domain/live.js';
 import type { IngestMetrics } from '../metrics.js';
 import { pgErrorCode } from '../db/errors.js';
 import { deviceFromTopic, liveTopic } from '../domain/topics.js';
-import type { BatchOutcome, BoundReading, LatestAdvance, QuarantineEntry, TelemetryWriter } from '../repositories/telemetry.js';
+import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
+import type { BatchOutcome, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
 import type { Pipeline, PipelineResult, RawMessage } from './pipeline.js';
 import type { QuarantineCap } from './quarantine-limits.js';
 

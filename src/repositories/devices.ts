@@ -1,20 +1,11 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { devices, vehicles } from '../db/schema.js';
+import type { DeviceIdentity } from '../domain/ingest-types.js';
 import type { DepartmentScope } from './scope.js';
 
 export type Device = typeof devices.$inferSelect;
 export type DeviceProtocol = Device['protocol'];
-
-/** What the broker and the ingest worker need to know about a device. */
-export interface DeviceIdentity {
-  id: string;
-  vehicleId: string;
-  departmentId: string;
-  protocol: DeviceProtocol;
-  secretHash: string;
-  active: boolean;
-}
 
 export function deviceRepository(db: Db) {
   const identities = () =>

@@ -6,24 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
-import type { Reading, RejectReason } from '../domain/telemetry.js';
-
-/** A reading bound to the device and vehicle that sent it. */
-export interface BoundReading extends Reading {
-  deviceId: string;
-  vehicleId: string;
-  departmentId: string;
-  receivedAtMs: number;
-}
-
-export interface QuarantineEntry {
-  receivedAtMs: number;
-  topic: string;
-  deviceId: string | null;
-  reason: RejectReason;
-  detail: string;
-  payload: Buffer;
-}
+import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
 
 /** A vehicle whose latest state this batch advanced, with that newest reading. */
 export interface LatestAdvance {

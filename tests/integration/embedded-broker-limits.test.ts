@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerLimits } from '../../src/broker/embedded.js';
 import { LoginThrottle } from '../../src/broker/limits.js';
-import type { DeviceIdentity } from '../../src/repositories/devices.js';
+import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 import { hashDeviceSecret } from '../../src/security/secrets.js';
 
 const SECRET = 'device-secret-for-limits';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cachedDeviceLookup } from '../../src/ingest/device-cache.js';
-import type { DeviceIdentity } from '../../src/repositories/devices.js';
+import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 
 const device = (id: string, active = true): DeviceIdentity => ({
   id,

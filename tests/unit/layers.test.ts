@@ -64,6 +64,11 @@ const cases: Array<{ path: string; forbidden: string[]; allowed: string[] }> = [
     allowed: ["import { a } from '../repositories/index.js';"],
   },
   {
+    path: 'src/ingest/start/probe.ts',
+    forbidden: ["import { a } from '../../http/app.js';", "import { a } from '../../http/routes/devices.js';"],
+    allowed: ["import { a } from '../../repositories/index.js';", "import { a } from '../worker.js';"],
+  },
+  {
     path: 'src/http/routes/probe.ts',
     forbidden: ["import { a } from '../../ingest/worker.js';"],
     allowed: ["import { a } from '../../repositories/index.js';"],

@@ -10,7 +10,7 @@ import { parseOwnTracksPayload } from '../../src/domain/owntracks.js';
 import { rejectReasons, type Reading } from '../../src/domain/telemetry.js';
 import { DEVICE_ID_PATTERN, deviceFromTopic, ownTracksTopic, telemetryTopic } from '../../src/domain/topics.js';
 import { createPipeline, type RawMessage } from '../../src/ingest/pipeline.js';
-import type { DeviceIdentity } from '../../src/repositories/devices.js';
+import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const NOW_S = Math.floor(Date.now() / 1000);

@@ -5,9 +5,10 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createPipeline, type Fix, type RawMessage } from '../../src/ingest/pipeline.js';
+import type { Fix } from '../../src/ingest/jump-memory.js';
+import { createPipeline, type RawMessage } from '../../src/ingest/pipeline.js';
 import { createIngestWorker } from '../../src/ingest/worker.js';
-import type { DeviceIdentity } from '../../src/repositories/devices.js';
+import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 
 const device: DeviceIdentity = { id: 'dev-1', vehicleId: 'veh-1', departmentId: 'dep-1', protocol: 'armada', secretHash: '', active: true };
 const settings = { maxFutureS: 300, maxAgeDays: 400, maxImpliedSpeedKmh: 250 };

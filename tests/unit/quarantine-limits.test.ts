@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics.js';
 import { createQuarantineCap } from '../../src/ingest/quarantine-limits.js';
-import type { QuarantineEntry } from '../../src/repositories/telemetry.js';
+import type { QuarantineEntry } from '../../src/domain/ingest-types.js';
 
 const T0 = Date.parse('2026-11-28T02:00:00Z');
 const HOUR = 3_600_000;
