@@ -6,7 +6,7 @@
  *   1. topic → device id and protocol      (unknown_topic)
  *   2. device → vehicle                    (unknown_device, inactive_device, wrong_protocol)
  *   3. payload → readings                  (not_json, missing_field, invalid_field, …)
- *   4. reading filters, in order           (null_island, future_timestamp, too_old, implausible_jump)
+ *   4. reading filters, in order           (null_island, future_timestamp, beyond_retention, too_old, implausible_jump)
  *
  * The worker commits what it returns. Apart from the device lookup the steps are pure;
  * the jump filter remembers each vehicle's newest accepted fix in this process. That
@@ -19,6 +19,7 @@
  */
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
+import { beyondRetention } from '../domain/retention.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
 import { deviceFromTopic, ownTracksTopic, ownTracksUsername } from '../domain/topics.js';
 import type { DeviceIdentity } from '../repositories/devices.js';
@@ -42,6 +43,12 @@ export interface PipelineSettings {
   maxAgeDays: number;
   /** A fix implying a faster move from the vehicle's previous fix is a GPS jump. */
   maxImpliedSpeedKmh: number;
+  /**
+   * Where the kept raw telemetry begins (telemetry_dropped_months, src/ops/retention.ts):
+   * older readings are `beyond_retention`. Undefined: nothing was dropped. The worker
+   * updates it in place when the retention moves it.
+   */
+  keptFromMs?: number | undefined;
 }
 
 export type DeviceLookup = (deviceId: string) => DeviceIdentity | undefined | Promise<DeviceIdentity | undefined>;
@@ -82,6 +89,7 @@ export const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
         : null;
     },
   ],
+  ['beyondRetention', (r, { settings }) => beyondRetention(r.fixAtMs, settings.keptFromMs)],
   [
     'tooOld',
     (r, { message, settings }) => {
