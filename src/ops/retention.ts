@@ -7,9 +7,8 @@
  *  - every receipt in those report months has a settled verdict (purchase_verdicts with
  *    a status other than `pending`; a receipt with no verdict at all is not settled);
  *  - the rollup job has finished with the month: no late-data marks wait on its days or
- *    their neighbours, and each of its vehicles was computed after its last day was over
- *    (plus the hour of context a day's edges need), so the fuel report reads its days
- *    from the rollups, not from the readings.
+ *    their neighbours, and each of its vehicles was computed after its last reading of the
+ *    month plus the context a day's edges need, so its stored days hold every reading.
  *
  * The first month that fails a check stops the run (the horizon only moves forward, and
  * months are dropped in order). Each drop records the month and the new ingest horizon
@@ -19,7 +18,7 @@
 import type { Logger } from 'pino';
 import { contextMs } from '../analytics/service.js';
 import type { TripSettings } from '../domain/trips.js';
-import { addDays, dayRangeMs, localDayOf } from '../domain/report-time.js';
+import { addDays, localDayOf } from '../domain/report-time.js';
 import { keptFromMs, newestDroppableMonth, reportMonthsOf, utcMonthRangeMs, type UtcMonth } from '../domain/retention.js';
 import { monthRangeMs } from '../finance/reconciliation.js';
 import type { AnalyticsRepository } from '../repositories/analytics.js';
@@ -83,18 +82,19 @@ export function createRetention(deps: RetentionDeps) {
         );
     }
     // The rollups of its days are final.
-    const vehicles = await deps.retention.vehiclesIn(p.month);
-    if (vehicles.length > 0) {
+    const inMonth = await deps.retention.vehiclesIn(p.month);
+    if (inMonth.length > 0) {
+      const vehicles = inMonth.map((v) => v.vehicleId);
       const firstDay = localDayOf(tz, startMs);
       const lastDay = localDayOf(tz, endMs - 1);
       const marks = await deps.analytics.lateMarks(vehicles, addDays(firstDay, -1), addDays(lastDay, 1));
       if (marks.length > 0)
         return `${marks.length} day(s) with late readings wait for the rollup job (for example ${marks[0]!.day}): let it run first`;
-      const finalAfter = dayRangeMs(tz, lastDay).endMs + ctx.afterMs;
+      // Computed with the hour of context after each vehicle's last reading of the month in hand.
       const states = await deps.analytics.states(vehicles);
-      const behind = vehicles.filter((id) => (states.get(id)?.computedAtMs ?? 0) < finalAfter);
+      const behind = inMonth.filter((v) => (states.get(v.vehicleId)?.computedAtMs ?? 0) < v.lastFixMs + ctx.afterMs);
       if (behind.length > 0)
-        return `the rollup job has not finished ${behind.length} vehicle(s) of this month (for example ${behind[0]}): let it run first`;
+        return `the rollup job has not finished ${behind.length} vehicle(s) of this month (for example ${behind[0]!.vehicleId}): let it run first`;
     }
     return null;
   }

@@ -53,10 +53,12 @@ export function retentionRepository(database: Database) {
       return out;
     },
 
-    /** The vehicles with readings in the month's partition. */
-    async vehiclesIn(month: UtcMonth): Promise<string[]> {
-      const rows = await database.query(`SELECT DISTINCT vehicle_id FROM ${safeName(month)}`);
-      return rows.map((r) => String(r.vehicle_id));
+    /** The vehicles with readings in the month's partition, with the newest fix of each there. */
+    async vehiclesIn(month: UtcMonth): Promise<Array<{ vehicleId: string; lastFixMs: number }>> {
+      const rows = await database.query(
+        `SELECT vehicle_id, (extract(epoch from max(fix_at)) * 1000)::float8 AS last_ms FROM ${safeName(month)} GROUP BY vehicle_id`,
+      );
+      return rows.map((r) => ({ vehicleId: String(r.vehicle_id), lastFixMs: num(r.last_ms) }));
     },
 
     /** Where the kept telemetry begins for ingest: the newest drop's horizon, or undefined when nothing was dropped. */
