@@ -157,7 +157,7 @@ describe.runIf(realPostgresConfigured())('backup and restore on PostgreSQL', () 
       await admin.end();
       await t.close();
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 type Queryable = Pick<Database, 'query'>;
@@ -220,5 +220,5 @@ describe('backup and restore of the embedded database', () => {
     } finally {
       await restoredDb.close();
     }
-  }, 120_000);
+  }, 300_000);
 });
