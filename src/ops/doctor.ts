@@ -147,6 +147,9 @@ async function brokerChecks(url: string, timeoutMs: number, checks: Check[]): Pr
         clean: true,
         reconnectPeriod: 0,
         connectTimeout: timeoutMs,
+        // MQTT 5: a broker may say in the SUBACK that its ACL denies a subscription (0x87).
+        // Mosquitto grants it anyway and filters on delivery: its ACL file is checked apart.
+        protocolVersion: 5,
       });
       const timer = setTimeout(() => {
         c.end(true);
@@ -168,7 +171,8 @@ async function brokerChecks(url: string, timeoutMs: number, checks: Check[]): Pr
     });
   } catch (err) {
     const e = err as Error & { code?: number | string };
-    const refused = e.code === 4 || e.code === 5 || /not authori[sz]ed|bad user ?name or password/i.test(e.message);
+    // CONNACK 4/5 (3.1.1) or 0x86/0x87 (5): bad user name or password, not authorised.
+    const refused = [4, 5, 0x86, 0x87].includes(Number(e.code)) || /not authori[sz]ed|bad user ?name or password/i.test(e.message);
     checks.push(
       refused
         ? {
@@ -189,10 +193,14 @@ async function brokerChecks(url: string, timeoutMs: number, checks: Check[]): Pr
   checks.push({ name: 'broker', ok: true, detail: `connected to ${shown} with the worker's credentials` });
   try {
     const granted = await client.subscribeAsync([TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION], { qos: 1 });
-    const denied = granted.filter((g) => g.qos === 128);
+    const denied = granted.filter((g) => g.qos >= 0x80);
     checks.push(
       denied.length === 0
-        ? { name: 'broker ACL', ok: true, detail: `the worker may subscribe to ${TELEMETRY_SUBSCRIPTION} and ${OWNTRACKS_SUBSCRIPTION}` }
+        ? {
+            name: 'broker ACL',
+            ok: true,
+            detail: `the broker granted the worker's subscriptions to ${TELEMETRY_SUBSCRIPTION} and ${OWNTRACKS_SUBSCRIPTION} (Mosquitto grants every subscription and filters on delivery: give --mosquitto-acl to check its ACL file)`,
+          }
         : {
             name: 'broker ACL',
             ok: false,
@@ -306,17 +314,26 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       });
     }
   } else if (dataDirChecks(config.dataDir, checks)) {
-    try {
-      database = await openDatabase({ kind: 'pglite', dataDir: config.dataDir, logger: options.logger });
-      checks.push({ name: 'data directory lock', ok: true, detail: 'no other process holds it; the embedded database opens' });
-    } catch (err) {
-      if (!(err instanceof DataDirLockedError)) throw err;
+    if (!existsSync(join(config.dataDir, 'pgdata'))) {
+      // Not opened: opening would create an empty database here.
       checks.push({
-        name: 'data directory lock',
-        ok: true,
-        detail: `held by the running service${err.pid ? ` (pid ${err.pid})` : ''}: its database is checked by its /health/ready, not here`,
+        name: 'migrations',
+        ok: false,
+        detail: `DATA_DIR ${config.dataDir} holds no database yet`,
+        fix: 'start the service once, or run `tsx src/cli.ts migrate`; or set DATA_DIR to where the data is',
       });
-    }
+    } else
+      try {
+        database = await openDatabase({ kind: 'pglite', dataDir: config.dataDir, logger: options.logger });
+        checks.push({ name: 'data directory lock', ok: true, detail: 'no other process holds it; the embedded database opens' });
+      } catch (err) {
+        if (!(err instanceof DataDirLockedError)) throw err;
+        checks.push({
+          name: 'data directory lock',
+          ok: true,
+          detail: `held by the running service${err.pid ? ` (pid ${err.pid})` : ''}: its database is checked by its /readyz, not here`,
+        });
+      }
   }
   if (database) {
     try {

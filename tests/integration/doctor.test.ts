@@ -2,7 +2,7 @@
  * `armada doctor`: each failing check names what is wrong and how to fix it, and a healthy
  * installation passes (exit code 0 from the command line, 1 when something failed).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { runDoctor, type Check } from '../../src/ops/doctor.js';
 import { projectRoot } from '../support/process.js';
 import { createTestDatabase, realBrokerUrl, realPostgresConfigured, silentLogger } from '../support/stores.js';
 import { freePort } from '../support/process.js';
+import { canConnect, MOSQUITTO_BIN, mosquittoAvailable } from '../../bench/mosquitto.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -116,5 +117,50 @@ describe.runIf(realPostgresConfigured())('doctor on PostgreSQL', () => {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     }
+  }, 300_000);
+});
+
+describe.runIf(mosquittoAvailable())('doctor against a Mosquitto with passwords and an ACL', () => {
+  let proc: ChildProcess | undefined;
+  afterAll(() => {
+    proc?.kill('SIGTERM');
+  });
+
+  it('names refused credentials, and an ACL file that does not grant the worker the telemetry', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const port = await freePort();
+    const passwd = join(dir, 'passwd');
+    execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'armada', 'right-password']);
+    chmodSync(passwd, 0o644);
+    const acl = join(dir, 'acl');
+    // The service user may use the live topics but was never granted the telemetry.
+    writeFileSync(acl, 'user armada\ntopic readwrite fleet/v1/live/#\n', { mode: 0o644 });
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${acl}`, 'persistence false', ''].join(
+        '\n',
+      ),
+      { mode: 0o644 },
+    );
+    proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: 'ignore' });
+    for (let i = 0; i < 200 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 25));
+    const dataDir = tempDir();
+    chmodSync(dataDir, 0o700);
+
+    const wrong = await doctor({ DATA_DIR: dataDir, MQTT_URL: `mqtt://armada:wrong-password@127.0.0.1:${port}` });
+    const refused = wrong.find((c) => c.name === 'broker')!;
+    expect(refused.ok).toBe(false);
+    expect(refused.detail).toContain('refused the worker');
+    expect(refused.detail).not.toContain('wrong-password');
+
+    const right = await doctor({ DATA_DIR: dataDir, MQTT_URL: `mqtt://armada:right-password@127.0.0.1:${port}` }, { mosquittoAcl: acl });
+    expect(right.find((c) => c.name === 'broker')!.ok).toBe(true);
+    // Mosquitto grants the subscription and filters on delivery; its ACL file tells.
+    const file = right.find((c) => c.name === 'mosquitto ACL file')!;
+    expect(file.ok).toBe(false);
+    expect(file.detail).toContain('topic read fleet/v1/devices/+/telemetry');
+    expect(failed(right).filter((n) => n.startsWith('broker') || n.startsWith('mosquitto'))).toEqual(['mosquitto ACL file']);
   }, 300_000);
 });
