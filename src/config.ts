@@ -78,6 +78,7 @@ export const envSchema = z.object({
   INGEST_BATCH_WAIT_MS: ingestVariables.INGEST_BATCH_WAIT_MS,
   INGEST_POISON_ATTEMPTS: ingestVariables.INGEST_POISON_ATTEMPTS,
   QUARANTINE_RETENTION_DAYS: ingestVariables.QUARANTINE_RETENTION_DAYS,
+  TELEMETRY_RETENTION_MONTHS: ingestVariables.TELEMETRY_RETENTION_MONTHS,
   QUARANTINE_DEVICE_CAP: ingestVariables.QUARANTINE_DEVICE_CAP,
   QUARANTINE_CAP_PERIOD_MIN: ingestVariables.QUARANTINE_CAP_PERIOD_MIN,
   REPORT_TRIP_MIN_DISTANCE_M: analyticsVariables.REPORT_TRIP_MIN_DISTANCE_M,
@@ -152,6 +153,8 @@ export type Config = Readonly<{
   ingestBatchWaitMs: number;
   ingestPoisonAttempts: number;
   quarantineRetentionDays: number;
+  /** Months of raw telemetry kept before the current one; 0: all (src/ops/retention.ts). */
+  telemetryRetentionMonths: number;
   quarantineDeviceCap: number;
   quarantineCapPeriodMin: number;
   /** Trip, fuel and rollup settings, with `reportTz`. */
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
     ingestPoisonAttempts: e.INGEST_POISON_ATTEMPTS,
     quarantineRetentionDays: e.QUARANTINE_RETENTION_DAYS,
+    telemetryRetentionMonths: e.TELEMETRY_RETENTION_MONTHS,
     quarantineDeviceCap: e.QUARANTINE_DEVICE_CAP,
     quarantineCapPeriodMin: e.QUARANTINE_CAP_PERIOD_MIN,
     analytics: Object.freeze({

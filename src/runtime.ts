@@ -20,6 +20,23 @@ import type { LiveSubscriber } from './live/subscriber.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { apiKeyPrefix, hashApiKey } from './security/secrets.js';
 import { createServices, type DomainServices } from './services.js';
+import { createRetention, startRetentionJob } from './ops/retention.js';
+
+const RETENTION_INTERVAL_MS = 24 * 3600_000;
+
+/** The telemetry retention over these repositories and this configuration (the CLI's `retention` and the daily job). */
+export function retentionFor(config: Config, repos: Repositories) {
+  return createRetention({
+    retention: repos.retention,
+    closings: repos.closings,
+    purchases: repos.purchases,
+    verdicts: repos.verdicts,
+    analytics: repos.analytics,
+    reportTz: config.reportTz,
+    trips: config.analytics.trips,
+    keepMonths: config.telemetryRetentionMonths,
+  });
+}
 
 export interface Roles {
   api: boolean;
@@ -139,6 +156,14 @@ export async function startServices(config: Config, roles: Roles, options: Start
       { autoStart: roles.api },
     );
     closers.push(() => settle.stop());
+    // Telemetry retention, daily, where the API runs (nothing while TELEMETRY_RETENTION_MONTHS is 0).
+    const retentionJob = startRetentionJob(retentionFor(config, repos), {
+      keepMonths: roles.api ? config.telemetryRetentionMonths : 0,
+      intervalMs: RETENTION_INTERVAL_MS,
+      logger: logger.child({ component: 'retention' }),
+      now,
+    });
+    closers.push(() => retentionJob.stop());
 
     const metrics = createMetrics();
     const loadedHttp = await httpModules;

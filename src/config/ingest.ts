@@ -74,6 +74,16 @@ export const ingestVariables = {
     .max(3650)
     .default(30)
     .describe('Days a quarantine row is kept after its payload last came; older rows are deleted (hourly)'),
+  TELEMETRY_RETENTION_MONTHS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= 4 && n <= 1200), {
+      message: 'must be 0 (keep everything) or at least 4: the settle job still judges receipts of the last 92 days',
+    })
+    .default(0)
+    .describe(
+      'Months of raw telemetry kept before the current one; older month partitions are dropped once their report months are closed and their verdicts settled (`tsx src/cli.ts retention`, daily where the API runs). Rollups, verdicts, the ledger and the audit log are kept for good. 0: keep everything (docs/operations.md)',
+    ),
   QUARANTINE_DEVICE_CAP: z.coerce
     .number()
     .int()

@@ -26,12 +26,14 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** True when a trivial query answers. */
   ping(): Promise<boolean>;
+  /** PGlite only: the whole data directory as a gzipped tarball (PGlite's dumpDataDir), for `armada backup`. */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; logger: Logger; poolSize?: number }
-  | { kind: 'pglite'; dataDir: string | undefined; logger: Logger };
+  | { kind: 'pglite'; dataDir: string | undefined; logger: Logger; loadDataDir?: Blob };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.kind === 'postgres' ? openPostgres(options) : openPglite(options);
@@ -98,7 +100,7 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
   };
 }
 
-async function openPglite(options: { dataDir: string | undefined; logger: Logger }): Promise<Database> {
+async function openPglite(options: { dataDir: string | undefined; logger: Logger; loadDataDir?: Blob }): Promise<Database> {
   let lock: DataDirLock | undefined;
   if (options.dataDir) lock = await acquireDataDirLock(options.dataDir);
   // Loaded only when used: PGlite's WASM build costs a server on PostgreSQL ~40 MB for nothing.
@@ -110,8 +112,12 @@ async function openPglite(options: { dataDir: string | undefined; logger: Logger
   let client: PGlite;
   try {
     client = options.dataDir
-      ? await PGliteClass.create(durablePgliteOptions(`${options.dataDir}/pgdata`, PGliteClass.defaultStartParams))
-      : await PGliteClass.create();
+      ? await PGliteClass.create({
+          ...durablePgliteOptions(`${options.dataDir}/pgdata`, PGliteClass.defaultStartParams),
+          // A backup restored into an empty data directory (`armada restore`).
+          ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+        })
+      : await PGliteClass.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   } catch (err) {
     lock?.release();
     throw err;
@@ -153,6 +159,9 @@ async function openPglite(options: { dataDir: string | undefined; logger: Logger
       } catch {
         return false;
       }
+    },
+    async dumpDataDir() {
+      return client.dumpDataDir('gzip');
     },
     async close() {
       if (closed) return;

@@ -51,6 +51,7 @@ export const rejectReasons = [
   'parse_failed',
   'poison',
   'quarantine_cap',
+  'beyond_retention',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 

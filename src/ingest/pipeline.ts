@@ -7,7 +7,7 @@
  *   1. resolveTopic   topic → device id and protocol   (unknown_topic)
  *   2. resolveDevice  device id → vehicle              (unknown_device, inactive_device, wrong_protocol)
  *   3. parse          payload → readings               (not_json, missing_field, invalid_field, …)
- *   4. filter         each reading, filters in order   (null_island, future_timestamp, too_old, implausible_jump)
+ *   4. filter         each reading, filters in order   (null_island, future_timestamp, beyond_retention, too_old, implausible_jump)
  *   5. store          the worker's commit (./worker.ts): readings and rejections in one
  *                     statement, then the acknowledgements
  *
@@ -18,6 +18,7 @@
  */
 import { haversineM } from '../domain/geo.js';
 import { parseOwnTracksPayload } from '../domain/owntracks.js';
+import { beyondRetention } from '../domain/retention.js';
 import { parseTelemetryPayload, type Reading, type RejectReason } from '../domain/telemetry.js';
 import { deviceFromTopic, ownTracksTopic, ownTracksUsername, type TopicProtocol } from '../domain/topics.js';
 import type { BoundReading, DeviceIdentity, QuarantineEntry } from '../domain/ingest-types.js';
@@ -41,6 +42,12 @@ export interface PipelineSettings {
   maxAgeDays: number;
   /** A fix implying a faster move from the vehicle's previous fix is a GPS jump. */
   maxImpliedSpeedKmh: number;
+  /**
+   * Where the kept raw telemetry begins (telemetry_dropped_months, src/ops/retention.ts):
+   * older readings are `beyond_retention`. Undefined: nothing was dropped. The worker
+   * updates it in place when the retention moves it.
+   */
+  keptFromMs?: number | undefined;
 }
 
 export type DeviceLookup = (deviceId: string) => DeviceIdentity | undefined | Promise<DeviceIdentity | undefined>;
@@ -72,6 +79,7 @@ const readingFilters: ReadonlyArray<readonly [string, ReadingFilter]> = [
         : null;
     },
   ],
+  ['beyondRetention', (r, { settings }) => beyondRetention(r.fixAtMs, settings.keptFromMs)],
   [
     'tooOld',
     (r, { message, settings }) => {

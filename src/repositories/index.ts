@@ -23,6 +23,7 @@ import { voucherRepository } from './finance/vouchers.js';
 import { geofenceRepository } from './geofences.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
+import { retentionRepository } from './retention.js';
 import { vehicleRepository } from './vehicles.js';
 
 export function createRepositories(database: Database) {
@@ -33,6 +34,8 @@ export function createRepositories(database: Database) {
     apiKeys: apiKeyRepository(database.db),
     positions: positionRepository(database),
     quarantine: quarantineRepository(database),
+    /** Telemetry month partitions and the retention's horizon. */
+    retention: retentionRepository(database),
     alerts: alertRepository(database),
     geofences: geofenceRepository(database.db),
     alertRules: alertRuleRepository(database.db),

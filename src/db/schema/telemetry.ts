@@ -69,6 +69,24 @@ export const telemetryLateDays = pgTable(
   (t) => [primaryKey({ columns: [t.vehicleId, t.day], name: 'telemetry_late_days_pkey' })],
 );
 
+/**
+ * Telemetry month partitions dropped by the retention (src/ops/retention.ts), one row per
+ * month, written in the transaction that drops it. `kept_from` is the ingest horizon:
+ * readings before the newest row's are quarantined as `beyond_retention`, and
+ * armada_ensure_telemetry_partition refuses to recreate a month listed here (0011).
+ */
+export const telemetryDroppedMonths = pgTable('telemetry_dropped_months', {
+  /** The first day of the dropped UTC month. */
+  month: date('month').primaryKey(),
+  partitionName: text('partition_name').notNull(),
+  /** Readings older than this are no longer taken (a little after the month's end: whole report days). */
+  keptFrom: timestamp('kept_from', { withTimezone: true }).notNull(),
+  /** The planner's row estimate of the partition when it was dropped. */
+  approxRows: bigint('approx_rows', { mode: 'number' }).notNull(),
+  bytes: bigint('bytes', { mode: 'number' }).notNull(),
+  droppedAt: timestamp('dropped_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Each vehicle's newest fix; only ever replaced by a reading with a later fix time. */
 export const vehicleLatest = pgTable('vehicle_latest', {
   vehicleId: uuid('vehicle_id')

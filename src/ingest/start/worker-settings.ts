@@ -1,19 +1,57 @@
 /** The ingest worker as the configuration sets it up: pipeline, writer, batches, quarantine cap. */
 import { telemetryWriter } from '../../repositories/telemetry.js';
 import { cachedDeviceLookup } from '../device-cache.js';
-import { createPipeline } from '../pipeline.js';
+import { createPipeline, type Pipeline, type PipelineSettings, type RawMessage } from '../pipeline.js';
 import { createQuarantineCap } from '../quarantine-limits.js';
 import type { IngestDeps } from './deps.js';
 
+/** How long the worker trusts the retention horizon it read before reading it again. */
+export const RETENTION_HORIZON_REFRESH_MS = 60_000;
+
+/**
+ * The pipeline with the retention horizon (src/ops/retention.ts) kept current in its
+ * settings: read before the first batch, again before a batch once it is a minute old,
+ * and after any failed batch (a drop the worker had not yet seen makes the database
+ * refuse the reading's partition; read again, the horizon quarantines it instead).
+ * A failed read fails the batch, which is redelivered.
+ */
+function withRetentionHorizon(pipeline: Pipeline, settings: PipelineSettings, load: () => Promise<number | undefined>): Pipeline {
+  let loadedAt: number | undefined;
+  return Object.assign(
+    async (messages: readonly RawMessage[]) => {
+      if (loadedAt === undefined || performance.now() - loadedAt > RETENTION_HORIZON_REFRESH_MS) {
+        settings.keptFromMs = await load();
+        loadedAt = performance.now();
+      }
+      return pipeline(messages);
+    },
+    {
+      forget(): void {
+        pipeline.forget?.();
+        loadedAt = undefined;
+      },
+    },
+  );
+}
+
 export function workerSettings(deps: IngestDeps) {
   const { config, database, repos, logger, metrics } = deps;
+  const settings: PipelineSettings = {
+    maxFutureS: config.maxFutureS,
+    maxAgeDays: config.maxAgeDays,
+    maxImpliedSpeedKmh: config.maxImpliedSpeedKmh,
+  };
   return {
-    pipeline: createPipeline({
-      lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
-      settings: { maxFutureS: config.maxFutureS, maxAgeDays: config.maxAgeDays, maxImpliedSpeedKmh: config.maxImpliedSpeedKmh },
-      loadNewestFixes: async () =>
-        (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
-    }),
+    pipeline: withRetentionHorizon(
+      createPipeline({
+        lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
+        settings,
+        loadNewestFixes: async () =>
+          (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
+      }),
+      settings,
+      () => repos.retention.keptFromMs(),
+    ),
     writer: telemetryWriter(database, { reportTz: config.reportTz }),
     logger,
     metrics,
