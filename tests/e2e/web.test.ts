@@ -463,7 +463,7 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
     });
 
-    it("shows a department-limited key only its department's vehicle, on the map and in the report", async () => {
+    it("shows a department-limited key only its department's vehicle: on the map, in the report, the history and its plate picker", async () => {
       const res = await t.api('/api/v1/api-keys', {
         method: 'POST',
         json: { name: 'viewer A', role: 'viewer', departmentId: a.departmentId },
@@ -490,6 +490,60 @@ describe.skipIf(!hasChromium)(
       await goTo(page, '#/settings');
       await expect.poll(() => page.locator('form.rules').count(), { timeout: 10_000 }).toBe(1);
       expect(await page.locator('.warning').textContent()).toContain('Only an admin');
+
+      // The history: its plate picker offers A alone, and B's history (a link from elsewhere) is refused, not shown.
+      await goTo(page, `#/vehicle/${a.vehicleId}`);
+      await expect.poll(() => page.locator('#history-title').textContent(), { timeout: 10_000 }).toBe(`Vehicle history: ${plateA}`);
+      expect(
+        await page.locator('#history-plates option').evaluateAll((o) => o.map((x) => (x as unknown as { value: string }).value)),
+      ).toEqual([plateA]);
+      await goTo(page, `#/vehicle/${b.vehicleId}`);
+      await expect.poll(() => page.locator('[role="alert"]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await page.locator('body').textContent()).not.toContain(plateB);
+      expect(await page.locator('path.route').count()).toBe(0);
+    });
+
+    it('names every input on every screen (a label, aria-label or aria-labelledby)', async () => {
+      const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
+      await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
+      const unnamed = () =>
+        page.locator('input:not([type="hidden"]), select, textarea').evaluateAll((els) =>
+          (
+            els as unknown as Array<{
+              labels: ArrayLike<unknown> | null;
+              id: string;
+              outerHTML: string;
+              getAttribute(n: string): string | null;
+              closest(s: string): unknown;
+            }>
+          )
+            .filter(
+              (el) =>
+                !(el.labels && el.labels.length > 0) &&
+                !el.getAttribute('aria-label') &&
+                !el.getAttribute('aria-labelledby') &&
+                !el.closest('[hidden]'),
+            )
+            .map((el) => el.outerHTML.slice(0, 120)),
+        );
+      const screens: Array<[string, string]> = [
+        ['#/map', '#vehicle-list'],
+        [`#/vehicle/${a.vehicleId}`, '#replay-position'],
+        ['#/reports', 'tr.vehicle-row'],
+        ['#/alerts', '#alerts-kind'],
+        ['#/settings', 'form.rules'],
+        ['#/finance/savings', '#savings-mode'],
+        ['#/finance/reconciliation', '.tabs'],
+        ['#/finance/purchases', '#purchase-form'],
+        ['#/finance/vouchers', '#voucher-form'],
+        ['#/finance/closings', '#closing-form'],
+      ];
+      for (const [hash, ready] of screens) {
+        await goTo(page, hash);
+        await page.locator(ready).first().waitFor({ timeout: 10_000 });
+        expect(await page.locator('input, select, textarea').count(), hash).toBeGreaterThan(0);
+        expect(await unnamed(), hash).toEqual([]);
+      }
     });
 
     it('lists unacknowledged alerts: pushed at once, once each; an admin acknowledges one, a viewer is told why not', async () => {
