@@ -5,9 +5,13 @@
  * vehicle's history, a purchase recorded through the form and voided, the fuel-card CSV
  * import (checked, then imported), downloads fetched with the key in the Authorization
  * header, the print layout, a department key, a voucher issued, the price and station
- * registers, and a month closed. Screenshots go to tests/e2e/screenshots/.
- * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`).
+ * registers, a month closed, and the printed savings and reconciliation (a PDF from
+ * Chromium, read back with poppler's pdftotext: page numbers, heading, totals, signatures).
+ * Screenshots and the PDFs go to tests/e2e/screenshots/.
+ * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`); the print test
+ * also needs pdftotext (`apt-get install -y poppler-utils`, as .ci/run does).
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +21,7 @@ import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, ty
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
+const hasPdftotext = spawnSync('pdftotext', ['-v']).status === 0;
 const SHOTS = join(import.meta.dirname, 'screenshots');
 const WITA_MS = 8 * 3_600_000;
 
@@ -363,5 +368,80 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => page.locator('#closing-message').getAttribute('role')).toBe('alert');
       await shot(page, 'finance-closings');
     });
+
+    it.skipIf(!hasPdftotext)(
+      hasPdftotext
+        ? 'prints the savings and the reconciliation with title, period, department, totals, signatures and page numbers (PDF)'
+        : 'printing: skipped, needs pdftotext (apt-get install -y poppler-utils)',
+      async () => {
+        // A department of 40 vehicles: its savings take more than one printed page.
+        const dept = (await (
+          await t.api('/api/v1/departments', { method: 'POST', json: { code: 'PRN', name: 'Dinas Arsip Cetak' } })
+        ).json()) as { id: string };
+        for (let i = 0; i < 40; i++) {
+          const res = await t.api('/api/v1/vehicles', {
+            method: 'POST',
+            json: {
+              plateNumber: `DH ${String(5000 + i)} PR`,
+              departmentId: dept.id,
+              kind: 'car',
+              fuelType: 'pertalite',
+              tankCapacityLitres: 50,
+              ratedLitresPer100Km: 10,
+              idleLitresPerHour: 0.8,
+              monthlyAllocationLitres: 200,
+            },
+          });
+          expect(res.status).toBe(201);
+        }
+        /** The page printed as Chromium prints it (the page's @page rules: A4 landscape, margin boxes), as text, page by page. */
+        const printed = async (page: Page, name: string): Promise<string[]> => {
+          const file = join(SHOTS, `${name}.pdf`);
+          await page.pdf({ path: file, preferCSSPageSize: true });
+          const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+          return text.split('\f').filter((p) => p.trim() !== '');
+        };
+
+        const page = await openPage(t.adminKey, `#/finance/savings?month=${month}&departmentId=${dept.id}`);
+        await page.locator('#savings-total').waitFor();
+        expect(await page.locator('#savings-table tr.vehicle-row').count()).toBe(40);
+        const api = await json<Savings>(`/api/v1/reports/savings?month=${month}&departmentId=${dept.id}`);
+        const pages = await printed(page, 'finance-savings-print');
+        expect(pages.length).toBeGreaterThanOrEqual(2);
+        // Each page numbered "n / total" at the bottom right (pdftotext drops the spaces), the table's header on each.
+        pages.forEach((text, i) => {
+          expect(text).toMatch(new RegExp(`\\b${i + 1} ?/ ?${pages.length}\\s*$`));
+          expect(text).toContain('Allocation Rp');
+        });
+        const first = pages[0]!;
+        const last = pages.at(-1)!;
+        expect(first).toContain('Fuel savings');
+        expect(first).toMatch(new RegExp(`Period: ${month}\\s+· Department: Dinas Arsip Cetak`));
+        expect(first).toMatch(/Printed \d/);
+        expect(api.totals.baselineIdr).toBeGreaterThan(0);
+        expect(last).toContain(rupiah(api.totals.baselineIdr!));
+        expect(last).toMatch(/Prepared by\s+Checked by\s+Approved by/);
+        // The plates all there, once each; no navigation, filters or buttons.
+        const all = pages.join('\n');
+        for (let i = 0; i < 40; i++) expect(all.split(`DH ${5000 + i} PR`)).toHaveLength(2);
+        for (const screenOnly of ['Live map', 'Download CSV', 'Show']) expect(all).not.toContain(screenOnly);
+
+        // The reconciliation of A's department: one page, numbered, with its title, department and signatures.
+        await goTo(page, `#/finance/reconciliation?month=${month}&departmentId=${a.departmentId}`);
+        await page.locator('#recon-table').waitFor();
+        const recon = await printed(page, 'finance-reconciliation-print');
+        expect(recon).toHaveLength(1);
+        expect(recon[0]).toMatch(/\b1 ?\/ ?1\s*$/);
+        expect(recon[0]).toContain('Fuel purchase reconciliation');
+        expect(recon[0]).toMatch(new RegExp(`Period: ${month}\\s+· Department: Dinas Test`));
+        const reconApi = await json<{ purchases: Array<{ amountIdr: number }> }>(
+          `/api/v1/reconciliation?month=${month}&departmentId=${a.departmentId}`,
+        );
+        expect(recon[0]).toMatch(new RegExp(`Total\\s+[\\d.,]+\\s+${rupiah(reconApi.purchases.reduce((sum, p) => sum + p.amountIdr, 0))}`));
+        expect(recon[0]).toContain(plateA);
+        expect(recon[0]).not.toContain(plateB);
+        expect(recon[0]).toMatch(/Prepared by\s+Checked by\s+Approved by/);
+      },
+    );
   },
 );

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ExcelJS from 'exceljs';
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
@@ -268,7 +269,80 @@ describe.skipIf(!hasChromium)(
       await admin.click('#replay-play'); // pause
     });
 
-    it('shows the fuel report with the totals the API returns, and downloads its CSV with the key in the header', async () => {
+    it('reaches a vehicle with the keyboard alone: the list is one tab stop, arrows choose, Enter opens, Escape closes', async () => {
+      const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
+      await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => visibleRows(page).count()).toBe(2);
+      // From the top of the page, Tab by Tab: the navigation, the panel's controls, then the list.
+      const stops: string[] = [];
+      for (let i = 0; i < 40 && stops.at(-1) !== 'vehicle-list'; i++) {
+        await page.keyboard.press('Tab');
+        stops.push(
+          await page.evaluate(() => {
+            const el = (globalThis as unknown as { document: { activeElement: { id: string; tagName: string; textContent: string } } })
+              .document.activeElement;
+            return el.id || `${el.tagName.toLowerCase()}:${el.textContent.trim().slice(0, 20)}`;
+          }),
+        );
+      }
+      expect(stops.at(-1)).toBe('vehicle-list');
+      expect(stops.indexOf('filter')).toBeGreaterThan(stops.indexOf('a:Live map'));
+      expect(stops.indexOf('filter')).toBeLessThan(stops.indexOf('vehicle-list'));
+      // One stop for the whole list, whatever its length; the rows are its options, A's (first by plate) the active one.
+      expect(stops.filter((s) => s === 'vehicle-list')).toHaveLength(1);
+      const list = page.locator('#vehicle-list');
+      expect(await list.getAttribute('role')).toBe('listbox');
+      expect(await list.getAttribute('aria-label')).toBe('Vehicle list');
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${a.vehicleId}`);
+      expect(await row(page, a.vehicleId).getAttribute('role')).toBe('option');
+      expect(await page.locator('.leaflet-popup').count()).toBe(0);
+
+      await page.keyboard.press('ArrowDown');
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${b.vehicleId}`);
+      expect(await row(page, b.vehicleId).getAttribute('class')).toContain('active');
+      await page.keyboard.press('ArrowDown'); // the last row stays the last
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${b.vehicleId}`);
+      await page.keyboard.press('Home');
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${a.vehicleId}`);
+      await page.keyboard.press('End');
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${b.vehicleId}`);
+      await shot(page, 'live-map-keyboard');
+
+      // Enter: B selected and centred, its popup open, the keyboard on the popup's history link.
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.leaflet-popup .vm-tip b').textContent()).toBe(plateB);
+      const focusedLink = () =>
+        page.evaluate(() => {
+          const el = (globalThis as unknown as { document: { activeElement: { className: string; getAttribute(n: string): string } } })
+            .document.activeElement;
+          return `${el.className}|${el.getAttribute('aria-label')}`;
+        });
+      expect(await focusedLink()).toBe(`vm-history|History of ${plateB}`);
+      expect(await row(page, b.vehicleId).getAttribute('aria-selected')).toBe('true');
+      const mapBox = (await page.locator('#map').boundingBox())!;
+      const atB = (await drawn(page))[b.vehicleId]!;
+      expect(Math.abs(atB.x - mapBox.width / 2)).toBeLessThan(30); // centred
+      expect(Math.abs(atB.y - mapBox.height / 2)).toBeLessThan(30);
+      await shot(page, 'live-map-keyboard-popup');
+
+      // Escape: the popup closes and the keyboard is back on B's row.
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('.leaflet-popup').count()).toBe(0);
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id),
+      ).toBe('vehicle-list');
+      expect(await list.getAttribute('aria-activedescendant')).toBe(`vrow-${b.vehicleId}`);
+
+      // Up to A, Enter, Enter: A's history.
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.leaflet-popup .vm-tip b').textContent()).toBe(plateA);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('#history-title').textContent(), { timeout: 10_000 }).toBe(`Vehicle history: ${plateA}`);
+      expect(new URL(page.url()).hash).toMatch(new RegExp(`^#/vehicle/${a.vehicleId}\\?from=`));
+    });
+
+    it('shows the fuel report with the totals the API returns, and downloads its CSV and XLSX with the key in the header', async () => {
       // Yesterday and today in WITA: A's readings of the last 40 minutes are in it whatever the hour.
       const witaDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
       const [from, to] = [witaDay(Date.now() - 86_400_000), witaDay(Date.now())];
@@ -307,6 +381,43 @@ describe.skipIf(!hasChromium)(
       const csv = readFileSync(file, 'utf8');
       expect(csv).toContain(plateA);
       expect(csv).toContain(plateB);
+
+      // The XLSX, the same way: a workbook whose figures are the JSON report's, row by row, and their sums.
+      const xlsxRequest = admin.waitForRequest((r) => r.url().includes('format=xlsx'));
+      const xlsxDownload = admin.waitForEvent('download');
+      await admin.click('#reports-xlsx');
+      const xlsxReq = await xlsxRequest;
+      expect(xlsxReq.headers().authorization).toBe(`Bearer ${t.adminKey}`);
+      expect(new URL(xlsxReq.url()).searchParams.get('from')).toBe(asked.searchParams.get('from'));
+      const saved = await xlsxDownload;
+      expect(saved.suggestedFilename()).toBe(`fuel-report-${from}-to-${to}.xlsx`);
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.readFile(await saved.path());
+      const sheet = book.getWorksheet('Fuel report')!;
+      // Rows and cells are 1-based and sparse (an empty cell, a null, is a hole).
+      const grid = Array.from(sheet.getSheetValues(), (r) => (Array.isArray(r) ? Array.from(r.slice(1)) : [])) as unknown[][];
+      const headerAt = grid.findIndex((r) => r[0] === 'vehicleId');
+      const head = grid[headerAt] as string[];
+      const records = grid.slice(headerAt + 1).filter((r) => r.length > 0);
+      const full = (await (await t.api(`${asked.pathname}${asked.search}`)).json()) as Array<Record<string, string | number | null>>;
+      expect(records.length).toBe(full.length + 1); // the vehicles and the totals row
+      const numeric = Object.keys(full[0]!).filter((k) => full.some((r) => typeof r[k] === 'number'));
+      expect(numeric).toEqual(
+        expect.arrayContaining(['distanceKm', 'fuelUsedLitres', 'idleLitres', 'distanceOutsideHoursKm', 'tripCount']),
+      );
+      for (const json of full) {
+        const cells = records.find((r) => r[0] === json.vehicleId)!;
+        expect(cells[head.indexOf('plateNumber')]).toBe(json.plateNumber);
+        expect(cells[head.indexOf('departmentName')]).toBe('Dinas Test');
+        for (const k of numeric) expect(cells[head.indexOf(k)] ?? null, k).toBe(json[k]);
+      }
+      const totalRow = records.at(-1)!;
+      expect(totalRow[0]).toBe('TOTAL');
+      for (const k of ['distanceKm', 'fuelUsedLitres', 'tripCount'])
+        expect(totalRow[head.indexOf(k)], k).toBeCloseTo(
+          full.reduce((sum, r) => sum + (r[k] as number), 0),
+          3,
+        );
       // Not even the live feed's: its key goes as a WebSocket subprotocol.
       expect(apiUrls.some((u) => new URL(u).pathname === '/api/v1/live')).toBe(true);
       expect(apiUrls.filter((u) => u.includes(encodeURIComponent(t.adminKey)) || u.includes(t.adminKey))).toEqual([]);
@@ -352,7 +463,7 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
     });
 
-    it("shows a department-limited key only its department's vehicle, on the map and in the report", async () => {
+    it("shows a department-limited key only its department's vehicle: on the map, in the report, the history and its plate picker", async () => {
       const res = await t.api('/api/v1/api-keys', {
         method: 'POST',
         json: { name: 'viewer A', role: 'viewer', departmentId: a.departmentId },
@@ -379,6 +490,60 @@ describe.skipIf(!hasChromium)(
       await goTo(page, '#/settings');
       await expect.poll(() => page.locator('form.rules').count(), { timeout: 10_000 }).toBe(1);
       expect(await page.locator('.warning').textContent()).toContain('Only an admin');
+
+      // The history: its plate picker offers A alone, and B's history (a link from elsewhere) is refused, not shown.
+      await goTo(page, `#/vehicle/${a.vehicleId}`);
+      await expect.poll(() => page.locator('#history-title').textContent(), { timeout: 10_000 }).toBe(`Vehicle history: ${plateA}`);
+      expect(
+        await page.locator('#history-plates option').evaluateAll((o) => o.map((x) => (x as unknown as { value: string }).value)),
+      ).toEqual([plateA]);
+      await goTo(page, `#/vehicle/${b.vehicleId}`);
+      await expect.poll(() => page.locator('[role="alert"]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await page.locator('body').textContent()).not.toContain(plateB);
+      expect(await page.locator('path.route').count()).toBe(0);
+    });
+
+    it('names every input on every screen (a label, aria-label or aria-labelledby)', async () => {
+      const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
+      await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
+      const unnamed = () =>
+        page.locator('input:not([type="hidden"]), select, textarea').evaluateAll((els) =>
+          (
+            els as unknown as Array<{
+              labels: ArrayLike<unknown> | null;
+              id: string;
+              outerHTML: string;
+              getAttribute(n: string): string | null;
+              closest(s: string): unknown;
+            }>
+          )
+            .filter(
+              (el) =>
+                !(el.labels && el.labels.length > 0) &&
+                !el.getAttribute('aria-label') &&
+                !el.getAttribute('aria-labelledby') &&
+                !el.closest('[hidden]'),
+            )
+            .map((el) => el.outerHTML.slice(0, 120)),
+        );
+      const screens: Array<[string, string]> = [
+        ['#/map', '#vehicle-list'],
+        [`#/vehicle/${a.vehicleId}`, '#replay-position'],
+        ['#/reports', 'tr.vehicle-row'],
+        ['#/alerts', '#alerts-kind'],
+        ['#/settings', 'form.rules'],
+        ['#/finance/savings', '#savings-mode'],
+        ['#/finance/reconciliation', '.tabs'],
+        ['#/finance/purchases', '#purchase-form'],
+        ['#/finance/vouchers', '#voucher-form'],
+        ['#/finance/closings', '#closing-form'],
+      ];
+      for (const [hash, ready] of screens) {
+        await goTo(page, hash);
+        await page.locator(ready).first().waitFor({ timeout: 10_000 });
+        expect(await page.locator('input, select, textarea').count(), hash).toBeGreaterThan(0);
+        expect(await unnamed(), hash).toEqual([]);
+      }
     });
 
     it('lists unacknowledged alerts: pushed at once, once each; an admin acknowledges one, a viewer is told why not', async () => {
@@ -479,7 +644,8 @@ describe.skipIf(!hasChromium)(
 
       // A click on an alert shows its vehicle on the map and selects its row.
       await item(admin, a).locator('.alert-show').click();
-      await expect.poll(() => row(admin, a.vehicleId).getAttribute('class')).toBe('vrow selected');
+      await expect.poll(() => row(admin, a.vehicleId).getAttribute('aria-selected')).toBe('true');
+      expect(await row(admin, a.vehicleId).getAttribute('class')).toContain('selected');
       await expect.poll(() => admin.locator('.leaflet-popup .vm-tip b').textContent()).toBe(plateA);
 
       // Phone width with the alerts open: the vehicle list still has room and shows its rows.
@@ -563,7 +729,9 @@ describe.skipIf(!hasChromium)(
       const shown = await visibleRows(page).count();
       expect(shown).toBeGreaterThan(5);
       expect(shown).toBeLessThan(60);
-      expect(await page.locator('.vehicles').getAttribute('aria-rowcount')).toBe(String(N + 1));
+      // A screen reader hears where a row is in the whole list, not in the rows that exist.
+      expect(await visibleRows(page).first().getAttribute('aria-setsize')).toBe(String(N));
+      expect(await visibleRows(page).first().getAttribute('aria-posinset')).toBe('1');
       // The last vehicle changes speed while out of view; scrolled to, its row says so.
       feed!.send(JSON.stringify({ type: 'positions', positions: [fix(N - 1, 47)] }));
       await page.locator('.list').evaluate((el) => ((el as unknown as { scrollTop: number }).scrollTop = 1e6));
@@ -588,6 +756,20 @@ describe.skipIf(!hasChromium)(
       }
       expect(await row(page, id(0)).count()).toBe(0);
       expect(await visibleRows(page).count()).toBeLessThan(60);
+      // The keyboard goes through the whole list, not only the rows that exist: Home, End, Page Down.
+      await page.locator('#vehicle-list').focus();
+      const active = () => page.locator('#vehicle-list').getAttribute('aria-activedescendant');
+      await page.keyboard.press('Home');
+      expect(await active()).toBe(`vrow-${id(0)}`);
+      expect(await row(page, id(0)).getAttribute('aria-posinset')).toBe('1');
+      await page.keyboard.press('End');
+      expect(await active()).toBe(`vrow-${id(N - 1)}`);
+      expect(await row(page, id(N - 1)).getAttribute('aria-posinset')).toBe(String(N));
+      await page.keyboard.press('Home');
+      await page.keyboard.press('PageDown');
+      const paged = Number((await active())!.slice(-12));
+      expect(paged).toBeGreaterThan(3);
+      expect(await row(page, id(paged)).isVisible()).toBe(true);
       // The filter narrows the list to the matching plates, in plate order.
       await page.fill('#filter', '005');
       await expect.poll(() => visibleRows(page).count()).toBe(11); // 0050-0059 and 0005

@@ -45,7 +45,7 @@ export function createApi(key, { onUnauthorized }) {
     put: async (path, body) => (await request('PUT', path, body)).json(),
     /** Posts a CSV text as it is (Content-Type: text/csv). */
     postCsv: async (path, text) => (await request('POST', path, text, 'text/csv')).json(),
-    /** Fetches a file (CSV) and saves it under the name the API gives, or `fallbackName`. */
+    /** Fetches a file (CSV, XLSX) and saves it under the name the API gives, or `fallbackName`. */
     async download(path, fallbackName) {
       const res = await request('GET', path);
       const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;

@@ -61,6 +61,11 @@ const strings = {
   'map.lastFix': ['posisi terakhir {time}', 'last fix {time}'],
   'map.fuelTip': ['BBM {litres} L', 'fuel {litres} L'],
   'map.openHistory': ['Riwayat', 'History'],
+  'map.openHistoryOf': ['Riwayat {plate}', 'History of {plate}'],
+  'map.listKeys': [
+    'Panah atas dan bawah memilih kendaraan, Enter membukanya di peta, Escape menutupnya.',
+    'Up and down arrows choose a vehicle, Enter opens it on the map, Escape closes it.',
+  ],
   'map.rowTitle': ['{plate}, {dept}: posisi terakhir {time}', '{plate}, {dept}: last fix {time}'],
   'map.tilesMissing': [
     'Ubin peta tidak tersedia (tanpa internet): penanda tetap tampil.',
@@ -314,7 +319,8 @@ const strings = {
   'reports.title': ['Laporan BBM armada', 'Fleet fuel report'],
   'reports.csv': ['Unduh CSV', 'Download CSV'],
   'reports.csvFailed': ['CSV tidak dapat diunduh: {why}', 'The CSV could not be downloaded: {why}'],
-  'reports.noXlsx': ['XLSX belum tersedia di API untuk laporan ini.', 'XLSX is not available from the API for this report yet.'],
+  'reports.xlsx': ['Unduh XLSX', 'Download XLSX'],
+  'reports.xlsxFailed': ['XLSX tidak dapat diunduh: {why}', 'The XLSX could not be downloaded: {why}'],
   'reports.total': ['Total', 'Total'],
   'reports.none': ['Tidak ada kendaraan dalam laporan ini.', 'No vehicles in this report.'],
   'reports.openHistory': ['Buka riwayat {plate} untuk periode ini', 'Open the history of {plate} for this period'],

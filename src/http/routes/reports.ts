@@ -1,13 +1,15 @@
-/** GET /reports/fuel: the fleet fuel report, one row per vehicle, from the daily rollups. */
+/** GET /reports/fuel: the fleet fuel report, one row per vehicle, from the daily rollups; JSON, CSV or XLSX. */
+import ExcelJS from 'exceljs';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fuelSources } from '../../db/schema.js';
 import { addDays, dayStartMs, localDayOf } from '../../domain/report-time.js';
-import { localDate, localStamp } from '../../finance/exports.js';
+import { localDate, localStamp, neutralise } from '../../finance/exports.js';
 import type { AppDeps } from '../app.js';
 import { assertDepartmentVisible } from '../auth.js';
 import { sendCsv, toCsv, wantsCsv, type CsvColumn } from '../csv.js';
-import { formatParam, resolvePeriod, round, roundOrNull } from '../report-params.js';
+import { resolvePeriod, round, roundOrNull } from '../report-params.js';
 import { errorResponse, isoTime } from '../schemas.js';
 
 const row = z.object({
@@ -42,6 +44,54 @@ const columns: Array<CsvColumn<CsvRow>> = [
   { header: 'from', value: (r: CsvRow) => r.from },
   { header: 'to', value: (r: CsvRow) => r.to },
 ];
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** The XLSX's number formats: litres, km and hours with their decimals as in the JSON, counts whole. */
+const XLSX_FORMATS: Partial<Record<keyof CsvRow, string>> = {
+  distanceKm: '#,##0.000',
+  fuelUsedLitres: '#,##0.00',
+  litresPer100Km: '#,##0.00',
+  idleLitres: '#,##0.00',
+  ratedLitres: '#,##0.00',
+  refuelCount: '#,##0',
+  refuelledLitres: '#,##0.00',
+  drainCount: '#,##0',
+  drainedLitres: '#,##0.00',
+  engineHours: '#,##0.000',
+  idleHours: '#,##0.000',
+  drivingHours: '#,##0.000',
+  distanceOutsideHoursKm: '#,##0.000',
+  tripCount: '#,##0',
+};
+
+/**
+ * The report as a workbook (sheet "Fuel report"): a title and the period in local time,
+ * a header row with the JSON's field names, one row per vehicle with its figures as
+ * numbers (as rounded in the JSON), and the totals row last. Text a spreadsheet would take
+ * for a formula is neutralised.
+ */
+async function fuelReportXlsx(rows: CsvRow[], total: CsvRow, period: { from: string; to: string }, generatedAt: string) {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'Armada';
+  const ws = wb.addWorksheet('Fuel report');
+  ws.addRow([`Fleet fuel report ${period.from} to ${period.to}`]).font = { bold: true, size: 14 };
+  ws.addRow([`Generated ${generatedAt}`]);
+  ws.addRow([]);
+  ws.addRow(columns.map((c) => c.header)).font = { bold: true };
+  const add = (r: CsvRow) => {
+    const row = ws.addRow(columns.map((c) => (typeof c.value(r) === 'string' ? neutralise(c.value(r) as string) : c.value(r))));
+    columns.forEach((c, i) => {
+      const fmt = XLSX_FORMATS[c.header as keyof CsvRow];
+      if (fmt) row.getCell(i + 1).numFmt = fmt;
+    });
+    return row;
+  };
+  for (const r of rows) add(r);
+  add(total).font = { bold: true };
+  ws.views = [{ state: 'frozen', ySplit: 4 }];
+  ws.columns.forEach((col, i) => (col.width = i < 2 ? 38 : 16));
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
 const SUMMED = [
   'distanceKm',
   'fuelUsedLitres',
@@ -79,7 +129,9 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['analytics'],
           summary: 'The fleet fuel report: one row per vehicle',
           description:
-            'Whole report days come from the daily rollups; only partial days at the edges are computed from readings. Default period: the current month (REPORT_TZ) up to now. A department-limited key sees its own department. CSV with `?format=csv`.',
+            'Whole report days come from the daily rollups; only partial days at the edges are computed from readings. Default period: the current month (REPORT_TZ) up to now. A department-limited key sees its own department. ' +
+            'A download with `format=csv` (text/csv, or `Accept: text/csv`) or `format=xlsx` ' +
+            '(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet): the same rows with the department name and the period in local time, and a totals row last.',
           querystring: z.object({
             from: timeOrDate
               .optional()
@@ -90,9 +142,31 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
               .optional()
               .describe('ISO 8601 with a zone (exclusive), or a plain date (2026-12-31: through the end of that local day). Default: now'),
             departmentId: z.uuid().optional(),
-            format: formatParam,
+            format: z
+              .enum(['json', 'csv', 'xlsx'])
+              .optional()
+              .describe('json (default), csv (RFC 4180; or send `Accept: text/csv`) or xlsx (a workbook)'),
           }),
-          response: { 200: z.array(row), 400: errorResponse, 404: errorResponse },
+          response: {
+            200: {
+              description: 'The report: JSON, or with `format` a CSV or an XLSX download',
+              content: {
+                'application/json': { schema: z.array(row) },
+                'text/csv': {
+                  schema: z.string().describe('RFC 4180: the JSON fields, departmentName, from, to; a TOTAL row last'),
+                },
+                [XLSX_TYPE]: {
+                  schema: z
+                    .string()
+                    .describe(
+                      'A workbook, sheet "Fuel report": a title and the period, then a header row with the JSON field names (and departmentName, from, to), one row per vehicle with its figures as numbers, a TOTAL row last',
+                    ),
+                },
+              },
+            },
+            400: errorResponse,
+            404: errorResponse,
+          },
         },
       },
       async (request, reply) => {
@@ -128,7 +202,8 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             tripCount: r.tripCount,
           };
         });
-        if (!wantsCsv(request)) return rows;
+        const xlsx = request.query.format === 'xlsx';
+        if (!xlsx && !wantsCsv(request)) return rows;
         const names = new Map((await departments.list(request.auth)).map((d) => [d.id, d.name]));
         const from = localStamp(fromMs, tz);
         const to = localStamp(toMs, tz);
@@ -153,8 +228,13 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           );
         total.litresPer100Km = total.distanceKm >= 1 ? round((100 * total.fuelUsedLitres) / total.distanceKm, 2) : null;
         // Named by the local dates it covers (the last day the period reaches into).
-        const name = `fuel-report-${localDate(fromMs, tz)}-to-${localDate(Math.max(fromMs, toMs - 1), tz)}.csv`;
-        return sendCsv(reply, name, toCsv(columns, [...csvRows, total]));
+        const name = `fuel-report-${localDate(fromMs, tz)}-to-${localDate(Math.max(fromMs, toMs - 1), tz)}`;
+        if (!xlsx) return sendCsv(reply, `${name}.csv`, toCsv(columns, [...csvRows, total]));
+        // A Buffer goes out as it is (Fastify does not serialise it).
+        return (reply as FastifyReply)
+          .header('content-type', XLSX_TYPE)
+          .header('content-disposition', `attachment; filename="${name}.xlsx"`)
+          .send(await fuelReportXlsx(csvRows, total, { from, to }, localStamp(nowMs, tz)));
       },
     );
   };

@@ -57,11 +57,12 @@ export function mountLive(root, ctx) {
           <input id="filter" class="filter" type="search" placeholder="${t('map.filter')}" aria-label="${t('map.filterLabel')}">
         </div>
         <div class="list">
-          <div class="vehicles" role="table" aria-label="${t('map.listLabel')}">
-            <div class="vrow vhead" role="row"><span role="columnheader">${t('map.plate')}</span>
-              <span role="columnheader">${t('map.status')}</span><span role="columnheader" class="num">${t('map.speed')}</span>
-                <span role="columnheader" class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</span></div>
-            <div id="vehicle-list" role="rowgroup"></div>
+          <div class="vehicles">
+            <div class="vrow vhead" aria-hidden="true"><span>${t('map.plate')}</span>
+              <span>${t('map.status')}</span><span class="num">${t('map.speed')}</span>
+                <span class="num" title="${t('map.fuelTitle')}">${t('map.fuel')}</span></div>
+            <div id="vehicle-list" aria-label="${t('map.listLabel')}" aria-describedby="vehicle-list-keys"></div>
+            <p id="vehicle-list-keys" class="sr-only">${t('map.listKeys')}</p>
           </div>
           <p id="empty" class="empty" hidden>${t('map.empty')}</p>
         </div>
@@ -100,6 +101,9 @@ export function mountLive(root, ctx) {
       const today = todayWita();
       const href_ = href('history', { id: v.vehicleId, from: witaDayOf(new Date(Date.now() - 86_400_000).toISOString()), to: today });
       const a = Object.assign(document.createElement('a'), { href: href_, className: 'vm-history', textContent: t('map.openHistory') });
+      a.setAttribute('aria-label', t('map.openHistoryOf', { plate: label(v) }));
+      box.setAttribute('role', 'group');
+      box.setAttribute('aria-label', label(v));
       box.append(a);
     }
     return box;
@@ -146,10 +150,14 @@ export function mountLive(root, ctx) {
   const list = createVehicleList({
     scroller: $('.list'),
     body: $('#vehicle-list'),
-    table: $('.vehicles'),
     vehicles,
     label,
     departmentName,
+    // Enter on a row: the vehicle centred with its popup, and the keyboard on the popup's history link.
+    onOpen(id) {
+      select(id, true);
+      popup.getElement()?.querySelector('a.vm-history')?.focus();
+    },
   });
   /** The listed vehicles in plate order; made again when vehicles come or go, or the filter changes. */
   function reorder() {
@@ -291,9 +299,25 @@ export function mountLive(root, ctx) {
   // ---------------------------------------------------------------- selection
 
   function openPopup(v) {
+    // A new position rewrites the popup: the keyboard stays on its link.
+    const focused = popup.getElement()?.contains(document.activeElement) ? document.activeElement : null;
     popup.setLatLng([v.lat, v.lon]).setContent(tipContent(v, true));
     if (!map.hasLayer(popup)) popup.openOn(map);
+    if (focused?.classList.contains('vm-history')) popup.getElement()?.querySelector('a.vm-history')?.focus();
   }
+
+  // Escape closes the popup; the keyboard goes back to the vehicle's row in the list. (Before
+  // Leaflet's own Escape on the map, which would close it and leave the focus nowhere.)
+  function onEscape(event) {
+    if (event.key !== 'Escape' || !map.hasLayer(popup)) return;
+    const fromPopup = popup.getElement()?.contains(document.activeElement);
+    if (!fromPopup && document.activeElement !== $('#vehicle-list')) return;
+    event.preventDefault();
+    event.stopPropagation();
+    map.closePopup(popup);
+    list.focus();
+  }
+  root.addEventListener('keydown', onEscape, true);
 
   function select(vehicleId, pan) {
     selected = vehicleId;
@@ -319,15 +343,13 @@ export function mountLive(root, ctx) {
   });
 
   const body = $('#vehicle-list');
-  const rowEvent = (event) => {
+  // A click on a row (the keys are the list's own: vehicle-list.js).
+  body.addEventListener('click', (event) => {
     const tr = event.target.closest('[data-vehicle-id]');
     if (!tr) return;
-    if (event.type === 'keydown' && event.key !== 'Enter' && event.key !== ' ') return;
     event.preventDefault();
     select(tr.dataset.vehicleId, true);
-  };
-  body.addEventListener('click', rowEvent);
-  body.addEventListener('keydown', rowEvent);
+  });
   // The row's title is made when the pointer comes, not on every position.
   body.addEventListener('mouseover', (event) => {
     const tr = event.target.closest('[data-vehicle-id]');
@@ -379,6 +401,7 @@ export function mountLive(root, ctx) {
   return {
     unmount() {
       stopped = true;
+      root.removeEventListener('keydown', onEscape, true);
       feed.stop();
       clearInterval(tick);
       clearInterval(alertTimer);

@@ -1,5 +1,5 @@
 // The fleet fuel report for a period: by department (a subtotal each) and vehicle,
-// sortable, with a CSV download fetched with the key in the Authorization header.
+// sortable, with CSV and XLSX downloads fetched with the key in the Authorization header.
 // Each vehicle's row opens its history for the same period.
 
 import { errorText, query } from '../api.js';
@@ -62,12 +62,14 @@ function Reports({ ctx, route }) {
     navigate('reports', { from, to, departmentId: dept });
   }
 
-  async function downloadCsv() {
+  /** The report as a file (`csv` or `xlsx`), fetched with the key in the header and saved under the API's name. */
+  async function download(format) {
+    if (downloading) return;
     setDownloading(true);
     try {
-      await api.download(`/reports/fuel${query({ ...params(), format: 'csv' })}`, `fuel-report-${fromDay}.csv`);
+      await api.download(`/reports/fuel${query({ ...params(), format })}`, `fuel-report-${fromDay}.${format}`);
     } catch (err) {
-      setError(t('reports.csvFailed', { why: errorText(err) }));
+      setError(t(`reports.${format}Failed`, { why: errorText(err) }));
     } finally {
       setDownloading(false);
     }
@@ -122,10 +124,11 @@ function Reports({ ctx, route }) {
           </select></label>`
         }
         <button type="submit" class="primary">${t('period.show')}</button>
-        <button type="button" id="reports-csv" onClick=${downloadCsv}
+        <button type="button" id="reports-csv" onClick=${() => download('csv')}
           aria-disabled=${downloading ? 'true' : 'false'}>${t('reports.csv')}</button>
+        <button type="button" id="reports-xlsx" onClick=${() => download('xlsx')}
+          aria-disabled=${downloading ? 'true' : 'false'}>${t('reports.xlsx')}</button>
       </form>
-      <p class="muted small">${t('reports.noXlsx')}</p>
       <${ErrorLine} error=${error} />
       ${rows === null && !error && html`<p class="empty" role="status">${t('loading')}</p>`}
       ${

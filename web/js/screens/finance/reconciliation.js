@@ -14,7 +14,7 @@ export const historyAt = (vehicleId, iso) => href('history', { id: vehicleId, fr
 export function PurchaseRows({ purchases }) {
   return purchases.map(
     (p) => html`<tr data-purchase-id=${p.purchaseId} data-status=${p.status}>
-      <td>${fmt.timeShort(p.at)}</td>
+      <td class="time">${fmt.timeShort(p.at)}</td>
       <th scope="row"><a href=${historyAt(p.vehicleId, p.at)}
         title=${t('fin.openHistory', { plate: p.plateNumber })}>${p.plateNumber}</a></th>
       <td class="num">${litres(p.litres)}</td>
@@ -90,7 +90,7 @@ export function Reconciliation({ ctx, route }) {
               <thead><tr><th scope="col">${t('fin.col.time')}</th><th scope="col">${t('fin.col.plate')}</th>
                 <th scope="col" class="num">${t('fin.col.litres')}</th></tr></thead>
               <tbody>${data.refuelsWithoutReceipt.map(
-                (r) => html`<tr data-vehicle-id=${r.vehicleId}><td>${fmt.timeShort(r.at)}</td>
+                (r) => html`<tr data-vehicle-id=${r.vehicleId}><td class="time">${fmt.timeShort(r.at)}</td>
                   <th scope="row"><a href=${historyAt(r.vehicleId, r.at)}>${plate(r.vehicleId)}</a></th>
                   <td class="num">${litres(r.litres)}</td></tr>`,
               )}</tbody></table></div>`
