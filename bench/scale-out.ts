@@ -76,7 +76,9 @@ export interface ScaleOutResult {
   publishSeconds: number;
   /** From the first publish until every reading was in the database. */
   ingestSeconds: number;
-  /** CPU seconds (user + system) of each worker and API process, from /proc. */
+  /** Telemetry partitions with their indexes, in bytes, once everything was stored. */
+  telemetryBytes: number;
+  /** CPU seconds (user + system, from /proc) of each worker and API process from the first publish to the end (start-up excluded). */
   cpuSeconds: { workers: number[]; apis: number[] };
 }
 
@@ -294,6 +296,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
     await Promise.all(Array.from({ length: clientCount }, (_, c) => connect(c)));
     say(`${clientCount} WebSocket clients subscribed; publishing ${formatInt(deviceIds.length * options.readingsPerDevice)} readings`);
 
+    const cpuBefore = { workers: workers.map((w) => w.cpuSeconds()), apis: apis.map((a) => a.cpuSeconds()) };
     const startedMs = Date.now();
     await Promise.all(
       byPublisher.map((messages, p) =>
@@ -324,6 +327,13 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
       await bench.database.query<{ k: string }>(`SELECT device_id || ':' || extract(epoch FROM fix_at)::bigint AS k FROM telemetry`)
     ).map((r) => r.k);
     const loss = scoreStream(expected, storedKeys);
+    const telemetryBytes = Number(
+      (
+        await bench.database.query<{ bytes: string }>(
+          "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) AS bytes FROM pg_partition_tree('telemetry')",
+        )
+      )[0]!.bytes,
+    );
 
     // The live feed: each client's vehicles at their final fix (or give up after 30 s).
     const tally = () =>
@@ -343,7 +353,10 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
       metricsPorts.map(async (p) => sampleValue(await scrape(p), 'armada_ingest_readings_stored_total')),
     );
     const liveClientsByApi = await Promise.all(httpPorts.map(async (p) => sampleValue(await scrape(p), 'armada_live_clients')));
-    const cpuSeconds = { workers: workers.map((w) => w.cpuSeconds()), apis: apis.map((a) => a.cpuSeconds()) };
+    const cpuSeconds = {
+      workers: workers.map((w, i) => w.cpuSeconds() - cpuBefore.workers[i]!),
+      apis: apis.map((a, i) => a.cpuSeconds() - cpuBefore.apis[i]!),
+    };
     return {
       devices: deviceIds.length,
       loss,
@@ -353,6 +366,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
       clients: scores,
       publishSeconds,
       ingestSeconds,
+      telemetryBytes,
       cpuSeconds,
     };
   } finally {
@@ -420,7 +434,15 @@ export async function runScaleOutBench(ctx: BenchContext): Promise<BenchSection>
         measure: 'First publish to all stored',
         value: `${r.ingestSeconds.toFixed(1)} s (${formatInt(Math.round(msgs / r.ingestSeconds))} readings/s)`,
       },
-      { measure: 'CPU: workers / APIs', value: `${cpu(r.cpuSeconds.workers)} / ${cpu(r.cpuSeconds.apis)}` },
+      { measure: 'CPU from the first publish on: workers / APIs', value: `${cpu(r.cpuSeconds.workers)} / ${cpu(r.cpuSeconds.apis)}` },
+      {
+        measure: 'Worker CPU per reading stored',
+        value: `${Math.round(((r.cpuSeconds.workers[0]! + r.cpuSeconds.workers[1]!) / msgs) * 1e6)} µs`,
+      },
+      {
+        measure: 'Telemetry on disk (table and indexes)',
+        value: `${(r.telemetryBytes / 1048576).toFixed(1)} MB, ${Math.round(r.telemetryBytes / msgs)} bytes a reading`,
+      },
     ],
     notes: [
       'Run through tsx (as `npm run worker` / `npm run api`), not compiled; the rate is what one 2-core machine gives with broker, database, 4 service processes, publishers and clients on it, not a capacity figure: see the ingest benchmark for that.',
