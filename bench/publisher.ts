@@ -41,7 +41,7 @@ export interface PublishOutcome {
 export async function publishAll(
   url: string,
   prepared: PreparedMessages,
-  options: { windowSize: number; clientId: string; signal?: AbortSignal },
+  options: { windowSize: number; clientId: string; signal?: AbortSignal; username?: string; password?: string },
 ): Promise<PublishOutcome> {
   const { packets, messageIds } = prepared;
   const target = new URL(url);
@@ -121,6 +121,8 @@ export async function publishAll(
         clientId: options.clientId,
         clean: true,
         keepalive: 60,
+        ...(options.username !== undefined ? { username: options.username } : {}),
+        ...(options.password !== undefined ? { password: Buffer.from(options.password) } : {}),
       }),
     );
   });

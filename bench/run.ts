@@ -10,6 +10,7 @@ import { runAnalyticsBench } from './analytics.js';
 import { runFinanceBench } from './finance.js';
 import { runIngestBench, type BenchContext } from './ingest.js';
 import { runLiveBench } from './live.js';
+import { runScaleOutBench } from './scale-out.js';
 import { runWebMapBench } from './web-map.js';
 import { describeMachine } from './machine.js';
 import { adminUrl, checkpoint, describeUrl } from './postgres.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> =
   live: runLiveBench,
   'web-map': runWebMapBench,
   finance: runFinanceBench,
+  'scale-out': runScaleOutBench,
 };
 
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
