@@ -34,3 +34,13 @@ export async function databaseFacts(db: Queryable): Promise<DatabaseFacts> {
     : [];
   return { appliedMigrations, newestMigrationWhen, partitions, serverNowMs: Number(clock?.now_ms) };
 }
+
+/** Why the database does not answer a trivial query, or undefined when it does. */
+export async function whyNoAnswer(db: Queryable): Promise<Error | undefined> {
+  try {
+    await db.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  }
+}

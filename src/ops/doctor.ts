@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
-import { databaseFacts } from '../db/inspect.js';
+import { databaseFacts, whyNoAnswer } from '../db/inspect.js';
 import { migrationsFolder } from '../db/migrate.js';
 import { addUtcMonths, partitionName, utcMonthOf } from '../domain/retention.js';
 import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
@@ -295,13 +295,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   if (config.databaseUrl) {
     try {
       database = await openDatabase({ kind: 'postgres', url: config.databaseUrl, logger: options.logger, poolSize: 1 });
-      if (!(await database.ping())) {
-        const err = await database.query('SELECT 1').then(
-          () => undefined,
-          (e: Error) => e,
-        );
-        throw err ?? new Error('no answer');
-      }
+      const err = await whyNoAnswer(database);
+      if (err) throw err;
       checks.push({ name: 'postgresql', ok: true, detail: `reachable at ${redact(config.databaseUrl)}` });
     } catch (err) {
       await database?.close().catch(() => undefined);
