@@ -54,6 +54,8 @@ export async function startLiveSubscriber(options: {
   logger: Logger;
   /** Whether a department is this deployment's; messages of others are dropped. */
   isOurDepartment?: (departmentId: string) => Promise<boolean>;
+  /** How long one CONNECT may wait for its answer (mqtt.js's default: 30 s). */
+  connectTimeoutMs?: number;
 }): Promise<LiveSubscriber> {
   const ours = async (departmentId: string): Promise<boolean> => {
     if (!options.isOurDepartment) return true;
@@ -64,13 +66,7 @@ export async function startLiveSubscriber(options: {
       return false;
     }
   };
-  const client: MqttClient = await mqtt.connectAsync(options.url, {
-    clientId: `armada-api-${randomBytes(4).toString('hex')}`,
-    protocolVersion: 4,
-    clean: true,
-    reconnectPeriod: 1000,
-    reconnectOnConnackError: true,
-  });
+  const client = await connectPatiently(options.url, options.logger, options.connectTimeoutMs);
   client.on('error', (err) => options.logger.warn({ err: err.message }, 'live subscriber: mqtt error'));
   client.on('message', (topic, payload) => {
     let parsed: unknown;
@@ -97,4 +93,32 @@ export async function startLiveSubscriber(options: {
       await client.endAsync(true);
     },
   };
+}
+
+/** How often a broker that is reachable but too busy to answer CONNECT is asked again. */
+const CONNACK_TIMEOUT_ATTEMPTS = 10;
+
+/**
+ * Connects the subscriber. A broker that refuses or cannot be reached fails the start as
+ * before; one that is reachable but does not answer CONNECT in time (the embedded broker
+ * right after a restart, while every device reconnects and flushes its buffer) is asked
+ * again instead of stopping the process.
+ */
+async function connectPatiently(url: string, logger: Logger, connectTimeoutMs = 30_000): Promise<MqttClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mqtt.connectAsync(url, {
+        clientId: `armada-api-${randomBytes(4).toString('hex')}`,
+        protocolVersion: 4,
+        clean: true,
+        reconnectPeriod: 1000,
+        reconnectOnConnackError: true,
+        connectTimeout: connectTimeoutMs,
+      });
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      if (!/connack timeout/i.test(message) || attempt >= CONNACK_TIMEOUT_ATTEMPTS) throw err;
+      logger.warn({ attempt, err: message }, 'live subscriber: the broker did not answer CONNECT in time; asking again');
+    }
+  }
 }
