@@ -147,8 +147,13 @@ export async function refreshMonth(tx: Queryable, vehicleId: string, month: Loca
   );
 }
 
-/** Rewrites every month row from the day rows. */
+/**
+ * Rewrites every month row from the day rows. The lock makes a rollup run that refreshes a
+ * month meanwhile wait (or be waited for): without it, a month row it inserted between the
+ * DELETE and the INSERT below would collide with the rebuilt one.
+ */
 export async function rebuildMonths(tx: Queryable): Promise<void> {
+  await tx.query('LOCK TABLE vehicle_month_rollups IN SHARE ROW EXCLUSIVE MODE');
   await tx.query('DELETE FROM vehicle_month_rollups');
   await tx.query(
     `INSERT INTO vehicle_month_rollups (vehicle_id, month, ${MONTH_COLUMNS})
