@@ -546,6 +546,53 @@ describe.skipIf(!hasChromium)(
       }
     });
 
+    it('keeps every text on every screen readable: WCAG AA contrast against what it is drawn on', async () => {
+      const page = await openPage(`/#key=${encodeURIComponent(t.adminKey)}`);
+      await expect.poll(() => markerCount(page), { timeout: 10_000 }).toBe(2);
+      // In the page (as text: the tests are not compiled for the DOM). Each visible element
+      // with text of its own: its colour against the first opaque background behind it
+      // (the element's, else its ancestors'), blended with the colour's own alpha; AA asks
+      // 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold). Disabled controls are exempt.
+      const lowContrast = `(() => {
+        const rgba = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const [r, g, b, a = '1'] = m[1].split(/[ ,/]+/).filter(Boolean); return [+r, +g, +b, +a]; };
+        const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+        const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor); if (c && c[3] > 0.5) return c; } return [255, 255, 255, 1]; };
+        const bad = [];
+        for (const el of document.querySelectorAll('body *')) {
+          if (!Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+          const style = getComputedStyle(el);
+          const box = el.getBoundingClientRect();
+          if (box.width === 0 || box.height === 0 || style.visibility !== 'visible' || el.closest('[hidden], [disabled], [aria-hidden="true"]')) continue;
+          const fg = rgba(style.color); const bg = background(el);
+          if (!fg) continue;
+          const mixed = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+          const [hi, lo] = [lum(mixed), lum(bg)].sort((x, y) => y - x);
+          const ratio = (hi + 0.05) / (lo + 0.05);
+          const size = parseFloat(style.fontSize); const bold = +style.fontWeight >= 700;
+          const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+          if (ratio < need) bad.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+        }
+        return bad;
+      })()`;
+      const screens: Array<[string, string]> = [
+        ['#/map', '#vehicle-list'],
+        [`#/vehicle/${a.vehicleId}`, '#replay-position'],
+        ['#/reports', 'tr.vehicle-row'],
+        ['#/alerts', '#alerts-kind'],
+        ['#/settings', 'form.rules'],
+        ['#/finance/savings', '#savings-mode'],
+        ['#/finance/reconciliation', '.tabs'],
+        ['#/finance/purchases', '#purchase-form'],
+        ['#/finance/vouchers', '#voucher-form'],
+        ['#/finance/closings', '#closing-form'],
+      ];
+      for (const [hash, ready] of screens) {
+        await goTo(page, hash);
+        await page.locator(ready).first().waitFor({ timeout: 10_000 });
+        expect(await page.evaluate(lowContrast), hash).toEqual([]);
+      }
+    });
+
     it('lists unacknowledged alerts: pushed at once, once each; an admin acknowledges one, a viewer is told why not', async () => {
       // The page's live feed goes through this route, which passes everything on and records what the server sent.
       let feed: WebSocketRoute | undefined;
