@@ -198,23 +198,29 @@ export async function startServices(config: Config, roles: Roles, options: Start
       const liveUrl = broker?.internalUrl ?? config.mqttUrl;
       let live: LiveHub | undefined;
       let liveSubscriber: LiveSubscriber | undefined;
+      let liveSubscriberStart: Promise<LiveSubscriber> | undefined;
       if (liveUrl) {
         const liveLogger = logger.child({ component: 'live' });
         const hub = createLiveHub({ logger: liveLogger, registry: metrics.registry });
         closers.push(async () => hub.close());
-        const subscriber = await startLiveSubscriber({
+        // Connected while the API is built and starts listening, not before: right after a
+        // restart the broker is busy with every device reconnecting, and health checks and
+        // snapshots need not wait behind them. Readiness says not ready until it is connected.
+        const starting = startLiveSubscriber({
           url: liveUrl,
           hub,
           logger: liveLogger,
           isOurDepartment: departmentDirectory(async (id) => (await repos.departments.findById(id)) !== undefined),
         });
-        closers.push(() => subscriber.close());
+        liveSubscriberStart = starting;
+        // A failure surfaces where it is awaited below; this keeps it from being unhandled meanwhile.
+        starting.catch(() => undefined);
+        closers.push(async () => (await starting.catch(() => undefined))?.close());
         live = hub;
-        liveSubscriber = subscriber;
       }
       const readiness = () => ({
         ...(runningIngest ? { mqtt: runningIngest.isReady() } : {}),
-        ...(liveSubscriber ? { live: liveSubscriber.isConnected() } : {}),
+        ...(liveSubscriberStart ? { live: liveSubscriber?.isConnected() ?? false } : {}),
       });
       app = await buildApp({
         database,
@@ -252,6 +258,7 @@ export async function startServices(config: Config, roles: Roles, options: Start
         const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
         httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       }
+      if (liveSubscriberStart) liveSubscriber = await liveSubscriberStart;
     }
 
     if (!roles.api && config.metricsPort !== undefined) {
