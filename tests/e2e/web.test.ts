@@ -124,6 +124,20 @@ const drawn = (page: Page) =>
   });
 const markerCount = async (page: Page) => Object.keys(await drawn(page)).length;
 
+/** Each screen of the app (its hash) and an element that shows it has rendered. */
+const everyScreen = (): Array<[string, string]> => [
+  ['#/map', '#vehicle-list'],
+  [`#/vehicle/${a.vehicleId}`, '#replay-position'],
+  ['#/reports', 'tr.vehicle-row'],
+  ['#/alerts', '#alerts-kind'],
+  ['#/settings', 'form.rules'],
+  ['#/finance/savings', '#savings-mode'],
+  ['#/finance/reconciliation', '.tabs'],
+  ['#/finance/purchases', '#purchase-form'],
+  ['#/finance/vouchers', '#voucher-form'],
+  ['#/finance/closings', '#closing-form'],
+];
+
 describe.skipIf(!hasChromium)(
   hasChromium ? 'web app (Chromium)' : `web app: skipped, needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`,
   () => {
@@ -526,18 +540,7 @@ describe.skipIf(!hasChromium)(
             )
             .map((el) => el.outerHTML.slice(0, 120)),
         );
-      const screens: Array<[string, string]> = [
-        ['#/map', '#vehicle-list'],
-        [`#/vehicle/${a.vehicleId}`, '#replay-position'],
-        ['#/reports', 'tr.vehicle-row'],
-        ['#/alerts', '#alerts-kind'],
-        ['#/settings', 'form.rules'],
-        ['#/finance/savings', '#savings-mode'],
-        ['#/finance/reconciliation', '.tabs'],
-        ['#/finance/purchases', '#purchase-form'],
-        ['#/finance/vouchers', '#voucher-form'],
-        ['#/finance/closings', '#closing-form'],
-      ];
+      const screens = everyScreen();
       for (const [hash, ready] of screens) {
         await goTo(page, hash);
         await page.locator(ready).first().waitFor({ timeout: 10_000 });
@@ -574,18 +577,7 @@ describe.skipIf(!hasChromium)(
         }
         return bad;
       })()`;
-      const screens: Array<[string, string]> = [
-        ['#/map', '#vehicle-list'],
-        [`#/vehicle/${a.vehicleId}`, '#replay-position'],
-        ['#/reports', 'tr.vehicle-row'],
-        ['#/alerts', '#alerts-kind'],
-        ['#/settings', 'form.rules'],
-        ['#/finance/savings', '#savings-mode'],
-        ['#/finance/reconciliation', '.tabs'],
-        ['#/finance/purchases', '#purchase-form'],
-        ['#/finance/vouchers', '#voucher-form'],
-        ['#/finance/closings', '#closing-form'],
-      ];
+      const screens = everyScreen();
       for (const [hash, ready] of screens) {
         await goTo(page, hash);
         await page.locator(ready).first().waitFor({ timeout: 10_000 });
