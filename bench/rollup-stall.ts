@@ -18,13 +18,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import type * as RollupJobModule from '../src/analytics/rollup-job.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import type { BoundReading } from '../src/domain/ingest-types.js';
 import { createRepositories } from '../src/repositories/index.js';
 import { telemetryWriter } from '../src/repositories/telemetry.js';
 import { createServices } from '../src/services.js';
-import type * as RollupJobModule from '../src/analytics/rollup-job.js';
 
 const { values } = parseArgs({
   options: {
@@ -92,6 +92,8 @@ try {
     }
   }
   await writer.writeBatch(batch, []);
+  // The devices' last-seen times (the job's work list) are written behind the readings.
+  await repos.ingestState.recover(0, []);
 
   const results = [];
   for (const path of jobs) {

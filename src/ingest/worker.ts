@@ -14,12 +14,12 @@
  * forward in fix time, whatever order its readings are committed in.
  */
 import type { Logger } from 'pino';
-import type { LivePosition } from '../domain/live.js';
-import type { IngestMetrics } from '../metrics.js';
 import { pgErrorCode } from '../db/errors.js';
-import { deviceFromTopic, liveTopic } from '../domain/topics.js';
 import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
-import type { BatchOutcome, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
+import type { LivePosition } from '../domain/live.js';
+import { deviceFromTopic, liveTopic } from '../domain/topics.js';
+import type { IngestMetrics } from '../metrics.js';
+import type { BatchOutcome, LatestAdvance } from '../repositories/telemetry.js';
 import type { Pipeline, PipelineResult, RawMessage } from './pipeline.js';
 import type { QuarantineCap } from './quarantine-limits.js';
 
@@ -63,7 +63,8 @@ export interface IngestWorkerOptions<M extends RawMessage> {
   source: IngestSource<M>;
   live: LivePublisher;
   pipeline: Pipeline;
-  writer: Pick<TelemetryWriter, 'writeBatch'>;
+  /** Stores a batch in one transaction (./state-behind.ts over the telemetry writer). */
+  writer: { writeBatch(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[]): Promise<BatchOutcome> };
   logger: Logger;
   metrics?: IngestMetrics;
   batchSize: number;
@@ -195,7 +196,6 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     for (const q of rejected) metrics?.quarantined.inc({ reason: q.reason });
     metrics?.stored.inc(outcome.stored);
     metrics?.duplicates.inc(outcome.duplicates);
-    if (outcome.seqMissingAdded > 0) metrics?.seqGaps.inc(outcome.seqMissingAdded);
     counters.stored += outcome.stored;
     counters.duplicates += outcome.duplicates;
     counters.quarantined += outcome.quarantined;

@@ -21,6 +21,7 @@ import { stationRepository } from './finance/stations.js';
 import { verdictRepository } from './finance/verdicts.js';
 import { voucherRepository } from './finance/vouchers.js';
 import { geofenceRepository } from './geofences.js';
+import { ingestStateRepository } from './ingest-state.js';
 import { positionRepository } from './positions.js';
 import { quarantineRepository } from './quarantine.js';
 import { retentionRepository } from './retention.js';
@@ -33,6 +34,8 @@ export function createRepositories(database: Database) {
     devices: deviceRepository(database.db),
     apiKeys: apiKeyRepository(database.db),
     positions: positionRepository(database),
+    /** Latest positions and device counters, written behind the readings (src/ingest/state-behind.ts). */
+    ingestState: ingestStateRepository(database),
     quarantine: quarantineRepository(database),
     /** Telemetry month partitions and the retention's horizon. */
     retention: retentionRepository(database),

@@ -46,13 +46,32 @@ export function positionRepository(db: Queryable) {
       );
       return rows.map((r) => ({ vehicleId: r.vehicle_id, fixAtMs: Number(r.fix_ms), lat: Number(r.lat), lon: Number(r.lon) }));
     },
+    /**
+     * Each vehicle's newest position: the newer of `vehicle_latest`, which the ingest writes
+     * about once a second (src/ingest/state-behind.ts), and the vehicle's newest stored
+     * reading after it. So a position already announced live, committed but not yet in
+     * `vehicle_latest`, is never missing here (the live feed's snapshot reads this). A
+     * vehicle's first reading ever is looked for a week back.
+     */
     async latest(scope: DepartmentScope, filter: { departmentId?: string; vehicleIds?: string[] } = {}): Promise<LatestPositionRow[]> {
       const rows = await db.query(
         `SELECT v.id AS "vehicleId", v.plate_number AS "plateNumber", v.department_id AS "departmentId",
                 l.fix_at AS "fixAt", l.lat, l.lon, l.speed_kmh AS "speedKmh", l.heading_deg AS "headingDeg",
                 l.fuel_litres AS "fuelLitres", l.fuel_percent AS "fuelPercent",
                 v.tank_capacity_litres AS "tankCapacityLitres", l.ignition
-           FROM vehicle_latest l JOIN vehicles v ON v.id = l.vehicle_id
+           FROM vehicles v
+           CROSS JOIN LATERAL (
+             SELECT * FROM (
+               SELECT fix_at, lat, lon, speed_kmh, heading_deg, fuel_litres, fuel_percent, ignition
+                 FROM vehicle_latest WHERE vehicle_id = v.id
+               UNION ALL
+               (SELECT t.fix_at, t.lat, t.lon, t.speed_kmh, t.heading_deg, t.fuel_litres, t.fuel_percent, t.ignition
+                  FROM telemetry t
+                 WHERE t.vehicle_id = v.id
+                   AND t.fix_at > coalesce((SELECT fix_at FROM vehicle_latest WHERE vehicle_id = v.id), now() - interval '7 days')
+                 ORDER BY t.fix_at DESC LIMIT 1)
+             ) c ORDER BY fix_at DESC LIMIT 1
+           ) l
           WHERE ($1::uuid IS NULL OR v.department_id = $1)
             AND ($2::uuid IS NULL OR v.department_id = $2)
             AND ($3::uuid[] IS NULL OR v.id = ANY($3))

@@ -15,13 +15,50 @@ export interface LatestAdvance {
   reading: BoundReading;
 }
 
-export interface BatchOutcome {
+/** What one batch's statement stored. */
+export interface StoredBatch {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** The batch's row of device figures in `ingest_unflushed` (none for a batch of rejections alone). */
+  unflushedId: string | null;
+  /** Those figures, when they are what was stored (null: a duplicate was skipped, so only that row is right). */
+  devices: DeviceFigures[] | null;
+}
+
+/** A device's part of a batch: its newest receive time and the seq figures of its stored readings. */
+export interface DeviceFigures {
+  deviceId: string;
+  seenAtMs: number;
+  seqMin: number | null;
+  seqMax: number | null;
+  seqCount: number;
+}
+
+/** Each device's figures over these readings, all of them taken as stored. */
+export function deviceFigures(readings: readonly BoundReading[]): DeviceFigures[] {
+  const byDevice = new Map<string, DeviceFigures>();
+  for (const r of readings) {
+    let f = byDevice.get(r.deviceId);
+    if (!f) {
+      f = { deviceId: r.deviceId, seenAtMs: r.receivedAtMs, seqMin: null, seqMax: null, seqCount: 0 };
+      byDevice.set(r.deviceId, f);
+    } else if (r.receivedAtMs > f.seenAtMs) f.seenAtMs = r.receivedAtMs;
+    if (r.seq !== null) {
+      f.seqMin = f.seqMin === null || r.seq < f.seqMin ? r.seq : f.seqMin;
+      f.seqMax = f.seqMax === null || r.seq > f.seqMax ? r.seq : f.seqMax;
+      f.seqCount++;
+    }
+  }
+  return [...byDevice.values()];
+}
+
+/** As `ingest_unflushed.figures` holds them (migration 0012). */
+export const figureRow = (f: DeviceFigures) => [f.deviceId, f.seenAtMs, f.seqMin, f.seqMax, f.seqCount];
+
+/** A stored batch as the worker accounts for it: with the vehicles whose newest position it moved. */
+export interface BatchOutcome extends StoredBatch {
   advanced: LatestAdvance[];
-  /** Readings newly found missing from devices' seq counters by this batch. */
-  seqMissingAdded: number;
 }
 
 export const QUARANTINE_PAYLOAD_MAX_BYTES = 16 * 1024;
@@ -110,14 +147,16 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
 
   /**
    * The whole batch in one statement (data-modifying CTEs), so it is one round trip and
-   * one implicit transaction: readings, each vehicle's latest state, the devices' last
-   * seen time and seq figures, the late-data days, and the quarantine. Vehicles and
-   * devices are touched in id order, so two batches committing at once cannot deadlock.
+   * one implicit transaction: readings, the devices' last seen time and seq figures (as
+   * one `ingest_unflushed` row), the late-data days, and the quarantine. Each vehicle's
+   * latest state and the devices' rows are not written here but about once a second
+   * (src/ingest/state-behind.ts): a row per reading for each was half the database's work.
    */
   async function writeInOneStatement(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[], reportTz: string) {
     const quarantine = quarantineRows(rejected);
+    const figures = deviceFigures(readings);
     const sorted = [...readings].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs));
-    const rows = await database.query<{ stored: number; advanced: string | null; seq_missing_added: number }>(
+    const rows = await database.query<{ stored: number; unflushed_id: string | null }>(
       `WITH input AS (
          SELECT v AS vehicle_id, d AS device_id, to_timestamp(f / 1000.0) AS fix_at, to_timestamp(r / 1000.0) AS received_at,
                 la AS lat, lo AS lon, s AS speed_kmh, h AS heading_deg, a AS altitude_m, sa AS satellites, hd AS hdop,
@@ -133,40 +172,21 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
          ON CONFLICT DO NOTHING
          RETURNING vehicle_id, device_id, fix_at, seq
        ),
-       latest AS (
-         INSERT INTO vehicle_latest AS l (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
-           fuel_litres, fuel_percent, ignition, battery_v)
-         SELECT DISTINCT ON (vehicle_id) vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg,
-           fuel_litres, fuel_percent, ignition, battery_v
-         FROM input ORDER BY vehicle_id, fix_at DESC
-         ON CONFLICT (vehicle_id) DO UPDATE SET
-           device_id = excluded.device_id, fix_at = excluded.fix_at, received_at = excluded.received_at,
-           lat = excluded.lat, lon = excluded.lon, speed_kmh = excluded.speed_kmh, heading_deg = excluded.heading_deg,
-           fuel_litres = excluded.fuel_litres, fuel_percent = excluded.fuel_percent, ignition = excluded.ignition,
-           battery_v = excluded.battery_v
-         WHERE l.fix_at < excluded.fix_at
-         RETURNING l.vehicle_id
-       ),
-       seen AS (
-         SELECT i.device_id, max(i.received_at) AS seen_at, s.min_seq, s.max_seq, coalesce(s.n, 0) AS n
-         FROM input i
-         LEFT JOIN (SELECT device_id, min(seq) AS min_seq, max(seq) AS max_seq, count(seq) AS n FROM ins GROUP BY device_id) s
-           ON s.device_id = i.device_id
-         GROUP BY i.device_id, s.min_seq, s.max_seq, s.n
-       ),
-       dev AS (
-         UPDATE devices d SET
-           last_seen_at = greatest(d.last_seen_at, seen.seen_at),
-           seq_first = least(d.seq_first, seen.min_seq),
-           seq_max = greatest(d.seq_max, seen.max_seq),
-           seq_received = d.seq_received + seen.n
-         FROM (SELECT seen.*, o.seq_first AS old_first, o.seq_max AS old_max, o.seq_received AS old_received
-                 FROM seen JOIN devices o ON o.id = seen.device_id ORDER BY seen.device_id) AS seen
-         WHERE d.id = seen.device_id
-         RETURNING
-           -- RETURNING sees the updated row: missing now, less missing before.
-           CASE WHEN d.seq_max IS NULL THEN 0 ELSE d.seq_max - d.seq_first + 1 - d.seq_received END
-           - CASE WHEN seen.old_max IS NULL THEN 0 ELSE seen.old_max - seen.old_first + 1 - seen.old_received END AS missing_added
+       unflushed AS (
+         -- The devices' figures travel with the readings; the worker adds them to devices
+         -- about once a second (src/ingest/state-behind.ts), not a device row per reading.
+         -- Figured by the worker ($13) unless a reading was a duplicate: then from what was stored.
+         INSERT INTO ingest_unflushed (figures)
+         SELECT CASE WHEN (SELECT count(*) FROM ins) = $14 THEN $13
+                     ELSE (SELECT json_agg(json_build_array(device_id, seen_ms, min_seq, max_seq, n))::text FROM (
+                             SELECT i.device_id, (extract(epoch FROM max(i.received_at)) * 1000)::float8 AS seen_ms,
+                                    s.min_seq, s.max_seq, coalesce(s.n, 0) AS n
+                               FROM input i
+                               LEFT JOIN (SELECT device_id, min(seq) AS min_seq, max(seq) AS max_seq, count(seq) AS n
+                                            FROM ins GROUP BY device_id) s ON s.device_id = i.device_id
+                              GROUP BY i.device_id, s.min_seq, s.max_seq, s.n) seen) END
+         WHERE $14 > 0
+         RETURNING id
        ),
        today AS (
          -- The start of today in the report time zone, once (not a zone conversion per row).
@@ -192,9 +212,7 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
            device_id = excluded.device_id
        )
        SELECT (SELECT count(*)::int FROM ins) AS stored,
-              -- One comma-joined text: the driver parses a text[] element by element.
-              (SELECT string_agg(vehicle_id::text, ',') FROM latest) AS advanced,
-              (SELECT coalesce(sum(greatest(missing_added, 0)), 0)::int FROM dev) AS seq_missing_added`,
+              (SELECT id::text FROM unflushed) AS unflushed_id`,
       [
         JSON.stringify(sorted.map(toRecord)),
         quarantine.map((q) => iso(q.entry.receivedAtMs)),
@@ -208,32 +226,26 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
         quarantine.map((q) => q.sha256),
         quarantine.map((q) => q.times),
         quarantine.map((q) => iso(q.lastReceivedAtMs)),
+        JSON.stringify(figures.map(figureRow)),
+        readings.length,
       ],
     );
     const row = rows[0]!;
-    const newest = new Map<string, BoundReading>();
-    for (const r of sorted) {
-      const seen = newest.get(r.vehicleId);
-      if (!seen || r.fixAtMs > seen.fixAtMs) newest.set(r.vehicleId, r);
-    }
-    const advanced = (row.advanced ? row.advanced.split(',') : []).map((vehicleId) => {
-      const reading = newest.get(vehicleId)!;
-      return { vehicleId, departmentId: reading.departmentId, reading };
-    });
     return {
       stored: row.stored,
       duplicates: readings.length - row.stored,
       quarantined: rejected.length,
-      advanced,
-      seqMissingAdded: row.seq_missing_added,
+      unflushedId: row.unflushed_id,
+      // With a duplicate among them, the worker's figures counted a reading that was not stored.
+      devices: row.stored === readings.length ? figures : null,
     };
   }
 
   return {
     /** Writes one batch atomically: either all of it is committed or none of it. */
-    async writeBatch(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[]): Promise<BatchOutcome> {
+    async writeBatch(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[]): Promise<StoredBatch> {
       if (readings.length === 0 && rejected.length === 0)
-        return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
+        return { stored: 0, duplicates: 0, quarantined: 0, unflushedId: null, devices: [] };
       await ensurePartitions(readings);
       return writeInOneStatement(readings, rejected, options.reportTz);
     },

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { telemetryTopic } from '../../src/domain/topics.js';
-import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, type TestService, waitFor } from '../support/service.js';
 
 let t: TestService;
 let a: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
@@ -101,6 +101,8 @@ describe('alerts', () => {
         ).features.length === readings.length,
       'the readings',
     );
+    // The rollup job finds vehicles by their trackers' last-seen time, written behind the readings.
+    await t.services.ingest!.idle();
     await t.services.rollups.runOnce();
     await t.services.ingest!.alerts.checkPeriodic();
     await t.services.rollups.runOnce();
@@ -482,6 +484,8 @@ describe('alerts', () => {
           ).json()) as { features: unknown[] }
         ).features.length === 1;
       await waitFor(async () => (await stored(reporting.vehicleId)) && (await stored(wrongClock.vehicleId)), 'both readings');
+      // Silence is judged by the trackers' last-seen time, written behind the readings.
+      await s.services.ingest!.idle();
 
       // Now: both just sent something, and the third was registered a moment ago.
       await s.services.ingest!.alerts.checkPeriodic();

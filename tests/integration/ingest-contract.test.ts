@@ -5,12 +5,12 @@
  * and its one row per repeated payload, and the metrics.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES } from '../../src/domain/telemetry.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
 import { QUARANTINE_PAYLOAD_MAX_BYTES, telemetryWriter } from '../../src/repositories/telemetry.js';
-import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, type TestService, waitFor } from '../support/service.js';
 import { realBrokerUrl } from '../support/stores.js';
 
 let t: TestService;
@@ -130,9 +130,12 @@ describe('seq gaps, filters and late data', () => {
     };
     for (const seq of [1, 2, 5, 6]) await send(seq);
     await waitFor(async () => (await rowsFor(d.vehicleId)) === 4, 'four readings');
+    // The devices' figures are written behind the readings: idle() writes them now.
+    await t.services.ingest!.idle();
     expect(await missing()).toBe(2);
     await send(3);
     await waitFor(async () => (await rowsFor(d.vehicleId)) === 5, 'the late reading');
+    await t.services.ingest!.idle();
     expect(await missing()).toBe(1);
     await client.endAsync();
     const metrics = await (await fetch(`${t.services.httpUrl}/metrics`)).text();

@@ -2,10 +2,11 @@
  * MQTT in, PostgreSQL out: the ingest worker against the run's real stores (or PGlite
  * and the embedded broker on a machine without them).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveTopic, telemetryTopic } from '../../src/domain/topics.js';
-import { connectDevice, registerVehicleWithDevice, startTestService, waitFor, type TestService } from '../support/service.js';
+import { connectDevice, registerVehicleWithDevice, startTestService, type TestService, waitFor } from '../support/service.js';
 
 let t: TestService;
 let device: Awaited<ReturnType<typeof registerVehicleWithDevice>>;
@@ -74,6 +75,8 @@ describe('ingest', () => {
     expect(new Date(row!.fix_at as string).toISOString()).toBe(at(0));
     expect(row!.speed_kmh).toBeCloseTo(42.5, 3);
     expect(row!.fuel_litres).toBeCloseTo(38.2, 3);
+    // The latest state is written behind the readings: idle() writes it now.
+    await t.services.ingest!.idle();
     const [latest] = await t.services.database.query('SELECT fix_at, lat FROM vehicle_latest WHERE vehicle_id = $1', [device.vehicleId]);
     expect(new Date(latest!.fix_at as string).toISOString()).toBe(at(0));
   });
@@ -94,6 +97,7 @@ describe('ingest', () => {
   it('never lets an older fix overwrite the latest state', async () => {
     await publish({ ts: at(-3600), lat: -10.2, lon: 123.55 });
     await waitFor(async () => (await storedFor(device.vehicleId)) === 6, 'the old reading to be stored');
+    await t.services.ingest!.idle();
     const [latest] = await t.services.database.query('SELECT fix_at FROM vehicle_latest WHERE vehicle_id = $1', [device.vehicleId]);
     expect(new Date(latest!.fix_at as string).toISOString()).toBe(at(40));
   });

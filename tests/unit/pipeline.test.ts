@@ -5,10 +5,10 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 import type { Fix } from '../../src/ingest/jump-memory.js';
 import { createPipeline, type RawMessage } from '../../src/ingest/pipeline.js';
 import { createIngestWorker } from '../../src/ingest/worker.js';
-import type { DeviceIdentity } from '../../src/domain/ingest-types.js';
 
 const device: DeviceIdentity = { id: 'dev-1', vehicleId: 'veh-1', departmentId: 'dep-1', protocol: 'armada', secretHash: '', active: true };
 const settings = { maxFutureS: 300, maxAgeDays: 400, maxImpliedSpeedKmh: 250 };
@@ -125,7 +125,7 @@ describe('the jump filter memory', () => {
             failNext = false;
             throw new Error('commit failed');
           }
-          return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], seqMissingAdded: 0 };
+          return { stored: 0, duplicates: 0, quarantined: 0, advanced: [], unflushedId: null, devices: [] };
         },
       },
       logger: pino({ level: 'silent' }),
@@ -175,7 +175,7 @@ describe('the worker and a poison message', () => {
           const err = options.fail(seconds);
           if (err) throw err;
           quarantined.push(...rejected.map((q) => ({ reason: q.reason, detail: q.detail, topic: q.topic, deviceId: q.deviceId })));
-          return { stored: readings.length, duplicates: 0, quarantined: rejected.length, advanced: [], seqMissingAdded: 0 };
+          return { stored: readings.length, duplicates: 0, quarantined: rejected.length, advanced: [], unflushedId: null, devices: [] };
         },
       },
       logger: pino({ level: 'silent' }),

@@ -105,6 +105,25 @@ export const vehicleLatest = pgTable('vehicle_latest', {
   batteryV: real('battery_v'),
 });
 
+/**
+ * Device counters committed with their readings but not yet added to `devices`: one row
+ * per stored batch, written in the batch's own transaction. The ingest worker adds them
+ * to `devices` (and refreshes `vehicle_latest`) about once a second and deletes the rows
+ * it added in the same statement, so each row counts exactly once, even when a worker
+ * died before it could: any worker starting, or sweeping rows older than half a minute,
+ * adds them instead (src/ingest/state-behind.ts).
+ */
+export const ingestUnflushed = pgTable('ingest_unflushed', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * The batch's figures per device, as JSON text: `[[deviceId, seenAtMs, seqMin, seqMax,
+   * seqCount], …]` (the newest receive time, and the seq figures of its stored readings).
+   * Stored uncompressed (migration 0012): it is written for every batch and read rarely.
+   */
+  figures: text('figures').notNull(),
+});
+
 export const quarantine = pgTable(
   'quarantine',
   {

@@ -3,7 +3,7 @@
  * worker and holds the device's PUBACK until its batch is committed.
  */
 import type { Logger } from 'pino';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../broker/embedded.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../broker/embedded.js';
 import type { RawMessage } from '../pipeline.js';
 import { createIngestWorker } from '../worker.js';
 import { alertEngine } from './alerts.js';
@@ -16,8 +16,10 @@ type HeldMessage = RawMessage & { settle(err?: Error): void };
 export async function startEmbeddedIngest(deps: IngestDeps & { host: string; port: number; brokerLogger: Logger }): Promise<RunningIngest> {
   let broker: EmbeddedBroker | undefined;
   const alerts = alertEngine(deps, (topic, payload) => broker?.publish(topic, payload));
+  const settings = workerSettings(deps);
+  await settings.writer.start();
   const worker = createIngestWorker<HeldMessage>({
-    ...workerSettings(deps),
+    ...settings,
     onCommitted: alerts.onCommitted,
     source: {
       committed: (messages) => messages.forEach((m) => m.settle()),
@@ -49,11 +51,13 @@ export async function startEmbeddedIngest(deps: IngestDeps & { host: string; por
     devicesChanged: () => Promise.resolve(),
     idle: async () => {
       await worker.idle();
+      await settings.writer.flush().catch(() => undefined);
       await alerts.idle();
     },
     async stop() {
       await retention?.stop();
       await worker.stop();
+      await settings.writer.stop();
       await alerts.stop();
       await running.close();
     },

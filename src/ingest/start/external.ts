@@ -32,8 +32,10 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   /** Set by stop(): what arrives from now on is left unacknowledged for the next session. */
   let stopping = false;
   const alerts = alertEngine(deps, (topic, payload) => session?.publish(topic, payload));
+  const settings = workerSettings(deps);
+  await settings.writer.start();
   const worker = createIngestWorker<SessionMessage>({
-    ...workerSettings(deps),
+    ...settings,
     onCommitted: alerts.onCommitted,
     source: {
       committed: (messages) => session!.acknowledge(messages),
@@ -95,6 +97,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
     devicesChanged: () => refresher?.refreshNow() ?? Promise.resolve(),
     idle: async () => {
       await worker.idle();
+      await settings.writer.flush().catch(() => undefined);
       await alerts.idle();
     },
     async stop() {
@@ -106,6 +109,7 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
       await refresher?.stop().catch(() => undefined);
       await retention?.stop();
       await worker.stop();
+      await settings.writer.stop();
       await alerts.stop();
       await running.close();
     },

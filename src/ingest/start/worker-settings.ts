@@ -3,6 +3,7 @@ import { telemetryWriter } from '../../repositories/telemetry.js';
 import { cachedDeviceLookup } from '../device-cache.js';
 import { createPipeline, type Pipeline, type PipelineSettings, type RawMessage } from '../pipeline.js';
 import { createQuarantineCap } from '../quarantine-limits.js';
+import { stateBehind } from '../state-behind.js';
 import type { IngestDeps } from './deps.js';
 
 /** How long the worker trusts the retention horizon it read before reading it again. */
@@ -41,18 +42,25 @@ export function workerSettings(deps: IngestDeps) {
     maxAgeDays: config.maxAgeDays,
     maxImpliedSpeedKmh: config.maxImpliedSpeedKmh,
   };
+  const newestFixes = async () =>
+    (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const);
   return {
     pipeline: withRetentionHorizon(
       createPipeline({
         lookupDevice: cachedDeviceLookup((id) => repos.devices.findIdentity(id), { loadAll: () => repos.devices.allIdentities() }),
         settings,
-        loadNewestFixes: async () =>
-          (await repos.positions.newestFixes()).map((f) => [f.vehicleId, { fixAtMs: f.fixAtMs, lat: f.lat, lon: f.lon }] as const),
+        loadNewestFixes: newestFixes,
       }),
       settings,
       () => repos.retention.keptFromMs(),
     ),
-    writer: telemetryWriter(database, { reportTz: config.reportTz }),
+    // Start it (recovering what a stopped worker left) before the first batch; flush it on idle and stop.
+    writer: stateBehind(telemetryWriter(database, { reportTz: config.reportTz }), {
+      repo: repos.ingestState,
+      loadNewest: async () => (await newestFixes()).map(([vehicleId, fix]) => [vehicleId, fix.fixAtMs] as const),
+      logger,
+      onSeqMissing: (n) => metrics.seqGaps.inc(n),
+    }),
     logger,
     metrics,
     batchSize: config.ingestBatchSize,

@@ -1,0 +1,112 @@
+/**
+ * The state written behind the readings (src/ingest/state-behind.ts) with a fake writer
+ * and repository: a flush the database refuses keeps everything for the next one, the
+ * newer reading of a vehicle winning; a batch with a duplicate makes the flush use the
+ * stored rows' own figures; stop writes what is held.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BoundReading } from '../../src/domain/ingest-types.js';
+import { stateBehind } from '../../src/ingest/state-behind.js';
+import type { AppliedState, LatestRow } from '../../src/repositories/ingest-state.js';
+import type { DeviceFigures, StoredBatch } from '../../src/repositories/telemetry.js';
+import { deviceFigures } from '../../src/repositories/telemetry.js';
+import { silentLogger } from '../support/stores.js';
+
+const r = (vehicleId: string, fixAtMs: number, seq: number | null = null): BoundReading => ({
+  fixAtMs,
+  lat: -10,
+  lon: 123,
+  speedKmh: null,
+  headingDeg: null,
+  altitudeM: null,
+  satellites: null,
+  hdop: null,
+  ignition: null,
+  odometerKm: null,
+  fuelLitres: null,
+  fuelPercent: null,
+  fuelUsedLitres: null,
+  batteryV: null,
+  seq,
+  attributes: null,
+  deviceId: `dev-${vehicleId}`,
+  vehicleId,
+  departmentId: 'dep',
+  receivedAtMs: fixAtMs + 100,
+});
+
+function rig(options: { duplicates?: boolean } = {}) {
+  let nextId = 1;
+  const flushes: Array<{ ids: readonly string[]; latest: readonly LatestRow[]; figures: readonly DeviceFigures[] | null }> = [];
+  let refuse = false;
+  const state = stateBehind(
+    {
+      async writeBatch(readings): Promise<StoredBatch> {
+        const dup = options.duplicates === true;
+        return {
+          stored: dup ? readings.length - 1 : readings.length,
+          duplicates: dup ? 1 : 0,
+          quarantined: 0,
+          unflushedId: String(nextId++),
+          devices: dup ? null : deviceFigures(readings),
+        };
+      },
+    },
+    {
+      repo: {
+        async flush(ids, latest, figures): Promise<AppliedState> {
+          if (refuse) throw new Error('database away');
+          flushes.push({ ids, latest, figures });
+          return { rows: ids.length, seqMissingAdded: 0 };
+        },
+        recover: async () => ({ rows: 0, seqMissingAdded: 0 }),
+      },
+      loadNewest: async () => [['v1', 1_000] as const],
+      logger: silentLogger,
+      flushMs: 3_600_000,
+    },
+  );
+  return { state, flushes, refuse: (yes: boolean) => (refuse = yes) };
+}
+
+describe('state behind', () => {
+  it('announces only fixes newer than the newest known, the loaded ones included', async () => {
+    const { state } = rig();
+    await state.start();
+    expect((await state.writeBatch([r('v1', 900), r('v2', 500)], [])).advanced.map((a) => a.vehicleId)).toEqual(['v2']);
+    expect((await state.writeBatch([r('v1', 2_000), r('v1', 1_500)], [])).advanced.map((a) => a.reading.fixAtMs)).toEqual([2_000]);
+    await state.stop();
+  });
+
+  it('keeps a refused flush for the next one, the newer reading winning and the figures summed', async () => {
+    const { state, flushes, refuse } = rig();
+    await state.start();
+    await state.writeBatch([r('v1', 2_000, 1), r('v2', 2_000, 7)], []);
+    refuse(true);
+    await expect(state.flush()).rejects.toThrow('database away');
+    await state.writeBatch([r('v1', 3_000, 2), r('v2', 1_900, 6)], []);
+    refuse(false);
+    await state.flush();
+    expect(flushes).toHaveLength(1);
+    const [flush] = flushes;
+    expect(flush!.ids).toEqual(['1', '2']);
+    expect(Object.fromEntries(flush!.latest.map((l) => [l.vehicleId, l.fixAtMs]))).toEqual({ v1: 3_000, v2: 2_000 });
+    expect(flush!.figures).toEqual(
+      expect.arrayContaining([
+        { deviceId: 'dev-v1', seenAtMs: 3_100, seqMin: 1, seqMax: 2, seqCount: 2 },
+        { deviceId: 'dev-v2', seenAtMs: 2_100, seqMin: 6, seqMax: 7, seqCount: 2 },
+      ]),
+    );
+    await state.flush();
+    expect(flushes).toHaveLength(1);
+    await state.stop();
+  });
+
+  it('leaves the figures to the stored rows once a batch held a duplicate, and writes what it holds at stop', async () => {
+    const { state, flushes } = rig({ duplicates: true });
+    await state.start();
+    await state.writeBatch([r('v3', 5_000, 1), r('v3', 5_000, 1)], []);
+    await state.stop();
+    expect(flushes).toEqual([{ ids: ['1'], latest: [expect.objectContaining({ vehicleId: 'v3', fixAtMs: 5_000 })], figures: null }]);
+  });
+});
