@@ -7,7 +7,10 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import * as schema from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -19,11 +22,17 @@ export interface Queryable {
   query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
 }
 
+/** A transaction's statements; on PostgreSQL also `COPY … FROM STDIN`. */
+export interface Transaction extends Queryable {
+  /** PostgreSQL only: runs a `COPY … FROM STDIN` statement with this text as its data. */
+  copyFrom?(statement: string, data: string): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
   /** Runs `fn` in one transaction; commits if it resolves, rolls back if it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** True when a trivial query answers. */
   ping(): Promise<boolean>;
   /** PGlite only: the whole data directory as a gzipped tarball (PGlite's dumpDataDir), for `armada backup`. */
@@ -73,6 +82,9 @@ async function openPostgres(options: { url: string; logger: Logger; poolSize?: n
           async query(text, params) {
             const res = await client.query(text, params as unknown[] | undefined);
             return res.rows;
+          },
+          async copyFrom(statement, data) {
+            await pipeline(Readable.from([data]), client.query(copyFrom(statement)));
           },
         });
         await client.query('COMMIT');

@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
+import { pgErrorCode } from '../db/errors.js';
+import { dayStartMs, localDayOf } from '../domain/report-time.js';
 import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
 
 /** A vehicle whose latest state this batch advanced, with that newest reading. */
@@ -128,6 +130,114 @@ const MONTH_MS_KEY = (ms: number) => {
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 };
 
+const TELEMETRY_COLUMNS =
+  'vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg, altitude_m, satellites, hdop, ' +
+  'ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres, battery_v, seq, attributes';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** How far past the worker's clock a report day may already have begun on the database's. */
+const LATE_MARGIN_MS = 60 * 60_000;
+
+/** In vehicle and fix order: two batches committing at once take their row locks in the same order. */
+const byVehicleAndFix = (a: BoundReading, b: BoundReading) =>
+  a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs;
+
+/** The start of today in the report time zone, once (not a zone conversion per row). */
+const todayCte = (tzParam: number) =>
+  `today AS (SELECT date_trunc('day', now() AT TIME ZONE $${tzParam}) AT TIME ZONE $${tzParam} AS start_at)`;
+
+/** Marks the past days that got readings; a fresh mark, as the rollup job clears a day only if its mark did not change meanwhile. */
+const LATE_DAYS = (select: string) => `
+  INSERT INTO telemetry_late_days (vehicle_id, day)
+  ${select}
+  ORDER BY 1, 2
+  ON CONFLICT (vehicle_id, day) DO UPDATE SET marked_at = excluded.marked_at`;
+
+/**
+ * The quarantine rows from ten parameters starting at $first. A payload already
+ * quarantined on this topic for this reason (a redelivery of a committed batch, a device
+ * repeating itself) is counted on its row, not stored again.
+ */
+const quarantineCte = (first: number) => {
+  const p = (k: number) => `$${first + k}`;
+  return `quarantined AS (
+    INSERT INTO quarantine AS q (received_at, topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, last_received_at)
+    SELECT * FROM unnest(${p(0)}::timestamptz[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::bytea[],
+                         ${p(6)}::int[], ${p(7)}::bytea[], ${p(8)}::int[], ${p(9)}::timestamptz[])
+    ON CONFLICT (topic, reason, payload_sha256) DO UPDATE SET
+      times_seen = q.times_seen + excluded.times_seen,
+      last_received_at = greatest(q.last_received_at, excluded.last_received_at),
+      detail = excluded.detail,
+      device_id = excluded.device_id
+  )`;
+};
+
+const quarantineParams = (quarantine: readonly QuarantineRow[]) => [
+  quarantine.map((q) => iso(q.entry.receivedAtMs)),
+  quarantine.map((q) => pgText(q.entry.topic)),
+  quarantine.map((q) => (q.entry.deviceId === null ? null : pgText(q.entry.deviceId))),
+  quarantine.map((q) => q.entry.reason),
+  quarantine.map((q) => pgText(q.entry.detail)),
+  quarantine.map((q) => q.entry.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
+  quarantine.map((q) => q.entry.payload.byteLength),
+  quarantine.map((q) => q.sha256),
+  quarantine.map((q) => q.times),
+  quarantine.map((q) => iso(q.lastReceivedAtMs)),
+];
+
+/** A text field of COPY's text format: backslash, tab, newline and carriage return escaped; NUL as in pgText. */
+function copyField(s: string): string {
+  const text = pgText(s);
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : text;
+}
+
+/** Hours whose text prefix (`2026-12-06T07:`) is known; cleared when it grows past a thousand. */
+const hourPrefixes = new Map<number, string>();
+const MS_PER_HOUR = 3_600_000;
+/** Years 0000–9999, where toISOString writes four year digits. */
+const ISO_LIMIT_MS = 253_402_300_800_000;
+
+/**
+ * A time as toISOString writes it (UTC, milliseconds), without a Date per call: the hour's
+ * prefix is cached and the rest written out. Two per reading, it was a tenth of the
+ * worker's COPY encoding.
+ */
+export function isoTimestamp(ms: number): string {
+  if (!(ms >= 0 && ms < ISO_LIMIT_MS)) return new Date(ms).toISOString();
+  const hour = Math.floor(ms / MS_PER_HOUR);
+  let prefix = hourPrefixes.get(hour);
+  if (prefix === undefined) {
+    if (hourPrefixes.size >= 1000) hourPrefixes.clear();
+    prefix = new Date(hour * MS_PER_HOUR).toISOString().slice(0, 14);
+    hourPrefixes.set(hour, prefix);
+  }
+  const within = Math.floor(ms) - hour * MS_PER_HOUR;
+  const minutes = Math.floor(within / 60_000);
+  const seconds = Math.floor(within / 1000) % 60;
+  const millis = within % 1000;
+  return `${prefix}${minutes < 10 ? '0' : ''}${minutes}:${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
+const copyNumber = (n: number | null) => (n === null ? '\\N' : String(n));
+const copyBool = (b: boolean | null) => (b === null ? '\\N' : b ? 't' : 'f');
+
+/** The readings as COPY's text format, one line each, in TELEMETRY_COLUMNS order. */
+function copyText(readings: readonly BoundReading[]): string {
+  let out = '';
+  for (const r of readings) {
+    out +=
+      `${r.vehicleId}\t${copyField(r.deviceId)}\t${isoTimestamp(r.fixAtMs)}\t${isoTimestamp(r.receivedAtMs)}\t${r.lat}\t${r.lon}\t` +
+      `${copyNumber(r.speedKmh)}\t${copyNumber(r.headingDeg)}\t${copyNumber(r.altitudeM)}\t${copyNumber(r.satellites)}\t` +
+      `${copyNumber(r.hdop)}\t${copyBool(r.ignition)}\t${copyNumber(r.odometerKm)}\t${copyNumber(r.fuelLitres)}\t` +
+      `${copyNumber(r.fuelPercent)}\t${copyNumber(r.fuelUsedLitres)}\t${copyNumber(r.batteryV)}\t${copyNumber(r.seq)}\t` +
+      `${r.attributes === null ? '\\N' : copyField(JSON.stringify(r.attributes))}\n`;
+  }
+  return out;
+}
+
 export function telemetryWriter(database: Database, options: { reportTz: string }) {
   /** Months whose partition this process knows exists; a miss costs one cheap function call. */
   const knownMonths = new Set<number>();
@@ -146,16 +256,15 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
   }
 
   /**
-   * The whole batch in one statement (data-modifying CTEs), so it is one round trip and
-   * one implicit transaction: readings, the devices' last seen time and seq figures (as
-   * one `ingest_unflushed` row), the late-data days, and the quarantine. Each vehicle's
-   * latest state and the devices' rows are not written here but about once a second
+   * The general path (PGlite, and PostgreSQL when a batch holds a duplicate): the whole
+   * batch in one statement (data-modifying CTEs), so it is one round trip and one implicit
+   * transaction: readings, the devices' last seen time and seq figures (as one
+   * `ingest_unflushed` row), the late-data days, and the quarantine. Each vehicle's latest
+   * state and the devices' rows are not written here but about once a second
    * (src/ingest/state-behind.ts): a row per reading for each was half the database's work.
    */
-  async function writeInOneStatement(readings: readonly BoundReading[], rejected: readonly QuarantineEntry[], reportTz: string) {
-    const quarantine = quarantineRows(rejected);
-    const figures = deviceFigures(readings);
-    const sorted = [...readings].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.fixAtMs - b.fixAtMs));
+  async function writeInOneStatement(readings: readonly BoundReading[], quarantine: readonly QuarantineRow[], figures: DeviceFigures[]) {
+    const sorted = [...readings].sort(byVehicleAndFix);
     const rows = await database.query<{ stored: number; unflushed_id: string | null }>(
       `WITH input AS (
          SELECT v AS vehicle_id, d AS device_id, to_timestamp(f / 1000.0) AS fix_at, to_timestamp(r / 1000.0) AS received_at,
@@ -166,8 +275,7 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
               a real, sa smallint, hd real, i boolean, o float8, fl real, fp real, fu float8, b real, q bigint, x jsonb)
        ),
        ins AS (
-         INSERT INTO telemetry (vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg, altitude_m,
-           satellites, hdop, ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres, battery_v, seq, attributes)
+         INSERT INTO telemetry (${TELEMETRY_COLUMNS})
          SELECT * FROM input
          ON CONFLICT DO NOTHING
          RETURNING vehicle_id, device_id, fix_at, seq
@@ -175,9 +283,9 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
        unflushed AS (
          -- The devices' figures travel with the readings; the worker adds them to devices
          -- about once a second (src/ingest/state-behind.ts), not a device row per reading.
-         -- Figured by the worker ($13) unless a reading was a duplicate: then from what was stored.
+         -- Figured by the worker ($3) unless a reading was a duplicate: then from what was stored.
          INSERT INTO ingest_unflushed (figures)
-         SELECT CASE WHEN (SELECT count(*) FROM ins) = $14 THEN $13
+         SELECT CASE WHEN (SELECT count(*) FROM ins) = $4 THEN $3
                      ELSE (SELECT json_agg(json_build_array(device_id, seen_ms, min_seq, max_seq, n))::text FROM (
                              SELECT i.device_id, (extract(epoch FROM max(i.received_at)) * 1000)::float8 AS seen_ms,
                                     s.min_seq, s.max_seq, coalesce(s.n, 0) AS n
@@ -185,59 +293,77 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
                                LEFT JOIN (SELECT device_id, min(seq) AS min_seq, max(seq) AS max_seq, count(seq) AS n
                                             FROM ins GROUP BY device_id) s ON s.device_id = i.device_id
                               GROUP BY i.device_id, s.min_seq, s.max_seq, s.n) seen) END
-         WHERE $14 > 0
+         WHERE $4 > 0
          RETURNING id
        ),
-       today AS (
-         -- The start of today in the report time zone, once (not a zone conversion per row).
-         SELECT date_trunc('day', now() AT TIME ZONE $9) AT TIME ZONE $9 AS start_at
-       ),
-       late AS (
-         INSERT INTO telemetry_late_days (vehicle_id, day)
-         SELECT DISTINCT ins.vehicle_id, (ins.fix_at AT TIME ZONE $9)::date FROM ins, today
-         WHERE ins.fix_at < today.start_at
-         ORDER BY 1, 2
-         -- A fresh mark: the rollup job clears a day only if its mark did not change meanwhile.
-         ON CONFLICT (vehicle_id, day) DO UPDATE SET marked_at = excluded.marked_at
-       ),
-       quarantined AS (
-         -- A payload already quarantined on this topic for this reason (a redelivery of a
-         -- committed batch, a device repeating itself) is counted on its row, not stored again.
-         INSERT INTO quarantine AS q (received_at, topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, last_received_at)
-         SELECT * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::int[], $10::bytea[], $11::int[], $12::timestamptz[])
-         ON CONFLICT (topic, reason, payload_sha256) DO UPDATE SET
-           times_seen = q.times_seen + excluded.times_seen,
-           last_received_at = greatest(q.last_received_at, excluded.last_received_at),
-           detail = excluded.detail,
-           device_id = excluded.device_id
-       )
+       ${todayCte(2)},
+       late AS (${LATE_DAYS('SELECT DISTINCT ins.vehicle_id, (ins.fix_at AT TIME ZONE $2)::date FROM ins, today WHERE ins.fix_at < today.start_at')}),
+       ${quarantineCte(5)}
        SELECT (SELECT count(*)::int FROM ins) AS stored,
               (SELECT id::text FROM unflushed) AS unflushed_id`,
       [
         JSON.stringify(sorted.map(toRecord)),
-        quarantine.map((q) => iso(q.entry.receivedAtMs)),
-        quarantine.map((q) => pgText(q.entry.topic)),
-        quarantine.map((q) => (q.entry.deviceId === null ? null : pgText(q.entry.deviceId))),
-        quarantine.map((q) => q.entry.reason),
-        quarantine.map((q) => pgText(q.entry.detail)),
-        quarantine.map((q) => q.entry.payload.subarray(0, QUARANTINE_PAYLOAD_MAX_BYTES)),
-        quarantine.map((q) => q.entry.payload.byteLength),
-        reportTz,
-        quarantine.map((q) => q.sha256),
-        quarantine.map((q) => q.times),
-        quarantine.map((q) => iso(q.lastReceivedAtMs)),
+        options.reportTz,
         JSON.stringify(figures.map(figureRow)),
         readings.length,
+        ...quarantineParams(quarantine),
       ],
     );
     const row = rows[0]!;
     return {
       stored: row.stored,
       duplicates: readings.length - row.stored,
-      quarantined: rejected.length,
+      quarantined: quarantine.reduce((n, q) => n + q.times, 0),
       unflushedId: row.unflushed_id,
       // With a duplicate among them, the worker's figures counted a reading that was not stored.
       devices: row.stored === readings.length ? figures : null,
+    };
+  }
+
+  /**
+   * PostgreSQL's path: the readings by `COPY` (no conflict check per row, no JSON to
+   * decode), then one statement for the rest, in one transaction. A duplicate makes the
+   * COPY fail (unique violation): the transaction is rolled back and the batch written by
+   * the general path, which skips it. Duplicates come with redeliveries, which are rare.
+   */
+  async function writeByCopy(readings: readonly BoundReading[], quarantine: readonly QuarantineRow[], figures: DeviceFigures[]) {
+    // Readings that may be for a past report day: a superset, decided exactly by the database's clock.
+    const lateBeforeMs = dayStartMs(options.reportTz, localDayOf(options.reportTz, Date.now() + LATE_MARGIN_MS));
+    const lateVehicles: string[] = [];
+    const lateFixes: string[] = [];
+    for (const r of readings) {
+      if (r.fixAtMs < lateBeforeMs) {
+        lateVehicles.push(r.vehicleId);
+        lateFixes.push(iso(r.fixAtMs));
+      }
+    }
+    const rows = await database.transaction(async (tx) => {
+      await tx.copyFrom!(`COPY telemetry (${TELEMETRY_COLUMNS}) FROM STDIN`, copyText([...readings].sort(byVehicleAndFix)));
+      return tx.query<{ unflushed_id: string | null }>(
+        `WITH unflushed AS (
+           INSERT INTO ingest_unflushed (figures) SELECT $3::text WHERE $3::text IS NOT NULL RETURNING id
+         ),
+         ${todayCte(2)},
+         late AS (${LATE_DAYS(`SELECT DISTINCT c.vehicle_id, (c.fix_at AT TIME ZONE $2)::date
+                                 FROM unnest($1::uuid[], $4::timestamptz[]) AS c(vehicle_id, fix_at), today
+                                WHERE c.fix_at < today.start_at`)}),
+         ${quarantineCte(5)}
+         SELECT (SELECT id::text FROM unflushed) AS unflushed_id`,
+        [
+          lateVehicles,
+          options.reportTz,
+          readings.length > 0 ? JSON.stringify(figures.map(figureRow)) : null,
+          lateFixes,
+          ...quarantineParams(quarantine),
+        ],
+      );
+    });
+    return {
+      stored: readings.length,
+      duplicates: 0,
+      quarantined: quarantine.reduce((n, q) => n + q.times, 0),
+      unflushedId: rows[0]!.unflushed_id,
+      devices: figures,
     };
   }
 
@@ -247,7 +373,16 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
       if (readings.length === 0 && rejected.length === 0)
         return { stored: 0, duplicates: 0, quarantined: 0, unflushedId: null, devices: [] };
       await ensurePartitions(readings);
-      return writeInOneStatement(readings, rejected, options.reportTz);
+      const quarantine = quarantineRows(rejected);
+      const figures = deviceFigures(readings);
+      if (database.kind === 'postgres' && readings.length > 0) {
+        try {
+          return await writeByCopy(readings, quarantine, figures);
+        } catch (err) {
+          if (pgErrorCode(err) !== UNIQUE_VIOLATION) throw err;
+        }
+      }
+      return writeInOneStatement(readings, quarantine, figures);
     },
   };
 }
