@@ -50,7 +50,7 @@ export const ingestVariables = {
     .describe(
       'With per-device subscriptions (or WORKER_COUNT > 1): how often a worker reads the devices table again for new devices to subscribe to',
     ),
-  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500).describe('Most readings committed in one transaction'),
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000).describe('Most readings committed in one transaction'),
   INGEST_BATCH_WAIT_MS: z.coerce
     .number()
     .int()

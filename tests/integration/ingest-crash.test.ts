@@ -35,6 +35,17 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** Resolves when the process says it is subscribed; rejects if it exits first. */
+const whenReady = (c: ChildProcess) =>
+  new Promise<void>((resolve, reject) => {
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/session ready|^ready$/m.test(out)) resolve();
+    });
+    c.once('exit', (code, signal) => reject(new Error(`the process under test exited (${code ?? signal}) before it was ready:\n${out}`)));
+  });
+
 /** Streams, kills and restarts; answers the score once the stored count stops moving. */
 async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: string[], storm: Storm) {
   const rng = mulberry32(7);
@@ -44,16 +55,6 @@ async function runStorm(testDb: TestDatabase, brokerUrl: string, deviceIds: stri
   const published: string[] = [];
   const acks: Array<Promise<unknown>> = [];
   const baseMs = Date.now() - 6 * 3_600_000;
-  /** Resolves when the process says it is subscribed; rejects if it exits first. */
-  const whenReady = (c: ChildProcess) =>
-    new Promise<void>((resolve, reject) => {
-      let out = '';
-      c.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/session ready|^ready$/m.test(out)) resolve();
-      });
-      c.once('exit', (code, signal) => reject(new Error(`the process under test exited (${code ?? signal}) before it was ready:\n${out}`)));
-    });
   let child = storm.start();
   // Until its first subscription, the broker holds nothing for the worker's session:
   // the stream starts once the first process says it is subscribed.
@@ -149,6 +150,37 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('ingest unde
       unexpected: 0,
       sample: [],
     });
+
+    // The latest state is written behind the readings, and every kill left some unwritten.
+    // One more start adds what the killed workers left; a graceful stop writes the rest.
+    // Then every device counted each of its 400 readings once, and every vehicle's
+    // latest position is its newest stored reading.
+    const last = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await whenReady(last);
+    const exited = new Promise((r) => last.once('exit', r));
+    last.kill('SIGTERM');
+    await exited;
+    const state = await testDb.database.query<{
+      id: string;
+      seq_first: number;
+      seq_max: number;
+      seq_received: number;
+      latest_is_newest: boolean;
+    }>(
+      `SELECT d.id, d.seq_first::int, d.seq_max::int, d.seq_received::int, coalesce(l.fix_at = t.newest, false) AS latest_is_newest
+         FROM devices d
+         LEFT JOIN vehicle_latest l ON l.vehicle_id = d.vehicle_id
+         LEFT JOIN (SELECT vehicle_id, max(fix_at) AS newest FROM telemetry GROUP BY vehicle_id) t ON t.vehicle_id = d.vehicle_id
+        WHERE d.id = ANY($1)`,
+      [deviceIds],
+    );
+    const wrong = state.filter((d) => d.seq_first !== 1 || d.seq_max !== 400 || d.seq_received !== 400 || !d.latest_is_newest);
+    expect({ devices: state.length, wrong: wrong.slice(0, 3) }).toEqual({ devices: 50, wrong: [] });
+    expect(await testDb.database.query('SELECT 1 FROM ingest_unflushed')).toEqual([]);
   }, 240_000);
 
   it('catches the losses of an ingest that acknowledges before it stores (negative control)', async () => {
