@@ -176,6 +176,7 @@ async function startWorker(args: ConsumerArgs, progress: Progress): Promise<Runn
     ...(process.env.INGEST_BATCH_SIZE ? { INGEST_BATCH_SIZE: process.env.INGEST_BATCH_SIZE } : {}),
     ...(process.env.INGEST_BATCH_WAIT_MS ? { INGEST_BATCH_WAIT_MS: process.env.INGEST_BATCH_WAIT_MS } : {}),
     ...(process.env.INGEST_CONCURRENCY ? { INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY } : {}),
+    ...(process.env.INGEST_STATE_FLUSH_MS ? { INGEST_STATE_FLUSH_MS: process.env.INGEST_STATE_FLUSH_MS } : {}),
   });
   const logger = createLogger(config.logLevel);
   const services = await startServices(config, { api: false, worker: true }, { logger });

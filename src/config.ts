@@ -76,6 +76,7 @@ export const envSchema = z.object({
   DEVICE_REFRESH_MS: ingestVariables.DEVICE_REFRESH_MS,
   INGEST_BATCH_SIZE: ingestVariables.INGEST_BATCH_SIZE,
   INGEST_BATCH_WAIT_MS: ingestVariables.INGEST_BATCH_WAIT_MS,
+  INGEST_STATE_FLUSH_MS: ingestVariables.INGEST_STATE_FLUSH_MS,
   INGEST_POISON_ATTEMPTS: ingestVariables.INGEST_POISON_ATTEMPTS,
   QUARANTINE_RETENTION_DAYS: ingestVariables.QUARANTINE_RETENTION_DAYS,
   TELEMETRY_RETENTION_MONTHS: ingestVariables.TELEMETRY_RETENTION_MONTHS,
@@ -151,6 +152,7 @@ export type Config = Readonly<{
   ingestSubscriptions: 'wildcard' | 'per-device';
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
+  ingestStateFlushMs: number;
   ingestPoisonAttempts: number;
   quarantineRetentionDays: number;
   /** Months of raw telemetry kept before the current one; 0: all (src/ops/retention.ts). */
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestSubscriptions: e.INGEST_SUBSCRIPTIONS,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
+    ingestStateFlushMs: e.INGEST_STATE_FLUSH_MS,
     ingestPoisonAttempts: e.INGEST_POISON_ATTEMPTS,
     quarantineRetentionDays: e.QUARANTINE_RETENTION_DAYS,
     telemetryRetentionMonths: e.TELEMETRY_RETENTION_MONTHS,

@@ -58,6 +58,15 @@ export const ingestVariables = {
     .max(10000)
     .default(10)
     .describe('Longest a reading waits for its batch to fill (under load batches fill by size first)'),
+  INGEST_STATE_FLUSH_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(1000)
+    .describe(
+      "How often the worker writes each vehicle's latest position and its trackers' last-seen time and seq counters, which it keeps behind the readings (docs/development.md); longer costs the database less when vehicles report more often than this",
+    ),
   INGEST_POISON_ATTEMPTS: z.coerce
     .number()
     .int()

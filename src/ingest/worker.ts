@@ -112,7 +112,8 @@ export function toLivePosition(advance: LatestAdvance): LivePosition {
 export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOptions<M>) {
   const { source, live, pipeline, writer, logger, metrics, batchSize, batchWaitMs } = options;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const maxPending = options.maxPending ?? batchSize * 20;
+  // Twenty batches, at most 10,000 messages: bigger batches would otherwise hold more in memory.
+  const maxPending = options.maxPending ?? Math.min(batchSize * 20, 10_000);
   const poisonAttempts = Math.max(1, options.poisonAttempts ?? 3);
   const counters: IngestCounters = { received: 0, stored: 0, duplicates: 0, quarantined: 0, batches: 0, failedBatches: 0, poisoned: 0 };
   let pending: M[] = [];
