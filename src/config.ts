@@ -73,6 +73,7 @@ export const envSchema = z.object({
   WORKER_COUNT: ingestVariables.WORKER_COUNT,
   WORKER_INDEX: ingestVariables.WORKER_INDEX,
   INGEST_SUBSCRIPTIONS: ingestVariables.INGEST_SUBSCRIPTIONS,
+  INGEST_SHARE_GROUP: ingestVariables.INGEST_SHARE_GROUP,
   DEVICE_REFRESH_MS: ingestVariables.DEVICE_REFRESH_MS,
   INGEST_BATCH_SIZE: ingestVariables.INGEST_BATCH_SIZE,
   INGEST_BATCH_WAIT_MS: ingestVariables.INGEST_BATCH_WAIT_MS,
@@ -149,7 +150,8 @@ export type Config = Readonly<{
   workerCount: number;
   workerIndex: number;
   deviceRefreshMs: number;
-  ingestSubscriptions: 'wildcard' | 'per-device';
+  ingestSubscriptions: 'wildcard' | 'per-device' | 'shared';
+  ingestShareGroup: string;
   ingestBatchSize: number;
   ingestBatchWaitMs: number;
   ingestStateFlushMs: number;
@@ -196,9 +198,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WORKER_COUNT > 1 && !e.MQTT_URL) {
     crossProblems.push('WORKER_COUNT > 1 needs MQTT_URL: the embedded broker serves a single process');
   }
-  if (e.INGEST_SUBSCRIPTIONS === 'per-device' && !e.MQTT_URL) {
+  if (e.INGEST_SUBSCRIPTIONS !== 'wildcard' && !e.MQTT_URL) {
     crossProblems.push(
-      'INGEST_SUBSCRIPTIONS=per-device needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to',
+      `INGEST_SUBSCRIPTIONS=${e.INGEST_SUBSCRIPTIONS} needs MQTT_URL: the embedded broker hands every message to its worker, there is nothing to subscribe to`,
+    );
+  }
+  if (e.INGEST_SUBSCRIPTIONS === 'shared' && !env.WORKER_ID) {
+    crossProblems.push(
+      'INGEST_SUBSCRIPTIONS=shared needs WORKER_ID: a distinct, stable name for each worker of the group (its MQTT client id and session)',
+    );
+  }
+  if (e.INGEST_SUBSCRIPTIONS === 'shared' && e.WORKER_COUNT > 1) {
+    crossProblems.push(
+      'INGEST_SUBSCRIPTIONS=shared takes no WORKER_COUNT: the broker spreads the messages over the group, the workers do not split the devices (set WORKER_COUNT=1 and a distinct WORKER_ID for each)',
     );
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
@@ -248,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerIndex: e.WORKER_INDEX,
     deviceRefreshMs: e.DEVICE_REFRESH_MS,
     ingestSubscriptions: e.INGEST_SUBSCRIPTIONS,
+    ingestShareGroup: e.INGEST_SHARE_GROUP,
     ingestBatchSize: e.INGEST_BATCH_SIZE,
     ingestBatchWaitMs: e.INGEST_BATCH_WAIT_MS,
     ingestStateFlushMs: e.INGEST_STATE_FLUSH_MS,

@@ -36,11 +36,16 @@ export const ingestVariables = {
     .describe('How many ingest workers split the devices between them (docs/scale-out.md)'),
   WORKER_INDEX: z.coerce.number().int().min(0).max(255).default(0).describe('Which of them this one is: 0 … WORKER_COUNT − 1'),
   INGEST_SUBSCRIPTIONS: z
-    .enum(['wildcard', 'per-device'])
+    .enum(['wildcard', 'per-device', 'shared'])
     .default('wildcard')
     .describe(
-      "`wildcard`: one subscription for every device's topic; `per-device`: the exact topic of each registered device, so a broker shared with other systems (or another Armada) delivers nothing else — messages of unregistered devices then never reach quarantine (needs `MQTT_URL`)",
+      "`wildcard`: one subscription for every device's topic; `per-device`: the exact topic of each registered device, so a broker shared with other systems (or another Armada) delivers nothing else — messages of unregistered devices then never reach quarantine; `shared`: the wildcards in the shared group INGEST_SHARE_GROUP, so the broker spreads the messages over every worker subscribed there (for EMQX, whose shared groups hand a departed member's messages to the others; docs/scale-out.md). All three need `MQTT_URL` but `wildcard`",
     ),
+  INGEST_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (it is a topic level)')
+    .default('armada-ingest')
+    .describe('With INGEST_SUBSCRIPTIONS=shared: the shared subscription group the workers join (`$share/<group>/…`)'),
   DEVICE_REFRESH_MS: z.coerce
     .number()
     .int()

@@ -118,13 +118,20 @@ describe.each(LAYOUTS)('$file', ({ file, brokers, prometheus }) => {
     }
   });
 
-  it('gives each service an environment that Armada accepts, the workers an exact split of the devices', () => {
+  it('gives each service an environment that Armada accepts, the workers an exact split of the devices or one shared group', () => {
     const secrets = Object.fromEntries(SECRETS.map((s) => [s, `secret-${s.toLowerCase()}-0123456789abcdef`]));
     const env = (s: Service) =>
       Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, substitute(String(v), secrets)]));
     const configs = workers.map(([, s]) => loadConfig(env(s)));
-    expect(new Set(configs.map((c) => c.workerCount))).toEqual(new Set([workers.length]));
-    expect(configs.map((c) => c.workerIndex).sort()).toEqual(workers.map((_, i) => i));
+    if (file.includes('emqx')) {
+      // EMQX: every worker in the same shared subscription group, EMQX spreading the devices.
+      expect(configs.map((c) => [c.ingestSubscriptions, c.ingestShareGroup, c.workerCount])).toEqual(
+        workers.map(() => ['shared', 'armada-ingest', 1]),
+      );
+    } else {
+      expect(new Set(configs.map((c) => c.workerCount))).toEqual(new Set([workers.length]));
+      expect(configs.map((c) => c.workerIndex).sort()).toEqual(workers.map((_, i) => i));
+    }
     expect(new Set(configs.map((c) => c.workerId)).size).toBe(workers.length);
     for (const c of configs) expect(c.metricsPort).toBeDefined();
     for (const [, s] of apis) {

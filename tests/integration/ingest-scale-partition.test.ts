@@ -96,4 +96,26 @@ describe('worker settings', () => {
     expect(problems({ ...base, INGEST_SUBSCRIPTIONS: 'some' })).toMatch(/INGEST_SUBSCRIPTIONS/);
     expect(problems({ WORKER_INDEX: '-1' })).toMatch(/WORKER_INDEX/);
   });
+
+  it('takes a shared subscription group with an external broker and a WORKER_ID, not with a worker count', () => {
+    const problems = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems.join('\n');
+        throw err;
+      }
+      return '';
+    };
+    expect(loadConfig({ ...base, INGEST_SUBSCRIPTIONS: 'shared', WORKER_ID: 'ingest-a' })).toMatchObject({
+      ingestSubscriptions: 'shared',
+      ingestShareGroup: 'armada-ingest',
+    });
+    expect(problems({ INGEST_SUBSCRIPTIONS: 'shared', WORKER_ID: 'a' })).toMatch(/shared needs MQTT_URL/);
+    expect(problems({ ...base, INGEST_SUBSCRIPTIONS: 'shared' })).toMatch(/shared needs WORKER_ID/);
+    expect(problems({ ...base, INGEST_SUBSCRIPTIONS: 'shared', WORKER_ID: 'a', WORKER_COUNT: '2' })).toMatch(
+      /shared takes no WORKER_COUNT/,
+    );
+    expect(problems({ ...base, INGEST_SUBSCRIPTIONS: 'shared', WORKER_ID: 'a', INGEST_SHARE_GROUP: 'a/b' })).toMatch(/INGEST_SHARE_GROUP/);
+  });
 });

@@ -19,8 +19,15 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   // Several workers split the devices; one worker may still subscribe device by device.
   const partition: Partition | undefined =
     workerCount > 1 || deps.config.ingestSubscriptions === 'per-device' ? { index: workerIndex, count: workerCount } : undefined;
-  let subscriptions = [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION];
-  if (partition) {
+  const shared = deps.config.ingestSubscriptions === 'shared';
+  const sharedFilters = [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION].map((f) => `$share/${deps.config.ingestShareGroup}/${f}`);
+  let subscriptions = shared ? sharedFilters : [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION];
+  if (shared) {
+    deps.logger.info(
+      { group: deps.config.ingestShareGroup },
+      'ingest: a member of a shared subscription group; the broker spreads the messages',
+    );
+  } else if (partition) {
     subscriptions = await loadOwnedTopics(deps.repos, partition);
     deps.logger.info(
       { workerIndex, workerCount, owned: subscriptions.length, refreshMs: deps.config.deviceRefreshMs },
@@ -81,9 +88,17 @@ export async function startExternalIngest(deps: IngestDeps & { brokerUrl: string
   // they deliver is stored; a second copy is skipped by the primary key.
   // Earlier versions subscribed to owntracks/+/+; with owntracks/# as well, the broker would
   // deliver those messages twice. Not while partitioned: those subscriptions are per device.
+  // Switching between plain wildcards and a shared group: the session's subscriptions of the
+  // other kind would deliver the same messages a second time.
   if (!partition) {
-    await running.unsubscribe([LEGACY_OWNTRACKS_SUBSCRIPTION], { alsoUnknown: true }).catch((err: Error) => {
-      deps.logger.warn({ err: err.message }, 'could not drop the old OwnTracks subscription; its messages may come twice (stored once)');
+    const stale = shared
+      ? [TELEMETRY_SUBSCRIPTION, OWNTRACKS_SUBSCRIPTION, LEGACY_OWNTRACKS_SUBSCRIPTION]
+      : [LEGACY_OWNTRACKS_SUBSCRIPTION, ...sharedFilters];
+    await running.unsubscribe(stale, { alsoUnknown: true }).catch((err: Error) => {
+      deps.logger.warn(
+        { err: err.message },
+        'could not drop subscriptions of an earlier mode; their messages may come twice (stored once)',
+      );
     });
   }
   const refresher = partition ? partitionRefresher(deps, running, partition) : undefined;
