@@ -8,7 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { runMosquittoAuth } from './mosquitto/command.js';
+import { runEmqxUsers, runMosquittoAuth } from './mosquitto/command.js';
 import { purchaseRepository } from './repositories/finance/purchases.js';
 import { backupEmbedded, backupPostgres, restoreEmbedded } from './ops/backup.js';
 import { describeChecks, runDoctor } from './ops/doctor.js';
@@ -29,6 +29,8 @@ Commands:
             While the embedded service holds DATA_DIR, ask it instead: GET /api/v1/fuel-purchases/verify
   mosquitto-auth --passwd FILE --acl FILE [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
             write Mosquitto's password and ACL files from the devices table, then reload it with SIGHUP
+  emqx-users --out FILE [--service-user armada]
+            write EMQX's device users (deploy/emqx/devices.csv) from the devices table, the same users and hashes
   retention [--dry-run] [--json]
             drop raw telemetry months older than TELEMETRY_RETENTION_MONTHS that are closed and settled;
             --dry-run prints what it would drop and why it refuses a month (docs/operations.md)
@@ -221,6 +223,9 @@ async function main(): Promise<void> {
         return;
       case 'mosquitto-auth':
         await runMosquittoAuth(process.argv.slice(3), config, logger);
+        return;
+      case 'emqx-users':
+        await runEmqxUsers(process.argv.slice(3), config, logger);
         return;
       case 'start':
         return await runService(config, logger, { api: true, worker: true });

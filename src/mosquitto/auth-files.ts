@@ -13,7 +13,7 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { ownTracksUsername } from '../domain/topics.js';
-import { hashDeviceSecret } from '../security/secrets.js';
+import { emqxCredential, hashDeviceSecret } from '../security/secrets.js';
 
 export interface DeviceCredential {
   id: string;
@@ -79,6 +79,16 @@ export function passwordFileText(
   devices: readonly DeviceCredential[],
   serviceUser: string,
 ): { text: string; written: number; skipped: SkippedDevice[] } {
+  const { entries, written, skipped } = passwordEntries(devices, serviceUser);
+  // Mosquitto takes an empty password file (it then refuses every client on that listener).
+  return { text: entries.map(([user, hash]) => `${user}:${hash}\n`).join(''), written, skipped };
+}
+
+/** The user names and stored hashes of the password file, by user name (the OwnTracks short names included). */
+function passwordEntries(
+  devices: readonly DeviceCredential[],
+  serviceUser: string,
+): { entries: Array<[user: string, hash: string]>; written: number; skipped: SkippedDevice[] } {
   const entries: Array<[user: string, hash: string]> = [];
   const skipped: SkippedDevice[] = [];
   const usable: DeviceCredential[] = [];
@@ -102,8 +112,29 @@ export function passwordFileText(
     entries.push([user, phone.secretHash]);
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  // Mosquitto takes an empty password file (it then refuses every client on that listener).
-  return { text: entries.map(([user, hash]) => `${user}:${hash}\n`).join(''), written: usable.length, skipped };
+  return { entries, written: usable.length, skipped };
+}
+
+/**
+ * The same users for EMQX's built-in database (deploy/emqx/emqx.conf, `bootstrap_type =
+ * hash`): `user_id,password_hash,salt,is_superuser`, one row per user name of the Mosquitto
+ * file. A device whose stored hash EMQX cannot take is left out with the reason.
+ */
+export function emqxUsersCsv(
+  devices: readonly DeviceCredential[],
+  serviceUser: string,
+): { text: string; users: number; skipped: SkippedDevice[] } {
+  const { entries, skipped } = passwordEntries(devices, serviceUser);
+  const deviceOf = new Map(devices.map((d) => [d.secretHash, d.id]));
+  const rows: string[] = [];
+  const refused = new Map<string, string>();
+  for (const [user, hash] of entries) {
+    const credential = emqxCredential(hash);
+    if ('reason' in credential) refused.set(deviceOf.get(hash) ?? user, credential.reason);
+    else rows.push(`${user},${credential.passwordHash},${credential.salt},false`);
+  }
+  for (const [id, reason] of refused) skipped.push({ id, reason });
+  return { text: ['user_id,password_hash,salt,is_superuser', ...rows, ''].join('\n'), users: rows.length, skipped };
 }
 
 /** The service listener's password file: the service user alone. */

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createRepositories } from '../repositories/index.js';
 import { openConfiguredDatabase } from '../runtime.js';
-import { writeMosquittoAuthFiles } from './auth-files.js';
+import { emqxUsersCsv, writeFileInPlace, writeMosquittoAuthFiles } from './auth-files.js';
 
 export const MOSQUITTO_AUTH_USAGE = `Usage: tsx src/cli.ts mosquitto-auth --passwd FILE --acl FILE [--service-passwd FILE]
          [--service-user armada] [--service-password-env MQTT_ARMADA_PASSWORD]
@@ -24,8 +24,8 @@ them. Then reload Mosquitto: docker compose kill -s HUP mosquitto`;
 
 /** A mistake in the command line or the environment: printed as is, exit code 2. */
 export class MosquittoAuthUsageError extends Error {
-  constructor(message: string) {
-    super(`${message}\n\n${MOSQUITTO_AUTH_USAGE}`);
+  constructor(message: string, usage = MOSQUITTO_AUTH_USAGE) {
+    super(`${message}\n\n${usage}`);
     this.name = 'MosquittoAuthUsageError';
   }
 }
@@ -89,6 +89,46 @@ export async function runMosquittoAuth(
       '',
     ];
     out.write(lines.join('\n'));
+  } finally {
+    await database.close();
+  }
+}
+
+export const EMQX_USERS_USAGE = `Usage: tsx src/cli.ts emqx-users --out FILE [--service-user armada]
+
+Writes EMQX's device users (deploy/emqx/devices.csv: user_id,password_hash,salt,is_superuser)
+from the devices table: the same users as Mosquitto's password file, each stored secret
+hash as EMQX's built-in database takes it (PBKDF2-SHA512, 101 iterations, hex). A device
+whose secret was set before salts were printable is left out and named: rotate its
+secret. EMQX reads the file when it starts (bootstrap_file); on a running cluster, import
+it through EMQX's import_users API of the devices' authenticator with type=hash.`;
+
+export async function runEmqxUsers(
+  args: readonly string[],
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { out: { type: 'string' }, 'service-user': { type: 'string', default: 'armada' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new MosquittoAuthUsageError((err as Error).message, EMQX_USERS_USAGE);
+  }
+  const path = values.out as string | undefined;
+  if (!path) throw new MosquittoAuthUsageError('--out is required.', EMQX_USERS_USAGE);
+  const database = await openConfiguredDatabase(config, logger);
+  try {
+    const repos = createRepositories(database);
+    const { text, users, skipped } = emqxUsersCsv(await repos.devices.listActiveCredentials(), values['service-user'] as string);
+    // The hashes are as good as Mosquitto's password file: readable by its owner alone.
+    writeFileInPlace(path, text, 0o600);
+    out.write([`Wrote ${path}: ${users} user(s).`, ...skipped.map((s) => `Left out device "${s.id}": ${s.reason}.`), ''].join('\n'));
   } finally {
     await database.close();
   }
