@@ -1,12 +1,15 @@
 /**
  * The ingest hot path's SQL: one batch of readings and rejections written in one
- * transaction with array parameters (`unnest`), measured on this stack about three
- * times faster than drizzle's insert builder. Duplicates (same vehicle and fix
- * time: a redelivery or a device re-sending) are skipped by the primary key.
+ * transaction. On PostgreSQL the readings go by binary COPY (./telemetry-copy.ts); the
+ * general path (PGlite, and a batch holding a duplicate) is one statement decoding a JSON
+ * parameter. Duplicates (same vehicle and fix time: a redelivery or a device re-sending)
+ * are skipped by the primary key. The vehicles' latest state and the devices' figures
+ * are written behind (src/ingest/state-behind.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { pgErrorCode } from '../db/errors.js';
+import { binaryCopyData, TELEMETRY_COLUMNS } from './telemetry-copy.js';
 import { dayStartMs, localDayOf } from '../domain/report-time.js';
 import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
 
@@ -130,10 +133,6 @@ const MONTH_MS_KEY = (ms: number) => {
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 };
 
-const TELEMETRY_COLUMNS =
-  'vehicle_id, device_id, fix_at, received_at, lat, lon, speed_kmh, heading_deg, altitude_m, satellites, hdop, ' +
-  'ignition, odometer_km, fuel_litres, fuel_percent, fuel_used_litres, battery_v, seq, attributes';
-
 const UNIQUE_VIOLATION = '23505';
 
 /** How far past the worker's clock a report day may already have begun on the database's. */
@@ -185,58 +184,6 @@ const quarantineParams = (quarantine: readonly QuarantineRow[]) => [
   quarantine.map((q) => q.times),
   quarantine.map((q) => iso(q.lastReceivedAtMs)),
 ];
-
-/** A text field of COPY's text format: backslash, tab, newline and carriage return escaped; NUL as in pgText. */
-function copyField(s: string): string {
-  const text = pgText(s);
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
-    : text;
-}
-
-/** Hours whose text prefix (`2026-12-06T07:`) is known; cleared when it grows past a thousand. */
-const hourPrefixes = new Map<number, string>();
-const MS_PER_HOUR = 3_600_000;
-/** Years 0000–9999, where toISOString writes four year digits. */
-const ISO_LIMIT_MS = 253_402_300_800_000;
-
-/**
- * A time as toISOString writes it (UTC, milliseconds), without a Date per call: the hour's
- * prefix is cached and the rest written out. Two per reading, it was a tenth of the
- * worker's COPY encoding.
- */
-export function isoTimestamp(ms: number): string {
-  if (!(ms >= 0 && ms < ISO_LIMIT_MS)) return new Date(ms).toISOString();
-  const hour = Math.floor(ms / MS_PER_HOUR);
-  let prefix = hourPrefixes.get(hour);
-  if (prefix === undefined) {
-    if (hourPrefixes.size >= 1000) hourPrefixes.clear();
-    prefix = new Date(hour * MS_PER_HOUR).toISOString().slice(0, 14);
-    hourPrefixes.set(hour, prefix);
-  }
-  const within = Math.floor(ms) - hour * MS_PER_HOUR;
-  const minutes = Math.floor(within / 60_000);
-  const seconds = Math.floor(within / 1000) % 60;
-  const millis = within % 1000;
-  return `${prefix}${minutes < 10 ? '0' : ''}${minutes}:${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
-}
-
-const copyNumber = (n: number | null) => (n === null ? '\\N' : String(n));
-const copyBool = (b: boolean | null) => (b === null ? '\\N' : b ? 't' : 'f');
-
-/** The readings as COPY's text format, one line each, in TELEMETRY_COLUMNS order. */
-function copyText(readings: readonly BoundReading[]): string {
-  let out = '';
-  for (const r of readings) {
-    out +=
-      `${r.vehicleId}\t${copyField(r.deviceId)}\t${isoTimestamp(r.fixAtMs)}\t${isoTimestamp(r.receivedAtMs)}\t${r.lat}\t${r.lon}\t` +
-      `${copyNumber(r.speedKmh)}\t${copyNumber(r.headingDeg)}\t${copyNumber(r.altitudeM)}\t${copyNumber(r.satellites)}\t` +
-      `${copyNumber(r.hdop)}\t${copyBool(r.ignition)}\t${copyNumber(r.odometerKm)}\t${copyNumber(r.fuelLitres)}\t` +
-      `${copyNumber(r.fuelPercent)}\t${copyNumber(r.fuelUsedLitres)}\t${copyNumber(r.batteryV)}\t${copyNumber(r.seq)}\t` +
-      `${r.attributes === null ? '\\N' : copyField(JSON.stringify(r.attributes))}\n`;
-  }
-  return out;
-}
 
 export function telemetryWriter(database: Database, options: { reportTz: string }) {
   /** Months whose partition this process knows exists; a miss costs one cheap function call. */
@@ -321,10 +268,11 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
   }
 
   /**
-   * PostgreSQL's path: the readings by `COPY` (no conflict check per row, no JSON to
-   * decode), then one statement for the rest, in one transaction. A duplicate makes the
-   * COPY fail (unique violation): the transaction is rolled back and the batch written by
-   * the general path, which skips it. Duplicates come with redeliveries, which are rare.
+   * PostgreSQL's path: the readings by binary `COPY` (./telemetry-copy.ts: no conflict
+   * check per row, no text to print or parse), then one statement for the rest, in one
+   * transaction. A duplicate makes the COPY fail (unique violation): the transaction is
+   * rolled back and the batch written by the general path, which skips it. Duplicates
+   * come with redeliveries, which are rare.
    */
   async function writeByCopy(readings: readonly BoundReading[], quarantine: readonly QuarantineRow[], figures: DeviceFigures[]) {
     // Readings that may be for a past report day: a superset, decided exactly by the database's clock.
@@ -338,7 +286,10 @@ export function telemetryWriter(database: Database, options: { reportTz: string 
       }
     }
     const rows = await database.transaction(async (tx) => {
-      await tx.copyFrom!(`COPY telemetry (${TELEMETRY_COLUMNS}) FROM STDIN`, copyText([...readings].sort(byVehicleAndFix)));
+      await tx.copyFrom!(
+        `COPY telemetry (${TELEMETRY_COLUMNS}) FROM STDIN WITH (FORMAT binary)`,
+        binaryCopyData([...readings].sort(byVehicleAndFix)),
+      );
       return tx.query<{ unflushed_id: string | null }>(
         `WITH unflushed AS (
            INSERT INTO ingest_unflushed (figures) SELECT $3::text WHERE $3::text IS NOT NULL RETURNING id

@@ -157,4 +157,99 @@ describe('latest state written behind the readings', () => {
     expect(stored!.attributes).toEqual({ note: 'tab\there, back\\slash, line\nbreak' });
     expect((await repos.ingestState.backlog()).rows).toBe(0);
   });
+
+  it('stores every field as sent, the nulls and the edges too (binary COPY on PostgreSQL)', async () => {
+    const a = await vehicleWithDevice('sb-edges-1');
+    const w = worker();
+    await w.start();
+    const bare: BoundReading = {
+      ...reading(a, 1),
+      fixAtMs: Date.parse('2026-12-06T01:02:03.456Z'),
+      receivedAtMs: Date.parse('2026-12-06T01:02:04.007Z'),
+      lat: -10.123456789012,
+      lon: -179.99999999,
+      speedKmh: null,
+      headingDeg: null,
+      altitudeM: null,
+      satellites: null,
+      hdop: null,
+      ignition: null,
+      odometerKm: null,
+      fuelLitres: null,
+      fuelPercent: null,
+      fuelUsedLitres: null,
+      batteryV: null,
+      seq: null,
+      attributes: null,
+    };
+    const full: BoundReading = {
+      ...reading(a, 2),
+      fixAtMs: Date.parse('2026-12-06T01:02:13.999Z'),
+      speedKmh: 0.1,
+      headingDeg: 359.9,
+      altitudeM: -12.5,
+      satellites: 255,
+      hdop: 0.7,
+      ignition: false,
+      odometerKm: 9_999_999.9,
+      fuelLitres: 4999.5,
+      fuelPercent: 100,
+      fuelUsedLitres: 123_456_789.123,
+      batteryV: 0,
+      seq: 2 ** 40 + 3,
+      attributes: { rssi: -70, name: 'Kupang — Oebobo ✓', nested: { list: [1, 'two', null] } },
+    };
+    expect(await w.writeBatch([bare, full], [])).toMatchObject({ stored: 2, duplicates: 0 });
+    await w.stop();
+    const rows = await testDb.database.query<Record<string, unknown>>(
+      `SELECT (extract(epoch FROM fix_at) * 1000)::float8 AS fix_ms, (extract(epoch FROM received_at) * 1000)::float8 AS received_ms,
+              lat, lon, speed_kmh, heading_deg, altitude_m, satellites, hdop, ignition, odometer_km, fuel_litres, fuel_percent,
+              fuel_used_litres, battery_v, seq::text AS seq, attributes, device_id
+         FROM telemetry WHERE vehicle_id = $1 ORDER BY fix_at`,
+      [a.vehicleId],
+    );
+    // real columns come back as PostgreSQL prints a float4: the shortest text that reads back the same.
+    expect(rows.map((r) => ({ ...r, fix_ms: Number(r.fix_ms), received_ms: Number(r.received_ms) }))).toEqual([
+      {
+        fix_ms: bare.fixAtMs,
+        received_ms: bare.receivedAtMs,
+        lat: bare.lat,
+        lon: bare.lon,
+        speed_kmh: null,
+        heading_deg: null,
+        altitude_m: null,
+        satellites: null,
+        hdop: null,
+        ignition: null,
+        odometer_km: null,
+        fuel_litres: null,
+        fuel_percent: null,
+        fuel_used_litres: null,
+        battery_v: null,
+        seq: null,
+        attributes: null,
+        device_id: a.deviceId,
+      },
+      {
+        fix_ms: full.fixAtMs,
+        received_ms: full.receivedAtMs,
+        lat: full.lat,
+        lon: full.lon,
+        speed_kmh: 0.1,
+        heading_deg: 359.9,
+        altitude_m: -12.5,
+        satellites: 255,
+        hdop: 0.7,
+        ignition: false,
+        odometer_km: 9_999_999.9,
+        fuel_litres: 4999.5,
+        fuel_percent: 100,
+        fuel_used_litres: 123_456_789.123,
+        battery_v: 0,
+        seq: String(2 ** 40 + 3),
+        attributes: full.attributes,
+        device_id: a.deviceId,
+      },
+    ]);
+  });
 });
