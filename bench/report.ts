@@ -77,16 +77,17 @@ const TARGET_NOTES = `Where a target comes from:
   plus the pipeline).
 - **ingest** and **ingest-10k**, CPU per stored reading at most 15 µs for the worker and for
   PostgreSQL, ingest at least 0.75 × the raw broker rate of the same run, at 1,000 and at
-  10,000 devices (half of what a reading cost before the write path was redesigned: the latest
-  state written behind the readings about once a second, readings by \`COPY\`, batches of 1,000;
-  docs/development.md). PostgreSQL meets it at 1,000 devices. At 10,000 the burst gives each
-  vehicle about 1.4 readings a second, so a flush a second still writes its latest state for
-  nearly every reading (\`INGEST_STATE_FLUSH_MS=5000\` measured 19 µs). The worker's target is
-  out of reach in Node on this path: the bare subscriber alone spends 7–10 µs a message
-  receiving and acknowledging, and parsing, checking, encoding and the alert rules add about
-  30 µs (a profile shows no single part above a tenth). The ratio cannot be met on one 2-core
-  machine where the database, the broker and the publisher share the cores with the worker:
-  the whole ingest path costs about 75 µs of CPU a reading against about 25 µs for raw delivery.
+  10,000 devices: half of what a reading cost before the write path was redesigned (the
+  latest state written behind the readings about once a second, readings by binary \`COPY\`,
+  batches of 1,000; docs/development.md). PostgreSQL meets it at 1,000 devices. At 10,000 the
+  burst gives each vehicle about 1.4 readings a second, so a flush a second still writes its
+  latest state for most readings (with \`INGEST_STATE_FLUSH_MS=5000\` it measured 21 µs). The
+  worker's target is out of reach in Node on this path: the bare subscriber alone spends
+  7–10 µs a message receiving and acknowledging, and parsing, checking, the alert rules,
+  encoding and the live feed add 25–40 µs, no single part above a tenth of it in a profile.
+  The ratio cannot be met on one 2-core machine where the database, the broker and the
+  publisher share the cores with the worker: the whole ingest path costs about 60 µs of CPU a
+  reading, raw delivery about 25 µs.
 `;
 
 /** Where the run files are kept, beside this file. */
