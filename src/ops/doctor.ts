@@ -19,6 +19,8 @@ import { databaseFacts, whyNoAnswer } from '../db/inspect.js';
 import { migrationsFolder } from '../db/migrate.js';
 import { addUtcMonths, partitionName, utcMonthOf } from '../domain/retention.js';
 import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
+import { LEFT_BEHIND_AFTER_S } from '../ingest/state-behind.js';
+import { ingestStateRepository } from '../repositories/ingest-state.js';
 
 export interface Check {
   name: string;
@@ -85,6 +87,22 @@ async function databaseChecks(database: Database, config: Config, options: Docto
           fix: 'run `tsx src/cli.ts migrate`: it creates the partitions from last month to three months ahead (every start does too)',
         },
   );
+  if (migrated) {
+    // Written behind the readings (src/ingest/state-behind.ts): a running worker adds its
+    // own within a second or so and anyone's older than half a minute at its next sweep.
+    const backlog = await ingestStateRepository(database).backlog();
+    const stale = backlog.oldestAgeS !== null && backlog.oldestAgeS > LEFT_BEHIND_AFTER_S * 4;
+    checks.push(
+      stale
+        ? {
+            name: 'ingest state',
+            ok: false,
+            detail: `${backlog.rows} stored batch(es) whose device figures and latest positions are not written, the oldest ${Math.round(backlog.oldestAgeS!)} s ago: no ingest worker has run since one stopped`,
+            fix: 'start an ingest worker (tsx src/cli.ts worker, or the service): it adds them before its first batch',
+          }
+        : { name: 'ingest state', ok: true, detail: `latest positions and device figures up to date (${backlog.rows} batch(es) waiting)` },
+    );
+  }
   if (database.kind === 'postgres') {
     const skewMs = Math.abs(facts.serverNowMs - Date.now());
     const limit = options.maxClockSkewMs ?? 5000;

@@ -112,6 +112,11 @@ describe.runIf(realPostgresConfigured())('doctor on PostgreSQL', () => {
       if (broker) expect(healthy.out).toContain('ok    broker ACL');
       expect(healthy.out).toContain('all checks passed');
       expect(healthy.code).toBe(0);
+      // A worker killed with state unwritten, and none started since.
+      await migrated.database.query(`INSERT INTO ingest_unflushed (created_at, figures) VALUES (now() - interval '10 minutes', '[]')`);
+      const stale = await doctor({ DATABASE_URL: migrated.url! });
+      expect(failed(stale)).toEqual(['ingest state']);
+      expect(stale.find((c) => c.name === 'ingest state')!.fix).toContain('start an ingest worker');
     } finally {
       await migrated.drop();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
