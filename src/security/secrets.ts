@@ -33,12 +33,12 @@ const MOSQUITTO_SALT_BYTES = 12;
 const MOSQUITTO_HASH_BYTES = 64;
 
 /**
- * A salt of printable bytes: 12 random bytes written as 16 base64url characters, and
- * those characters are the salt (96 bits either way). Mosquitto takes any bytes; EMQX's
- * user import carries the salt as text, so only a printable one can go there too
+ * A salt of printable bytes: 9 random bytes written as 12 base64url characters, and those
+ * characters are the salt (72 random bits). Mosquitto takes any 12 bytes (and only 12);
+ * EMQX's user import carries the salt as text, so only a printable one can go there too
  * (emqxCredential below).
  */
-const printableSalt = () => Buffer.from(randomBytes(MOSQUITTO_SALT_BYTES).toString('base64url'), 'ascii');
+const printableSalt = () => Buffer.from(randomBytes((MOSQUITTO_SALT_BYTES * 3) / 4).toString('base64url'), 'ascii');
 
 export function hashDeviceSecret(secret: string, salt: Buffer = printableSalt()): string {
   const hash = pbkdf2Sync(secret, salt, MOSQUITTO_ITERATIONS, MOSQUITTO_HASH_BYTES, 'sha512');
