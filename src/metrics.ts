@@ -49,6 +49,11 @@ export function createMetrics() {
         registers,
       }),
       inFlight: new Gauge({ name: 'armada_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged', registers }),
+      stateUnwritten: new Gauge({
+        name: 'armada_ingest_state_unwritten_batches',
+        help: "Committed batches whose devices' figures and vehicles' latest positions this worker has not yet written (about one INGEST_STATE_FLUSH_MS's worth; growing: the writes fail)",
+        registers,
+      }),
       quarantineCapped: new Counter({
         name: 'armada_ingest_quarantine_capped_total',
         help: "Rejects beyond a device's quarantine cap, by reason: counted on one row per device and period, not stored",

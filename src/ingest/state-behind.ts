@@ -41,6 +41,8 @@ export interface StateBehindOptions {
   logger: Logger;
   /** Readings newly found missing from devices' seq counters. */
   onSeqMissing?: (readings: number) => void;
+  /** How many committed batches' state this process holds unwritten, whenever that changes. */
+  onUnwritten?: (batches: number) => void;
   flushMs?: number;
   leftBehindAfterS?: number;
 }
@@ -105,6 +107,7 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
     figures = new Map();
     try {
       seqMissing((await repo.flush(ids, [...rows.values()].map(latestRow), sums && [...sums.values()])).seqMissingAdded);
+      options.onUnwritten?.(unflushedIds.length);
     } catch (err) {
       // Taken back, behind what came meanwhile: the next flush writes both.
       unflushedIds = ids.concat(unflushedIds);
@@ -113,6 +116,7 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
         if (!later || later.fixAtMs < reading.fixAtMs) latest.set(vehicleId, reading);
       }
       figures = sums && figures && addFigures(sums, figures.values());
+      options.onUnwritten?.(unflushedIds.length);
       throw err;
     }
   }
@@ -155,6 +159,7 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
       if (stored.unflushedId !== null) {
         unflushedIds.push(stored.unflushedId);
         figures = figures && stored.devices && addFigures(figures, stored.devices);
+        options.onUnwritten?.(unflushedIds.length);
       }
       const batchNewest = new Map<string, BoundReading>();
       for (const r of readings) {

@@ -39,6 +39,7 @@ function rig(options: { duplicates?: boolean } = {}) {
   let nextId = 1;
   const flushes: Array<{ ids: readonly string[]; latest: readonly LatestRow[]; figures: readonly DeviceFigures[] | null }> = [];
   let refuse = false;
+  const unwritten: number[] = [];
   const state = stateBehind(
     {
       async writeBatch(readings): Promise<StoredBatch> {
@@ -64,9 +65,10 @@ function rig(options: { duplicates?: boolean } = {}) {
       loadNewest: async () => [['v1', 1_000] as const],
       logger: silentLogger,
       flushMs: 3_600_000,
+      onUnwritten: (n) => unwritten.push(n),
     },
   );
-  return { state, flushes, refuse: (yes: boolean) => (refuse = yes) };
+  return { state, flushes, unwritten, refuse: (yes: boolean) => (refuse = yes) };
 }
 
 describe('state behind', () => {
@@ -79,7 +81,7 @@ describe('state behind', () => {
   });
 
   it('keeps a refused flush for the next one, the newer reading winning and the figures summed', async () => {
-    const { state, flushes, refuse } = rig();
+    const { state, flushes, unwritten, refuse } = rig();
     await state.start();
     await state.writeBatch([r('v1', 2_000, 1), r('v2', 2_000, 7)], []);
     refuse(true);
@@ -99,6 +101,8 @@ describe('state behind', () => {
     );
     await state.flush();
     expect(flushes).toHaveLength(1);
+    // What /metrics shows (armada_ingest_state_unwritten_batches): held through the refusal, then none.
+    expect(unwritten).toEqual([1, 1, 2, 0]);
     await state.stop();
   });
 

@@ -60,6 +60,7 @@ export function workerSettings(deps: IngestDeps) {
       loadNewest: async () => (await newestFixes()).map(([vehicleId, fix]) => [vehicleId, fix.fixAtMs] as const),
       logger,
       onSeqMissing: (n) => metrics.seqGaps.inc(n),
+      onUnwritten: (batches) => metrics.stateUnwritten.set(batches),
       flushMs: config.ingestStateFlushMs,
       // A live worker's rows are at most a flush or two old: three flushes, and at least half a minute.
       leftBehindAfterS: Math.max(LEFT_BEHIND_AFTER_S, Math.ceil((3 * config.ingestStateFlushMs) / 1000)),
