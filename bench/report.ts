@@ -41,18 +41,20 @@ const INTRO = `# Benchmarks
 Measured by \`npm run bench\` (bench/run.ts), which rewrites this page from the run files in
 [bench/results/](bench/results/) (one JSON and one Markdown file per run, the history). Options:
 
-    npm run bench                                   # 100,000 messages from 1,000 devices
+    npm run bench                                   # 100,000 messages from 1,000 devices (ingest-10k: 10,000)
     npm run bench -- --messages 20000 --devices 200 # quicker
     npm run bench -- --only ingest --no-write       # print only, record nothing
 
 It needs PostgreSQL (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`;
 the user must be allowed to create databases: each run creates \`armada_bench_<time>\` and drops it)
 and the \`mosquitto\` binary (\`/usr/sbin/mosquitto\`, or \`BENCH_MOSQUITTO\`): the run starts its own
-broker on a free port. \`INGEST_BATCH_SIZE\` and \`INGEST_BATCH_WAIT_MS\`, if set, reach the worker.
+broker on a free port. \`INGEST_BATCH_SIZE\`, \`INGEST_BATCH_WAIT_MS\`, \`INGEST_CONCURRENCY\` and
+\`INGEST_STATE_FLUSH_MS\`, if set, reach the worker.
 
 **Method.** Each benchmark starts after a \`CHECKPOINT\`, so the previous one's writes do not land
 in its measurement. Where a figure depends on the machine, the same run measures a baseline on it
-first: **ingest** publishes the same QoS 1 messages twice with the same publisher, first to a bare
+first: **ingest** (and **ingest-10k**, the same from 10,000 devices) publishes the same QoS 1
+messages twice with the same publisher, first to a bare
 subscriber that acknowledges each message at once (the broker's raw delivery rate, the ceiling),
 then to Armada's ingest worker as it ships (compiled as the image's build stage compiles it, run
 with the Dockerfile's \`NODE_OPTIONS\`), where a message counts once its batch is committed. Both

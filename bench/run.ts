@@ -42,7 +42,8 @@ const USAGE = `Usage: npm run bench -- [options]
                  (with the =, as the flags start with a dash)
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
-BENCH_MOSQUITTO (default /usr/sbin/mosquitto), INGEST_BATCH_SIZE, INGEST_BATCH_WAIT_MS.`;
+BENCH_MOSQUITTO (default /usr/sbin/mosquitto), INGEST_BATCH_SIZE, INGEST_BATCH_WAIT_MS, INGEST_CONCURRENCY,
+INGEST_STATE_FLUSH_MS.`;
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
