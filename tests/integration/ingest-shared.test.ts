@@ -17,10 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchBroker, mosquittoAvailable } from '../../bench/mosquitto.js';
 import { loadConfig } from '../../src/config.js';
 import { telemetryTopic } from '../../src/domain/topics.js';
-import { createRepositories } from '../../src/repositories/index.js';
 import { startServices, type Services } from '../../src/runtime.js';
-import { hashDeviceSecret } from '../../src/security/secrets.js';
 import { scoreStream } from '../support/loss-checker.js';
+import { seedStreamDevices } from '../support/seed-devices.js';
 import { waitFor } from '../support/service.js';
 import { createTestDatabase, realPostgresConfigured, silentLogger, type TestDatabase } from '../support/stores.js';
 import { publishUntilAcknowledged } from '../support/tracker.js';
@@ -37,23 +36,7 @@ describe.skipIf(!realPostgresConfigured() || !mosquittoAvailable())('two workers
   beforeAll(async () => {
     testDb = await createTestDatabase();
     broker = await BenchBroker.start({ maxInflightMessages: 1000, maxQueuedMessages: 1_000_000, source: 'test' });
-    const repos = createRepositories(testDb.database);
-    const dep = await repos.departments.create({ code: `S${randomBytes(2).toString('hex')}`, name: 'Shared' });
-    for (let i = 0; i < DEVICES; i++) {
-      const vehicle = await repos.vehicles.create({
-        plateNumber: `DH S${i} ${randomBytes(2).toString('hex')}`,
-        departmentId: dep.id,
-        kind: 'car',
-        fuelType: 'pertalite',
-        tankCapacityLitres: 50,
-        ratedLitresPer100Km: 9,
-        idleLitresPerHour: 0.8,
-        monthlyAllocationLitres: 200,
-      });
-      const id = `shared-${i}-${randomBytes(2).toString('hex')}`;
-      await repos.devices.create({ id, vehicleId: vehicle.id, protocol: 'armada', secretHash: hashDeviceSecret('unused') });
-      deviceIds.push(id);
-    }
+    deviceIds.push(...(await seedStreamDevices(testDb, DEVICES, `shared-${randomBytes(2).toString('hex')}`)));
     const run = randomBytes(3).toString('hex');
     for (let index = 0; index < 2; index++) {
       services.push(
