@@ -31,8 +31,11 @@ import type { BatchOutcome, DeviceFigures, LatestAdvance, TelemetryWriter } from
 
 /** How often the latest positions and device figures are written. */
 export const STATE_FLUSH_MS = 1000;
-/** `ingest_unflushed` rows older than this are taken as left behind by a worker that stopped. */
-export const LEFT_BEHIND_AFTER_S = 30;
+/**
+ * When `ingest_unflushed` rows are taken as left behind by a worker that stopped: a live
+ * worker's are at most a flush or two old, so three flushes, and at least half a minute.
+ */
+export const leftBehindAfterS = (flushMs: number) => Math.max(30, Math.ceil((3 * flushMs) / 1000));
 
 export interface StateBehindOptions {
   repo: Pick<IngestStateRepository, 'flush' | 'recover'>;
@@ -44,6 +47,7 @@ export interface StateBehindOptions {
   /** How many committed batches' state this process holds unwritten, whenever that changes. */
   onUnwritten?: (batches: number) => void;
   flushMs?: number;
+  /** Default: leftBehindAfterS(flushMs). */
   leftBehindAfterS?: number;
 }
 
@@ -81,7 +85,7 @@ function addFigures(sums: Map<string, DeviceFigures>, more: Iterable<DeviceFigur
 export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options: StateBehindOptions) {
   const { repo, logger } = options;
   const flushMs = options.flushMs ?? STATE_FLUSH_MS;
-  const leftBehindAfterS = options.leftBehindAfterS ?? LEFT_BEHIND_AFTER_S;
+  const leftBehindS = options.leftBehindAfterS ?? leftBehindAfterS(flushMs);
   /** Each vehicle's newest committed fix time that this process knows of. */
   const newest = new Map<string, number>();
   /** Not yet written: the vehicles' newest readings, and this process's `ingest_unflushed` rows. */
@@ -145,10 +149,8 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
         flush().catch((err: Error) => logger.warn({ err: err.message }, 'ingest: latest state not written; trying again'));
       }, flushMs);
       sweepTimer = setInterval(() => {
-        sweep(leftBehindAfterS).catch((err: Error) =>
-          logger.warn({ err: err.message }, 'ingest: could not recover left-behind device figures'),
-        );
-      }, leftBehindAfterS * 1000);
+        sweep(leftBehindS).catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not recover left-behind device figures'));
+      }, leftBehindS * 1000);
       flushTimer.unref();
       sweepTimer.unref();
     },

@@ -19,7 +19,7 @@ import { databaseFacts, whyNoAnswer } from '../db/inspect.js';
 import { migrationsFolder } from '../db/migrate.js';
 import { addUtcMonths, partitionName, utcMonthOf } from '../domain/retention.js';
 import { OWNTRACKS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../domain/topics.js';
-import { LEFT_BEHIND_AFTER_S } from '../ingest/state-behind.js';
+import { leftBehindAfterS } from '../ingest/state-behind.js';
 import { ingestStateRepository } from '../repositories/ingest-state.js';
 
 export interface Check {
@@ -89,9 +89,9 @@ async function databaseChecks(database: Database, config: Config, options: Docto
   );
   if (migrated) {
     // Written behind the readings (src/ingest/state-behind.ts): a running worker adds its
-    // own within a second or so and anyone's older than half a minute at its next sweep.
+    // own at each flush, and anyone's left-behind rows at its next start or sweep.
     const backlog = await ingestStateRepository(database).backlog();
-    const stale = backlog.oldestAgeS !== null && backlog.oldestAgeS > LEFT_BEHIND_AFTER_S * 4;
+    const stale = backlog.oldestAgeS !== null && backlog.oldestAgeS > 4 * leftBehindAfterS(config.ingestStateFlushMs);
     checks.push(
       stale
         ? {

@@ -59,7 +59,7 @@ export function verifyDeviceSecret(secret: string, stored: string): boolean {
 }
 
 /** The iterations deploy/emqx/emqx.conf sets for devices (EMQX takes one setting for all users). */
-export const EMQX_DEVICE_ITERATIONS = MOSQUITTO_ITERATIONS;
+const EMQX_DEVICE_ITERATIONS = MOSQUITTO_ITERATIONS;
 
 /**
  * A stored `$7$` hash as EMQX's built-in database holds it: PBKDF2-SHA512, the derived key

@@ -11,6 +11,7 @@ import { stateBehind } from '../../src/ingest/state-behind.js';
 import { createRepositories, type Repositories } from '../../src/repositories/index.js';
 import { ALL_DEPARTMENTS } from '../../src/repositories/scope.js';
 import { telemetryWriter } from '../../src/repositories/telemetry.js';
+import { boundReading } from '../support/bound-reading.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/stores.js';
 
 const TZ = 'Asia/Makassar';
@@ -44,28 +45,24 @@ async function vehicleWithDevice(deviceId: string) {
 const BASE_MS = Date.now() - 3_600_000;
 function reading(ids: { vehicleId: string; deviceId: string }, seq: number): BoundReading {
   const fixAtMs = BASE_MS + seq * 10_000;
-  return {
+  return boundReading({
+    ...ids,
+    departmentId,
     fixAtMs,
+    receivedAtMs: fixAtMs + 500,
     lat: -10.17 + seq * 1e-4,
     lon: 123.6,
     speedKmh: 20 + seq,
     headingDeg: 90,
-    altitudeM: null,
     satellites: 9,
     hdop: 0.9,
     ignition: true,
     odometerKm: 1000 + seq,
     fuelLitres: 40 - seq * 0.1,
-    fuelPercent: null,
-    fuelUsedLitres: null,
     batteryV: 12.6,
     seq,
     attributes: seq === 2 ? { note: 'tab\there, back\\slash, line\nbreak' } : null,
-    deviceId: ids.deviceId,
-    vehicleId: ids.vehicleId,
-    departmentId,
-    receivedAtMs: fixAtMs + 500,
-  };
+  });
 }
 
 function worker() {
@@ -162,26 +159,15 @@ describe('latest state written behind the readings', () => {
     const a = await vehicleWithDevice('sb-edges-1');
     const w = worker();
     await w.start();
-    const bare: BoundReading = {
-      ...reading(a, 1),
+    // Every optional field null.
+    const bare = boundReading({
+      ...a,
+      departmentId,
       fixAtMs: Date.parse('2026-12-06T01:02:03.456Z'),
       receivedAtMs: Date.parse('2026-12-06T01:02:04.007Z'),
       lat: -10.123456789012,
       lon: -179.99999999,
-      speedKmh: null,
-      headingDeg: null,
-      altitudeM: null,
-      satellites: null,
-      hdop: null,
-      ignition: null,
-      odometerKm: null,
-      fuelLitres: null,
-      fuelPercent: null,
-      fuelUsedLitres: null,
-      batteryV: null,
-      seq: null,
-      attributes: null,
-    };
+    });
     const full: BoundReading = {
       ...reading(a, 2),
       fixAtMs: Date.parse('2026-12-06T01:02:13.999Z'),

@@ -10,30 +10,11 @@ import { stateBehind } from '../../src/ingest/state-behind.js';
 import type { AppliedState, LatestRow } from '../../src/repositories/ingest-state.js';
 import type { DeviceFigures, StoredBatch } from '../../src/repositories/telemetry.js';
 import { deviceFigures } from '../../src/repositories/telemetry.js';
+import { boundReading } from '../support/bound-reading.js';
 import { silentLogger } from '../support/stores.js';
 
-const r = (vehicleId: string, fixAtMs: number, seq: number | null = null): BoundReading => ({
-  fixAtMs,
-  lat: -10,
-  lon: 123,
-  speedKmh: null,
-  headingDeg: null,
-  altitudeM: null,
-  satellites: null,
-  hdop: null,
-  ignition: null,
-  odometerKm: null,
-  fuelLitres: null,
-  fuelPercent: null,
-  fuelUsedLitres: null,
-  batteryV: null,
-  seq,
-  attributes: null,
-  deviceId: `dev-${vehicleId}`,
-  vehicleId,
-  departmentId: 'dep',
-  receivedAtMs: fixAtMs + 100,
-});
+const r = (vehicleId: string, fixAtMs: number, seq: number | null = null): BoundReading =>
+  boundReading({ vehicleId, deviceId: `dev-${vehicleId}`, departmentId: 'dep', fixAtMs, receivedAtMs: fixAtMs + 100, seq });
 
 function rig(options: { duplicates?: boolean } = {}) {
   let nextId = 1;

@@ -3,7 +3,7 @@ import { telemetryWriter } from '../../repositories/telemetry.js';
 import { cachedDeviceLookup } from '../device-cache.js';
 import { createPipeline, type Pipeline, type PipelineSettings, type RawMessage } from '../pipeline.js';
 import { createQuarantineCap } from '../quarantine-limits.js';
-import { LEFT_BEHIND_AFTER_S, stateBehind } from '../state-behind.js';
+import { stateBehind } from '../state-behind.js';
 import type { IngestDeps } from './deps.js';
 
 /** How long the worker trusts the retention horizon it read before reading it again. */
@@ -62,8 +62,6 @@ export function workerSettings(deps: IngestDeps) {
       onSeqMissing: (n) => metrics.seqGaps.inc(n),
       onUnwritten: (batches) => metrics.stateUnwritten.set(batches),
       flushMs: config.ingestStateFlushMs,
-      // A live worker's rows are at most a flush or two old: three flushes, and at least half a minute.
-      leftBehindAfterS: Math.max(LEFT_BEHIND_AFTER_S, Math.ceil((3 * config.ingestStateFlushMs) / 1000)),
     }),
     logger,
     metrics,
