@@ -20,6 +20,7 @@ import { BackendCpuWatch, processCpuMs } from './cpu.js';
 import { buildLikeTheImage, imageNodeOptions, type ImageBuild } from './image-build.js';
 import { BenchBroker, benchBrokerSettings, MOSQUITTO_BIN, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
+import { seedRoundTheClockHours } from './seed.js';
 import type { ChildMessage, ConsumerArgs, ConsumerResult, ParentMessage } from './protocol.js';
 import { prepareMessages, publishAll, type PreparedMessages, type PublishOutcome } from './publisher.js';
 import { formatInt, formatPercent, type BenchRow, type BenchSection, type Verdict } from './report.js';
@@ -309,6 +310,7 @@ export async function runIngestBench(ctx: BenchContext): Promise<BenchSection> {
     const db = await createBenchDatabase(ctx.adminUrl, logger);
     cleanups.push(() => db.drop());
     const deviceIds = await seedFleet(db.database, devices);
+    await seedRoundTheClockHours(db.database);
 
     log(`ingest: building ${formatInt(messages)} messages`);
     const prepared = prepareMessages(buildTraffic(deviceIds, messages, Date.now()));

@@ -27,7 +27,7 @@ import { buildLikeTheImage, imageNodeOptions } from './image-build.js';
 import { BenchBroker, freePort, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase } from './postgres.js';
 import { formatInt, type BenchSection } from './report.js';
-import { seedFleet } from './seed.js';
+import { seedFleet, seedRoundTheClockHours } from './seed.js';
 import { percentile } from './stats.js';
 
 const DEVICES = 2000;
@@ -93,6 +93,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<BenchSection> {
   let baseline: mqtt.MqttClient | undefined;
   try {
     const deviceIds = await seedFleet(bench.database, DEVICES);
+    await seedRoundTheClockHours(bench.database);
     const departments = await bench.database.query<{ id: string }>('SELECT id FROM departments ORDER BY code');
     const base = `http://127.0.0.1:${httpPort}`;
     for (let i = 0; ; i++) {

@@ -33,6 +33,7 @@ import { writeDeployConfig, writeTestCertificate, type ListenerPorts } from '../
 import type { BenchContext } from './ingest.js';
 import { canConnect, freePort, MOSQUITTO_BIN, mosquittoAvailable } from './mosquitto.js';
 import { createBenchDatabase, seedFleet } from './postgres.js';
+import { seedRoundTheClockHours } from './seed.js';
 import { prepareMessages, publishAll } from './publisher.js';
 import { formatInt, type BenchSection } from './report.js';
 
@@ -183,6 +184,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
   try {
     say(`seeding ${formatInt(options.devices)} devices`);
     const deviceIds = await seedFleet(bench.database, options.devices);
+    await seedRoundTheClockHours(bench.database);
     const rows = await bench.database.query<{ device_id: string; vehicle_id: string; department_id: string }>(
       'SELECT d.id AS device_id, v.id AS vehicle_id, v.department_id FROM devices d JOIN vehicles v ON v.id = d.vehicle_id',
     );

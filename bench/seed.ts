@@ -43,6 +43,21 @@ export async function seedFleet(database: Database, deviceCount: number): Promis
   return deviceIds;
 }
 
+/**
+ * Working hours round the clock for every department: the benches' traffic stops and starts
+ * every few readings, so with the default hours each restart in an evening or on a weekend
+ * is a new out-of-hours alert (22,807 in 100,000 readings, measured on a Sunday), and what
+ * PostgreSQL spends per reading would depend on when the bench runs. The rules are still
+ * evaluated for every reading; only the alert rows are not written.
+ */
+export async function seedRoundTheClockHours(database: Database): Promise<void> {
+  await database.query(
+    `INSERT INTO department_alert_rules (department_id, weekdays, start_min, end_min)
+     SELECT id, ARRAY[1, 2, 3, 4, 5, 6, 7], 0, 1440 FROM departments
+     ON CONFLICT (department_id) DO UPDATE SET weekdays = excluded.weekdays, start_min = 0, end_min = 1440`,
+  );
+}
+
 /** What the seeded rollup days look like; every figure but the kilometres follows from the day's kilometres. */
 export interface DayRollupSeed {
   firstDay: string;

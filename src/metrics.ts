@@ -51,7 +51,7 @@ export function createMetrics() {
       inFlight: new Gauge({ name: 'armada_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged', registers }),
       stateUnwritten: new Gauge({
         name: 'armada_ingest_state_unwritten_batches',
-        help: "Committed batches whose devices' figures and vehicles' latest positions this worker has not yet written (about one INGEST_STATE_FLUSH_MS's worth; growing: the writes fail)",
+        help: "Committed batches whose devices' figures and vehicles' latest positions this worker has not yet written (a flush interval's worth, one to ten INGEST_STATE_FLUSH_MS; growing: the writes fail)",
         registers,
       }),
       quarantineCapped: new Counter({

@@ -70,7 +70,7 @@ export const ingestVariables = {
     .max(60_000)
     .default(1000)
     .describe(
-      "How often the worker writes each vehicle's latest position and its trackers' last-seen time and seq counters, which it keeps behind the readings (docs/development.md); longer costs the database less when vehicles report more often than this",
+      "How often, at the most, the worker writes each vehicle's latest position and its trackers' last-seen time and seq counters, which it keeps behind the readings (docs/development.md); a flush that took long spaces the next one out to twenty times its duration, up to ten times this. Longer costs the database less when vehicles report more often than this",
     ),
   INGEST_POISON_ATTEMPTS: z.coerce
     .number()

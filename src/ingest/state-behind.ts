@@ -5,7 +5,9 @@
  * Now a batch stores its readings and one `ingest_unflushed` row with its devices'
  * figures; this module keeps the vehicles' newest readings in memory and writes both
  * about once a second (`STATE_FLUSH_MS`), so a vehicle reporting every second or faster
- * costs one latest write a second, not one a reading.
+ * costs one latest write a second, not one a reading. A flush that took long spaces the
+ * next one out (up to ten intervals, `nextFlushDelayMs`): 10,000 vehicles are written
+ * every three seconds or so, and a database that slows down gets fewer state writes.
  *
  * Nothing acknowledged is lost by a crash: the readings and the devices' figures are in
  * the batch's transaction. Whatever the worker held in memory is rebuilt from them:
@@ -16,26 +18,44 @@
  *     are recovered the same way. Only the statement that deletes a row adds it, so
  *     each row counts once whichever process gets to it.
  *
- * What reads the state and how it stays right while a flush is up to a second behind:
+ * What reads the state and how it stays right while it is a flush behind (a second,
+ * up to ten under load):
  *   - the API's latest positions (and the live feed's snapshot) take the newer of
  *     `vehicle_latest` and the vehicle's newest stored reading (src/repositories/positions.ts),
  *     so a position already pushed live is never missing from a snapshot;
  *   - the jump filter starts from `vehicle_latest` after the start-up recovery;
  *   - the rollup job and the silent-device alerts read `devices.last_seen_at`, which
- *     is at most a flush behind: a vehicle is recomputed, or found silent, a second later.
+ *     is at most a flush behind: a vehicle is recomputed, or found silent, seconds later,
+ *     against silence thresholds of minutes.
  */
 import type { Logger } from 'pino';
 import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
 import type { IngestStateRepository, LatestRow } from '../repositories/ingest-state.js';
 import type { BatchOutcome, DeviceFigures, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
 
-/** How often the latest positions and device figures are written. */
+/** How often the latest positions and device figures are written, at the most. */
 export const STATE_FLUSH_MS = 1000;
 /**
- * When `ingest_unflushed` rows are taken as left behind by a worker that stopped: a live
- * worker's are at most a flush or two old, so three flushes, and at least half a minute.
+ * A flush costs the database about 15 µs of CPU for each vehicle it covers (10,000
+ * vehicles: some 160 ms), however few readings each vehicle sent. The next flush waits
+ * at least this many times as long as the last one took, so the state writes take at most
+ * about a twentieth of the database's time: a big or busy fleet's state falls a few
+ * seconds behind instead of taking the database's time from the readings.
  */
-export const leftBehindAfterS = (flushMs: number) => Math.max(30, Math.ceil((3 * flushMs) / 1000));
+export const FLUSH_BACKOFF_FACTOR = 20;
+/** ... but never longer than this many flush intervals. */
+export const FLUSH_MAX_STRETCH = 10;
+
+/** The wait before the next flush, after one that took `lastTookMs`. */
+export const nextFlushDelayMs = (flushMs: number, lastTookMs: number) =>
+  Math.min(flushMs * FLUSH_MAX_STRETCH, Math.max(flushMs, Math.round(lastTookMs * FLUSH_BACKOFF_FACTOR)));
+
+/**
+ * When `ingest_unflushed` rows are taken as left behind by a worker that stopped: a live
+ * worker's are at most a flush or two old, so three of the longest waits between flushes,
+ * and at least half a minute.
+ */
+export const leftBehindAfterS = (flushMs: number) => Math.max(30, Math.ceil((3 * FLUSH_MAX_STRETCH * flushMs) / 1000));
 
 export interface StateBehindOptions {
   repo: Pick<IngestStateRepository, 'flush' | 'recover'>;
@@ -49,6 +69,8 @@ export interface StateBehindOptions {
   flushMs?: number;
   /** Default: leftBehindAfterS(flushMs). */
   leftBehindAfterS?: number;
+  /** Milliseconds of a monotonic clock, to time the flushes (tests give a fake one). */
+  now?: () => number;
 }
 
 const latestRow = (r: BoundReading): LatestRow => ({
@@ -96,6 +118,10 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
   let chain: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const now = options.now ?? (() => performance.now());
+  /** How long the last flush statement took, to space the next one (nextFlushDelayMs). */
+  let lastTookMs = 0;
 
   const seqMissing = (n: number) => {
     if (n > 0) options.onSeqMissing?.(n);
@@ -109,10 +135,13 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
     unflushedIds = [];
     latest = new Map();
     figures = new Map();
+    const started = now();
     try {
       seqMissing((await repo.flush(ids, [...rows.values()].map(latestRow), sums && [...sums.values()])).seqMissingAdded);
+      lastTookMs = now() - started;
       options.onUnwritten?.(unflushedIds.length);
     } catch (err) {
+      lastTookMs = now() - started;
       // Taken back, behind what came meanwhile: the next flush writes both.
       unflushedIds = ids.concat(unflushedIds);
       for (const [vehicleId, reading] of rows) {
@@ -132,6 +161,18 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
     return run;
   }
 
+  /** The timed flushes: each waits after the last by nextFlushDelayMs. */
+  function scheduleFlush(delayMs: number): void {
+    flushTimer = setTimeout(() => {
+      flush()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'ingest: latest state not written; trying again'))
+        .finally(() => {
+          if (!stopped) scheduleFlush(nextFlushDelayMs(flushMs, lastTookMs));
+        });
+    }, delayMs);
+    flushTimer.unref();
+  }
+
   async function sweep(olderThanS: number): Promise<void> {
     const recovered = await repo.recover(olderThanS, unflushedIds);
     if (recovered.rows > 0) logger.info({ rows: recovered.rows }, 'ingest: added device figures a stopped worker left behind');
@@ -145,13 +186,11 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
       for (const [vehicleId, fixAtMs] of await options.loadNewest()) {
         if (fixAtMs > (newest.get(vehicleId) ?? Number.NEGATIVE_INFINITY)) newest.set(vehicleId, fixAtMs);
       }
-      flushTimer = setInterval(() => {
-        flush().catch((err: Error) => logger.warn({ err: err.message }, 'ingest: latest state not written; trying again'));
-      }, flushMs);
+      stopped = false;
+      scheduleFlush(flushMs);
       sweepTimer = setInterval(() => {
         sweep(leftBehindS).catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not recover left-behind device figures'));
       }, leftBehindS * 1000);
-      flushTimer.unref();
       sweepTimer.unref();
     },
 
@@ -184,7 +223,8 @@ export function stateBehind(writer: Pick<TelemetryWriter, 'writeBatch'>, options
 
     /** Stops the timers and writes what is held; what cannot be written is recovered at the next start. */
     async stop(): Promise<void> {
-      clearInterval(flushTimer);
+      stopped = true;
+      clearTimeout(flushTimer);
       clearInterval(sweepTimer);
       await flush().catch((err: Error) =>
         logger.warn({ err: err.message }, 'ingest: latest state not written at stop; the next start recovers it from the readings'),
