@@ -19,3 +19,42 @@ export const livePositionSchema = z.object({
   batteryV: z.number().nullable(),
 });
 export type LivePosition = z.infer<typeof livePositionSchema>;
+
+/** What a live position is made of: the reading's fields, its vehicle and department. */
+export interface LivePositionSource {
+  vehicleId: string;
+  departmentId: string;
+  reading: {
+    deviceId: string;
+    fixAtMs: number;
+    lat: number;
+    lon: number;
+    speedKmh: number | null;
+    headingDeg: number | null;
+    fuelLitres: number | null;
+    fuelPercent: number | null;
+    ignition: boolean | null;
+    batteryV: number | null;
+  };
+}
+
+/** A finite number as JSON writes it, or null (JSON has no NaN or infinity either). */
+const num = (x: number | null) => (x === null || !Number.isFinite(x) ? 'null' : String(x));
+
+/**
+ * The live position as JSON text, the fields in `livePositionSchema`'s order: exactly what
+ * JSON.stringify writes for the object, built in one template. The worker writes one for
+ * every reading that moves its vehicle forward, and going through an object and
+ * JSON.stringify cost it about 2.5 µs a reading against 1.5 here
+ * (tests/unit/live-payload.test.ts holds the two equal).
+ */
+export function livePositionJson(s: LivePositionSource): string {
+  const r = s.reading;
+  return (
+    `{"vehicleId":${JSON.stringify(s.vehicleId)},"departmentId":${JSON.stringify(s.departmentId)},` +
+    `"deviceId":${JSON.stringify(r.deviceId)},"at":"${new Date(r.fixAtMs).toISOString()}",` +
+    `"lat":${num(r.lat)},"lon":${num(r.lon)},"speedKmh":${num(r.speedKmh)},"headingDeg":${num(r.headingDeg)},` +
+    `"fuelLitres":${num(r.fuelLitres)},"fuelPercent":${num(r.fuelPercent)},` +
+    `"ignition":${r.ignition === null ? 'null' : r.ignition ? 'true' : 'false'},"batteryV":${num(r.batteryV)}}`
+  );
+}

@@ -1,5 +1,7 @@
 /**
- * The ingest worker's MQTT session, spoken directly with mqtt-packet.
+ * The ingest worker's MQTT session, spoken directly: PUBLISH packets are cut from the
+ * stream and decoded by ./mqtt-frames.ts, the two packets sent by the thousand are encoded
+ * by ./mqtt-encode.ts, and mqtt-packet handles the rest.
  *
  * Why not MQTT.js: its `handleMessage` acknowledges one message at a time and reads
  * the next packet only after that, so acknowledging after commit gives one commit per
@@ -25,6 +27,7 @@ import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
 import { encodePublishQos0, encodePubacks } from './mqtt-encode.js';
+import { MqttFrameError, MqttFramer, type PublishFrame } from './mqtt-frames.js';
 
 export interface SessionMessage {
   topic: string;
@@ -291,7 +294,20 @@ export class BrokerSession extends EventEmitter {
         }),
       );
     });
-    socket.on('data', (data: Buffer) => parser.parse(data));
+    // PUBLISH, one a reading, is decoded by the framer; the few other packets by mqtt-packet.
+    const framer = new MqttFramer(
+      (frame) => this.onPublish(connection, frame),
+      (bytes) => parser.parse(bytes),
+    );
+    socket.on('data', (data: Buffer) => {
+      try {
+        framer.push(data);
+      } catch (err) {
+        if (!(err instanceof MqttFrameError)) throw err;
+        this.options.logger.error({ err: err.message }, 'mqtt protocol error; reconnecting');
+        socket.destroy();
+      }
+    });
     parser.on('packet', (packet: mqttPacket.Packet) => this.onPacket(connection, packet));
     parser.on('error', (err: Error) => {
       this.options.logger.error({ err: err.message }, 'mqtt protocol error; reconnecting');
@@ -388,23 +404,24 @@ export class BrokerSession extends EventEmitter {
         this.answers.delete(messageId);
         return;
       }
-      case 'publish': {
-        this.options.onMessage({
-          topic: packet.topic,
-          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-          qos: packet.qos,
-          messageId: packet.messageId,
-          connection,
-          receivedAtMs: Date.now(),
-        });
-        return;
-      }
       case 'pingresp':
         this.awaitingPong = false;
         return;
       default:
         return;
     }
+  }
+
+  private onPublish(connection: number, frame: PublishFrame): void {
+    if (connection !== this.connection) return;
+    this.options.onMessage({
+      topic: frame.topic,
+      payload: frame.payload,
+      qos: frame.qos,
+      messageId: frame.messageId,
+      connection,
+      receivedAtMs: Date.now(),
+    });
   }
 
   private startPings(): void {

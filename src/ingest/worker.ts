@@ -16,10 +16,10 @@
 import type { Logger } from 'pino';
 import { pgErrorCode } from '../db/errors.js';
 import type { BoundReading, QuarantineEntry } from '../domain/ingest-types.js';
-import type { LivePosition } from '../domain/live.js';
+import { livePositionJson } from '../domain/live.js';
 import { deviceFromTopic, liveTopic } from '../domain/topics.js';
 import type { IngestMetrics } from '../metrics.js';
-import type { BatchOutcome, LatestAdvance } from '../repositories/telemetry.js';
+import type { BatchOutcome } from '../repositories/telemetry.js';
 import type { Pipeline, PipelineResult, RawMessage } from './pipeline.js';
 import type { QuarantineCap } from './quarantine-limits.js';
 
@@ -89,24 +89,6 @@ export interface IngestWorkerOptions<M extends RawMessage> {
   poisonAttempts?: number;
   /** Bounds each device's rejects in the quarantine (./quarantine-limits.ts); none without it. */
   quarantineCap?: QuarantineCap;
-}
-
-export function toLivePosition(advance: LatestAdvance): LivePosition {
-  const r = advance.reading;
-  return {
-    vehicleId: advance.vehicleId,
-    departmentId: advance.departmentId,
-    deviceId: r.deviceId,
-    at: new Date(r.fixAtMs).toISOString(),
-    lat: r.lat,
-    lon: r.lon,
-    speedKmh: r.speedKmh,
-    headingDeg: r.headingDeg,
-    fuelLitres: r.fuelLitres,
-    fuelPercent: r.fuelPercent,
-    ignition: r.ignition,
-    batteryV: r.batteryV,
-  };
 }
 
 export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOptions<M>) {
@@ -201,7 +183,7 @@ export function createIngestWorker<M extends RawMessage>(options: IngestWorkerOp
     counters.duplicates += outcome.duplicates;
     counters.quarantined += outcome.quarantined;
     for (const advance of outcome.advanced) {
-      live.publish(liveTopic(advance.departmentId, advance.vehicleId), JSON.stringify(toLivePosition(advance)));
+      live.publish(liveTopic(advance.departmentId, advance.vehicleId), livePositionJson(advance));
     }
   }
 
