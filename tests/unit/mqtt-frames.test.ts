@@ -45,7 +45,7 @@ function stream(): Buffer {
     publish('a/b', 'y'.repeat(16_383), 2, {}, 256),
     publish('a/b', 'z'.repeat(200_000), 1, {}, 32768),
     mqttPacket.generate({ cmd: 'pingresp' }),
-    mqttPacket.generate({ cmd: 'unsuback', messageId: 9 }),
+    mqttPacket.generate({ cmd: 'unsuback', messageId: 9, granted: [] }),
     mqttPacket.generate({ cmd: 'puback', messageId: 3 }),
   ];
   for (let i = 0; i < 300; i++) packets.push(publish(`fleet/v1/devices/bench-${i}/telemetry`, JSON.stringify({ seq: i }), 1, {}, i + 1));
