@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import * as mqttPacket from 'mqtt-packet';
+import { MqttFramer } from '../src/ingest/mqtt-frames.js';
 import { TELEMETRY_SUBSCRIPTION } from '../src/domain/topics.js';
 import {
   bytesToMb,
@@ -102,15 +103,20 @@ async function startRaw(args: ConsumerArgs, progress: Progress): Promise<Running
       if (subscribed) send({ type: 'failed', error: `raw subscriber: ${err.message}` });
       else reject(err);
     });
+    // PUBLISH is cut from the stream as the worker's session does (src/ingest/mqtt-frames.ts),
+    // so both phases receive alike; the few other packets go to mqtt-packet.
+    const framer = new MqttFramer(
+      (publish) => {
+        if (publish.qos === 1 && publish.messageId !== undefined) {
+          // PUBACK is four fixed bytes; building it by hand keeps the baseline's own cost minimal.
+          acks.push(Buffer.from([0x40, 0x02, publish.messageId >> 8, publish.messageId & 0xff]));
+        }
+        handled++;
+      },
+      (bytes) => parser.parse(bytes),
+    );
     parser.on('packet', (packet: mqttPacket.Packet) => {
       switch (packet.cmd) {
-        case 'publish':
-          if (packet.qos === 1 && packet.messageId !== undefined) {
-            // PUBACK is four fixed bytes; building it by hand keeps the baseline's own cost minimal.
-            acks.push(Buffer.from([0x40, 0x02, packet.messageId >> 8, packet.messageId & 0xff]));
-          }
-          handled++;
-          return;
         case 'connack':
           if (packet.returnCode !== 0) {
             reject(new Error(`broker refused the raw subscriber (CONNACK ${packet.returnCode})`));
@@ -127,7 +133,7 @@ async function startRaw(args: ConsumerArgs, progress: Progress): Promise<Running
       }
     });
     socket.on('data', (data: Buffer) => {
-      parser.parse(data);
+      framer.push(data);
       // Every message parsed from this chunk is acknowledged before the next chunk is read.
       if (acks.length > 0) {
         socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));

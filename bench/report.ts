@@ -80,16 +80,19 @@ const TARGET_NOTES = `Where a target comes from:
 - **ingest** and **ingest-10k**, CPU per stored reading at most 15 µs for the worker and for
   PostgreSQL, ingest at least 0.75 × the raw broker rate of the same run, at 1,000 and at
   10,000 devices: half of what a reading cost before the write path was redesigned (the
-  latest state written behind the readings about once a second, readings by binary \`COPY\`,
-  batches of 1,000; docs/development.md). PostgreSQL meets it at 1,000 devices. At 10,000 the
-  burst gives each vehicle about 1.4 readings a second, so a flush a second still writes its
-  latest state for most readings (with \`INGEST_STATE_FLUSH_MS=5000\` it measured 21 µs). The
-  worker's target is out of reach in Node on this path: the bare subscriber alone spends
-  7–10 µs a message receiving and acknowledging, and parsing, checking, the alert rules,
-  encoding and the live feed add 25–40 µs, no single part above a tenth of it in a profile.
-  The ratio cannot be met on one 2-core machine where the database, the broker and the
-  publisher share the cores with the worker: a reading costs about 70 µs of CPU through the
-  whole ingest path (worker, PostgreSQL, Mosquitto, publisher), about 23 µs through raw delivery.
+  latest state written behind the readings, readings by binary \`COPY\`, batches of 1,000;
+  docs/development.md). PostgreSQL meets it at both sizes. At 10,000 the burst sends each
+  vehicle about two readings a second, and a flush costs about 15 µs a vehicle, so flushes
+  are spaced by how long the last one took (about every three seconds here). The worker's
+  target is out of reach in Node on this path: in the same runs the bare subscriber alone
+  spends 13–19 µs a message receiving and acknowledging (7 µs on a faster machine this
+  morning: these figures move with the machine), and parsing, checking, the alert rules,
+  \`COPY\` encoding and the live feed add about 20 µs, no single part above a tenth of it in a
+  profile. The ratio follows from the CPU, because on two shared cores both phases are
+  CPU-bound: a message costs about 40–50 µs of CPU through raw delivery (subscriber,
+  Mosquitto, publisher) and 80–90 µs through ingest (worker, PostgreSQL, Mosquitto,
+  publisher), so ingest runs at about half the raw rate. 0.75 would need the whole worker to
+  cost no more than the bare subscriber.
 `;
 
 /** Where the run files are kept, beside this file. */
