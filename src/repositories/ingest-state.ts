@@ -11,7 +11,7 @@
  * positions are idempotent (a row is replaced only by a later fix), so the worker sends its own.
  */
 import type { Queryable } from '../db/client.js';
-import { type DeviceFigures, figureRow } from './telemetry.js';
+import type { DeviceFigures } from './telemetry.js';
 
 /** A vehicle's newest stored reading, as `vehicle_latest` keeps it. */
 export interface LatestRow {
@@ -36,21 +36,22 @@ export interface AppliedState {
   seqMissingAdded: number;
 }
 
-/** Each claimed row's figures, one JSON array per device of its batch (migration 0012). */
-const CLAIMED_FIGURES = 'SELECT e FROM claimed c, json_array_elements(c.figures::json) AS e';
+/**
+ * The claimed rows' own figures (migration 0012 keeps one JSON array per device of each
+ * batch), summed by device: what a recovery adds, and a flush whose own sums are not exact.
+ */
+const FIGURES_OF_CLAIMED = `
+  SELECT e ->> 0 AS device_id, max(to_timestamp((e ->> 1)::float8 / 1000.0)) AS seen_at, min((e ->> 2)::bigint) AS min_seq,
+         max((e ->> 3)::bigint) AS max_seq, sum((e ->> 4)::bigint)::bigint AS n
+    FROM claimed c, json_array_elements(c.figures::json) AS e
+   GROUP BY 1`;
 
 /**
- * Adds the claimed rows' figures to `devices` (in id order, so two statements cannot
+ * Adds `figures` (a row per device) to `devices` (in id order, so two statements cannot
  * deadlock on them) and answers how many readings went missing by it: missing now less
  * missing before, from the row as it was before the update (one snapshot per statement).
  */
 const APPLY_DEVICES = `
-  figures AS (
-    SELECT e ->> 0 AS device_id, max(to_timestamp((e ->> 1)::float8 / 1000.0)) AS seen_at, min((e ->> 2)::bigint) AS min_seq,
-           max((e ->> 3)::bigint) AS max_seq, sum((e ->> 4)::bigint)::bigint AS n
-      FROM figure_rows
-     GROUP BY 1
-  ),
   dev AS (
     UPDATE devices d SET
       last_seen_at = greatest(d.last_seen_at, f.seen_at),
@@ -120,10 +121,13 @@ export function ingestStateRepository(db: Queryable) {
          -- The worker's own sums when they are exact and cover exactly the rows claimed here;
          -- otherwise (a duplicate, or a row another process recovered first) the rows' own.
          exact AS (SELECT $3::json IS NOT NULL AND (SELECT count(*) FROM claimed) = cardinality($1::bigint[]) AS yes),
-         figure_rows AS (
-           SELECT e FROM json_array_elements($3::json) AS e WHERE (SELECT yes FROM exact)
+         -- The worker's sums hold one record per device already: read as records, not summed again.
+         figures AS (
+           SELECT d AS device_id, to_timestamp(s / 1000.0) AS seen_at, mn AS min_seq, mx AS max_seq, n
+             FROM json_to_recordset($3::json) AS g(d text, s float8, mn bigint, mx bigint, n bigint)
+            WHERE (SELECT yes FROM exact)
            UNION ALL
-           ${CLAIMED_FIGURES} WHERE NOT (SELECT yes FROM exact)
+           SELECT * FROM (${FIGURES_OF_CLAIMED}) AS own WHERE NOT (SELECT yes FROM exact)
          ),
          ${APPLY_DEVICES},
          latest AS (${UPSERT_LATEST(`
@@ -135,7 +139,9 @@ export function ingestStateRepository(db: Queryable) {
         [
           unflushedIds,
           JSON.stringify([...latest].sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : 1)).map(toRecord)),
-          figures === null ? null : JSON.stringify(figures.map(figureRow)),
+          figures === null
+            ? null
+            : JSON.stringify(figures.map((f) => ({ d: f.deviceId, s: f.seenAtMs, mn: f.seqMin, mx: f.seqMax, n: f.seqCount }))),
         ],
       );
       return applied(rows[0]);
@@ -154,7 +160,7 @@ export function ingestStateRepository(db: Queryable) {
             WHERE created_at <= now() - make_interval(secs => $1) AND NOT (id = ANY($2::bigint[]))
            RETURNING figures
          ),
-         figure_rows AS (${CLAIMED_FIGURES}),
+         figures AS (${FIGURES_OF_CLAIMED}),
          ${APPLY_DEVICES},
          touched AS (
            SELECT DISTINCT d.vehicle_id FROM figures f JOIN devices d ON d.id = f.device_id
