@@ -90,7 +90,7 @@ const TARGET_NOTES = `Where a target comes from:
   \`COPY\` encoding and the live feed add about 20 µs, no single part above a tenth of it in a
   profile. The ratio follows from the CPU, because on two shared cores both phases are
   CPU-bound: a message costs about 40–50 µs of CPU through raw delivery (subscriber,
-  Mosquitto, publisher) and 80–90 µs through ingest (worker, PostgreSQL, Mosquitto,
+  Mosquitto, publisher) and 75–90 µs through ingest (worker, PostgreSQL, Mosquitto,
   publisher), so ingest runs at about half the raw rate. 0.75 would need the whole worker to
   cost no more than the bare subscriber.
 `;
