@@ -3,6 +3,7 @@
  * once a reading is committed and has become the vehicle's newest fix.
  */
 import { z } from 'zod';
+import type { BoundReading } from './ingest-types.js';
 
 export const livePositionSchema = z.object({
   vehicleId: z.string(),
@@ -24,18 +25,10 @@ export type LivePosition = z.infer<typeof livePositionSchema>;
 export interface LivePositionSource {
   vehicleId: string;
   departmentId: string;
-  reading: {
-    deviceId: string;
-    fixAtMs: number;
-    lat: number;
-    lon: number;
-    speedKmh: number | null;
-    headingDeg: number | null;
-    fuelLitres: number | null;
-    fuelPercent: number | null;
-    ignition: boolean | null;
-    batteryV: number | null;
-  };
+  reading: Pick<
+    BoundReading,
+    'deviceId' | 'fixAtMs' | 'lat' | 'lon' | 'speedKmh' | 'headingDeg' | 'fuelLitres' | 'fuelPercent' | 'ignition' | 'batteryV'
+  >;
 }
 
 /** A finite number as JSON writes it, or null (JSON has no NaN or infinity either). */
