@@ -7,7 +7,7 @@
  * about once a second (`STATE_FLUSH_MS`), so a vehicle reporting every second or faster
  * costs one latest write a second, not one a reading. A flush that took long spaces the
  * next one out (up to ten intervals, `nextFlushDelayMs`): 10,000 vehicles are written
- * every three seconds or so, and a database that slows down gets fewer state writes.
+ * every few seconds, and a database that slows down gets fewer state writes.
  *
  * Nothing acknowledged is lost by a crash: the readings and the devices' figures are in
  * the batch's transaction. Whatever the worker held in memory is rebuilt from them:
@@ -36,8 +36,8 @@ import type { BatchOutcome, DeviceFigures, LatestAdvance, TelemetryWriter } from
 /** How often the latest positions and device figures are written, at the most. */
 export const STATE_FLUSH_MS = 1000;
 /**
- * A flush costs the database about 15 µs of CPU for each vehicle it covers (10,000
- * vehicles: some 160 ms), however few readings each vehicle sent. The next flush waits
+ * A flush costs the database 15–20 µs of CPU for each vehicle it covers (10,000
+ * vehicles: 170–200 ms), however few readings each vehicle sent. The next flush waits
  * at least this many times as long as the last one took, so the state writes take at most
  * about a twentieth of the database's time: a big or busy fleet's state falls a few
  * seconds behind instead of taking the database's time from the readings.
