@@ -173,6 +173,19 @@ describe('poison payloads', () => {
     expect(text.readings[0]!.attributes).toEqual({ note: 'C:\\u0000' });
   });
 
+  it("judges a lone object the careful way unless it is the contract's fields alone, valid as they came", () => {
+    // The time holding U+0000 fails the fast path's pattern, and the scan names it.
+    expect(parseTelemetryPayload(bytes({ ...reading, ts: '2026-11-27T01:02:03.000Z\u0000' })).rejections[0]!.reason).toBe('nul_character');
+    // Nesting where a number belongs, and broken JSON nested deep, are said to be too deep; broken shallow JSON is not JSON.
+    const deepLat = `{"ts":"2026-11-27T01:02:03.000Z","lon":123.6,"lat":${'['.repeat(40)}1${']'.repeat(40)}}`;
+    expect(parseTelemetryPayload(bytes(deepLat)).rejections[0]!.reason).toBe('too_deeply_nested');
+    expect(parseTelemetryPayload(bytes(`{"ts":${'['.repeat(5000)}`)).rejections[0]!.reason).toBe('too_deeply_nested');
+    expect(parseTelemetryPayload(bytes('{"ts":[[1]')).rejections[0]!.reason).toBe('not_json');
+    // The fast path's reading is the schema's.
+    const fast = parseTelemetryPayload(bytes({ ...reading, speedKmh: 42.5, ignition: true, seq: 7 }));
+    expect(fast).toEqual({ readings: [parseWithSchema({ ...reading, speedKmh: 42.5, ignition: true, seq: 7 })], rejections: [] });
+  });
+
   it('never lets U+0000 into a reading, whatever the strings hold', () => {
     const withNul = fc.string().map((s) => `${s}\u0000${s}`);
     fc.assert(
