@@ -4,7 +4,8 @@
  * field order, whatever the values.
  */
 import { describe, expect, it } from 'vitest';
-import { type LivePositionSource, livePositionJson, livePositionSchema } from '../../src/domain/live.js';
+import fc from 'fast-check';
+import { isoFromMs, type LivePositionSource, livePositionJson, livePositionSchema } from '../../src/domain/live.js';
 
 /** The slow way the fast one replaces: an object in the schema's order, through JSON.stringify. */
 function viaStringify(s: LivePositionSource): string {
@@ -67,5 +68,31 @@ describe('live position JSON', () => {
     const text = livePositionJson(s);
     expect(text).toBe(viaStringify(s));
     expect(livePositionSchema.safeParse(JSON.parse(text)).success).toBe(true);
+  });
+
+  it('writes the time as toISOString does, at the edges of days, months, leap years and its own range', () => {
+    const instants = [
+      0,
+      -1,
+      Date.UTC(2000, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2100, 1, 28, 12),
+      Date.UTC(2100, 2, 1),
+      Date.UTC(1900, 1, 28, 23, 59, 59, 999),
+      Date.UTC(2024, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2026, 11, 6, 1, 2, 3, 4),
+      Date.UTC(2026, 11, 6, 1, 2, 3, 45),
+      Date.UTC(1000, 0, 1),
+      Date.UTC(1000, 0, 1) - 1,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999) + 1,
+      1796553916408.5,
+    ];
+    for (const ms of instants) expect(isoFromMs(ms), String(ms)).toBe(new Date(ms).toISOString());
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(-5000, 0, 1), max: Date.UTC(12000, 0, 1) }), (ms) => {
+        expect(isoFromMs(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
