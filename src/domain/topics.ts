@@ -19,13 +19,15 @@ export function liveTopic(departmentId: string, vehicleId: string): string {
   return `fleet/v1/live/${departmentId}/${vehicleId}`;
 }
 
+const TELEMETRY_PREFIX = 'fleet/v1/devices/';
+const TELEMETRY_SUFFIX = '/telemetry';
+
 /** The device id in `fleet/v1/devices/{deviceId}/telemetry`, or null for any other topic. */
 export function deviceIdFromTelemetryTopic(topic: string): string | null {
-  const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'fleet' || parts[1] !== 'v1' || parts[2] !== 'devices' || parts[4] !== 'telemetry') {
-    return null;
-  }
-  const id = parts[3]!;
+  // Every stored reading's topic passes here: no split into parts. The id's pattern has no
+  // '/', so what lies between the two ends is exactly the one level between them.
+  if (!topic.startsWith(TELEMETRY_PREFIX) || !topic.endsWith(TELEMETRY_SUFFIX)) return null;
+  const id = topic.slice(TELEMETRY_PREFIX.length, topic.length - TELEMETRY_SUFFIX.length);
   return DEVICE_ID_PATTERN.test(id) ? id : null;
 }
 

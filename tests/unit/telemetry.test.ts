@@ -371,5 +371,11 @@ describe('topics', () => {
     'fleet/v1/devices//telemetry',
     'fleet/v1/devices/a b/telemetry',
     'owntracks/u/d',
+    'fleet/v1/devices/a/b/telemetry',
+    'fleet/v1/devices/telemetry',
+    'xfleet/v1/devices/a/telemetry',
+    'fleet/v1/devices/a/telemetry/',
+    '/fleet/v1/devices/a/telemetry',
+    `fleet/v1/devices/${'a'.repeat(65)}/telemetry`,
   ])('finds no device id in %s', (topic) => expect(deviceIdFromTelemetryTopic(topic)).toBeNull());
 });
