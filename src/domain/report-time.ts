@@ -207,11 +207,14 @@ export function parseHolidays(text: string): Set<LocalDay> {
 
 /** True when the instant lies inside the working hours (in the report zone), on a day that is not a holiday. */
 export function isWorkingTime(tz: string, hours: WorkingHours, utcMs: number): boolean {
-  const local = new Date(utcMs + tzOffsetMs(tz, utcMs));
-  const isoWeekday = ((local.getUTCDay() + 6) % 7) + 1;
+  // By arithmetic on the local time's milliseconds (the alert rules ask for every reading):
+  // day 0, 1970-01-01, was a Thursday, ISO weekday 4.
+  const localMs = utcMs + tzOffsetMs(tz, utcMs);
+  const day = Math.floor(localMs / DAY_MS);
+  const isoWeekday = ((((day + 3) % 7) + 7) % 7) + 1;
   if (!hours.weekdays.includes(isoWeekday)) return false;
-  const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
+  const minute = Math.floor((localMs - day * DAY_MS) / 60_000);
   if (minute < hours.startMin || minute >= hours.endMin) return false;
   // Only now the day's name: most instants were settled above without building a string.
-  return !(hours.holidays && hours.holidays.size > 0 && hours.holidays.has(dayFromUtcFields(local)));
+  return !(hours.holidays && hours.holidays.size > 0 && hours.holidays.has(dayFromUtcFields(new Date(localMs))));
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
@@ -60,6 +61,29 @@ describe('working hours', () => {
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 26, 22, 59))).toBe(false);
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 27, 8))).toBe(false); // 16:00 WITA
     expect(isWorkingTime('Asia/Makassar', hours, Date.UTC(2026, 10, 28, 2))).toBe(false); // Saturday 10:00
+  });
+
+  it('agrees with the local calendar read through Date, before 1970 too and in a zone with daylight saving', () => {
+    // The reference the arithmetic replaced: the local time's weekday and minute by Date's own fields.
+    const reference = (tz: string, h: { weekdays: number[]; startMin: number; endMin: number }, utcMs: number) => {
+      const local = new Date(utcMs + tzOffsetMs(tz, utcMs));
+      const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
+      return h.weekdays.includes(((local.getUTCDay() + 6) % 7) + 1) && minute >= h.startMin && minute < h.endMin;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Asia/Makassar', 'Europe/Berlin', 'America/St_Johns', 'UTC'),
+        fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 1, max: 1440 }),
+        fc.integer({ min: Date.UTC(1950, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        (tz, weekdays, a, b, utcMs) => {
+          const h = { weekdays, startMin: Math.min(a, b - 1), endMin: Math.max(a + 1, b) };
+          expect(isWorkingTime(tz, h, utcMs)).toBe(reference(tz, h, utcMs));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 
