@@ -81,21 +81,23 @@ const TARGET_NOTES = `Where a target comes from:
   PostgreSQL, ingest at least 0.75 × the raw broker rate of the same run, at 1,000 and at
   10,000 devices: half of what a reading cost before the write path was redesigned (the
   latest state written behind the readings, readings by binary \`COPY\`, batches of 1,000;
-  docs/development.md). PostgreSQL meets it at 1,000 devices (9–10 µs in the four runs of
-  2026-12-06 11:00–11:24) and about meets it at 10,000 (12.5–16.2 µs, mean 14.3, on the same
-  noisy VM): storing a reading costs it 6–9 µs whatever the fleet's size, and each vehicle's
-  latest state about 15–20 µs a flush. The burst sends each vehicle about two readings a
-  second, so flushes are spaced by how long the last one took (every few seconds here), and
-  the last one, at stop, covers all 10,000 vehicles (about 2 µs a reading). The worker's
-  target is out of reach in Node on this path: in the same runs the bare subscriber alone
-  spends 13–19 µs a message receiving and acknowledging (7 µs on a faster machine this
-  morning: these figures move with the machine), and parsing, checking, the alert rules,
-  \`COPY\` encoding and the live feed add about 20 µs, no single part above a tenth of it in a
-  profile. The ratio follows from the CPU, because on two shared cores both phases are
-  CPU-bound: a message costs about 40–50 µs of CPU through raw delivery (subscriber,
-  Mosquitto, publisher) and 75–90 µs through ingest (worker, PostgreSQL, Mosquitto,
-  publisher), so ingest runs at about half the raw rate. 0.75 would need the whole worker to
-  cost no more than the bare subscriber.
+  docs/development.md). PostgreSQL meets it: 7.5–10.3 µs at 1,000 devices and 12.1–16.2 µs
+  at 10,000 in the five recorded runs of 2026-12-06 (one above 15, on a noisy VM). Storing a
+  reading costs it 6–9 µs whatever the fleet's size; what grows with the fleet is each
+  vehicle's latest state, 15–20 µs a vehicle a flush, so flushes are spaced by how long the
+  last one took, and the last, at stop, covers all 10,000 vehicles (about 2 µs a reading
+  here). The worker's target is out of reach in Node on this path: in the same runs the bare
+  subscriber alone spends 13–17 µs a message receiving and acknowledging (7 µs on a faster
+  VM that morning: these figures move with the machine, hence the row comparing the two),
+  and the worker's own work (parsing and checking, the alert rules, \`COPY\` encoding, the
+  live feed) adds 13–25 µs, no single part above a tenth of it in a profile. The ratio
+  follows from the CPU, because on two shared cores both phases are CPU-bound: a message
+  costs about 42 µs of CPU through raw delivery (subscriber, Mosquitto, publisher) and 60
+  (1,000 devices) to 86 µs (10,000) through ingest (worker, PostgreSQL, Mosquitto,
+  publisher). 0.75 needs the ingest path at 56 µs or less: a worker of about 23 µs at 1,000
+  devices, and at 10,000, where PostgreSQL, the broker (which also carries a live position
+  for nearly every reading) and the publisher take 47 µs, one of 9 µs, less than the bare
+  subscriber.
 `;
 
 /** Where the run files are kept, beside this file. */
