@@ -81,8 +81,9 @@ const TARGET_NOTES = `Where a target comes from:
   PostgreSQL, ingest at least 0.75 × the raw broker rate of the same run, at 1,000 and at
   10,000 devices: half of what a reading cost before the write path was redesigned (the
   latest state written behind the readings, readings by binary \`COPY\`, batches of 1,000;
-  docs/development.md). PostgreSQL meets it: 7.5–10.3 µs at 1,000 devices and 12.1–16.2 µs
-  at 10,000 in the five recorded runs of 2026-12-06 (one above 15, on a noisy VM). Storing a
+  docs/development.md). PostgreSQL meets it at 1,000 devices (7.5–10.5 µs in the seven
+  recorded runs of 2026-12-06) and on average at 10,000 (12.1–16.2 µs, mean 14.2; the three
+  above 15 ran right after a CI run or another bench, on a noisy VM). Storing a
   reading costs it 6–9 µs whatever the fleet's size; what grows with the fleet is each
   vehicle's latest state, 15–20 µs a vehicle a flush, so flushes are spaced by how long the
   last one took, and the last, at stop, covers all 10,000 vehicles (about 2 µs a reading
