@@ -24,8 +24,8 @@ export interface Queryable {
 
 /** A transaction's statements; on PostgreSQL also `COPY … FROM STDIN`. */
 export interface Transaction extends Queryable {
-  /** PostgreSQL only: runs a `COPY … FROM STDIN` statement with this as its data (text, or binary format). */
-  copyFrom?(statement: string, data: string | Buffer): Promise<void>;
+  /** PostgreSQL only: runs a `COPY … FROM STDIN` statement with this as its data. */
+  copyFrom?(statement: string, data: Buffer): Promise<void>;
 }
 
 export interface Database extends Queryable {

@@ -34,7 +34,7 @@ import type { IngestStateRepository, LatestRow } from '../repositories/ingest-st
 import type { BatchOutcome, DeviceFigures, LatestAdvance, TelemetryWriter } from '../repositories/telemetry.js';
 
 /** How often the latest positions and device figures are written, at the most. */
-export const STATE_FLUSH_MS = 1000;
+const STATE_FLUSH_MS = 1000;
 /**
  * A flush costs the database 15–20 µs of CPU for each vehicle it covers (10,000
  * vehicles: 170–200 ms), however few readings each vehicle sent. The next flush waits
@@ -42,12 +42,12 @@ export const STATE_FLUSH_MS = 1000;
  * about a twentieth of the database's time: a big or busy fleet's state falls a few
  * seconds behind instead of taking the database's time from the readings.
  */
-export const FLUSH_BACKOFF_FACTOR = 20;
+const FLUSH_BACKOFF_FACTOR = 20;
 /** ... but never longer than this many flush intervals. */
-export const FLUSH_MAX_STRETCH = 10;
+const FLUSH_MAX_STRETCH = 10;
 
 /** The wait before the next flush, after one that took `lastTookMs`. */
-export const nextFlushDelayMs = (flushMs: number, lastTookMs: number) =>
+const nextFlushDelayMs = (flushMs: number, lastTookMs: number) =>
   Math.min(flushMs * FLUSH_MAX_STRETCH, Math.max(flushMs, Math.round(lastTookMs * FLUSH_BACKOFF_FACTOR)));
 
 /**

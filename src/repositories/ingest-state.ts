@@ -11,23 +11,25 @@
  * positions are idempotent (a row is replaced only by a later fix), so the worker sends its own.
  */
 import type { Queryable } from '../db/client.js';
+import type { BoundReading } from '../domain/ingest-types.js';
 import type { DeviceFigures } from './telemetry.js';
 
 /** A vehicle's newest stored reading, as `vehicle_latest` keeps it. */
-export interface LatestRow {
-  vehicleId: string;
-  deviceId: string;
-  fixAtMs: number;
-  receivedAtMs: number;
-  lat: number;
-  lon: number;
-  speedKmh: number | null;
-  headingDeg: number | null;
-  fuelLitres: number | null;
-  fuelPercent: number | null;
-  ignition: boolean | null;
-  batteryV: number | null;
-}
+export type LatestRow = Pick<
+  BoundReading,
+  | 'vehicleId'
+  | 'deviceId'
+  | 'fixAtMs'
+  | 'receivedAtMs'
+  | 'lat'
+  | 'lon'
+  | 'speedKmh'
+  | 'headingDeg'
+  | 'fuelLitres'
+  | 'fuelPercent'
+  | 'ignition'
+  | 'batteryV'
+>;
 
 export interface AppliedState {
   /** `ingest_unflushed` rows added to the devices and deleted. */
