@@ -7,7 +7,7 @@ import { errorText, query } from '../api.js';
 import { dayEndIso, dayStartIso, fmt, t, todayWita } from '../i18n.js';
 import { createMap } from '../map/base-map.js';
 import { navigate } from '../router.js';
-import { html, render, useEffect, useRef, useState, useLang } from '../ui.js';
+import { html, render, useEffect, useLayoutEffect, useRef, useState, useLang } from '../ui.js';
 import { ErrorLine, PeriodFields, periodEnd } from './common.js';
 
 const MAX_DAYS = 31;
@@ -51,8 +51,8 @@ function History({ ctx, route }) {
     setTo(toDay);
   }, [id, fromDay, toDay]);
 
-  // The map lives as long as the screen.
-  useEffect(() => {
+  // The map lives as long as the screen (a layout effect: the route's, below, needs it first).
+  useLayoutEffect(() => {
     const map = createMap(mapEl.current);
     m.current = { map, layers: L.layerGroup().addTo(map) };
     window.armadaDebug = { map, history: m.current };
@@ -94,8 +94,10 @@ function History({ ctx, route }) {
     };
   }, [id, fromDay, toDay]);
 
-  // Route, stops and the replay marker on the map.
-  useEffect(() => {
+  // Route, stops and the replay marker on the map, in the same commit as the rest of the
+  // page: after paint (useEffect), a refused vehicle's error could show for a frame beside
+  // the previous vehicle's route.
+  useLayoutEffect(() => {
     const { map, layers } = m.current;
     layers.clearLayers();
     m.current.replayMarker = null;
